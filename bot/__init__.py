@@ -1,0 +1,1 @@
+"""claude-key-bot: run an Anthropic organization from Slack."""
