@@ -1,0 +1,197 @@
+"""`claude-key-bot`: run (Socket Mode), run --http, migrate, doctor, jobs list, jobs run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Mode, Settings, load_database_settings, load_settings
+from bot.logs import configure_logging
+
+logger = logging.getLogger("bot")
+
+
+def _settings_or_exit(mode: Mode) -> Settings:
+    try:
+        return load_settings(mode)
+    except ConfigError as exc:
+        print("claude-key-bot cannot start: fix these settings (environment or .env):", file=sys.stderr)
+        for line in exc.problems:
+            print(f"  {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start the bot: migrate, schedule jobs, then serve Socket Mode or HTTP."""
+    from bot.deps import build_deps
+    from bot.scheduler import start_scheduler
+    from storage.migrate import upgrade
+
+    settings = _settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
+    configure_logging(settings.log_level, settings.log_format)
+    deps = build_deps(settings)
+    try:
+        upgrade(deps.engine)
+    except Exception as exc:
+        logger.error("database migration failed (%s); check DATABASE_URL", type(exc).__name__)
+        return 1
+    scheduler = start_scheduler(deps) if settings.scheduler_enabled else None
+    try:
+        if args.http:
+            _serve_http(settings, deps, host=args.host)
+        else:
+            _serve_socket_mode(settings, deps)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        deps.close()
+    return 0
+
+
+def _serve_http(settings: Settings, deps: object, *, host: str) -> None:
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.deps import Deps
+    from bot.http import create_web_app
+
+    assert isinstance(deps, Deps)
+    web_app = create_web_app(create_app(settings, deps), deps)
+    logger.info("serving HTTP on %s:%d (POST /slack/events, GET /healthz)", host, settings.port)
+    config = uvicorn.Config(
+        web_app,
+        host=host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
+def _serve_socket_mode(settings: Settings, deps: object) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from bot.app import create_app
+    from bot.deps import Deps
+
+    assert isinstance(deps, Deps)
+    assert settings.slack_app_token is not None
+    app = create_app(settings, deps, socket_mode=True)
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    logger.info("connecting to Slack in Socket Mode")
+    try:
+        asyncio.run(handler.start_async())
+    except KeyboardInterrupt:
+        logger.info("stopped")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply database migrations up to this version's head."""
+    from storage.db import make_engine
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    try:
+        settings = load_database_settings()
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+    except Exception as exc:
+        print(
+            f"migration failed ({type(exc).__name__}): check DATABASE_URL and that the database is up", file=sys.stderr
+        )
+        return 1
+    finally:
+        engine.dispose()
+    head = head_revision()
+    print(f"database at {head}" + (" (already up to date)" if before == head else f" (was {before or 'empty'})"))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check credentials, scopes, channels and the database."""
+    from bot.deps import build_deps
+    from bot.doctor import run_doctor
+
+    settings = _settings_or_exit(Mode.DOCTOR)
+    configure_logging("WARNING", settings.log_format)
+    deps = build_deps(settings)
+    try:
+        return run_doctor(deps)
+    finally:
+        deps.close()
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """List the jobs, or run one by hand (optionally as a dry run that sends nothing)."""
+    from bot.jobs import JOBS, JobNotAvailable, run_job
+
+    if args.jobs_command == "list":
+        for spec in JOBS.values():
+            state = "" if spec.fn else "  (not available in this version yet)"
+            print(f"{spec.name:22} {spec.schedule:15} {spec.description}{state}")
+        return 0
+    if args.name not in JOBS:
+        print(f"unknown job {args.name!r}; `claude-key-bot jobs list` shows them", file=sys.stderr)
+        return 2
+    from bot.deps import build_deps
+    from storage.migrate import upgrade
+
+    settings = _settings_or_exit(Mode.JOBS)
+    configure_logging(settings.log_level, settings.log_format)
+    deps = build_deps(settings)
+    try:
+        upgrade(deps.engine)
+        result = run_job(args.name, deps, dry_run=args.dry_run)
+    except JobNotAvailable:
+        print(f"job {args.name} is not available in this version yet", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        deps.close()
+    if result is None:
+        print(f"{args.name}: another replica is running it now; nothing done")
+        return 0
+    print(f"{args.name}{' (dry run)' if args.dry_run else ''}: {result.summary()}")
+    return 1 if result.errors else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface of DESIGN.md §6."""
+    parser = argparse.ArgumentParser(prog="claude-key-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the bot (Socket Mode; --http for HTTP mode on PORT)")
+    run.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz on PORT")
+    run.add_argument("--host", default="0.0.0.0", help="interface for --http (default 0.0.0.0)")  # noqa: S104
+    run.set_defaults(func=cmd_run)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("doctor", help="check credentials, scopes, channels and the database").set_defaults(func=cmd_doctor)
+    jobs = sub.add_parser("jobs", help="list or run scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_sub.add_parser("list", help="list jobs and schedules")
+    jobs_run = jobs_sub.add_parser("run", help="run one job now")
+    jobs_run.add_argument("name")
+    jobs_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    jobs.set_defaults(func=cmd_jobs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

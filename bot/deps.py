@@ -1,0 +1,72 @@
+"""Dependencies built once per process and handed to `create_app` and the jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from bot.anthropic_admin import AdminGateway
+from bot.config import Settings
+from bot.slack.gateway import make_web_client
+from bot.slack.notifier import Notifier
+from storage.db import make_engine
+
+T = TypeVar("T")
+
+# Work after an ack (Admin API, database, Slack posts) runs on these threads, never on the event loop.
+WORKER_THREADS = 32
+
+
+def utc_now() -> datetime:
+    """The real clock (tests inject another)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """Everything listeners, services and jobs need; tests build one pointing at stand-ins."""
+
+    settings: Settings
+    engine: Engine
+    slack: WebClient
+    admin: AdminGateway
+    clock: Callable[[], datetime] = utc_now
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ckb-work")
+    )
+
+    @property
+    def notifier(self) -> Notifier:
+        """Slack posting for services and jobs."""
+        return Notifier(self.slack)
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run blocking work on the worker pool from a listener, after its ack."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Release threads, connections and HTTP clients."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.admin.close()
+        self.engine.dispose()
+
+
+def build_deps(settings: Settings) -> Deps:
+    """Build the real dependencies from settings (no network calls here)."""
+    if settings.anthropic_admin_key is None:
+        raise ValueError("ANTHROPIC_ADMIN_KEY is required")
+    return Deps(
+        settings=settings,
+        engine=make_engine(settings.database_url),
+        slack=make_web_client(settings),
+        admin=AdminGateway(api_key=settings.anthropic_admin_key, base_url=settings.anthropic_base_url),
+    )

@@ -1,0 +1,73 @@
+"""Logging setup: text or one JSON object per line, with secrets scrubbed as a last line of defence."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+# Bot/user/app/refresh tokens, Anthropic keys, and Slack's response_url capability links.
+SECRET_PATTERN = re.compile(
+    r"(xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-ant-[A-Za-z0-9_-]+|"
+    r"hooks\.slack\.com/[A-Za-z0-9/_-]+|/commands/T[A-Z0-9]+/[0-9]+/[A-Za-z0-9]+|/actions/T[A-Z0-9]+/[0-9]+/[A-Za-z0-9]+)"
+)
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a token or a response_url with a marker."""
+    return SECRET_PATTERN.sub("[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites every record's final message through `redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and any `extra` ids."""
+
+    EXTRA = ("request_id", "job", "job_run_id", "slack_user", "command", "action")
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in self.EXTRA:
+            if hasattr(record, key):
+                payload[key] = getattr(record, key)
+        if record.exc_text:
+            payload["exception"] = record.exc_text
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """Install one stderr handler on the root logger (idempotent)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_claude_key_bot", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._claude_key_bot = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
+    # These libraries log request bodies or response_urls at DEBUG.
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "anthropic"):
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.INFO))

@@ -1,0 +1,43 @@
+"""Pure Block Kit builders: data in, `slack_sdk.models.blocks` out. No I/O here."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.commands import COMMAND, USAGE, Sub
+from bot.slack.text import clip, escape
+
+
+def help_text() -> str:
+    """The command list as plain fallback text."""
+    lines = [f"{COMMAND} {usage} — {description}" for usage, description in USAGE.values()]
+    return "Claude key bot commands:\n" + "\n".join(lines)
+
+
+def build_help(*, unknown: str | None = None, not_yet: Sub | None = None) -> list[Block]:
+    """The help message; names an unknown subcommand or one this version does not offer yet."""
+    blocks: list[Block] = []
+    if unknown is not None:
+        word = escape(clip(unknown, 40))
+        blocks.append(SectionBlock(text=f"I don't know `{word}`. Here is what I can do:"))
+    elif not_yet is not None:
+        blocks.append(
+            SectionBlock(
+                text=f"`{COMMAND} {not_yet.value}` is not available in this version of the bot yet. "
+                "Here is what I can do:"
+            )
+        )
+    blocks.append(HeaderBlock(text="Claude key bot"))
+    lines = [f"`{COMMAND} {escape(usage)}`\n{description}" for usage, description in USAGE.values()]
+    blocks.append(SectionBlock(text="\n".join(lines)))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Keys are never shown or created here: the bot gives you access, "
+                    "you create the key in the Claude Console."
+                )
+            ]
+        )
+    )
+    return blocks

@@ -1,0 +1,69 @@
+"""Posting to Slack from services and jobs (sync, on worker threads), through one WebClient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
+
+from bot.slack.text import clip
+
+# Slack truncates message text at 40,000 characters; fallback text only needs to be a summary.
+FALLBACK_LIMIT = 3000
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a message landed, for later thread replies and `chat.update`."""
+
+    channel: str
+    ts: str
+
+
+class Notifier:
+    """Messages, DMs and ephemerals; every call carries fallback text."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(
+        self, channel: str, text: str, blocks: list[Block] | None = None, *, thread_ts: str | None = None
+    ) -> Posted:
+        """Post a message (or a thread reply) and return its channel and ts."""
+        response = self.client.chat_postMessage(
+            channel=channel,
+            text=clip(text, FALLBACK_LIMIT),
+            blocks=blocks,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update(self, posted: Posted, text: str, blocks: list[Block] | None = None) -> None:
+        """Edit a message the bot posted."""
+        self.client.chat_update(channel=posted.channel, ts=posted.ts, text=clip(text, FALLBACK_LIMIT), blocks=blocks)
+
+    def ephemeral(self, channel: str, user: str, text: str, blocks: list[Block] | None = None) -> None:
+        """Show a message to one user in a channel."""
+        self.client.chat_postEphemeral(channel=channel, user=user, text=clip(text, FALLBACK_LIMIT), blocks=blocks)
+
+    def dm(self, user: str, text: str, blocks: list[Block] | None = None) -> Posted:
+        """Direct-message a user through the app's Messages tab."""
+        opened = self.client.conversations_open(users=user)
+        channel: dict[str, Any] = opened["channel"]
+        return self.post(str(channel["id"]), text, blocks)
+
+    def user_email(self, user: str) -> str | None:
+        """A user's profile email (needs users:read.email), or None when Slack shows none."""
+        info = self.client.users_info(user=user)
+        profile: dict[str, Any] = info["user"].get("profile", {})
+        email = profile.get("email")
+        return str(email) if email else None
+
+    def channel_info(self, channel: str) -> dict[str, Any]:
+        """A channel's info (name, privacy, whether the bot is a member)."""
+        info = self.client.conversations_info(channel=channel)
+        return dict(info["channel"])

@@ -1,0 +1,114 @@
+"""Repository functions: keyword-only, they flush; the caller's unit of work commits once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import AuditEvent, JobLease, JobRun, LedgerEntry, ProcessedEvent
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def append_audit(
+    *,
+    session: Session,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    actor_slack_id: str | None = None,
+    actor_anthropic_id: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    detail: str | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one audit row (never updated or deleted)."""
+    row = AuditEvent(
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        actor_slack_id=actor_slack_id,
+        actor_anthropic_id=actor_anthropic_id,
+        before=_json(before),
+        after=_json(after),
+        detail=detail,
+    )
+    if at is not None:
+        row.at = at
+    session.add(row)
+    session.flush()
+    return row
+
+
+def ledger_has(*, session: Session, job: str, key: str) -> bool:
+    """True when (job, key) was already recorded."""
+    found = session.exec(select(LedgerEntry.id).where(LedgerEntry.job == job, LedgerEntry.key == key))
+    return found.first() is not None
+
+
+def ledger_record(*, session: Session, job: str, key: str, at: datetime) -> bool:
+    """Record (job, key) once; False when another run or replica recorded it first."""
+    try:
+        with session.begin_nested():
+            session.add(LedgerEntry(job=job, key=key, created_at=at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def try_acquire_lease(*, session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew the lease `name` for `holder` unless another holder's lease is still live."""
+    expires = now + ttl
+    taken = session.execute(
+        update(JobLease)
+        .where(col(JobLease.name) == name)
+        .where((col(JobLease.expires_at) <= now) | (col(JobLease.holder) == holder))
+        .values(holder=holder, acquired_at=now, expires_at=expires)
+    )
+    if taken.rowcount:  # type: ignore[attr-defined]
+        return True
+    try:
+        with session.begin_nested():
+            session.add(JobLease(name=name, holder=holder, acquired_at=now, expires_at=expires))
+    except IntegrityError:
+        return False
+    return True
+
+
+def release_lease(*, session: Session, name: str, holder: str) -> None:
+    """Give the lease back so the next run need not wait for it to expire."""
+    session.execute(delete(JobLease).where(col(JobLease.name) == name, col(JobLease.holder) == holder))
+
+
+def start_job_run(*, session: Session, job: str, holder: str, dry_run: bool, now: datetime) -> JobRun:
+    """Record that a job run started."""
+    run = JobRun(job=job, holder=holder, dry_run=dry_run, started_at=now)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def last_job_runs(*, session: Session) -> dict[str, JobRun]:
+    """The latest run of each job."""
+    latest: dict[str, JobRun] = {}
+    for run in session.exec(select(JobRun).order_by(col(JobRun.started_at))):
+        latest[run.job] = run
+    return latest
+
+
+def mark_event_processed(*, session: Session, event_id: str, now: datetime) -> bool:
+    """Record an Events API event id; False when it was seen before (a Slack retry)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(event_id=event_id, received_at=now))
+    except IntegrityError:
+        return False
+    return True

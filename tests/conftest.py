@@ -1,0 +1,107 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), settings and deps pointed at the stand-ins,
+and the bot served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+# Stand-ins listen on loopback; a proxy in the environment must never see test traffic.
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+for _name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+    os.environ.pop(_name, None)
+
+from tests.standins.anthropic_admin import anthropic_standin  # noqa: E402, F401
+from tests.standins.slack_api import slack_standin  # noqa: E402, F401
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_required() -> bool:
+    return os.environ.get("REQUIRE_POSTGRES") == "1" or os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The PostgreSQL server URL; in CI an unreachable server fails the run instead of skipping."""
+    engine = make_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        message = f"PostgreSQL unreachable at {POSTGRES_URL} ({type(exc).__name__})"
+        if _postgres_required():
+            pytest.fail(message + "; CI requires it", pytrace=False)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    yield POSTGRES_URL
+
+
+def _fresh_postgres_schema(server_url: str) -> tuple[str, str]:
+    schema = f"ckb_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    separator = "&" if "?" in server_url else "?"
+    return schema, f"{server_url}{separator}options={quote(f'-csearch_path={schema}')}"
+
+
+def _drop_postgres_schema(server_url: str, schema: str) -> None:
+    admin = make_engine(server_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """An empty database on each backend: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema, url = _fresh_postgres_schema(server)
+    try:
+        yield url
+    finally:
+        _drop_postgres_schema(server, schema)
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """A migrated database on each backend."""
+    engine = make_engine(empty_database_url)
+    upgrade(engine)
+    engine.dispose()
+    return empty_database_url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a migrated database (SQLite and PostgreSQL)."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A migrated SQLite database, for tests that do not touch storage semantics."""
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    engine = create_engine(url)
+    engine.dispose()
+    migrated = make_engine(url)
+    upgrade(migrated)
+    migrated.dispose()
+    return url
