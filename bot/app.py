@@ -14,6 +14,17 @@ from bot.slack.gateway import make_async_web_client
 
 logger = logging.getLogger(__name__)
 
+
+class _DropTokenFallbackWarning(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN from the environment and warns that our explicit client wins: it does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_bolt_logger = logging.getLogger("bot.bolt")
+_bolt_logger.addFilter(_DropTokenFallbackWarning())
+
 SORRY = "Something went wrong on my side; nothing was changed. Please try again, and tell an admin if it persists."
 
 
@@ -26,7 +37,7 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
         client=make_async_web_client(settings),
         signing_secret=signing_secret or "socket-mode-does-not-sign",
         request_verification_enabled=not socket_mode,
-        logger=logging.getLogger("bot.bolt"),
+        logger=_bolt_logger,
     )
 
     @app.error

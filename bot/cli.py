@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -70,6 +71,10 @@ def _serve_http(settings: Settings, deps: object, *, host: str) -> None:
         lifespan="off",
         timeout_graceful_shutdown=10,
     )
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; these no-op handlers let
+    # the process finish its own cleanup (scheduler, connections) and exit 0.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    signal.signal(signal.SIGINT, lambda *_: None)
     uvicorn.Server(config).run()
 
 

@@ -37,7 +37,7 @@ class RequestKind(StrEnum):
     INVITE = "invite"
 
 
-def _ts(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def _ts(*, nullable: bool = False, index: bool = False) -> Column:
     return Column(UTCDateTime(), nullable=nullable, index=index)
 
 

@@ -17,11 +17,12 @@ from storage.migrate import upgrade
 
 # Stand-ins listen on loopback; a proxy in the environment must never see test traffic.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-for _name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+for _name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ANTHROPIC_API_KEY",
+              "ANTHROPIC_AUTH_TOKEN", "DATABASE_URL"):  # fmt: skip
     os.environ.pop(_name, None)
 
-from tests.standins.anthropic_admin import anthropic_standin  # noqa: E402, F401
-from tests.standins.slack_api import slack_standin  # noqa: E402, F401
+# The stand-ins' fixtures: `slack_standin`, `anthropic_standin`.
+pytest_plugins = ["tests.standins.slack_api", "tests.standins.anthropic_admin"]
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -105,3 +106,52 @@ def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     upgrade(migrated)
     migrated.dispose()
     return url
+
+
+# --- the bot, wired to the stand-ins -------------------------------------------------------------------------
+
+from bot.config import Settings  # noqa: E402
+from bot.deps import Deps, build_deps  # noqa: E402
+from tests.botserver import SIGNING_SECRET, BotServer  # noqa: E402
+
+
+def make_settings(slack, anthropic, database_url: str, **overrides) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings pointing every client at the stand-ins (no .env, no environment needed)."""
+    values = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_app_token": slack.app_token,
+        "slack_api_url": slack.base_url,
+        "anthropic_admin_key": anthropic.admin_key,
+        "anthropic_base_url": anthropic.base_url,
+        "database_url": database_url,
+        "admin_channel_id": "C0ADMIN",
+        "scheduler_enabled": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(slack_standin, anthropic_standin, sqlite_url: str) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings for the stand-ins on a migrated SQLite database."""
+    return make_settings(slack_standin, anthropic_standin, sqlite_url)
+
+
+@pytest.fixture
+def deps(settings: Settings) -> Iterator[Deps]:
+    """Real dependencies (engine, Slack client, Admin API gateway) pointed at the stand-ins."""
+    built = build_deps(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def bot_url(settings: Settings, deps: Deps) -> Iterator[str]:
+    """The bot's HTTP endpoint (POST /slack/events, GET /healthz) on loopback."""
+    from bot.app import create_app
+    from bot.http import create_web_app
+
+    server = BotServer(create_web_app(create_app(settings, deps), deps)).start()
+    yield server.url
+    server.stop()

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 09:38:08.715099
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import storage.types
@@ -24,21 +23,21 @@ def upgrade() -> None:
     op.create_table(
         "access_request",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("requester_slack_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("requester_email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-        sa.Column("anthropic_user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("workspace_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("workspace_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("requester_slack_id", sa.String(length=32), nullable=False),
+        sa.Column("requester_email", sa.String(length=320), nullable=True),
+        sa.Column("anthropic_user_id", sa.String(length=64), nullable=True),
+        sa.Column("workspace_id", sa.String(length=64), nullable=True),
+        sa.Column("workspace_name", sa.String(length=200), nullable=True),
+        sa.Column("role", sa.String(length=40), nullable=False),
         sa.Column("duration_days", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("admin_channel_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("admin_message_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("decided_by_slack_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("invite_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("api_key_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("admin_channel_id", sa.String(length=32), nullable=True),
+        sa.Column("admin_message_ts", sa.String(length=32), nullable=True),
+        sa.Column("decided_by_slack_id", sa.String(length=32), nullable=True),
+        sa.Column("invite_id", sa.String(length=64), nullable=True),
+        sa.Column("api_key_id", sa.String(length=64), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -54,11 +53,11 @@ def upgrade() -> None:
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("actor_slack_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("actor_anthropic_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("subject_type", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("subject_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("actor_slack_id", sa.String(length=32), nullable=True),
+        sa.Column("actor_anthropic_id", sa.String(length=64), nullable=True),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("subject_type", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.String(length=64), nullable=False),
         sa.Column("before", sa.Text(), nullable=True),
         sa.Column("after", sa.Text(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
@@ -69,10 +68,10 @@ def upgrade() -> None:
 
     op.create_table(
         "identity_link",
-        sa.Column("slack_user_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
-        sa.Column("anthropic_user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("org_role", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("slack_user_id", sa.String(length=32), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("anthropic_user_id", sa.String(length=64), nullable=True),
+        sa.Column("org_role", sa.String(length=32), nullable=True),
         sa.Column("refreshed_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("slack_user_id"),
     )
@@ -82,8 +81,8 @@ def upgrade() -> None:
 
     op.create_table(
         "job_lease",
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
         sa.Column("acquired_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name"),
@@ -91,8 +90,8 @@ def upgrade() -> None:
     op.create_table(
         "job_ledger",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("job", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("job", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("job", "key", name="uq_job_ledger_job_key"),
@@ -100,10 +99,10 @@ def upgrade() -> None:
     op.create_table(
         "job_run",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("job", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+        sa.Column("job", sa.String(length=64), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
         sa.Column("dry_run", sa.Boolean(), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("started_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
@@ -114,7 +113,7 @@ def upgrade() -> None:
 
     op.create_table(
         "processed_event",
-        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("event_id", sa.String(length=64), nullable=False),
         sa.Column("received_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id"),
     )

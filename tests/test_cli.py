@@ -1,0 +1,171 @@
+"""The console script as an operator runs it: real processes, real stand-ins."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.jobs import JOBS
+from tests.botserver import SIGNING_SECRET, command_body, post_slack
+
+BIN = Path(sys.executable).with_name("claude-key-bot")
+SECRET_ADMIN_KEY = "sk-ant-api03-THISISASECRETINFERENCEKEY0123456789"
+
+
+def _env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL"))}
+    env.update(values)
+    return env
+
+
+def _cli(args: list[str], tmp_path: Path, timeout: float = 60, **values: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), *args], cwd=tmp_path, env=_env(tmp_path, **values), capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def test_run_without_settings_exits_nonzero_with_one_line_per_problem(tmp_path: Path) -> None:
+    result = _cli(["run", "--http"], tmp_path, ANTHROPIC_ADMIN_KEY=SECRET_ADMIN_KEY, PORT="http")
+    assert result.returncode == 2
+    lines = [line.strip() for line in result.stderr.splitlines()[1:]]
+    names = sorted(line.split(":")[0] for line in lines)
+    assert names == ["ANTHROPIC_ADMIN_KEY", "PORT"]  # malformed values are reported before missing ones
+    assert SECRET_ADMIN_KEY not in result.stderr + result.stdout
+    result = _cli(["run"], tmp_path)
+    assert result.returncode == 2
+    names = [line.strip().split(":")[0] for line in result.stderr.splitlines()[1:]]
+    assert names == ["SLACK_BOT_TOKEN", "ANTHROPIC_ADMIN_KEY", "ADMIN_CHANNEL_ID", "SLACK_APP_TOKEN"]
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_creates_and_reports_the_schema(empty_database_url: str, tmp_path: Path) -> None:
+    first = _cli(["migrate"], tmp_path, DATABASE_URL=empty_database_url)
+    assert first.returncode == 0, first.stderr
+    assert "database at 0001 (was empty)" in first.stdout
+    again = _cli(["migrate"], tmp_path, DATABASE_URL=empty_database_url)
+    assert "already up to date" in again.stdout
+
+
+def test_migrate_on_an_unreachable_database_fails_clearly(tmp_path: Path) -> None:
+    result = _cli(["migrate"], tmp_path, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert "check DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_default_database_is_sqlite_under_data(tmp_path: Path) -> None:
+    assert _cli(["migrate"], tmp_path).returncode == 0
+    assert (tmp_path / "data" / "claude-key-bot.db").exists()
+
+
+def test_jobs_list_and_unknown_or_unavailable_jobs(tmp_path: Path) -> None:
+    listed = _cli(["jobs", "list"], tmp_path)
+    assert listed.returncode == 0
+    for name in JOBS:
+        assert name in listed.stdout
+    unknown = _cli(["jobs", "run", "nope"], tmp_path)
+    assert unknown.returncode == 2 and "jobs list" in unknown.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_run_http_serves_healthz_and_help_then_stops_on_sigterm(
+    tmp_path: Path, slack_standin, anthropic_standin  # type: ignore[no-untyped-def]
+) -> None:
+    port = _free_port()
+    values = {
+        "SLACK_BOT_TOKEN": slack_standin.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_standin.base_url, "ANTHROPIC_ADMIN_KEY": anthropic_standin.admin_key,
+        "ANTHROPIC_BASE_URL": anthropic_standin.base_url, "ADMIN_CHANNEL_ID": "C0ADMIN", "PORT": str(port),
+        "SCHEDULER_ENABLED": "true",
+    }  # fmt: skip
+    process = subprocess.Popen(
+        [str(BIN), "run", "--http", "--host", "127.0.0.1"], cwd=tmp_path, env=_env(tmp_path, **values),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=5) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "bot did not become healthy"
+                time.sleep(0.1)
+            response = post_slack(client, url, command_body("help"))
+            assert response.status_code == 200
+            assert "/claude-key request" in response.text
+        assert (tmp_path / "data" / "claude-key-bot.db").exists()  # migrated on start
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0]
+    assert process.returncode == 0, output
+    for secret in (slack_standin.bot_token, SIGNING_SECRET, anthropic_standin.admin_key):
+        assert secret not in output
+
+
+def test_doctor_passes_against_healthy_stand_ins(
+    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str  # type: ignore[no-untyped-def]
+) -> None:
+    result = _cli(["doctor"], tmp_path, **_doctor_env(slack_standin, anthropic_standin, sqlite_url))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["ok"] * (len(lines) - 1)
+    assert any("anthropic admin key" in line and "Stand-in Org" in line for line in lines)
+    assert lines[-1] == "all checks passed"
+
+
+def test_doctor_names_each_failure_and_its_fix(
+    tmp_path: Path, slack_standin, anthropic_standin, empty_database_url: str  # type: ignore[no-untyped-def]
+) -> None:
+    values = _doctor_env(slack_standin, anthropic_standin, empty_database_url)
+    values["ANTHROPIC_ADMIN_KEY"] = "sk-ant-admin01-revoked-key"
+    values["ALERT_CHANNEL_ID"] = "C0MISSING"
+    slack_standin.scopes.discard("users:read.email")
+    result = _cli(["doctor"], tmp_path, **values)
+    assert result.returncode == 1
+    out = result.stdout
+    assert "FAIL  database: schema at nothing" in out and "claude-key-bot migrate" in out
+    assert "FAIL  slack token: missing scopes users:read.email" in out
+    assert "FAIL  channel ALERT_CHANNEL_ID: C0MISSING not found" in out
+    assert "FAIL  anthropic admin key" in out and "ANTHROPIC_ADMIN_KEY" in out
+    assert "ok    channel ADMIN_CHANNEL_ID" in out
+    assert "sk-ant-admin01-revoked-key" not in out + result.stderr
+    assert out.splitlines()[-1] == "4 check(s) failed"
+
+
+def _doctor_env(slack, anthropic, database_url: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.base_url,
+        "ANTHROPIC_ADMIN_KEY": anthropic.admin_key, "ANTHROPIC_BASE_URL": anthropic.base_url,
+        "DATABASE_URL": database_url, "ADMIN_CHANNEL_ID": "C0ADMIN",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("channel_state", ["bot_not_member"])
+def test_doctor_says_to_invite_the_bot(
+    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str, channel_state: str  # type: ignore[no-untyped-def]
+) -> None:
+    slack_standin.add_channel("C0PRIVATE", name="secret-admins", is_private=True, bot_is_member=False)
+    values = _doctor_env(slack_standin, anthropic_standin, sqlite_url)
+    values["ADMIN_CHANNEL_ID"] = "C0PRIVATE"
+    result = _cli(["doctor"], tmp_path, **values)
+    assert result.returncode == 1
+    assert "/invite" in result.stdout

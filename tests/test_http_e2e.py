@@ -1,0 +1,142 @@
+"""End to end over HTTP: signed requests as Slack sends them, assertions on what the stand-ins received."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bot.commands import Sub
+from storage.db import make_engine
+from tests.botserver import command_body, event_body, post_slack, signed_headers
+
+# Nothing listens on port 1: connecting fails at once.
+UNREACHABLE_DB = "postgresql://nobody@127.0.0.1:1/none"
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as c:
+        yield c
+
+
+def _ack(response: httpx.Response) -> dict:  # type: ignore[type-arg]
+    assert response.status_code == 200, response.text
+    return json.loads(response.text)
+
+
+@pytest.mark.parametrize("text", ["help", "", "  HELP  "])
+def test_help_answers_ephemerally_with_every_command(bot_url: str, client: httpx.Client, text: str) -> None:
+    body = _ack(post_slack(client, bot_url, command_body(text)))
+    assert body["response_type"] == "ephemeral"
+    rendered = json.dumps(body["blocks"])
+    for sub in Sub:
+        assert f"/claude-key {sub.value}" in rendered
+    assert body["text"].startswith("Claude key bot commands")
+
+
+def test_unknown_subcommand_answers_with_help_not_an_error(bot_url: str, client: httpx.Client) -> None:
+    body = _ack(post_slack(client, bot_url, command_body("frobnicate <!channel> now")))
+    rendered = json.dumps(body["blocks"])
+    assert "I don't know" in rendered
+    assert "<!channel>" not in rendered  # user text is escaped
+    assert "/claude-key request" in rendered
+
+
+def test_subcommand_of_a_later_version_says_so(bot_url: str, client: httpx.Client) -> None:
+    body = _ack(post_slack(client, bot_url, command_body("usage org 30d")))
+    assert "not available in this version" in json.dumps(body["blocks"])
+
+
+def test_ack_never_touches_the_admin_api_or_the_database(
+    bot_url: str, client: httpx.Client, anthropic_standin, deps  # type: ignore[no-untyped-def]
+) -> None:
+    deps.engine = make_engine(UNREACHABLE_DB)  # any database use would now fail
+    anthropic_standin.reset_requests()
+    for text in ("help", "nonsense", "usage", "keys all"):
+        _ack(post_slack(client, bot_url, command_body(text)))
+    assert anthropic_standin.requests == []
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["wrong-secret", "stale", "future", "no-signature", "body-changed"],
+)
+def test_forged_or_replayed_requests_get_401_and_run_nothing(
+    bot_url: str, client: httpx.Client, slack_standin, tamper: str  # type: ignore[no-untyped-def]
+) -> None:
+    body = command_body("help")
+    if tamper == "wrong-secret":
+        headers = signed_headers(body, secret="not-the-secret")
+    elif tamper == "stale":
+        headers = signed_headers(body, timestamp=int(time.time()) - 301)
+    elif tamper == "future":
+        headers = signed_headers(body, timestamp=int(time.time()) + 301)
+    elif tamper == "no-signature":
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    else:
+        headers = signed_headers(body)
+        body = body.replace("help", "usage")
+    slack_standin.reset_calls()
+    response = client.post(f"{bot_url}/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    assert "Claude key bot" not in response.text
+    assert slack_standin.calls == []  # not even auth.test: verification comes first
+
+
+def test_replayed_signature_within_window_is_still_verified_as_slack_does(
+    bot_url: str, client: httpx.Client
+) -> None:
+    body = command_body("help")
+    headers = signed_headers(body, timestamp=int(time.time()) - 299)
+    assert client.post(f"{bot_url}/slack/events", content=body, headers=headers).status_code == 200
+
+
+def test_healthz_reports_the_database(bot_url: str, client: httpx.Client, deps) -> None:  # type: ignore[no-untyped-def]
+    ok = client.get(f"{bot_url}/healthz")
+    assert ok.status_code == 200 and ok.json()["database"] == "up"
+    deps.engine = make_engine(UNREACHABLE_DB)
+    down = client.get(f"{bot_url}/healthz")
+    assert down.status_code == 503 and down.json()["database"] == "down"
+
+
+def test_url_verification_challenge_is_echoed(bot_url: str, client: httpx.Client) -> None:
+    body = json.dumps({"token": "x", "challenge": "abc123", "type": "url_verification"})
+    response = post_slack(client, bot_url, body)
+    assert response.status_code == 200
+    assert "abc123" in response.text
+
+
+def test_app_home_opened_publishes_the_home_tab(
+    bot_url: str, client: httpx.Client, slack_standin  # type: ignore[no-untyped-def]
+) -> None:
+    event = {"type": "app_home_opened", "user": "U0DEV", "channel": "D0DEV", "tab": "home",
+             "event_ts": "1700000000.000100"}  # fmt: skip
+    assert post_slack(client, bot_url, event_body(event)).status_code == 200
+    published = slack_standin.wait_for("views.publish")
+    assert published[0].body["user_id"] == "U0DEV"
+    home = slack_standin.home_view("U0DEV")
+    assert home is not None and "/claude-key request" in json.dumps(home)
+
+
+def test_messages_tab_open_publishes_nothing(
+    bot_url: str, client: httpx.Client, slack_standin  # type: ignore[no-untyped-def]
+) -> None:
+    event = {"type": "app_home_opened", "user": "U0ADMIN", "channel": "D0ADMIN", "tab": "messages",
+             "event_ts": "1700000000.000100"}  # fmt: skip
+    assert post_slack(client, bot_url, event_body(event, event_id="Ev0002")).status_code == 200
+    # A later home-tab open by someone else is published; the messages-tab open before it was not.
+    event.update(user="U0DEV", channel="D0DEV", tab="home")
+    post_slack(client, bot_url, event_body(event, event_id="Ev0003"))
+    published = slack_standin.wait_for("views.publish")
+    assert [call.body["user_id"] for call in published] == ["U0DEV"]
+    assert slack_standin.home_view("U0ADMIN") is None
+
+
+def test_oversized_body_is_refused_before_parsing(bot_url: str, client: httpx.Client) -> None:
+    body = "text=" + "a" * 1_100_000
+    response = client.post(f"{bot_url}/slack/events", content=body, headers=signed_headers(body))
+    assert response.status_code == 413
