@@ -27,7 +27,8 @@ import anthropic
 from anthropic import Omit, omit
 from anthropic.types.beta import BetaOrganization
 from anthropic.types.beta.organization import (
-    BetaAnalyticsUserActor,
+    BetaAnalyticsActor,
+    BetaAnalyticsReportUserActor,
     BetaAPIKey,
     BetaAPIKeyWorkspaceScope,
     BetaOrganizationInvite,
@@ -56,6 +57,7 @@ __all__ = [
     "ApiKeyStatus",
     "AssignableOrgRole",
     "BadRequest",
+    "BucketWidth",
     "Conflict",
     "CostGroupBy",
     "CostReport",
@@ -67,8 +69,10 @@ __all__ = [
     "InvalidAmount",
     "Invite",
     "InviteAlreadyPending",
+    "InviteFilterStatus",
     "InviteStatus",
     "KeyLimitReached",
+    "NoBillingWorkspaceRole",
     "NotFound",
     "OrgRole",
     "OrgUser",
@@ -78,6 +82,8 @@ __all__ = [
     "RateLimited",
     "RoleNotAssignable",
     "SeatLimitReached",
+    "SettableApiKeyStatus",
+    "SettableSpendScopeType",
     "SpendLimit",
     "SpendPeriod",
     "SpendScopeType",
@@ -604,8 +610,8 @@ def _api_key(k: BetaAPIKey) -> ApiKey:
     )
 
 
-def _actor_user_id(actor: object) -> str | None:
-    return actor.user_id if isinstance(actor, BetaAnalyticsUserActor) else None
+def _actor_user_id(actor: BetaAnalyticsActor | None) -> str | None:
+    return actor.user_id if isinstance(actor, BetaAnalyticsReportUserActor) else None
 
 
 def _cost_row(item: BetaAnalyticsCostItem) -> CostRow:
@@ -745,11 +751,20 @@ class AdminGateway:
         feature_404: bool = False,
         recover: Callable[[AdminAPIError], _T | None] | None = None,
     ) -> _T:
-        """Run one SDK call with bounded retries; `recover` may turn a post-retry error into a result."""
+        """Run one SDK call with bounded retries; every HTTP attempt happens here and is reported to `on_call`.
+
+        `resend=False` is for calls the docs say must never be sent twice (e.g. `workspaces.create`, which
+        this gateway doesn't offer). `recover` is consulted only when the final error came after a retry,
+        when it may mean that a lost earlier attempt already did the work.
+        """
         attempt = 0
         while True:
             try:
                 result = fn()
+            except AdminAPIError:
+                # Raised by a conversion inside `fn` (e.g. an unreadable amount) after the HTTP answer came.
+                self._observe(endpoint, "malformed_response")
+                raise
             except _SDK_FAILURES as exc:
                 status = exc.status_code if isinstance(exc, anthropic.APIStatusError) else None
                 headers = exc.response.headers if isinstance(exc, anthropic.APIStatusError) else {}

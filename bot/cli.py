@@ -8,9 +8,13 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Mode, Settings, load_database_settings, load_settings
 from bot.logs import configure_logging
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 logger = logging.getLogger("bot")
 
@@ -52,14 +56,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_http(settings: Settings, deps: object, *, host: str) -> None:
+def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
     import uvicorn
 
     from bot.app import create_app
-    from bot.deps import Deps
     from bot.http import create_web_app
 
-    assert isinstance(deps, Deps)
     web_app = create_web_app(create_app(settings, deps), deps)
     logger.info("serving HTTP on %s:%d (POST /slack/events, GET /healthz)", host, settings.port)
     config = uvicorn.Config(
@@ -78,21 +80,29 @@ def _serve_http(settings: Settings, deps: object, *, host: str) -> None:
     uvicorn.Server(config).run()
 
 
-def _serve_socket_mode(settings: Settings, deps: object) -> None:
+def _serve_socket_mode(settings: Settings, deps: Deps) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.app import create_app
-    from bot.deps import Deps
 
-    assert isinstance(deps, Deps)
-    assert settings.slack_app_token is not None
+    assert settings.slack_app_token is not None  # checked by load_settings(Mode.SOCKET)
     app = create_app(settings, deps, socket_mode=True)
-    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-    logger.info("connecting to Slack in Socket Mode")
-    try:
-        asyncio.run(handler.start_async())
-    except KeyboardInterrupt:
-        logger.info("stopped")
+    app_token = settings.slack_app_token.get_secret_value()
+
+    async def serve() -> None:
+        # The handler's aiohttp session needs a running loop, so it is built in here.
+        handler = AsyncSocketModeHandler(app, app_token)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await handler.connect_async()
+        logger.info("connected to Slack in Socket Mode")
+        await stop.wait()
+        logger.info("disconnecting")
+        await handler.close_async()
+
+    asyncio.run(serve())
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -15,8 +15,12 @@ from sqlalchemy.engine import Engine
 from storage.db import make_engine
 from storage.migrate import upgrade
 
-# Stand-ins listen on loopback; a proxy in the environment must never see test traffic.
+# Stand-ins listen on loopback; a proxy in the environment must never see test traffic. NO_PROXY alone is not
+# enough: the aiohttp-based async Slack clients hand HTTPS_PROXY to aiohttp without consulting it. Bot processes
+# started by tests inherit this environment.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+for _name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+    os.environ.pop(_name, None)
 for _name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ANTHROPIC_API_KEY",
               "ANTHROPIC_AUTH_TOKEN", "DATABASE_URL"):  # fmt: skip
     os.environ.pop(_name, None)

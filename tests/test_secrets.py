@@ -28,6 +28,15 @@ def test_redaction_filter_scrubs_tokens_and_response_urls() -> None:
     assert "SECRET" not in record.getMessage()
 
 
+@pytest.fixture
+def restore_logging():  # type: ignore[no-untyped-def]
+    root = logging.getLogger()
+    handlers_before, level_before = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers_before
+    root.setLevel(level_before)
+
+
 async def _explode(*, ack: Any, **_: Any) -> None:
     await ack()
     raise RuntimeError("admin key sk-ant-admin01-standin-key leaked into an exception")
@@ -35,7 +44,7 @@ async def _explode(*, ack: Any, **_: Any) -> None:
 
 def test_nothing_secret_leaks_across_a_session(
     bot_url: str, deps, slack_standin, anthropic_standin, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, restore_logging: None,
 ) -> None:
     from bot.logs import configure_logging
 

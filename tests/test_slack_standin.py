@@ -96,9 +96,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(slack_standin: Sla
     connection = http.client.HTTPConnection("127.0.0.1", int(slack_standin.root_url.rsplit(":", 1)[1]), timeout=5)
     try:
         for _ in range(3):
-            connection.request(
-                "POST", "/api/auth.test", headers={"Authorization": f"Bearer {slack_standin.bot_token}"}
-            )
+            connection.request("POST", "/api/auth.test", headers={"Authorization": f"Bearer {slack_standin.bot_token}"})
             response = connection.getresponse()
             assert response.status == 200
             assert response.getheader("Content-Type") == "application/json; charset=utf-8"
@@ -453,11 +451,11 @@ def test_views_push_stacks_on_the_open_modal(client: WebClient, slack_standin: S
 def test_views_publish_stores_the_home_tab(client: WebClient, slack_standin: SlackStandIn) -> None:
     first = client.views_publish(user_id="U0DEV", view=HOME)["view"]
     assert first["type"] == "home"
-    assert slack_standin.home_view("U0DEV")["blocks"] == HOME["blocks"]
+    assert (slack_standin.home_view("U0DEV") or {}).get("blocks") == HOME["blocks"]
     assert slack_standin.home_view("U0ADMIN") is None
     second = client.views_publish(user_id="U0DEV", view={**HOME, "blocks": []}, hash=first["hash"])["view"]
     assert second["id"] == first["id"]
-    assert slack_standin.home_view("U0DEV")["blocks"] == []
+    assert (slack_standin.home_view("U0DEV") or {}).get("blocks") == []
     assert error_of(client.views_publish, user_id="U0DEV", view=HOME, hash=first["hash"]) == "hash_conflict"
     assert error_of(client.views_publish, user_id="U0DEV", view=MODAL) == "invalid_arguments"
 

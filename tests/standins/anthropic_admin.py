@@ -11,6 +11,16 @@ Quick use::
         client = anthropic.Anthropic(api_key=standin.admin_key, base_url=standin.base_url)
         client.beta.organization.users.list()
 
+Public API: ``start()``/``stop()``/context manager, ``base_url``, ``port``, ``admin_key``; records
+(``requests``, ``matching``, ``count``, ``wait_for``, ``reset_requests``); faults (``inject``, ``clear_faults``,
+``latency``); knobs (``org_type``, ``allowed_email_domains``, ``member_limit``, ``workspace_member_limit``,
+``org_api_key_limit``, ``workspace_api_key_limit``, ``spend_limit_writes_enabled``, ``usage_tier_amount``,
+``data_refreshed_at``, ``org_name``); seeding (``add_user``, ``add_invite``, ``accept_invite``,
+``add_workspace``, ``add_member``, ``add_api_key``, ``add_cost``, ``add_usage``, ``add_spend_limit``,
+``add_increase_request``, ``set_period_spend``, ``seed_basic``, ``seed_scale``), each returning API JSON.
+CLI: ``python -m tests.standins.anthropic_admin --port 0 [--latency S] [--seed-scale U,W,K]`` prints
+``READY <base_url>`` and serves until SIGTERM/SIGINT.
+
 Behaviour worth knowing (the real API does not document all of it; choices here are marked):
 
 * Auth: only ``Authorization: Bearer <admin_key>`` is accepted; anything else is 401 authentication_error.

@@ -911,24 +911,24 @@ class SlackStandIn:
         spec = _API.get(method)
         if spec is None:
             return _Answer.json(404, {"ok": False, "error": "unknown_method"})
-        auth_error = self._auth_error(spec, headers, args)
-        if auth_error is not None:
-            return _Answer.json(200, {"ok": False, "error": auth_error})
-        extra_headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))} if spec.token == "bot" else {}
-        try:
-            if fault is not None and fault.error is not None:
-                raise _SlackError(fault.error)
-            if decode_error is not None:
-                raise decode_error
-            self._check_scopes(method)
-            for arg in _required_args(method, spec):
-                if args.get(arg) is None or args.get(arg) == "":
-                    raise _missing_arg_error(method, arg)
-            with self._cond:
+        with self._cond:  # one request's checks and state change see one consistent state
+            auth_error = self._auth_error(spec, headers, args)
+            if auth_error is not None:
+                return _Answer.json(200, {"ok": False, "error": auth_error})
+            extra_headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))} if spec.token == "bot" else {}
+            try:
+                if fault is not None and fault.error is not None:
+                    raise _SlackError(fault.error)
+                if decode_error is not None:
+                    raise decode_error
+                self._check_scopes(method)
+                for arg in _required_args(method, spec):
+                    if args.get(arg) is None or args.get(arg) == "":
+                        raise _missing_arg_error(method, arg)
                 result = spec.handler(self, args)
-        except _SlackError as exc:
-            return _Answer.json(200, {"ok": False, "error": exc.error, **exc.extra}, extra_headers)
-        return _Answer.json(200, {"ok": True, **result}, extra_headers)
+            except _SlackError as exc:
+                return _Answer.json(200, {"ok": False, "error": exc.error, **exc.extra}, extra_headers)
+            return _Answer.json(200, {"ok": True, **result}, extra_headers)
 
     def _take_fault(self, name: str) -> Fault | None:
         with self._cond:
