@@ -158,6 +158,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.name not in JOBS:
         print(f"unknown job {args.name!r}; `claude-key-bot jobs list` shows them", file=sys.stderr)
         return 2
+    if JOBS[args.name].fn is None:
+        print(f"job {args.name} is not available in this version yet", file=sys.stderr)
+        return 2
     from bot.deps import build_deps
     from storage.migrate import upgrade
 

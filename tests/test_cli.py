@@ -74,6 +74,8 @@ def test_jobs_list_and_unknown_or_unavailable_jobs(tmp_path: Path) -> None:
         assert name in listed.stdout
     unknown = _cli(["jobs", "run", "nope"], tmp_path)
     assert unknown.returncode == 2 and "jobs list" in unknown.stderr
+    planned = _cli(["jobs", "run", "budget-alerts", "--dry-run"], tmp_path)
+    assert planned.returncode == 2 and "not available in this version" in planned.stderr
 
 
 def _free_port() -> int:

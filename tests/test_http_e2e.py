@@ -74,7 +74,7 @@ def test_forged_or_replayed_requests_get_401_and_run_nothing(
     elif tamper == "stale":
         headers = signed_headers(body, timestamp=int(time.time()) - 301)
     elif tamper == "future":
-        headers = signed_headers(body, timestamp=int(time.time()) + 301)
+        headers = signed_headers(body, timestamp=int(time.time()) + 400)
     elif tamper == "no-signature":
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
     else:
@@ -91,7 +91,7 @@ def test_replayed_signature_within_window_is_still_verified_as_slack_does(
     bot_url: str, client: httpx.Client
 ) -> None:
     body = command_body("help")
-    headers = signed_headers(body, timestamp=int(time.time()) - 299)
+    headers = signed_headers(body, timestamp=int(time.time()) - 240)
     assert client.post(f"{bot_url}/slack/events", content=body, headers=headers).status_code == 200
 
 
@@ -140,3 +140,41 @@ def test_oversized_body_is_refused_before_parsing(bot_url: str, client: httpx.Cl
     body = "text=" + "a" * 1_100_000
     response = client.post(f"{bot_url}/slack/events", content=body, headers=signed_headers(body))
     assert response.status_code == 413
+
+
+def _interaction(payload: dict) -> str:  # type: ignore[type-arg]
+    from urllib.parse import quote
+
+    return "payload=" + quote(json.dumps(payload))
+
+
+def test_a_button_from_an_older_version_is_acked_and_explained(
+    bot_url: str, client: httpx.Client, slack_standin  # type: ignore[no-untyped-def]
+) -> None:
+    response_url = slack_standin.new_response_url()
+    payload = {
+        "type": "block_actions", "user": {"id": "U0DEV", "username": "dev", "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT", "token": "x", "trigger_id": "1.2.3", "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": "C0ADMIN", "name": "admins"},
+        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0ADMIN"},
+        "message": {"ts": "1700000000.000100", "text": "old"},
+        "actions": [{"type": "button", "action_id": "retired_button", "block_id": "b", "value": "1",
+                     "action_ts": "1700000001.000000"}],
+    }  # fmt: skip
+    response = post_slack(client, bot_url, _interaction(payload))
+    assert response.status_code == 200
+    reply = slack_standin.wait_for_response()
+    assert "no longer active" in reply[0].body["text"]
+    assert reply[0].body.get("replace_original") is False
+
+
+def test_an_unknown_modal_submission_is_acked(bot_url: str, client: httpx.Client) -> None:
+    payload = {
+        "type": "view_submission", "user": {"id": "U0DEV", "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
+        "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
+        "view": {"id": "V1", "type": "modal", "callback_id": "retired_modal", "private_metadata": "",
+                 "state": {"values": {}}, "team_id": "T0STANDIN", "app_installed_team_id": "T0STANDIN"},
+    }  # fmt: skip
+    response = post_slack(client, bot_url, _interaction(payload))
+    assert response.status_code == 200
+    assert response.text == ""
