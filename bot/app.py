@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 import handlers
 from bot.config import Settings
 from bot.deps import Deps
+from bot.services.common import SORRY
 from bot.slack.gateway import make_async_web_client
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ class _DropTokenFallbackWarning(logging.Filter):
 _bolt_logger = logging.getLogger("bot.bolt")
 _bolt_logger.addFilter(_DropTokenFallbackWarning())
 
-SORRY = "Something went wrong on my side; nothing was changed. Please try again, and tell an admin if it persists."
 
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> AsyncApp:

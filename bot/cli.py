@@ -152,13 +152,13 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
     if args.jobs_command == "list":
         for spec in JOBS.values():
-            state = "" if spec.fn else "  (not available in this version yet)"
+            state = "" if spec.available else "  (not available in this version yet)"
             print(f"{spec.name:22} {spec.schedule:15} {spec.description}{state}")
         return 0
     if args.name not in JOBS:
         print(f"unknown job {args.name!r}; `claude-key-bot jobs list` shows them", file=sys.stderr)
         return 2
-    if JOBS[args.name].fn is None:
+    if not JOBS[args.name].available:
         print(f"job {args.name} is not available in this version yet", file=sys.stderr)
         return 2
     from bot.deps import build_deps

@@ -6,6 +6,7 @@ run, and hands the job a context whose `once(key)` ledger makes every notice ide
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import socket
@@ -24,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 # A crashed holder's lease expires within this (DESIGN.md §5, issue: "within 10 minutes").
 LEASE_TTL = timedelta(minutes=10)
+
+
+class JobNotAvailable(Exception):
+    """The job is known but not implemented in this version."""
 
 
 @dataclass
@@ -70,16 +75,32 @@ JobFn = Callable[[JobContext], JobResult]
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job's name, schedule and function (None: not available in this version)."""
+    """A job's name, schedule and function: a callable, a "module:function" path resolved when the job
+    runs (feature modules import this one, so the registry cannot import them), or None (not available)."""
 
     name: str
     description: str
     schedule: str
     trigger: dict[str, object]
-    fn: JobFn | None = None
+    target: JobFn | str | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether this version has the job."""
+        return self.target is not None
+
+    def resolve(self) -> JobFn:
+        """The job function."""
+        if self.target is None:
+            raise JobNotAvailable(self.name)
+        if isinstance(self.target, str):
+            module, _, attribute = self.target.partition(":")
+            fn: JobFn = getattr(importlib.import_module(module), attribute)
+            return fn
+        return self.target
 
 
-# Schedules from DESIGN.md §5. Feature issues fill in `fn`.
+# Schedules from DESIGN.md §5. Feature issues fill in `target` ("bot.services.x:function").
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
@@ -135,10 +156,6 @@ JOBS: dict[str, JobSpec] = {
 }
 
 
-class JobNotAvailable(Exception):
-    """The job is known but not implemented in this version."""
-
-
 def holder_id() -> str:
     """This process, as a lease holder."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -158,8 +175,7 @@ def run_job(
     spec = specs.get(name)
     if spec is None:
         raise KeyError(name)
-    if spec.fn is None:
-        raise JobNotAvailable(name)
+    fn = spec.resolve()
     holder = holder or holder_id()
     now = deps.clock()
     with session_scope(deps.engine) as session:
@@ -171,7 +187,7 @@ def run_job(
     try:
         with session_scope(deps.engine) as session:
             context = JobContext(deps=deps, session=session, now=now, dry_run=dry_run, job=name, out=out)
-            result = spec.fn(context)
+            result = fn(context)
             if dry_run:
                 session.rollback()
         status, detail = "ok", result.summary()

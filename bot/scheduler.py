@@ -25,7 +25,7 @@ def start_scheduler(deps: Deps, registry: dict[str, JobSpec] | None = None) -> B
     specs = JOBS if registry is None else registry
     scheduler = BackgroundScheduler(timezone=deps.settings.tz)
     for spec in specs.values():
-        if spec.fn is None:
+        if not spec.available:
             continue
         trigger = dict(spec.trigger)
         kind = str(trigger.pop("trigger"))

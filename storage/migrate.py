@@ -25,17 +25,19 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str | None:
-    """The newest revision shipped with this version."""
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    """The newest revision(s) shipped with this version, comma-joined when features branch."""
+    heads = sorted(ScriptDirectory.from_config(_config()).get_heads())
+    return ",".join(heads) or None
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None when never migrated)."""
+    """The revision(s) the database is at (None when never migrated)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    return ",".join(heads) or None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Migrate to `revision`; replicas starting together on PostgreSQL take turns."""
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

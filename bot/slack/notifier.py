@@ -14,6 +14,14 @@ from bot.slack.text import clip
 FALLBACK_LIMIT = 3000
 
 
+class MissingScope(Exception):
+    """The bot token lacks a scope the call needs."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(scope)
+        self.scope = scope
+
+
 @dataclass(frozen=True)
 class Posted:
     """Where a message landed, for later thread replies and `chat.update`."""
@@ -57,11 +65,17 @@ class Notifier:
         return self.post(str(channel["id"]), text, blocks)
 
     def user_email(self, user: str) -> str | None:
-        """A user's profile email (needs users:read.email), or None when Slack shows none."""
+        """A user's profile email, or None when Slack shows none; MissingScope without users:read.email."""
         info = self.client.users_info(user=user)
         profile: dict[str, Any] = info["user"].get("profile", {})
         email = profile.get("email")
-        return str(email) if email else None
+        if email:
+            return str(email)
+        # Without the scope Slack silently omits the email; its scope header tells the two cases apart.
+        granted = str(info.headers.get("x-oauth-scopes", ""))
+        if granted and "users:read.email" not in {s.strip() for s in granted.split(",")}:
+            raise MissingScope("users:read.email")
+        return None
 
     def channel_info(self, channel: str) -> dict[str, Any]:
         """A channel's info (name, privacy, whether the bot is a member)."""

@@ -1,0 +1,125 @@
+"""Who is clicking: Slack user → email → Anthropic org user → bot role (DESIGN.md §2).
+
+Links are cached in `identity_link` and refreshed after `LINK_MAX_AGE`; when the Admin API is down a
+stale link is still used for reading, never a guess. Runs after the ack (it calls Slack and the API).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot.anthropic_admin import AdminAPIError
+from bot.deps import Deps
+from bot.slack.notifier import MissingScope
+from storage.models import IdentityLink
+
+logger = logging.getLogger(__name__)
+
+LINK_MAX_AGE = timedelta(hours=1)
+
+
+class BotRole(StrEnum):
+    """What the bot lets someone do."""
+
+    ADMIN = "admin"
+    DEVELOPER = "developer"
+    VIEWER = "viewer"
+    NON_MEMBER = "non-member"
+
+
+_ORG_ADMIN_ROLES = {"admin", "owner", "primary_owner"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a command or click, with their bot role."""
+
+    slack_user_id: str
+    email: str | None
+    anthropic_user_id: str | None
+    org_role: str | None
+    role: BotRole
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins approve, invite directly, set budgets, revoke any key, see org usage."""
+        return self.role is BotRole.ADMIN
+
+    @property
+    def is_billing(self) -> bool:
+        """Billing viewers also see org spend."""
+        return self.org_role == "billing"
+
+    @property
+    def mention(self) -> str:
+        """`<@U…>` for Slack text."""
+        return f"<@{self.slack_user_id}>"
+
+
+class IdentityError(Exception):
+    """The Slack user cannot be matched; `user_message` says why and what to do."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+def bot_role(org_role: str | None, *, slack_user_id: str, extra_admins: list[str]) -> BotRole:
+    """Bot role from the Anthropic org role, plus ADMIN_SLACK_USER_IDS."""
+    if slack_user_id in extra_admins or org_role in _ORG_ADMIN_ROLES:
+        return BotRole.ADMIN
+    if org_role is None:
+        return BotRole.NON_MEMBER
+    if org_role == "developer":
+        return BotRole.DEVELOPER
+    return BotRole.VIEWER
+
+
+def _slack_email(deps: Deps, slack_user_id: str) -> str:
+    try:
+        email = deps.notifier.user_email(slack_user_id)
+    except MissingScope as exc:
+        raise IdentityError(
+            f"I can't read Slack email addresses: the app lacks the {exc.scope} scope. "
+            "An admin must update the app from manifest.yml and reinstall it."
+        ) from None
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        raise IdentityError(f"Slack didn't tell me who you are ({error}); please try again.") from None
+    if not email:
+        raise IdentityError(
+            "Your Slack profile has no visible email address, so I can't match you to the Anthropic "
+            "organization. Add one to your profile (or ask a Slack admin) and try again."
+        )
+    return email
+
+
+def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session, refresh: bool = False) -> Actor:
+    """The actor for a Slack user, from the cached link when fresh, else from Slack and the Admin API."""
+    now = deps.clock()
+    link = session.get(IdentityLink, slack_user_id)
+    if link is None or refresh or now - link.refreshed_at > LINK_MAX_AGE:
+        try:
+            email = _slack_email(deps, slack_user_id)
+            org_user = deps.admin.find_user_by_email(email)
+        except (AdminAPIError, IdentityError):
+            if link is None or refresh:
+                raise
+            logger.warning("identity refresh failed for %s; using the cached link", slack_user_id)
+        else:
+            if link is None:
+                link = IdentityLink(slack_user_id=slack_user_id)
+            link.email = email
+            link.anthropic_user_id = org_user.id if org_user else None
+            link.org_role = org_user.role if org_user else None
+            link.refreshed_at = now
+            session.add(link)
+            session.flush()
+    role = bot_role(link.org_role, slack_user_id=slack_user_id, extra_admins=deps.settings.admin_slack_user_ids)
+    return Actor(slack_user_id, link.email, link.anthropic_user_id, link.org_role, role)
