@@ -43,9 +43,9 @@ class Deps:
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ckb-work")
     )
 
-    @property
+    @functools.cached_property
     def notifier(self) -> Notifier:
-        """Slack posting for services and jobs."""
+        """Slack posting for services and jobs (one per process: it caches the workspace URL)."""
         return Notifier(self.slack)
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

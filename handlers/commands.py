@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import COMMAND, Parsed, Sub, parse
 from bot.deps import Deps
@@ -31,10 +32,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     """Register the slash command."""
 
     @app.command(COMMAND)
-    async def on_command(ack: AsyncAck, command: dict[str, Any], **kwargs: Any) -> None:
+    async def on_command(
+        ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
         parsed = parse(command.get("text"))
         handler = SUBCOMMANDS.get(parsed.sub) if parsed.sub is not None else None
         if handler is None:
             await answer_help(ack, parsed)
             return
-        await handler(ack=ack, command=command, parsed=parsed, deps=deps, **kwargs)
+        await handler(
+            ack=ack, command=command, parsed=parsed, deps=deps, respond=respond, client=client, context=context
+        )

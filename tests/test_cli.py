@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot.jobs import JOBS
+from storage.migrate import head_revision
 from tests.botserver import SIGNING_SECRET, command_body, post_slack
 
 BIN = Path(sys.executable).with_name("claude-key-bot")
@@ -50,7 +51,7 @@ def test_run_without_settings_exits_nonzero_with_one_line_per_problem(tmp_path: 
 def test_migrate_creates_and_reports_the_schema(empty_database_url: str, tmp_path: Path) -> None:
     first = _cli(["migrate"], tmp_path, DATABASE_URL=empty_database_url)
     assert first.returncode == 0, first.stderr
-    assert "database at 0001 (was empty)" in first.stdout
+    assert f"database at {head_revision()} (was empty)" in first.stdout
     again = _cli(["migrate"], tmp_path, DATABASE_URL=empty_database_url)
     assert "already up to date" in again.stdout
 
@@ -74,8 +75,16 @@ def test_jobs_list_and_unknown_or_unavailable_jobs(tmp_path: Path) -> None:
         assert name in listed.stdout
     unknown = _cli(["jobs", "run", "nope"], tmp_path)
     assert unknown.returncode == 2 and "jobs list" in unknown.stderr
-    planned = _cli(["jobs", "run", "budget-alerts", "--dry-run"], tmp_path)
-    assert planned.returncode == 2 and "not available in this version" in planned.stderr
+
+
+def test_jobs_run_dry_run_against_the_stand_ins(
+    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str  # type: ignore[no-untyped-def]
+) -> None:
+    result = _cli(["jobs", "run", "request-nudges", "--dry-run"], tmp_path,
+                  **_doctor_env(slack_standin, anthropic_standin, sqlite_url))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "request-nudges (dry run): sent 0, skipped 0, errors 0" in result.stdout
+    assert [c.method for c in slack_standin.calls if c.method.startswith("chat.")] == []
 
 
 def _free_port() -> int:
@@ -85,7 +94,9 @@ def _free_port() -> int:
 
 
 def test_run_http_serves_healthz_and_help_then_stops_on_sigterm(
-    tmp_path: Path, slack_standin, anthropic_standin  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    slack_standin,
+    anthropic_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     port = _free_port()
     values = {
@@ -124,7 +135,10 @@ def test_run_http_serves_healthz_and_help_then_stops_on_sigterm(
 
 
 def test_doctor_passes_against_healthy_stand_ins(
-    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    slack_standin,
+    anthropic_standin,
+    sqlite_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     result = _cli(["doctor"], tmp_path, **_doctor_env(slack_standin, anthropic_standin, sqlite_url))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -135,7 +149,10 @@ def test_doctor_passes_against_healthy_stand_ins(
 
 
 def test_doctor_names_each_failure_and_its_fix(
-    tmp_path: Path, slack_standin, anthropic_standin, empty_database_url: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    slack_standin,
+    anthropic_standin,
+    empty_database_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
     values = _doctor_env(slack_standin, anthropic_standin, empty_database_url)
     values["ANTHROPIC_ADMIN_KEY"] = "sk-ant-admin01-revoked-key"
@@ -163,7 +180,11 @@ def _doctor_env(slack, anthropic, database_url: str) -> dict[str, str]:  # type:
 
 @pytest.mark.parametrize("channel_state", ["bot_not_member"])
 def test_doctor_says_to_invite_the_bot(
-    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str, channel_state: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    slack_standin,
+    anthropic_standin,
+    sqlite_url: str,
+    channel_state: str,  # type: ignore[no-untyped-def]
 ) -> None:
     slack_standin.add_channel("C0PRIVATE", name="secret-admins", is_private=True, bot_is_member=False)
     values = _doctor_env(slack_standin, anthropic_standin, sqlite_url)

@@ -46,19 +46,32 @@ def test_unknown_subcommand_answers_with_help_not_an_error(bot_url: str, client:
     assert "/claude-key request" in rendered
 
 
-def test_subcommand_of_a_later_version_says_so(bot_url: str, client: httpx.Client) -> None:
-    body = _ack(post_slack(client, bot_url, command_body("usage org 30d")))
+def test_subcommand_without_a_handler_says_so(
+    bot_url: str, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.commands
+
+    monkeypatch.delitem(handlers.commands.SUBCOMMANDS, Sub.CHECK, raising=False)
+    body = _ack(post_slack(client, bot_url, command_body("check apikey_01")))
     assert "not available in this version" in json.dumps(body["blocks"])
 
 
-def test_ack_never_touches_the_admin_api_or_the_database(
-    bot_url: str, client: httpx.Client, anthropic_standin, deps  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "text",
+    ["help", "nonsense", "usage org 30d", "keys all", "request default-ws for 7d because", "requests mine",
+     "invite someone@example.com", "audit 7", "budget show", "check apikey_01", "revoke apikey_01"],
+)  # fmt: skip
+def test_every_ack_comes_before_any_admin_api_or_database_work(
+    bot_url: str, client: httpx.Client, anthropic_standin, slack_standin, deps, text: str  # type: ignore[no-untyped-def]
 ) -> None:
-    deps.engine = make_engine(UNREACHABLE_DB)  # any database use would now fail
-    anthropic_standin.reset_requests()
-    for text in ("help", "nonsense", "usage", "keys all"):
-        _ack(post_slack(client, bot_url, command_body(text)))
-    assert anthropic_standin.requests == []
+    # With the Admin API taking 20 s and the database unreachable, Bolt would answer 404 after its 3 s ack
+    # timeout if a listener did any of that work before ack(); a 200 with the ack's own text proves it did not.
+    anthropic_standin.latency = 20
+    deps.engine = make_engine(UNREACHABLE_DB)
+    response = post_slack(client, bot_url, command_body(text, response_url=slack_standin.new_response_url()))
+    anthropic_standin.latency = 0
+    assert response.status_code == 200, response.text
+    assert "Working on it" in response.text or "/claude-key" in response.text
 
 
 @pytest.mark.parametrize(
@@ -66,7 +79,10 @@ def test_ack_never_touches_the_admin_api_or_the_database(
     ["wrong-secret", "stale", "future", "no-signature", "body-changed"],
 )
 def test_forged_or_replayed_requests_get_401_and_run_nothing(
-    bot_url: str, client: httpx.Client, slack_standin, tamper: str  # type: ignore[no-untyped-def]
+    bot_url: str,
+    client: httpx.Client,
+    slack_standin,
+    tamper: str,  # type: ignore[no-untyped-def]
 ) -> None:
     body = command_body("help")
     if tamper == "wrong-secret":
@@ -87,9 +103,7 @@ def test_forged_or_replayed_requests_get_401_and_run_nothing(
     assert slack_standin.calls == []  # not even auth.test: verification comes first
 
 
-def test_replayed_signature_within_window_is_still_verified_as_slack_does(
-    bot_url: str, client: httpx.Client
-) -> None:
+def test_replayed_signature_within_window_is_still_verified_as_slack_does(bot_url: str, client: httpx.Client) -> None:
     body = command_body("help")
     headers = signed_headers(body, timestamp=int(time.time()) - 240)
     assert client.post(f"{bot_url}/slack/events", content=body, headers=headers).status_code == 200
@@ -111,7 +125,9 @@ def test_url_verification_challenge_is_echoed(bot_url: str, client: httpx.Client
 
 
 def test_app_home_opened_publishes_the_home_tab(
-    bot_url: str, client: httpx.Client, slack_standin  # type: ignore[no-untyped-def]
+    bot_url: str,
+    client: httpx.Client,
+    slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     event = {"type": "app_home_opened", "user": "U0DEV", "channel": "D0DEV", "tab": "home",
              "event_ts": "1700000000.000100"}  # fmt: skip
@@ -123,7 +139,9 @@ def test_app_home_opened_publishes_the_home_tab(
 
 
 def test_messages_tab_open_publishes_nothing(
-    bot_url: str, client: httpx.Client, slack_standin  # type: ignore[no-untyped-def]
+    bot_url: str,
+    client: httpx.Client,
+    slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     event = {"type": "app_home_opened", "user": "U0ADMIN", "channel": "D0ADMIN", "tab": "messages",
              "event_ts": "1700000000.000100"}  # fmt: skip
@@ -149,7 +167,9 @@ def _interaction(payload: dict) -> str:  # type: ignore[type-arg]
 
 
 def test_a_button_from_an_older_version_is_acked_and_explained(
-    bot_url: str, client: httpx.Client, slack_standin  # type: ignore[no-untyped-def]
+    bot_url: str,
+    client: httpx.Client,
+    slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     response_url = slack_standin.new_response_url()
     payload = {

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.anthropic_admin import AdminAPIError
+from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.deps import Deps
 from bot.slack.notifier import MissingScope
 from storage.models import IdentityLink
@@ -100,6 +102,34 @@ def _slack_email(deps: Deps, slack_user_id: str) -> str:
     return email
 
 
+def _store_link(
+    session: Session, link: IdentityLink | None, slack_user_id: str, email: str, org_user: OrgUser | None, now: datetime
+) -> IdentityLink:
+    """Insert or refresh the link; two first clicks at once both insert, and the loser updates instead."""
+    values: dict[str, Any] = {
+        "email": email,
+        "anthropic_user_id": org_user.id if org_user else None,
+        "org_role": org_user.role if org_user else None,
+        "refreshed_at": now,
+    }
+    if link is None:
+        try:
+            with session.begin_nested():
+                link = IdentityLink(slack_user_id=slack_user_id, **values)
+                session.add(link)
+                session.flush()
+            return link
+        except IntegrityError:
+            link = session.get(IdentityLink, slack_user_id, populate_existing=True)
+            if link is None:
+                raise
+    for name, value in values.items():
+        setattr(link, name, value)
+    session.add(link)
+    session.flush()
+    return link
+
+
 def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session, refresh: bool = False) -> Actor:
     """The actor for a Slack user, from the cached link when fresh, else from Slack and the Admin API."""
     now = deps.clock()
@@ -113,13 +143,6 @@ def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session, refresh: 
                 raise
             logger.warning("identity refresh failed for %s; using the cached link", slack_user_id)
         else:
-            if link is None:
-                link = IdentityLink(slack_user_id=slack_user_id)
-            link.email = email
-            link.anthropic_user_id = org_user.id if org_user else None
-            link.org_role = org_user.role if org_user else None
-            link.refreshed_at = now
-            session.add(link)
-            session.flush()
+            link = _store_link(session, link, slack_user_id, email, org_user, now)
     role = bot_role(link.org_role, slack_user_id=slack_user_id, extra_admins=deps.settings.admin_slack_user_ids)
     return Actor(slack_user_id, link.email, link.anthropic_user_id, link.org_role, role)

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from bot.slack.text import clip
 
@@ -35,6 +37,19 @@ class Notifier:
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
+        self._workspace_url: str | None = None
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """A link to a message, built from auth.test's workspace URL (no extra scope, one call per process)."""
+        if self._workspace_url is None:
+            self._workspace_url = str(self.client.auth_test().get("url") or "https://slack.com/")
+        return f"{self._workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+
+    def user_handle(self, user: str) -> str:
+        """A user's Slack handle (display name, else name), lower-case, for key names."""
+        info = self.client.users_info(user=user)["user"]
+        profile: dict[str, Any] = info.get("profile", {})
+        return str(profile.get("display_name") or info.get("name") or user)
 
     def post(
         self, channel: str, text: str, blocks: list[Block] | None = None, *, thread_ts: str | None = None
@@ -81,3 +96,24 @@ class Notifier:
         """A channel's info (name, privacy, whether the bot is a member)."""
         info = self.client.conversations_info(channel=channel)
         return dict(info["channel"])
+
+    def user_by_email(self, email: str) -> str | None:
+        """The Slack user id with this email (users.lookupByEmail), or None when nobody active has it."""
+        try:
+            found = self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                return None
+            raise
+        user: dict[str, Any] = found["user"]
+        if user.get("deleted") or user.get("is_bot"):
+            return None
+        return str(user["id"])
+
+    def direct_message(self, user: str, text: str, blocks: list[Block] | None = None) -> Posted:
+        """DM a user in one call: chat.postMessage to a user id lands in the app's Messages tab (bulk notices)."""
+        return self.post(user, text, blocks)
+
+    def publish_home(self, user: str, blocks: list[Block]) -> None:
+        """Publish a user's App Home tab."""
+        self.client.views_publish(user_id=user, view=View(type="home", blocks=blocks))

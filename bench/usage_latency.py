@@ -1,0 +1,223 @@
+"""`/claude-key usage` latency (DESIGN.md §7: answered within 1.5 s when each Admin API call takes 100 ms).
+
+End to end, as Slack does it: a signed `/claude-key usage …` POST to the bot's HTTP endpoint, timed until
+the answer arrives at the command's response_url. The bot runs as its own process (`claude-key-bot run
+--http`, SQLite in a temp dir, scheduler off); the Slack and Admin API stand-ins run in this process, the
+Admin API one answering every call after `--api-latency` (100 ms), seeded with 30 days of cost and usage for
+`--models` models in `--workspaces` workspaces.
+
+Scenarios, each timed per command:
+- cold: the first command of a user (Slack profile, org user lookup, key list and reports all fetched);
+- uncached: a new query each time (other periods and scopes) for a known user: the report calls;
+- cached: `usage org 30d` again within the cache's few minutes.
+
+    .venv/bin/python bench/usage_latency.py [--api-latency 0.1] [--rounds 10] [--check]
+
+Prints a table and writes bench/results/usage_latency.json. Exit 0; 1 when --check and a command took
+longer than 1.5 s or failed; 2 when setup failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.botserver import command_body, signed_headers  # noqa: E402
+from tests.standins.anthropic_admin import AnthropicStandIn  # noqa: E402
+from tests.standins.slack_api import SlackStandIn, seed_default_directory  # noqa: E402
+
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
+BUDGET_S = 1.5
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bot_executable() -> str:
+    beside = Path(sys.executable).parent / "claude-key-bot"
+    found = str(beside) if beside.exists() else shutil.which("claude-key-bot")
+    if not found:
+        raise SystemExit("claude-key-bot not found: run with the venv's python")
+    return found
+
+
+def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int) -> None:
+    """30 days of cost and usage: every model in every workspace every day, on keys of several users."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    day0 = now.replace(hour=0) - timedelta(days=31)
+    ws_ids = [standin.seeded["workspace"]["id"]]
+    ws_ids += [standin.add_workspace(f"ws-{i}")["id"] for i in range(1, workspaces)]
+    people = [standin.seeded["admin"]["id"], standin.seeded["developer"]["id"]]
+    people += [standin.add_user(f"bench-{i}@example.com")["id"] for i in range(users - 2)]
+    keys = [
+        standin.add_api_key(name=f"key-{p[-4:]}-{w[-4:]}", workspace_id=w, created_by_user_id=p)["id"]
+        for p in people
+        for w in ws_ids
+    ]
+    for d in range(32):
+        start = day0 + timedelta(days=d)
+        for m in range(models):
+            for i, ws in enumerate(ws_ids):
+                key = keys[(d + m + i) % len(keys)]
+                amount = Decimal("1234.567") + d * 10 + m
+                standin.add_cost(starting_at=start, ending_at=start + timedelta(days=1), amount_cents=str(amount),
+                                 model=f"claude-model-{m}", workspace_id=ws, api_key_id=key)  # fmt: skip
+                standin.add_usage(starting_at=start, ending_at=start + timedelta(days=1), input_tokens=10_000 * (m + 1),
+                                  output_tokens=2_000, cache_read=5_000, model=f"claude-model-{m}", workspace_id=ws,
+                                  api_key_id=key)  # fmt: skip
+
+
+def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text: str, user: str) -> dict[str, Any]:
+    """POST one signed command; seconds until its ack and until its answer at the response_url."""
+    url = slack.new_response_url()
+    url_id = url.rstrip("/").rsplit("/", 1)[1]
+    body = command_body(text, user_id=user, response_url=url)
+    started = time.perf_counter()
+    response = client.post(f"{bot_url}/slack/events", content=body, headers=signed_headers(body, secret=SIGNING_SECRET))
+    acked = time.perf_counter() - started
+    answer = slack.wait_for_response(predicate=lambda r: r.url_id == url_id, timeout=30)[0]
+    answered = time.perf_counter() - started
+    ok = response.status_code == 200 and answer.body.get("text", "").startswith("Usage for")
+    return {"text": text, "user": user, "ack_s": acked, "answer_s": answered, "ok": ok,
+            "answer": answer.body.get("text", "")[:120]}  # fmt: skip
+
+
+def summarize(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    answers = sorted(s["answer_s"] for s in samples)
+    return {
+        "n": len(samples),
+        "p50_ms": round(statistics.median(answers) * 1000, 1),
+        "max_ms": round(answers[-1] * 1000, 1),
+        "ack_max_ms": round(max(s["ack_s"] for s in samples) * 1000, 1),
+        "failed": sum(not s["ok"] for s in samples),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--api-latency", type=float, default=0.1, help="seconds per Admin API call")
+    parser.add_argument("--rounds", type=int, default=10, help="cached repetitions")
+    parser.add_argument("--models", type=int, default=5)
+    parser.add_argument("--workspaces", type=int, default=4)
+    parser.add_argument("--users", type=int, default=6)
+    parser.add_argument("--check", action="store_true", help="exit 1 if any answer took longer than 1.5 s")
+    args = parser.parse_args(argv)
+
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    workdir = Path(tempfile.mkdtemp(prefix="usage-bench-"))
+    slack = SlackStandIn().start()
+    seed_default_directory(slack)
+    anthropic = AnthropicStandIn()
+    anthropic.seed_basic()
+    seed(anthropic, models=args.models, workspaces=args.workspaces, users=args.users)
+    anthropic.start()
+    anthropic.latency = args.api_latency
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    env.update({
+        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.base_url,
+        "ANTHROPIC_ADMIN_KEY": anthropic.admin_key, "ANTHROPIC_BASE_URL": anthropic.base_url,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}", "ADMIN_CHANNEL_ID": "C0ADMIN", "PORT": str(port),
+        "SCHEDULER_ENABLED": "false", "MONTHLY_BUDGET_USD": "50000", "LOG_LEVEL": "WARNING",
+        "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1",
+    })  # fmt: skip
+    log = (workdir / "bot.log").open("w")
+    bot = subprocess.Popen(
+        [bot_executable(), "run", "--http", "--host", "127.0.0.1"], env=env, cwd=workdir, stdout=log, stderr=log,
+        start_new_session=True,
+    )
+    bot_url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if client.get(f"{bot_url}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or bot.poll() is not None:
+                    print("bot did not start; see", workdir / "bot.log", file=sys.stderr)
+                    return 2
+                time.sleep(0.1)
+            cold = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN")]
+            cold.append(timed_command(client, bot_url, slack, "usage me 30d", "U0DEV"))
+            uncached = [
+                timed_command(client, bot_url, slack, text, user)
+                for text, user in (
+                    ("usage org 7d", "U0ADMIN"), ("usage org mtd", "U0ADMIN"), ("usage org today", "U0ADMIN"),
+                    ("usage workspace ws-1 30d", "U0ADMIN"), ("usage workspace ws-2 7d", "U0ADMIN"),
+                    ("usage <@U0DEV|dev> 30d", "U0ADMIN"), ("usage me 7d", "U0DEV"), ("usage me mtd", "U0DEV"),
+                )
+            ]  # fmt: skip
+            cached = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN") for _ in range(args.rounds)]
+            # Every answer for more than a day is followed by a chart upload: wait for them before stopping.
+            expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith("today"))
+            deadline = time.monotonic() + 60
+            while (uploads := sum(1 for u in slack.uploads.values() if u.completed)) < expected:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+    finally:
+        bot.terminate()
+        try:
+            bot.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+        log.close()
+        anthropic.stop()
+        slack.stop()
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "api_latency_s": args.api_latency,
+        "seed": {"models": args.models, "workspaces": args.workspaces, "users": args.users, "days": 32},
+        "budget_ms": BUDGET_S * 1000,
+        "scenarios": {"cold": summarize(cold), "uncached": summarize(uncached), "cached": summarize(cached)},
+        "charts_uploaded": uploads,
+        "charts_expected": expected,
+        "samples": cold + uncached + cached,
+    }
+    out = ROOT / "bench" / "results" / "usage_latency.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    per_call = f"{args.api_latency * 1000:.0f} ms/call"
+    print(f"/claude-key usage, end to end through the bot's HTTP endpoint; Admin API {per_call}")
+    print(f"{'scenario':<10} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
+    for name, row in report["scenarios"].items():
+        cells = (row["n"], row["p50_ms"], row["max_ms"], row["ack_max_ms"], row["failed"])
+        print(f"{name:<10} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
+    print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
+    worst = max(s["answer_s"] for s in report["samples"])
+    failed = sum(not s["ok"] for s in report["samples"])
+    if args.check and (worst > BUDGET_S or failed or uploads < expected):
+        print(f"FAIL: slowest answer {worst * 1000:.0f} ms, {failed} failed", file=sys.stderr)
+        return 1
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

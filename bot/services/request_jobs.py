@@ -1,0 +1,268 @@
+"""The access-request jobs (DESIGN.md §5): invite-sync, key-adoption, request-nudges.
+
+Each is idempotent: state changes are conditional transitions, notices go through the ledger
+(`ctx.already_done` / `ctx.mark_done`), and a failure on one request is recorded and the run continues.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from bot.anthropic_admin import AdminAPIError
+from bot.jobs import JobContext, JobResult
+from bot.services import requests as svc
+from bot.slack.text import escape
+from storage.db import session_scope
+from storage.models import AccessRequest, RequestKind, RequestState
+
+logger = logging.getLogger(__name__)
+
+S = RequestState
+# An approval whose fulfilment has not moved for this long was interrupted (a restart, a crash): resume it.
+STUCK_AFTER = timedelta(minutes=5)
+INVITE_REMINDER_AFTER = timedelta(days=3)
+INVITE_ESCALATE_AFTER = timedelta(days=7)
+NUDGE_AFTER = timedelta(hours=4)
+ESCALATE_AFTER = timedelta(days=1)
+EXPIRE_AFTER = timedelta(days=7)
+GRANT_WARNING = timedelta(days=1)
+
+
+def _requests(ctx: JobContext, *states: str) -> list[AccessRequest]:
+    with session_scope(ctx.deps.engine) as session:
+        query = select(AccessRequest).where(col(AccessRequest.state).in_(list(states)))
+        return list(session.exec(query.order_by(col(AccessRequest.id))))
+
+
+def _each(
+    ctx: JobContext, result: JobResult, requests: list[AccessRequest], step: Callable[[AccessRequest], None]
+) -> None:
+    for request in requests:
+        try:
+            step(request)
+        except AdminAPIError as exc:
+            result.errors.append(f"request #{request.id}: {exc.user_message}")
+        except Exception as exc:
+            logger.exception("request #%s failed in %s", request.id, ctx.job)
+            result.errors.append(f"request #{request.id}: {type(exc).__name__}")
+
+
+def _notice(ctx: JobContext, result: JobResult, key: str, description: str, send: Callable[[], None]) -> None:
+    """Send a notice once: skipped when the ledger has it, printed on a dry run, recorded after it went out."""
+    if ctx.already_done(key):
+        result.skipped += 1
+        return
+    if ctx.dry_run:
+        ctx.out(description)
+        result.sent += 1
+        return
+    send()
+    ctx.mark_done(key)
+    result.sent += 1
+
+
+def invite_sync(ctx: JobContext) -> JobResult:
+    """Accepted invites continue their requests; remind at 3 days, flag at 7 or on expiry; resume stuck approvals."""
+    result = JobResult()
+    deps = ctx.deps
+
+    def resume(request: AccessRequest) -> None:
+        if ctx.now - request.updated_at < STUCK_AFTER:
+            return
+        if ctx.dry_run:
+            ctx.out(f"would resume the interrupted approval of request #{request.id}")
+            return
+        svc.thread_reply(deps, request, "Resuming this approval after an interruption.")
+        svc.fulfil(deps, request_id=request.id or 0, actor_slack_id=None)
+        result.sent += 1
+
+    def follow(request: AccessRequest) -> None:
+        email = request.invitee_email if request.kind == RequestKind.INVITE else request.requester_email
+        invites = deps.admin.list_invites(email=email or "")
+        invite = next((i for i in invites if i.id == request.invite_id), invites[-1] if invites else None)
+        if invite is None:
+            return
+        if invite.status == "accepted":
+            org_user = deps.admin.find_user_by_email(email or "")
+            if org_user is None:  # accepted a moment ago; the member list catches up on the next run
+                return
+            if ctx.dry_run:
+                ctx.out(f"would grant request #{request.id} to {org_user.email}")
+                return
+            svc.grant(deps, request_id=request.id or 0, org_user=org_user, from_state=S.INVITED, actor_slack_id=None)
+            result.sent += 1
+        elif invite.status in ("expired", "deleted"):
+            if ctx.dry_run:
+                ctx.out(f"would expire request #{request.id}: invite {invite.status}")
+                return
+            with session_scope(deps.engine) as session:
+                moved = svc.transition(
+                    session, request.id or 0, from_states=[S.INVITED], to=S.EXPIRED, now=ctx.now,
+                    actor_slack_id=None, action="request.expired", detail=f"invite {invite.status}",
+                )  # fmt: skip
+            if moved:
+                request.state = S.EXPIRED
+                svc.thread_reply(deps, request, f"The invite to {escape(email or '?')} {invite.status} unused.")
+                svc.refresh_root(deps, request)
+                svc.dm_requester(deps, request, f"The invite for request #{request.id} {invite.status} before it "
+                                 "was accepted. File a new request if you still need access.")  # fmt: skip
+                result.sent += 1
+        else:
+            age = ctx.now - invite.invited_at
+            if age >= INVITE_ESCALATE_AFTER:
+                _notice(ctx, result, f"invite-escalated:{request.id}", f"would flag request #{request.id}'s invite",
+                        lambda: svc.thread_reply(deps, request, f"The invite to {escape(email or '?')} is still not "
+                                                 "accepted after 7 days."))  # fmt: skip
+            elif age >= INVITE_REMINDER_AFTER:
+                _notice(ctx, result, f"invite-reminded:{request.id}", f"would remind request #{request.id}'s invitee",
+                        lambda: svc.dm_requester(deps, request, f"Reminder: accept the Anthropic invite sent to "
+                                                 f"{escape(email or '?')} (request #{request.id}); it expires "
+                                                 f"{invite.expires_at:%Y-%m-%d}."))  # fmt: skip
+
+    _each(ctx, result, _requests(ctx, S.APPROVED), resume)
+    _each(ctx, result, _requests(ctx, S.INVITED), follow)
+    return result
+
+
+def key_adoption(ctx: JobContext) -> JobResult:
+    """Keys created by granted requesters in their workspace fulfil the request, with a thread reply."""
+    result = JobResult()
+    deps = ctx.deps
+
+    def adopt(request: AccessRequest) -> None:
+        if not (request.anthropic_user_id and request.workspace_id and request.granted_at):
+            return
+        keys = deps.admin.list_api_keys(created_by_user_id=request.anthropic_user_id, workspace_id=request.workspace_id)
+        fresh = [k for k in keys if k.created_at >= request.granted_at and k.status == "active"]
+        if not fresh:
+            return
+        key = min(fresh, key=lambda k: k.created_at)
+        if ctx.dry_run:
+            ctx.out(f"would fulfil request #{request.id} with key {key.name}")
+            return
+        with session_scope(deps.engine) as session:
+            moved = svc.transition(
+                session, request.id or 0, from_states=[S.GRANTED], to=S.FULFILLED, now=ctx.now, actor_slack_id=None,
+                action="request.fulfilled", api_key_id=key.id, detail=key.name,
+            )  # fmt: skip
+            request = svc.get_request(session=session, request_id=request.id or 0)
+        if moved:
+            hint = f" …{escape(key.partial_key_hint)}" if key.partial_key_hint else ""
+            svc.thread_reply(deps, request, f"Key `{escape(key.name)}`{hint} created. Request fulfilled.")
+            svc.refresh_root(deps, request)
+            svc.dm_requester(deps, request, f"I see your new key `{escape(key.name)}`{hint} in "
+                             f"*{escape(request.workspace_name or '?')}*. You're all set.")  # fmt: skip
+            result.sent += 1
+
+    _each(ctx, result, [r for r in _requests(ctx, S.GRANTED) if r.kind == RequestKind.ACCESS], adopt)
+    rotations = _rotation_adoption()
+    if rotations is not None:
+        extra = rotations(ctx)
+        result.sent += extra.sent
+        result.skipped += extra.skipped
+        result.errors.extend(extra.errors)
+        result.notes.extend(extra.notes)
+    return result
+
+
+def _rotation_adoption() -> Callable[[JobContext], JobResult] | None:
+    """Key rotations (a separate feature) adopt replacement keys in the same job, when that feature is present."""
+    try:
+        keys = importlib.import_module("bot.services.keys")
+    except ImportError:
+        return None
+    fn: Callable[[JobContext], JobResult] | None = getattr(keys, "adopt_rotation_keys", None)
+    return fn
+
+
+def request_nudges(ctx: JobContext) -> JobResult:
+    """Pending > 4 h: nudge; > 1 day: escalate; > 7 days: expire. Time-bound grants: warn, then remove access."""
+    result = JobResult()
+    deps = ctx.deps
+
+    def unposted(request: AccessRequest) -> None:
+        if request.admin_message_ts:
+            return
+        if ctx.dry_run:
+            ctx.out(f"would post request #{request.id} to the admin channel")
+            return
+        posted = svc.post_root(deps, request.id or 0, None)
+        if posted.admin_message_ts:
+            result.sent += 1
+
+    def pending(request: AccessRequest) -> None:
+        age = ctx.now - request.created_at
+        if age >= EXPIRE_AFTER:
+            if ctx.dry_run:
+                ctx.out(f"would expire request #{request.id} after 7 days without a decision")
+                return
+            with session_scope(deps.engine) as session:
+                moved = svc.transition(
+                    session, request.id or 0, from_states=[S.PENDING], to=S.EXPIRED, now=ctx.now, actor_slack_id=None,
+                    action="request.expired", detail="no decision in 7 days",
+                )  # fmt: skip
+            if moved:
+                request.state = S.EXPIRED
+                svc.thread_reply(deps, request, "Expired: no decision in 7 days.")
+                svc.refresh_root(deps, request)
+                svc.dm_requester(deps, request, f"Your request #{request.id} expired after 7 days without a "
+                                 "decision. File it again if you still need access.")  # fmt: skip
+                result.sent += 1
+        elif age >= ESCALATE_AFTER:
+            _notice(ctx, result, f"escalated:{request.id}", f"would escalate request #{request.id}",
+                    lambda: escalate(request))  # fmt: skip
+        elif age >= NUDGE_AFTER:
+            _notice(
+                ctx,
+                result,
+                f"nudged:{request.id}",
+                f"would nudge request #{request.id}",
+                lambda: svc.thread_reply(deps, request, "Still waiting for an admin to approve or deny."),
+            )
+
+    def escalate(request: AccessRequest) -> None:
+        # In the channel, not the thread: a thread reply is easy to miss after a day.
+        link = svc.thread_link(deps, request)
+        where = f" <{link}|Open the request>." if link else ""
+        deps.notifier.post(
+            request.admin_channel_id or deps.settings.admin_channel_id or "",
+            f":rotating_light: Request #{request.id} from <@{request.requester_slack_id}> has waited over a day "
+            f"for a decision.{where}",
+        )
+
+    def grant_ending(request: AccessRequest) -> None:
+        ends = request.grant_expires_at
+        if ends is None or not (request.anthropic_user_id and request.workspace_id):
+            return
+        if ctx.now >= ends:
+            if ctx.dry_run:
+                ctx.out(f"would remove {request.requester_email} from {request.workspace_name} (request #{request.id})")
+                return
+            deps.admin.remove_workspace_member(request.workspace_id, request.anthropic_user_id)
+            with session_scope(deps.engine) as session:
+                moved = svc.transition(
+                    session, request.id or 0, from_states=[S.GRANTED, S.FULFILLED], to=S.REVOKED, now=ctx.now,
+                    actor_slack_id=None, action="request.revoked", detail="time-bound grant ended",
+                )  # fmt: skip
+            if moved:
+                request.state = S.REVOKED
+                svc.thread_reply(deps, request, "Time-bound access ended; workspace membership removed.")
+                svc.refresh_root(deps, request)
+                svc.dm_requester(deps, request, f"Your access to *{escape(request.workspace_name or '?')}* "
+                                 f"(request #{request.id}) has ended.")  # fmt: skip
+                result.sent += 1
+        elif ctx.now >= ends - GRANT_WARNING:
+            _notice(ctx, result, f"grant-ending:{request.id}", f"would warn about request #{request.id} ending",
+                    lambda: svc.dm_requester(deps, request, f"Your access to *{escape(request.workspace_name or '?')}* "
+                                             f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id}). File a new "
+                                             "request if you need longer."))  # fmt: skip
+
+    _each(ctx, result, _requests(ctx, S.PENDING, S.FAILED), unposted)
+    _each(ctx, result, _requests(ctx, S.PENDING), pending)
+    _each(ctx, result, _requests(ctx, S.GRANTED, S.FULFILLED), grant_ending)
+    return result

@@ -1,0 +1,285 @@
+"""Spend-limit increase requests (DESIGN.md §5, reference §2.9): post them, approve with an amount, deny.
+
+Members of an Enterprise org ask Anthropic for a higher spend limit; the `spend-limit-requests` job posts
+each new pending request to the admin channel once (ledger key `posted:<id>`), with Approve (amount in a
+modal) and Deny. A decision is claimed with a conditional update (`… WHERE state IN ('pending','failed')`),
+so a double click, two admins or two replicas act once; then the API is called, the thread gets a reply,
+the root message loses its buttons and the requester is DM'd. On a Console org the endpoint is
+unavailable: the job logs that once (ledger key `endpoint-unavailable`) and stays quiet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import ROUND_CEILING, Decimal
+from typing import TypeVar
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from bot.anthropic_admin import AdminAPIError, FeatureUnavailable, IncreaseRequest
+from bot.deps import Deps
+from bot.jobs import JobContext, JobResult
+from bot.services.common import Reply, UserError
+from bot.services.identity import Actor, resolve_actor
+from bot.slack import budget_blocks
+from bot.slack.notifier import Posted
+from storage import repositories as repo
+from storage.db import session_scope
+from storage.models import IdentityLink, SpendLimitRequestPost, SpendRequestState
+
+logger = logging.getLogger(__name__)
+
+JOB = "spend-limit-requests"
+UNAVAILABLE_KEY = "endpoint-unavailable"
+OPEN_STATES = (SpendRequestState.PENDING, SpendRequestState.FAILED)
+MIN_SUGGESTION = Decimal(100)
+
+T = TypeVar("T")
+
+
+def suggested_amount(current: Decimal | None, spend: Decimal | None) -> Decimal:
+    """A starting amount for the Approve modal: half again the larger of limit and spend, whole dollars."""
+    base = max(current or Decimal(0), spend or Decimal(0))
+    return max((base * Decimal("1.5")).quantize(Decimal(1), rounding=ROUND_CEILING), MIN_SUGGESTION)
+
+
+def _slack_id_for(deps: Deps, session: Session, email: str | None) -> str | None:
+    """The requester's Slack id: the identity link by email, else Slack's lookup by email."""
+    if not email:
+        return None
+    link = session.exec(select(IdentityLink).where(IdentityLink.email == email)).first()
+    if link is not None:
+        return link.slack_user_id
+    try:
+        found = deps.slack.users_lookupByEmail(email=email)
+    except SlackApiError:
+        return None
+    return str(found["user"]["id"])
+
+
+def _best_effort(what: str, fn: Callable[[], T]) -> T | None:
+    try:
+        return fn()
+    except SlackApiError as exc:
+        logger.warning("could not %s: %s", what, exc.response.get("error"))
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# The job
+# --------------------------------------------------------------------------------------------------
+
+
+def run_spend_limit_requests(ctx: JobContext) -> JobResult:
+    """Post new pending increase requests; mark the ones resolved in the Console."""
+    result = JobResult()
+    deps = ctx.deps
+    channel = deps.settings.admin_channel_id
+    try:
+        pending = deps.admin.list_increase_requests(("pending",))
+    except FeatureUnavailable:
+        # Console orgs: no per-user limits, so no increase requests. Say it once, then stay quiet.
+        if not ctx.already_done(UNAVAILABLE_KEY):
+            logger.warning(
+                "spend-limit increase requests are not available for this Anthropic organization "
+                "(they exist in Enterprise orgs); the spend-limit-requests job will stay quiet"
+            )
+            ctx.mark_done(UNAVAILABLE_KEY)
+        result.notes.append("increase requests unavailable for this organization")
+        return result
+    if channel is None:
+        result.errors.append("no ADMIN_CHANNEL_ID")
+        return result
+    for request in reversed(pending):  # oldest first, so the channel reads in order
+        key = f"posted:{request.id}"
+        if ctx.already_done(key):
+            result.skipped += 1
+            continue
+        try:
+            _post_request(ctx, request, channel, key)
+            result.sent += 1
+        except (SlackApiError, AdminAPIError) as exc:
+            detail = exc.user_message if isinstance(exc, AdminAPIError) else exc.response.get("error")
+            result.errors.append(f"{request.id}: {detail}")
+    _close_resolved_elsewhere(ctx, {r.id for r in pending}, result)
+    return result
+
+
+def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: str) -> None:
+    deps = ctx.deps
+    slack_id = _slack_id_for(deps, ctx.session, request.requester_email)
+    post = SpendLimitRequestPost(
+        request_id=request.id, period=request.period, requester_user_id=request.requester_user_id,
+        requester_email=request.requester_email, requester_name=request.requester_name,
+        requester_slack_id=slack_id, current_limit_usd=request.current_limit_usd,
+        spend_usd=request.period_to_date_spend_usd, created_at=ctx.now, updated_at=ctx.now,
+    )
+    suggestion = suggested_amount(request.current_limit_usd, request.period_to_date_spend_usd)
+    text, blocks = budget_blocks.build_spend_request(post, suggestion=suggestion, tz=deps.settings.tz)
+    if ctx.dry_run:
+        ctx.out(f"would post to {channel}: {text}")
+        return
+    posted = deps.notifier.post(channel, text, blocks)
+    post.channel_id, post.message_ts = posted.channel, posted.ts
+    ctx.session.merge(post)
+    ctx.mark_done(key)  # commits the row with the ledger key
+
+
+def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: JobResult) -> None:
+    """Requests approved or denied in the Console: their messages lose the buttons."""
+    posts = ctx.session.exec(
+        select(SpendLimitRequestPost).where(col(SpendLimitRequestPost.state).in_(list(OPEN_STATES)))
+    ).all()
+    gone = [p for p in posts if p.request_id not in pending_ids]
+    if not gone or ctx.dry_run:
+        return
+    try:
+        resolved = {r.id: r for r in ctx.deps.admin.list_increase_requests(("approved", "denied"))}
+    except AdminAPIError as exc:
+        result.errors.append(f"resolved requests: {exc.user_message}")
+        return
+    for post in gone:
+        outcome = resolved.get(post.request_id)
+        status = outcome.status if outcome is not None else "withdrawn"
+        claimed = ctx.session.execute(
+            update(SpendLimitRequestPost)
+            .where(col(SpendLimitRequestPost.request_id) == post.request_id)
+            .where(col(SpendLimitRequestPost.state).in_(list(OPEN_STATES)))
+            .values(state=SpendRequestState.RESOLVED_ELSEWHERE, updated_at=ctx.now, last_error=status)
+        )
+        ctx.session.commit()
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            continue
+        post.state, post.last_error = SpendRequestState.RESOLVED_ELSEWHERE, status
+        _render_root(ctx.deps, post, outcome_line=f"Resolved outside the bot: {status}.")
+        result.notes.append(f"{post.request_id} {status} elsewhere")
+
+
+# --------------------------------------------------------------------------------------------------
+# Decisions (after the ack)
+# --------------------------------------------------------------------------------------------------
+
+
+def _decider(deps: Deps, session: Session, slack_user_id: str, post: SpendLimitRequestPost | None) -> Actor:
+    actor = resolve_actor(deps, slack_user_id, session=session)
+    if not actor.is_admin:
+        raise UserError("Only admins can approve or deny spend-limit increases.")
+    if post is None:
+        raise UserError("I don't know that spend-limit request any more; it may have been removed.")
+    if actor.anthropic_user_id is not None and actor.anthropic_user_id == post.requester_user_id:
+        raise UserError("You can't decide your own spend-limit request; another admin has to.")
+    return actor
+
+
+def _claim(session: Session, request_id: str, to: SpendRequestState, now: object) -> bool:
+    claimed = session.execute(
+        update(SpendLimitRequestPost)
+        .where(col(SpendLimitRequestPost.request_id) == request_id)
+        .where(col(SpendLimitRequestPost.state).in_(list(OPEN_STATES)))
+        .values(state=to, updated_at=now)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+
+
+def _already(post: SpendLimitRequestPost) -> UserError:
+    return UserError(f"That request was already handled (it is {post.state}).")
+
+
+def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) -> Reply:
+    """Approve an increase request at `amount` dollars a period (whole cents)."""
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        post = session.get(SpendLimitRequestPost, request_id)
+        actor = _decider(deps, session, slack_user_id, post)
+        assert post is not None
+        if not _claim(session, request_id, SpendRequestState.APPROVING, now):
+            session.refresh(post)
+            raise _already(post)
+    try:
+        deps.admin.approve_increase_request(request_id, amount_usd=amount)
+    except AdminAPIError as exc:
+        return _failed(deps, request_id, actor, "approve", exc)
+    with session_scope(deps.engine) as session:
+        post = session.get(SpendLimitRequestPost, request_id)
+        assert post is not None
+        post.state, post.decided_by_slack_id, post.decided_at = SpendRequestState.APPROVED, actor.slack_user_id, now
+        post.approved_amount_usd, post.updated_at, post.last_error = amount, now, None
+        repo.append_audit(
+            session=session, action="spend_request.approved", subject_type="spend_limit_request",
+            subject_id=request_id, actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
+            before={"state": "pending"}, after={"state": "approved", "amount_usd": str(amount)}, at=now,
+        )
+    line = f"Approved by {actor.mention}: the {post.period} limit is now {budget_blocks.usd(amount)}."
+    _announce(deps, post, line, f"Your spend-limit increase was approved: your {post.period} limit is now "
+              f"{budget_blocks.usd(amount)}.")
+    return Reply(line)
+
+
+def deny(deps: Deps, slack_user_id: str, request_id: str) -> Reply:
+    """Deny an increase request."""
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        post = session.get(SpendLimitRequestPost, request_id)
+        actor = _decider(deps, session, slack_user_id, post)
+        assert post is not None
+        if not _claim(session, request_id, SpendRequestState.DENYING, now):
+            session.refresh(post)
+            raise _already(post)
+    try:
+        deps.admin.deny_increase_request(request_id)
+    except AdminAPIError as exc:
+        return _failed(deps, request_id, actor, "deny", exc)
+    with session_scope(deps.engine) as session:
+        post = session.get(SpendLimitRequestPost, request_id)
+        assert post is not None
+        post.state, post.decided_by_slack_id, post.decided_at = SpendRequestState.DENIED, actor.slack_user_id, now
+        post.updated_at, post.last_error = now, None
+        repo.append_audit(
+            session=session, action="spend_request.denied", subject_type="spend_limit_request",
+            subject_id=request_id, actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
+            before={"state": "pending"}, after={"state": "denied"}, at=now,
+        )
+    line = f"Denied by {actor.mention}."
+    _announce(deps, post, line, "Your spend-limit increase request was denied. Ask an admin if you need more.")
+    return Reply(line)
+
+
+def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIError) -> Reply:
+    """The API refused: the request is `failed` (buttons stay, so it can be tried again) and the thread says why."""
+    now = deps.clock()
+    with session_scope(deps.engine) as session:
+        post = session.get(SpendLimitRequestPost, request_id)
+        assert post is not None
+        post.state, post.last_error, post.updated_at = SpendRequestState.FAILED, exc.user_message, now
+        repo.append_audit(
+            session=session, action=f"spend_request.{verb}_failed", subject_type="spend_limit_request",
+            subject_id=request_id, actor_slack_id=actor.slack_user_id, detail=exc.user_message, at=now,
+        )
+    line = f"{actor.mention} tried to {verb} this, but Anthropic said: {exc.user_message}"
+    _announce(deps, post, line, None)
+    return Reply(f"Couldn't {verb} the request: {exc.user_message}")
+
+
+def _announce(deps: Deps, post: SpendLimitRequestPost, thread_line: str, dm: str | None) -> None:
+    """Thread reply, root message re-rendered, requester DM'd (each best effort: the decision stands)."""
+    if post.channel_id and post.message_ts:
+        channel, ts = post.channel_id, post.message_ts
+        _best_effort("reply in the thread", lambda: deps.notifier.post(channel, thread_line, thread_ts=ts))
+    _render_root(deps, post)
+    if dm and post.requester_slack_id:
+        slack_id = post.requester_slack_id
+        _best_effort("DM the requester", lambda: deps.notifier.dm(slack_id, dm))
+
+
+def _render_root(deps: Deps, post: SpendLimitRequestPost, outcome_line: str | None = None) -> None:
+    if not (post.channel_id and post.message_ts):
+        return
+    suggestion = suggested_amount(post.current_limit_usd, post.spend_usd)
+    text, blocks = budget_blocks.build_spend_request(
+        post, suggestion=suggestion, tz=deps.settings.tz, outcome_line=outcome_line
+    )
+    target = Posted(post.channel_id, post.message_ts)
+    _best_effort("update the request message", lambda: deps.notifier.update(target, text, blocks))

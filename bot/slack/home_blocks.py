@@ -1,0 +1,181 @@
+"""Block Kit for the App Home tab: your keys, requests and usage; for admins, the org's backlog. Pure functions.
+
+Home views hold at most 100 blocks: every list here is cut short with a count, so an admin of an org with
+thousands of keys sees summaries, never endless lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.commands import COMMAND
+from bot.slack.blocks import build_help
+from bot.slack.keys_blocks import KeyView, key_title, rotation_text
+from bot.slack.text import clip, escape
+
+MAX_HOME_BLOCKS = 100
+MY_KEYS_SHOWN = 8
+REQUESTS_SHOWN = 5
+ADMIN_ITEMS_SHOWN = 5
+
+REQUEST_STATES: dict[str, str] = {
+    "pending": ":hourglass_flowing_sand: waiting for approval",
+    "approved": ":gear: approved, being set up",
+    "invited": ":email: invite sent: accept it from your inbox",
+    "granted": ":white_check_mark: access granted: create your key in the Console",
+    "failed": ":warning: failed: an admin can retry",
+}
+
+
+@dataclass(frozen=True)
+class RequestItem:
+    """An access request as Home lists it."""
+
+    id: int
+    state: str
+    workspace: str | None
+    created: datetime
+    requester_slack_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminHome:
+    """The admin section: counts first, a few oldest items each."""
+
+    pending: int
+    pending_oldest: Sequence[RequestItem]
+    active_keys: int | None = None  # None: the key scan failed (see `problem`)
+    overdue: int = 0
+    overdue_oldest: Sequence[KeyView] = ()
+    stale: int = 0
+    stale_oldest: Sequence[KeyView] = ()
+    leavers: int = 0
+    leavers_oldest: Sequence[KeyView] = ()
+    stale_days: int = 30
+    as_of: datetime | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeData:
+    """Everything one user's Home shows; None / empty sections are left out or explained."""
+
+    updated: datetime
+    problem: str | None = None  # shown first (e.g. we couldn't tell who you are)
+    member: bool = True
+    keys: Sequence[KeyView] = ()
+    keys_total: int = 0
+    keys_problem: str | None = None
+    requests: Sequence[RequestItem] = ()
+    requests_total: int = 0
+    usage_line: str | None = None
+    admin: AdminHome | None = None
+    console_url: str = "https://platform.claude.com"
+    tz_name: str = "UTC"
+    notes: list[str] = field(default_factory=list)
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _key_item(view: KeyView) -> str:
+    where = f" · *{escape(view.workspace)}*" if view.workspace else ""
+    state = rotation_text(view) if view.status == "active" else view.status
+    return f"{key_title(view)}{where}\n{state}"
+
+
+def _request_item(item: RequestItem, *, who: bool = False) -> str:
+    state = REQUEST_STATES.get(item.state, escape(item.state))
+    workspace = f" for *{escape(item.workspace)}*" if item.workspace else ""
+    by = f" from <@{item.requester_slack_id}>" if who and item.requester_slack_id else ""
+    return f"#{item.id}{by}{workspace} · {state} · since {item.created:%Y-%m-%d}"
+
+
+def _my_keys(data: HomeData) -> list[Block]:
+    blocks: list[Block] = [SectionBlock(text="*Your API keys*")]
+    if data.keys_problem:
+        blocks.append(SectionBlock(text=data.keys_problem))
+    elif not data.member:
+        blocks.append(SectionBlock(text=f"You aren't in the Anthropic organization yet: `{COMMAND} request` asks "
+                                        "for access."))  # fmt: skip
+    elif not data.keys:
+        blocks.append(SectionBlock(text=f"No active keys. Create one in the Claude Console ({data.console_url}) in "
+                                        "a workspace you can use."))  # fmt: skip
+    else:
+        blocks += [SectionBlock(text=_key_item(v)) for v in data.keys[:MY_KEYS_SHOWN]]
+        more = data.keys_total - min(len(data.keys), MY_KEYS_SHOWN)
+        tail = f"…and {more} more. " if more > 0 else ""
+        blocks.append(_context(f"{tail}`{COMMAND} keys` lists them with age, expiry and last use; "
+                               f"`{COMMAND} rotate <key-id>` starts a rotation."))  # fmt: skip
+    return blocks
+
+
+def _my_requests(data: HomeData) -> list[Block]:
+    blocks: list[Block] = [SectionBlock(text="*Your open requests*")]
+    if not data.requests:
+        blocks.append(SectionBlock(text=f"None. `{COMMAND} request` asks for access to a workspace."))
+        return blocks
+    lines = [_request_item(r) for r in data.requests[:REQUESTS_SHOWN]]
+    more = data.requests_total - len(lines)
+    if more > 0:
+        lines.append(f"…and {more} more: `{COMMAND} requests`")
+    blocks.append(SectionBlock(text="\n".join(lines)))
+    return blocks
+
+
+def _key_list(title: str, count: int, oldest: Sequence[KeyView], empty: str) -> list[Block]:
+    if count == 0:
+        return [SectionBlock(text=f"{title}: none. {empty}")]
+    blocks: list[Block] = [SectionBlock(text=f"{title}: *{count}*")]
+    blocks += [SectionBlock(text=_key_item(v)) for v in oldest[:ADMIN_ITEMS_SHOWN]]
+    if count > ADMIN_ITEMS_SHOWN:
+        blocks.append(_context(f"…and {count - ADMIN_ITEMS_SHOWN} more."))
+    return blocks
+
+
+def _admin(admin: AdminHome) -> list[Block]:
+    blocks: list[Block] = [DividerBlock(), HeaderBlock(text="Admin")]
+    blocks.append(SectionBlock(text=f"*Pending approvals: {admin.pending}*"))
+    if admin.pending_oldest:
+        lines = [_request_item(r, who=True) for r in admin.pending_oldest[:ADMIN_ITEMS_SHOWN]]
+        if admin.pending > len(lines):
+            lines.append(f"…and {admin.pending - len(lines)} more: `{COMMAND} requests pending`")
+        blocks.append(SectionBlock(text="\n".join(lines)))
+    if admin.problem:
+        blocks.append(SectionBlock(text=admin.problem))
+        return blocks
+    blocks += _key_list("*Keys of former members*", admin.leavers, admin.leavers_oldest, "")
+    blocks += _key_list("*Keys overdue for rotation*", admin.overdue, admin.overdue_oldest,
+                        "Every key is within its rotation period.")  # fmt: skip
+    blocks += _key_list(f"*Keys unused for {admin.stale_days} days*", admin.stale, admin.stale_oldest,
+                        "Every key older than that was used.")  # fmt: skip
+    notes = [f"{admin.active_keys} active keys"]
+    if admin.as_of is not None:
+        notes.append(f"usage data as of {admin.as_of:%Y-%m-%d %H:%M} UTC")
+    notes.append(f"`{COMMAND} keys all` lists every key")
+    blocks.append(_context(" · ".join(notes)))
+    return blocks
+
+
+def build_home(data: HomeData) -> list[Block]:
+    """The whole Home tab, within Slack's 100 blocks."""
+    blocks: list[Block] = [HeaderBlock(text="Claude keys")]
+    if data.problem:
+        blocks.append(SectionBlock(text=clip(data.problem, 3000)))
+    else:
+        blocks += _my_keys(data)
+        blocks += _my_requests(data)
+        if data.usage_line:
+            blocks.append(SectionBlock(text=f"*This month*\n{data.usage_line}"))
+        if data.admin is not None:
+            blocks += _admin(data.admin)
+    blocks.append(_context(f"Updated {data.updated:%Y-%m-%d %H:%M} ({escape(data.tz_name)}). Open this tab again "
+                           "to refresh."))  # fmt: skip
+    blocks.append(DividerBlock())
+    blocks += build_help()
+    return blocks[:MAX_HOME_BLOCKS]

@@ -1,0 +1,30 @@
+"""`/claude-key audit [days]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.commands import Parsed, Sub
+from bot.deps import Deps
+from bot.services import audit as service
+from bot.services.common import UserError
+from handlers.commands import SUBCOMMANDS
+from handlers.common import WORKING, answer_later
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Register the audit subcommand."""
+
+    async def on_audit(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
+        try:
+            days = service.parse_days(parsed.args)
+        except UserError as exc:
+            await ack(text=exc.user_message, response_type="ephemeral")
+            return
+        await ack(text=WORKING, response_type="ephemeral")
+        user = command["user_id"]
+        await answer_later(deps, respond, lambda: service.export_audit(deps, slack_user_id=user, days=days))
+
+    SUBCOMMANDS[Sub.AUDIT] = on_audit

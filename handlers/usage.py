@@ -1,0 +1,53 @@
+"""`/claude-key usage …`: parse → ack → answer after the ack → chart after the answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.commands import Parsed, Sub
+from bot.deps import Deps
+from bot.services import usage
+from bot.services.common import Reply
+from handlers.commands import SUBCOMMANDS
+from handlers.common import WORKING, answer_later
+
+logger = logging.getLogger(__name__)
+
+CHART_FAILED = "I couldn't upload the chart to your DMs this time; the numbers above are complete."
+
+
+async def on_usage(
+    ack: AsyncAck, command: dict[str, Any], parsed: Parsed, deps: Deps, respond: AsyncRespond, **_: Any
+) -> None:
+    """Answer with tokens and cost; a chart of spend per day follows in the user's DM."""
+    try:
+        query = usage.parse_usage(parsed.args)
+    except usage.UsageSyntaxError as exc:
+        await ack(text=str(exc), response_type="ephemeral")
+        return
+    await ack(text=WORKING, response_type="ephemeral")
+    charts: list[usage.ChartRequest] = []
+
+    def work() -> Reply:
+        answer = usage.usage_answer(deps, command["user_id"], query)
+        if answer.chart is not None:
+            charts.append(answer.chart)
+        return answer.reply
+
+    await answer_later(deps, respond, work)
+    for chart in charts:  # the text answer is out; the chart never delays it
+        try:
+            uploaded = await deps.run(usage.post_chart, deps, chart)
+        except Exception as exc:
+            logger.warning("chart failed: %s", type(exc).__name__, exc_info=exc)
+            uploaded = False
+        if not uploaded:
+            await respond(text=CHART_FAILED, response_type="ephemeral", replace_original=False)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Claim the `usage` subcommand."""
+    SUBCOMMANDS[Sub.USAGE] = on_usage

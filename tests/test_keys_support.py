@@ -1,0 +1,141 @@
+"""Shared fixtures and helpers for the key-hygiene tests (imported by tests/test_keys*.py, test_rotation*.py,
+test_stale*.py and test_home*.py): deps on the parametrized database with a settable clock, the bot served over
+HTTP on those deps, and helpers to seed keys and click buttons."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.config import Settings
+from bot.deps import Deps, build_deps
+from storage.db import session_scope
+from storage.models import AuditEvent
+from tests.botserver import BotServer, command_body, post_slack
+
+# A Monday, 09:00 UTC (the jobs' schedule), in the past so the stand-in's real clock agrees on statuses.
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A settable clock for deps.clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)
+
+
+@pytest.fixture
+def kdeps(settings: Settings, engine: Engine, clock: Clock) -> Iterator[Deps]:
+    """Real deps on the stand-ins, on SQLite and PostgreSQL (the `engine` fixture), with a settable clock."""
+    built = build_deps(settings)
+    built.engine.dispose()
+    built.engine = engine
+    built.clock = clock
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def kbot(settings: Settings, kdeps: Deps) -> Iterator[str]:
+    """The bot over HTTP on `kdeps` (so commands and clicks run on both databases)."""
+    from bot.app import create_app
+    from bot.http import create_web_app
+
+    server = BotServer(create_web_app(create_app(settings, kdeps), kdeps)).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+def ids(anthropic: Any) -> tuple[str, str, str]:
+    """(developer user id, admin user id, default workspace id) of the stand-in's basic seed."""
+    seeded = anthropic.seeded
+    return seeded["developer"]["id"], seeded["admin"]["id"], seeded["workspace"]["id"]
+
+
+def add_key(anthropic: Any, name: str, *, owner: str | None, workspace: str | None, created: datetime,
+            **kwargs: Any) -> dict[str, Any]:  # fmt: skip
+    """Seed a key and return its JSON."""
+    return dict(anthropic.add_api_key(name=name, workspace_id=workspace, created_by_user_id=owner,
+                                      created_at=created, **kwargs))  # fmt: skip
+
+
+def command(client: httpx.Client, url: str, slack: Any, text: str, *, user: str = "U0DEV") -> dict[str, Any]:
+    """Send a slash command; return the ack body and the later response_url answer (a dict with `ack`, `reply`)."""
+    response_url = slack.new_response_url()
+    before = len(slack.responses)
+    ack = post_slack(client, url, command_body(text, user_id=user, response_url=response_url))
+    assert ack.status_code == 200, ack.text
+    body = json.loads(ack.text) if ack.text.startswith("{") else {"text": ack.text}
+    if body.get("text") != "Working on it…":
+        return {"ack": body, "reply": None, "response_url": response_url}
+    replies = slack.wait_for_response(count=before + 1, timeout=10)
+    return {"ack": body, "reply": replies[before].body, "response_url": response_url}
+
+
+def click(client: httpx.Client, url: str, slack: Any, *, action_id: str, value: str, user: str = "U0DEV",
+          channel: str = "C0ADMIN", message: dict[str, Any] | None = None,
+          container: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Click a button as Slack sends it; return the response_url answer."""
+    response_url = slack.new_response_url()
+    before = len(slack.responses)
+    message = message or {"ts": "1700000000.000100", "text": "x", "blocks": []}
+    payload = {
+        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT", "token": "x", "trigger_id": "1.2.3", "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": channel, "name": "c"},
+        "container": container or {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+        "message": message,
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
+                     "action_ts": "1700000001.000000"}],
+    }  # fmt: skip
+    response = post_slack(client, url, "payload=" + quote(json.dumps(payload)))
+    assert response.status_code == 200, response.text
+    replies = slack.wait_for_response(count=before + 1, timeout=10)
+    return dict(replies[before].body)
+
+
+def rendered(blocks: Any) -> str:
+    """Blocks (dicts or models) as one JSON string for `in` assertions."""
+    return json.dumps([b if isinstance(b, dict) else b.to_dict() for b in blocks or []], ensure_ascii=False)
+
+
+def audit_actions(deps: Deps, subject_id: str) -> list[str]:
+    """Audit actions recorded for a subject, oldest first."""
+    with session_scope(deps.engine) as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.subject_id == subject_id).order_by(AuditEvent.id))
+        return [row.action for row in rows]
+
+
+def buttons(blocks: Any, action_id: str) -> list[dict[str, Any]]:
+    """Every button with `action_id` in blocks (dicts)."""
+    found = []
+    for block in blocks or []:
+        elements = list(block.get("elements") or []) + ([block["accessory"]] if block.get("accessory") else [])
+        found += [e for e in elements if e.get("action_id") == action_id]
+    return found

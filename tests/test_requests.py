@@ -1,0 +1,358 @@
+"""Access requests end to end over HTTP, on SQLite and PostgreSQL: signed commands and clicks in,
+assertions on what the Slack and Admin API stand-ins received and on the request rows."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.deps import Deps, build_deps
+from bot.http import create_web_app
+from bot.jobs import run_job
+from bot.slack.ids import Action, Callback
+from storage.db import session_scope
+from storage.models import AccessRequest, AuditEvent, RequestState
+from tests.botserver import BotServer, command_body, post_slack
+
+S = RequestState
+
+
+@dataclass
+class Flow:
+    url: str
+    deps: Deps
+    slack: Any
+    admin: Any
+    http: httpx.Client
+
+    def command(self, text: str, *, user: str = "U0DEV") -> str:
+        """Send `/claude-key <text>`; return the final answer's text (after the 'Working on it…' ack)."""
+        response_url = self.slack.new_response_url()
+        before = len(self.slack.responses)
+        ack = post_slack(self.http, self.url, command_body(text, user_id=user, response_url=response_url))
+        assert ack.status_code == 200, ack.text
+        if "Working on it" not in ack.text:
+            return ack.text
+        replies = self.slack.wait_for_response(count=before + 1)
+        return json.dumps(replies[-1].body)
+
+    def click(self, action: str, request_id: int, *, user: str = "U0ADMIN", wait: bool = True) -> dict[str, Any]:
+        """Click a request button as `user`; return the ephemeral answer (if any) to the clicker."""
+        response_url = self.slack.new_response_url()
+        payload = {
+            "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+            "api_app_id": "A0BOT", "token": "x", "trigger_id": self.slack.new_trigger_id(user_id=user),
+            "response_url": response_url, "team": {"id": "T0STANDIN", "domain": "standin"},
+            "channel": {"id": "C0ADMIN", "name": "admins"},
+            "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
+            "actions": [{"type": "button", "action_id": action, "block_id": f"request_{request_id}",
+                         "value": json.dumps({"r": request_id}), "action_ts": "1.2"}],
+        }  # fmt: skip
+        response = post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
+        assert response.status_code == 200
+        return {"response_url": response_url}
+
+    def submit(self, callback: str, values: dict[str, Any], *, user: str, metadata: str = "") -> httpx.Response:
+        payload = {
+            "type": "view_submission", "user": {"id": user, "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
+            "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
+            "view": {"id": "V1", "type": "modal", "callback_id": callback, "private_metadata": metadata,
+                     "state": {"values": values}, "team_id": "T0STANDIN", "app_installed_team_id": "T0STANDIN"},
+        }  # fmt: skip
+        return post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
+
+    def request(self, request_id: int) -> AccessRequest:
+        with session_scope(self.deps.engine) as session:
+            found = session.get(AccessRequest, request_id)
+            assert found is not None
+            return found
+
+    def wait_state(self, request_id: int, state: str, timeout: float = 10.0) -> AccessRequest:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            request = self.request(request_id)
+            if request.state == state:
+                return request
+            assert time.monotonic() < deadline, f"request #{request_id} is {request.state}, wanted {state}"
+            time.sleep(0.02)
+
+    def wait_posted(self, text: str, *, channel: str | None = None, thread: bool | None = None) -> None:
+        """Wait until the bot posted a message containing `text` (optionally to a channel/user, in a thread)."""
+
+        def match(call: Any) -> bool:
+            body = call.body
+            return (
+                text in str(body.get("text", ""))
+                and (channel is None or body.get("channel") in (channel, self.slack.dm_channel_id(channel)))
+                and (thread is None or bool(body.get("thread_ts")) == thread)
+            )
+
+        self.slack.wait_for("chat.postMessage", predicate=match)
+
+    def job(self, name: str) -> None:
+        result = run_job(name, self.deps, out=lambda _: None)
+        assert result is not None and not result.errors, result
+
+
+@pytest.fixture
+def flow(settings: Settings, engine: Engine, slack_standin, anthropic_standin) -> Iterator[Flow]:  # type: ignore[no-untyped-def]
+    deps = build_deps(settings)
+    deps.engine.dispose()
+    deps.engine = engine
+    slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")
+    server = BotServer(create_web_app(create_app(settings, deps), deps)).start()
+    with httpx.Client(timeout=15) as client:
+        yield Flow(server.url, deps, slack_standin, anthropic_standin, client)
+    server.stop()
+    deps.close()
+
+
+def _root(flow: Flow, request_id: int) -> Any:
+    messages = [m for m in flow.slack.messages("C0ADMIN") if m.thread_ts is None and f"#{request_id}" in m.text]
+    assert messages, "no root message"
+    return messages[-1]
+
+
+def _thread(flow: Flow, request_id: int) -> list[str]:
+    root = flow.request(request_id).admin_message_ts
+    return [m.text for m in flow.slack.messages("C0ADMIN") if m.thread_ts == root]
+
+
+def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
+    answer = flow.command("request default-ws for 7d evaluating Claude for search", user="U0NEW")
+    assert "Request #1 sent" in answer
+    request = flow.request(1)
+    assert (request.state, request.duration_days, request.requester_email) == (S.PENDING, 7, "new@example.com")
+    root = json.dumps(_root(flow, 1).blocks)
+    assert "Approve" in root and "Deny" in root and "evaluating Claude for search" in root
+    assert "Not yet a member" in root
+    assert any("Request #1" in m.text or "request #1" in m.text for m in flow.slack.dms_to("U0NEW"))
+
+    flow.click(Action.APPROVE_REQUEST, 1)
+    request = flow.wait_state(1, S.INVITED)
+    invites = [r for r in flow.admin.requests if r.method == "POST" and r.path == "/v1/organizations/invites"]
+    assert len(invites) == 1 and invites[0].body == {"email": "new@example.com", "role": "developer"}
+    flow.wait_posted("Approved by <@U0ADMIN>", thread=True)
+    flow.wait_posted("Invite sent to new@example.com", thread=True)
+    flow.wait_posted("accept the invitation", channel="U0NEW")
+    assert "Approve" not in json.dumps(_root(flow, 1).blocks)  # buttons gone once decided
+
+    flow.job("invite-sync")  # not accepted yet: nothing moves
+    assert flow.request(1).state == S.INVITED
+    user = flow.admin.accept_invite(request.invite_id)
+    flow.job("invite-sync")
+    request = flow.request(1)
+    assert request.state == S.GRANTED and request.anthropic_user_id == user["id"]
+    assert request.grant_expires_at is not None
+    members = [r for r in flow.admin.requests if r.method == "POST" and r.path.endswith("/members")]
+    assert members[-1].body == {"user_id": user["id"], "workspace_role": "workspace_developer"}
+    assert any("create your API key" in m.text and "dev-newbie-" in m.text for m in flow.slack.dms_to("U0NEW"))
+
+    flow.job("key-adoption")
+    assert flow.request(1).state == S.GRANTED
+    workspace_id = request.workspace_id
+    flow.admin.add_api_key(name="dev-newbie-search", workspace_id=workspace_id, created_by_user_id=user["id"],
+                           partial_key_hint="4f2a")  # fmt: skip
+    flow.job("key-adoption")
+    flow.job("key-adoption")  # idempotent
+    assert flow.request(1).state == S.FULFILLED
+    assert sum("Key `dev-newbie-search` …4f2a created" in t for t in _thread(flow, 1)) == 1
+
+    with session_scope(flow.deps.engine) as session:
+        actions = [a.action for a in session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
+    assert actions == ["request.created", "request.approved", "request.invited", "request.granted",
+                       "request.fulfilled"]  # fmt: skip
+
+
+def test_existing_member_with_user_role_is_raised_and_added(flow: Flow) -> None:
+    member = flow.admin.add_user("viewer@example.com", role="user")
+    flow.slack.add_user("U0VIEW", name="viewer", email="viewer@example.com")
+    flow.command("request default-ws need keys for the batch pipeline", user="U0VIEW")
+    flow.click(Action.APPROVE_REQUEST, 1)
+    request = flow.wait_state(1, S.GRANTED)
+    assert request.grant_expires_at is None  # permanent
+    updates = [
+        r for r in flow.admin.requests if r.method == "POST" and r.path == f"/v1/organizations/users/{member['id']}"
+    ]
+    assert [u.body for u in updates] == [{"role": "developer"}]
+    assert not [r for r in flow.admin.requests if r.path == "/v1/organizations/invites" and r.method == "POST"]
+    flow.wait_posted("Org role raised from user to developer", thread=True)
+
+
+def test_deny_with_a_reason_tells_the_requester(flow: Flow) -> None:
+    flow.command("request default-ws for 1d trying it", user="U0NEW")
+    flow.click(Action.DENY_REQUEST, 1)
+    opened = flow.slack.wait_for("views.open")
+    assert opened[-1].body["view"]["callback_id"] == Callback.DENY_MODAL
+    empty = flow.submit(Callback.DENY_MODAL, {"reason": {"value": {"type": "plain_text_input", "value": " "}}},
+                        user="U0ADMIN", metadata='{"r": 1}')  # fmt: skip
+    assert empty.json()["response_action"] == "errors"
+    assert flow.request(1).state == S.PENDING
+    flow.submit(Callback.DENY_MODAL, {"reason": {"value": {"type": "plain_text_input", "value": "use the sandbox"}}},
+                user="U0ADMIN", metadata='{"r": 1}')  # fmt: skip
+    flow.wait_state(1, S.DENIED)
+    flow.wait_posted("Denied by <@U0ADMIN>: use the sandbox", thread=True)
+    flow.wait_posted("use the sandbox", channel="U0NEW")
+
+
+def test_requester_cancels_from_their_list(flow: Flow) -> None:
+    flow.command("request default-ws for 30d long project", user="U0NEW")
+    listing = flow.command("requests mine", user="U0NEW")
+    assert "Request #1" in listing and Action.CANCEL_REQUEST in listing
+    flow.click(Action.CANCEL_REQUEST, 1, user="U0DEV")  # not theirs
+    reply = flow.slack.wait_for_response(predicate=lambda r: "Only the person who asked" in json.dumps(r.body))
+    assert reply and flow.request(1).state == S.PENDING
+    flow.click(Action.CANCEL_REQUEST, 1, user="U0NEW")
+    flow.wait_state(1, S.CANCELLED)
+    flow.wait_posted("Cancelled by the requester", thread=True)
+
+
+def test_duplicate_open_request_links_to_the_first(flow: Flow) -> None:
+    flow.command("request default-ws first ask", user="U0NEW")
+    answer = flow.command("request DEFAULT-WS second ask", user="U0NEW")
+    assert "already have an open request #1" in answer and "/archives/C0ADMIN/p" in answer
+    with session_scope(flow.deps.engine) as session:
+        assert len(session.exec(select(AccessRequest)).all()) == 1
+
+
+def test_self_approval_and_non_admins_are_refused(flow: Flow) -> None:
+    flow.slack.add_user("U0ADM2", name="admin2", email="admin2@example.com")
+    flow.admin.add_user("admin2@example.com", role="admin")
+    flow.command("request default-ws for 7d admin needs a key", user="U0ADM2")
+    flow.click(Action.APPROVE_REQUEST, 1, user="U0ADM2")
+    flow.slack.wait_for_response(predicate=lambda r: "can't approve your own request" in json.dumps(r.body))
+    flow.click(Action.APPROVE_REQUEST, 1, user="U0DEV")
+    flow.slack.wait_for_response(predicate=lambda r: "Only admins can approve" in json.dumps(r.body))
+    assert flow.request(1).state == S.PENDING
+    assert not [r for r in flow.admin.requests if r.method == "POST"]
+
+
+def test_hundred_concurrent_approvals_make_one_invite_and_one_reply(flow: Flow) -> None:
+    flow.command("request default-ws for 7d concurrency test", user="U0NEW")
+    barrier = threading.Barrier(20)
+
+    def clicker() -> None:
+        with httpx.Client(timeout=30) as client:
+            mine = Flow(flow.url, flow.deps, flow.slack, flow.admin, client)
+            barrier.wait()
+            for _ in range(5):
+                mine.click(Action.APPROVE_REQUEST, 1)
+
+    threads = [threading.Thread(target=clicker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    flow.wait_state(1, S.INVITED, timeout=30)
+    flow.slack.wait_for_response(count=99, predicate=lambda r: "already" in json.dumps(r.body), timeout=30)
+    invites = [r for r in flow.admin.requests if r.method == "POST" and r.path == "/v1/organizations/invites"]
+    assert len(invites) == 1
+    assert sum("Approved by" in t for t in _thread(flow, 1)) == 1
+    losers = [r for r in flow.slack.responses if "already" in json.dumps(r.body)]
+    assert len(losers) == 99 and "by <@U0ADMIN>" in json.dumps(losers[0].body)
+
+
+@pytest.mark.parametrize("fault", [429, 503])
+def test_api_failure_fails_with_retry_then_retry_succeeds(flow: Flow, fault: int) -> None:
+    flow.command("request default-ws for 7d resilience", user="U0NEW")
+    headers = {"retry-after": "120"} if fault == 429 else None
+    flow.admin.inject("POST", r"/v1/organizations/invites", status=fault, headers=headers, times=5)
+    flow.click(Action.APPROVE_REQUEST, 1)
+    request = flow.wait_state(1, S.FAILED)
+    assert request.last_error and "Anthropic" in request.last_error
+    flow.wait_posted("didn't work", thread=True)
+    flow.slack.wait_for("chat.update", predicate=lambda c: "request_retry" in json.dumps(c.body))
+    flow.admin.clear_faults()
+    flow.click(Action.RETRY_REQUEST, 1)
+    flow.wait_state(1, S.INVITED)
+    invites = [r for r in flow.admin.requests if r.method == "POST" and r.path == "/v1/organizations/invites"]
+    assert invites[-1].body["email"] == "new@example.com"
+
+
+def test_interrupted_approval_is_resumed_by_invite_sync(flow: Flow) -> None:
+    from datetime import timedelta
+
+    flow.command("request default-ws for 7d crash test", user="U0NEW")
+    with session_scope(flow.deps.engine) as session:  # as if the process died right after the approval commit
+        request = session.get(AccessRequest, 1)
+        assert request is not None
+        request.state = S.APPROVED
+        request.updated_at = request.updated_at - timedelta(minutes=10)
+        session.add(request)
+    flow.job("invite-sync")
+    assert flow.request(1).state == S.INVITED
+    assert any("Resuming this approval" in t for t in _thread(flow, 1))
+
+
+def test_hostile_reason_is_escaped_and_truncated(flow: Flow) -> None:
+    reason = "<!channel> <@U123> <https://evil.example|click> :tada: " + "x" * 4000
+    flow.command(f"request default-ws {reason}", user="U0NEW")
+    root = json.dumps(_root(flow, 1).blocks)
+    assert "<!channel>" not in root and "<@U123>" not in root and "<https://evil" not in root
+    assert "&lt;!channel&gt;" in root and ":tada:" in root
+    assert "x" * 1200 not in root
+
+
+def test_invite_command_for_admins_and_requests_for_others(flow: Flow) -> None:
+    answer = flow.command("invite <mailto:Pat@Example.com|Pat@Example.com> billing", user="U0ADMIN")
+    assert "Invited pat@example.com as billing" in answer
+    answer = flow.command("invite sam@example.com", user="U0DEV")
+    assert "Request #1 sent" in answer and "invite for sam@example.com" in answer
+    flow.click(Action.APPROVE_REQUEST, 1)
+    flow.wait_state(1, S.INVITED)
+    for bad, expected in [("invite someone", "not an email"), ("invite x@example.com admin", "cannot make anyone an"),
+                          ("invite x@example.com owner", "not a role")]:  # fmt: skip
+        assert expected in flow.command(bad, user="U0ADMIN")
+    flow.admin.add_user("taken@example.com")
+    assert "already" in flow.command("invite taken@example.com", user="U0ADMIN").lower()
+
+
+def test_bad_request_input_is_answered_not_stored(flow: Flow) -> None:
+    assert "don't know the workspace" in flow.command("request nope-ws because", user="U0NEW")
+    assert "add a reason" in flow.command("request default-ws", user="U0NEW")
+    assert "1 to 90 days" in flow.command("request default-ws for 400d reason", user="U0NEW")
+    with session_scope(flow.deps.engine) as session:
+        assert session.exec(select(AccessRequest)).all() == []
+
+
+def test_audit_export_is_a_csv_dm_for_admins_only(flow: Flow) -> None:
+    flow.command("request default-ws for 7d audit me", user="U0NEW")
+    flow.click(Action.APPROVE_REQUEST, 1)
+    flow.wait_state(1, S.INVITED)
+    assert "Only admins" in flow.command("audit 7", user="U0DEV")
+    assert "Usage" in flow.command("audit forever", user="U0ADMIN")
+    answer = flow.command("audit 7", user="U0ADMIN")
+    assert "sent you the audit log" in answer
+    complete = flow.slack.wait_for("files.completeUploadExternal")
+    assert complete[-1].body["channel_id"] == flow.slack.dm_channel_id("U0ADMIN")
+    upload = next(u for u in flow.slack.uploads.values() if u.filename.endswith(".csv"))
+    assert upload.data is not None
+    text = upload.data.decode()
+    lines = text.splitlines()
+    assert lines[0].startswith("at,actor_slack_id,actor_anthropic_id,action")
+    assert any(",request.created," in line for line in lines)
+    assert any(",request.invited," in line for line in lines)
+    assert "sk-ant-" not in text and "xoxb-" not in text
+
+
+def test_audit_csv_cells_cannot_become_formulas() -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.audit import audit_csv
+
+    row = AuditEvent(action="x", subject_type="request", subject_id="1", detail='=HYPERLINK("http://evil")',
+                     at=datetime(2026, 11, 2, tzinfo=UTC))  # fmt: skip
+    assert "'=HYPERLINK" in audit_csv([row])
