@@ -256,9 +256,22 @@ class Target:
         self.events_url = f"{self.base_url}/slack/events"
 
 
-_texts: Iterator[str] = itertools.cycle(TEXTS)
-_users = itertools.cycle(USERS)
-_trigger_serial = itertools.count(1)
+class CommandMix:
+    """Every text from every user in turn, so each text reaches each code path (linked or not) equally often."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._pairs = itertools.cycle(itertools.product(texts, USERS))
+        self._serial = itertools.count(1)
+
+    def next(self, response_url: str) -> str:
+        text, user = next(self._pairs)
+        return command_body(
+            text,
+            user_id=user,
+            response_url=response_url,
+            channel_id=ADMIN_CHANNEL_ID,
+            trigger_id=f"{next(self._serial)}.42.bench",
+        )
 
 
 async def mint_response_urls(client: httpx.AsyncClient, slack_root: str, n: int) -> list[str]:
@@ -272,19 +285,10 @@ async def mint_response_urls(client: httpx.AsyncClient, slack_root: str, n: int)
     return list(await asyncio.gather(*(one() for _ in range(n))))
 
 
-def signed_requests(response_urls: list[str]) -> list[tuple[str, dict[str, str]]]:
+def signed_requests(mix: CommandMix, response_urls: list[str]) -> list[tuple[str, dict[str, str]]]:
     """Bodies and headers, signed now (before the clock starts), as Slack sends slash commands."""
-    requests = []
-    for url in response_urls:
-        body = command_body(
-            next(_texts),
-            user_id=next(_users),
-            response_url=url,
-            channel_id=ADMIN_CHANNEL_ID,
-            trigger_id=f"{next(_trigger_serial)}.42.bench",
-        )
-        requests.append((body, signed_headers(body, secret=SIGNING_SECRET)))
-    return requests
+    bodies = [mix.next(url) for url in response_urls]
+    return [(body, signed_headers(body, secret=SIGNING_SECRET)) for body in bodies]
 
 
 # One shared, never-used TLS context: building httpx's default one costs ~20 ms per client.
@@ -358,21 +362,24 @@ async def burst(
             return await send_httpx(clients[i], target, body, headers)
         return await send_raw(target, body, headers)
 
+    tasks = [asyncio.create_task(one(i, body, headers)) for i, (body, headers) in enumerate(requests)]
     try:
-        tasks = [asyncio.create_task(one(i, body, headers)) for i, (body, headers) in enumerate(requests)]
         await asyncio.sleep(0)  # every task is now parked on `go`
         cpu0, t0 = time.process_time(), time.perf_counter()
         go.set()
+        gathered = asyncio.gather(*tasks)
+        # On Ctrl-C the gather ends cancelled; reading its outcome keeps asyncio from logging it as unretrieved.
+        gathered.add_done_callback(lambda f: f.cancelled() or f.exception())
         try:
-            samples = list(await asyncio.wait_for(asyncio.gather(*tasks), timeout=deadline_s))
+            samples = list(await asyncio.wait_for(gathered, timeout=deadline_s))
         except TimeoutError:
-            for task in tasks:
-                task.cancel()
             samples = [
                 t.result() if t.done() and not t.cancelled() else Sample(None, error="burst deadline") for t in tasks
             ]
         return samples, time.perf_counter() - t0, time.process_time() - cpu0
     finally:
+        for task in tasks:
+            task.cancel()  # a no-op for finished ones
         for client in clients:
             await client.aclose()
 
@@ -382,11 +389,13 @@ async def run_load(
 ) -> dict[int, dict[str, Series]]:
     """Every level in turn; per level `warmup` unmeasured then `rounds` measured bursts at each target."""
     results: dict[int, dict[str, Series]] = {}
+    # One mix per target: both get the same sequence of commands.
+    mixes = {t.name: CommandMix(args.texts) for t in targets}
     control_limits = httpx.Limits(max_connections=20)
     async with httpx.AsyncClient(trust_env=False, timeout=REQUEST_TIMEOUT_S, limits=control_limits) as control:
         for n in args.levels:
             results[n] = {t.name: Series() for t in targets}
-            await run_level(targets, slack_root, n, args, results[n], control, checks)
+            await run_level(targets, slack_root, n, args, results[n], mixes, control, checks)
     return results
 
 
@@ -396,6 +405,7 @@ async def run_level(
     n: int,
     args: argparse.Namespace,
     series: dict[str, Series],
+    mixes: dict[str, CommandMix],
     control: httpx.AsyncClient,
     checks: list[Child],
 ) -> None:
@@ -405,7 +415,7 @@ async def run_level(
         # Alternate who goes first so neither always follows the other's burst.
         order = targets if i % 2 == 0 else list(reversed(targets))
         for target in order:
-            requests = signed_requests(await mint_response_urls(control, slack_root, n))
+            requests = signed_requests(mixes[target.name], await mint_response_urls(control, slack_root, n))
             samples, span, cpu = await burst(target, requests, args.client, burst_deadline)
             if measured:
                 series[target.name].add(samples, span, cpu)
@@ -602,8 +612,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def run(args: argparse.Namespace, workdir: Path, children: list[Child], nproc: int) -> int:
-    global _texts
-    _texts = itertools.cycle(args.texts)
     python = sys.executable
     deadline = time.monotonic() + START_DEADLINE_S
     slack = Child(

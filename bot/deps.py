@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from bot.anthropic_admin import AdminGateway
 from bot.config import Settings
+from bot.services.common import UserError
 from bot.slack.gateway import make_web_client
 from bot.slack.notifier import Notifier
 from storage.db import make_engine
@@ -23,6 +24,14 @@ T = TypeVar("T")
 
 # Work after an ack (Admin API, database, Slack posts) runs on these threads, never on the event loop.
 WORKER_THREADS = 32
+MAX_QUEUED_WORK = 500
+# Slack's 3 s ack deadline is hard, the answer's latency is not.
+ACK_FIRST_DELAY = 0.05
+BUSY = "I'm very busy right now and couldn't get to that; nothing was changed. Please try again in a minute."
+
+
+class BotBusy(UserError):
+    """The worker queue is full."""
 
 
 def utc_now() -> datetime:
@@ -49,13 +58,20 @@ class Deps:
         return Notifier(self.slack)
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run blocking work on the worker pool from a listener, after its ack."""
+        """Run blocking work on the worker pool from a listener, after its ack; refuse when far behind."""
+        # A burst beyond what the pool can work off soon gets a clear "busy" instead of a late answer and an
+        # ever-growing heap (the queue holds every waiting request's payload).
+        if self.executor._work_queue.qsize() >= MAX_QUEUED_WORK:
+            raise BotBusy(BUSY)
+        # Acks first: during a burst, pending requests are read and acked before this work starts competing
+        # with the event loop for the GIL (bench/ack_latency.py: p99 at 50 concurrent 80 ms → 33 ms).
+        await asyncio.sleep(ACK_FIRST_DELAY)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
-        """Release threads, connections and HTTP clients."""
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Release threads, connections and HTTP clients (running work finishes first; queued work is dropped)."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
         self.admin.close()
         self.engine.dispose()
 
@@ -66,7 +82,7 @@ def build_deps(settings: Settings) -> Deps:
         raise ValueError("ANTHROPIC_ADMIN_KEY is required")
     return Deps(
         settings=settings,
-        engine=make_engine(settings.database_url),
+        engine=make_engine(settings.database_url, pool_size=WORKER_THREADS),
         slack=make_web_client(settings),
         admin=AdminGateway(api_key=settings.anthropic_admin_key, base_url=settings.anthropic_base_url),
     )

@@ -68,6 +68,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     )
     root.addHandler(handler)
     root.setLevel(level)
-    # These libraries log request bodies or response_urls at DEBUG.
-    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "httpx", "httpcore", "anthropic"):
-        logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.INFO))
+    # These libraries log request bodies or response_urls at DEBUG, and every HTTP call at INFO.
+    quiet = logging.INFO if level == "DEBUG" else logging.WARNING
+    for noisy in ("slack_sdk", "slack_bolt", "urllib3", "httpx", "httpx2", "httpcore", "anthropic"):
+        logging.getLogger(noisy).setLevel(quiet)

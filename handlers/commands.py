@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import COMMAND, Parsed, Sub, parse
 from bot.deps import Deps
-from bot.slack.blocks import build_help, help_text
+from bot.slack.blocks import build_help, help_payload, help_text
 
 # Subcommand → listener. Feature modules add their entries here; the rest answer "not yet" with help.
 SubHandler = Callable[..., Awaitable[None]]
@@ -20,12 +20,15 @@ SUBCOMMANDS: dict[Sub, SubHandler] = {}
 async def answer_help(ack: AsyncAck, parsed: Parsed) -> None:
     """Ephemeral help, naming the unknown or not-yet-available subcommand."""
     if parsed.sub is None:
-        blocks = build_help(unknown=parsed.word)
+        # The unknown word is user input: build that variant fresh rather than growing the cache with it.
+        text, blocks = help_text(), [block.to_dict() for block in build_help(unknown=parsed.word)]
     elif parsed.sub is Sub.HELP:
-        blocks = build_help()
+        text, cached = help_payload()
+        blocks = list(cached)
     else:
-        blocks = build_help(not_yet=parsed.sub)
-    await ack(text=help_text(), blocks=blocks, response_type="ephemeral")
+        text, cached = help_payload(not_yet=parsed.sub)
+        blocks = list(cached)
+    await ack(text=text, blocks=blocks, response_type="ephemeral")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncRespond
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.anthropic_admin import AdminAPIError
@@ -29,27 +30,51 @@ def reply_for(exc: BaseException) -> Reply:
     return Reply(SORRY)
 
 
+def _compute(work: Callable[[], Reply | None]) -> Reply | None:
+    try:
+        return work()
+    except Exception as exc:
+        return reply_for(exc)
+
+
 async def run_for_reply(deps: Deps, work: Callable[[], Reply | None]) -> Reply | None:
     """Run `work` off the event loop; turn every failure into one clear sentence for the user."""
     try:
-        return await deps.run(work)
-    except Exception as exc:
+        return await deps.run(_compute, work)
+    except Exception as exc:  # BotBusy, or the pool shutting down
         return reply_for(exc)
+
+
+def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: bool) -> None:
+    # Sync client on the worker thread: the event loop is left to acks alone (bench/ack_latency.py).
+    response = WebhookClient(response_url, timeout=10).send(
+        text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=replace_original
+    )
+    if response.status_code != 200:
+        logger.warning("response_url refused the answer: HTTP %s %s", response.status_code, response.body[:100])
 
 
 async def answer_later(
     deps: Deps, respond: AsyncRespond, work: Callable[[], Reply | None], *, replace_original: bool = True
 ) -> None:
-    """Run `work` after the ack and answer through response_url (nothing when it returns None)."""
-    reply = await run_for_reply(deps, work)
-    if reply is None:
-        return
+    """Run `work` after the ack and answer through response_url (nothing when it returns None), all on a
+    worker thread."""
+    response_url = respond.response_url
+
+    def work_and_answer() -> None:
+        reply = _compute(work)
+        if reply is None or not response_url:
+            return
+        try:
+            _post_to_response_url(response_url, reply, replace_original=replace_original)
+        except Exception as exc:  # an unreachable response_url: the work is done, only the answer is lost
+            logger.warning("could not answer through response_url: %s", type(exc).__name__)
+
     try:
-        await respond(
-            text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=replace_original
-        )
-    except Exception as exc:  # an expired or unreachable response_url: the work is done, only the answer is lost
-        logger.warning("could not answer through response_url: %s", type(exc).__name__)
+        await deps.run(work_and_answer)
+    except Exception as exc:  # BotBusy: say so through the async path, the pool is full
+        if response_url:
+            await respond(text=reply_for(exc).text, response_type="ephemeral", replace_original=replace_original)
 
 
 async def tell_later(deps: Deps, *, user: str, channel: str | None, work: Callable[[], Reply | None]) -> None:

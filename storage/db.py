@@ -20,12 +20,17 @@ def normalize_url(database_url: str) -> URL:
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine for SQLite or PostgreSQL, creating the SQLite directory if needed."""
+    """Create an engine for SQLite or PostgreSQL, creating the SQLite directory if needed.
+
+    `pool_size` should match the number of threads that use the engine at once, so none waits for a connection.
+    """
     url = normalize_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, connect_args={"check_same_thread": False, "timeout": 30}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -39,10 +44,11 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         return engine
     return create_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        # Up to `pool_size` connections per process: several replicas must fit PostgreSQL's max_connections (100).
+        pool_size=pool_size // 2,
+        max_overflow=pool_size - pool_size // 2,
         pool_pre_ping=True,
-        pool_timeout=10,
+        pool_timeout=30,
         connect_args={"connect_timeout": 5},
     )
 

@@ -249,3 +249,17 @@ def test_check_by_hint_and_refusals(kbot: str, http: httpx.Client, slack_standin
     secret = "sk-ant-api03-" + "A" * 40
     assert "looks like a whole secret key" in _check(http, kbot, slack_standin, secret)
     assert "at least 4 characters" in _check(http, kbot, slack_standin, "4f")
+
+
+def test_hostile_key_names_are_escaped_everywhere(kbot: str, http: httpx.Client, slack_standin, anthropic_standin,
+                                                  kdeps: Deps) -> None:  # fmt: skip
+    dev, _, ws = ids(anthropic_standin)
+    key = add_key(anthropic_standin, "<!channel> <https://evil.example|click>", owner=dev, workspace=ws,
+                  created=T0 - timedelta(days=95))  # fmt: skip
+    listing = command(http, kbot, slack_standin, "keys")["reply"]
+    confirm = command(http, kbot, slack_standin, f"revoke {key['id']}")["reply"]
+    rotation = command(http, kbot, slack_standin, f"rotate {key['id']}")["reply"]
+    for reply in (listing, confirm, rotation):
+        shown = reply["text"] + rendered(reply["blocks"])
+        assert "<!channel>" not in shown and "<https://evil" not in shown
+        assert "&lt;!channel&gt;" in shown

@@ -83,10 +83,12 @@ class Flow:
 
         deadline = time.monotonic() + timeout
         while True:
-            request = self.request(request_id)
-            if request.state == state:
+            with session_scope(self.deps.engine) as session:
+                request = session.get(AccessRequest, request_id)
+            if request is not None and request.state == state:
                 return request
-            assert time.monotonic() < deadline, f"request #{request_id} is {request.state}, wanted {state}"
+            seen = request.state if request else "missing"
+            assert time.monotonic() < deadline, f"request #{request_id} is {seen}, wanted {state}"
             time.sleep(0.02)
 
     def wait_posted(self, text: str, *, channel: str | None = None, thread: bool | None = None) -> None:
@@ -178,9 +180,21 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
 
 
 def test_existing_member_with_user_role_is_raised_and_added(flow: Flow) -> None:
+    from datetime import UTC, datetime, timedelta
+
     member = flow.admin.add_user("viewer@example.com", role="user")
     flow.slack.add_user("U0VIEW", name="viewer", email="viewer@example.com")
+    workspace = flow.admin.seeded["workspace"]["id"]
+    key = flow.admin.add_api_key(name="prod-viewer-old", workspace_id=workspace, created_by_user_id=member["id"],
+                                 partial_key_hint="9z9z")  # fmt: skip
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = max(now - timedelta(hours=1), now.replace(day=1, hour=0))
+    flow.admin.add_cost(starting_at=start, ending_at=start + timedelta(hours=1), amount_cents="1234.5",
+                        api_key_id=key["id"])  # fmt: skip
     flow.command("request default-ws need keys for the batch pipeline", user="U0VIEW")
+    root = json.dumps(_root(flow, 1).blocks, ensure_ascii=False)
+    assert "Org role: *user*" in root and "Keys (1): `prod-viewer-old` …9z9z" in root
+    assert "Spend this month: $12.35" in root, root
     flow.click(Action.APPROVE_REQUEST, 1)
     request = flow.wait_state(1, S.GRANTED)
     assert request.grant_expires_at is None  # permanent
@@ -356,3 +370,40 @@ def test_audit_csv_cells_cannot_become_formulas() -> None:
     row = AuditEvent(action="x", subject_type="request", subject_id="1", detail='=HYPERLINK("http://evil")',
                      at=datetime(2026, 11, 2, tzinfo=UTC))  # fmt: skip
     assert "'=HYPERLINK" in audit_csv([row])
+
+
+def test_request_form_loads_live_workspaces_and_validates_in_the_modal(flow: Flow) -> None:
+    flow.admin.add_workspace("ml-platform")
+    response_url = flow.slack.new_response_url()
+    trigger = flow.slack.new_trigger_id(user_id="U0NEW")
+    body = command_body("request", user_id="U0NEW", response_url=response_url, trigger_id=trigger)
+    assert post_slack(flow.http, flow.url, body).status_code == 200
+    opened = flow.slack.wait_for("views.open")[-1]
+    assert "Loading" in json.dumps(opened.body["view"])
+    updated = flow.slack.wait_for("views.update")[-1]
+    view = updated.body["view"]
+    rendered = json.dumps(view)
+    assert "default-ws" in rendered and "ml-platform" in rendered and view["submit"]["text"] == "Send request"
+    workspaces = {w.name: w.id for w in flow.deps.admin.list_workspaces()}
+
+    def values(reason: str) -> dict[str, Any]:
+        return {
+            "workspace": {"value": {"type": "static_select", "selected_option": {"value": workspaces["ml-platform"]}}},
+            "role": {"value": {"type": "static_select", "selected_option": {"value": "workspace_developer"}}},
+            "duration": {"value": {"type": "static_select", "selected_option": {"value": "30"}}},
+            "reason": {"value": {"type": "plain_text_input", "value": reason}},
+        }
+
+    invalid = flow.submit(Callback.REQUEST_MODAL, values("   "), user="U0NEW", metadata='{"channel": "C0ADMIN"}')
+    assert invalid.json() == {"response_action": "errors", "errors": {"reason": "Tell the admins why you need access."}}
+    ok = flow.submit(Callback.REQUEST_MODAL, values("training a classifier"), user="U0NEW",
+                     metadata='{"channel": "C0ADMIN"}')  # fmt: skip
+    assert ok.status_code == 200 and ok.text == ""
+    request = flow.wait_state(1, S.PENDING)
+    assert (request.workspace_name, request.duration_days, request.reason) == (
+        "ml-platform",
+        30,
+        "training a classifier",
+    )
+    receipt = flow.slack.wait_for("chat.postEphemeral")[-1]
+    assert receipt.body["user"] == "U0NEW" and "Request #1 sent" in receipt.body["text"]

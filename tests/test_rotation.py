@@ -201,3 +201,16 @@ def test_rotation_of_a_key_revoked_meanwhile_just_closes(kbot: str, http: httpx.
     assert (row.state, row.outcome) == (RotationState.COMPLETED, "already_off")
     # The key can be rotated again later (the unique open-rotation slot was freed): here it is inactive, refused.
     assert "already inactive" in command(http, kbot, slack_standin, f"rotate {old['id']}")["reply"]["text"]
+
+
+def test_the_key_adoption_job_runs_the_rotation_steps(kbot: str, http: httpx.Client, slack_standin,
+                                                      anthropic_standin, kdeps: Deps) -> None:  # fmt: skip
+    dev, _, ws = ids(anthropic_standin)
+    old = add_key(anthropic_standin, "prod-dev-job", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
+    command(http, kbot, slack_standin, f"rotate {old['id']}")
+    add_key(anthropic_standin, "prod-dev-job-20261102", owner=dev, workspace=ws, created=T0)
+    result = run_job("key-adoption", kdeps, out=lambda _: None)
+    assert result is not None and result.errors == []
+    assert rotation(kdeps, old["id"]).state == RotationState.REPLACED
+    (dm,) = slack_standin.dms_to("U0DEV")
+    assert buttons(dm.blocks, Action.ROTATION_DEACTIVATE_OLD)

@@ -150,3 +150,14 @@ def test_deactivate_button_is_for_admins_and_edits_only_its_row(kbot: str, http:
                   message=message)  # fmt: skip
     assert again["text"] == f"Key `{k['stale']}` is already inactive; nothing changed."
     assert audit_actions(kdeps, k["stale"]) == ["key.revoked"]
+
+
+def test_dry_run_prints_the_report_and_sends_nothing(kdeps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+    seed(anthropic_standin, kdeps)
+    printed: list[str] = []
+    result = run_job("stale-keys", kdeps, dry_run=True, out=printed.append)
+    assert result is not None and result.sent == 4
+    assert printed[0].startswith("would post to C0ADMIN: Stale-key audit")
+    assert "would DM U0ADMIN" in printed[2] and "would DM U0DEV" in printed[3]
+    assert slack_standin.calls_to("chat.postMessage") == []
+    assert run(kdeps).sent == 4  # nothing was recorded by the dry run

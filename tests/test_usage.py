@@ -249,3 +249,9 @@ def test_malformed_usage_is_answered_in_the_ack_without_any_api_call(  # type: i
     ack = post_slack(client, bot_url, command_body("usage workspace"))
     assert ack.status_code == 200 and "/claude-key usage workspace <name>" in ack.json()["text"]
     assert anthropic_standin.requests == []
+
+
+def test_the_first_instant_of_a_period_is_an_empty_answer_not_an_error(udeps: Deps) -> None:
+    udeps.clock = lambda: datetime(2026, 11, 1, tzinfo=UTC)
+    answer = usage.usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.MTD))
+    assert answer.reply.text == "Usage for you, this month: $0.00" and answer.chart is None

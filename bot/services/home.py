@@ -63,11 +63,11 @@ def home_data(deps: Deps, slack_user_id: str) -> HomeData:
     local_now = now.astimezone(deps.settings.tz)
     base: dict[str, Any] = {"updated": local_now, "console_url": deps.settings.console_url,
                             "tz_name": deps.settings.timezone}  # fmt: skip
-    with session_scope(deps.engine) as session:
-        try:
-            actor = resolve_actor(deps, slack_user_id, session=session)
-        except (IdentityError, AdminAPIError) as exc:
-            return HomeData(problem=exc.user_message, **base)
+    try:
+        actor = resolve_actor(deps, slack_user_id)
+    except (IdentityError, AdminAPIError) as exc:
+        return HomeData(problem=exc.user_message, **base)
+    with session_scope(deps.engine) as session:  # database reads only: no connection held during API calls
         mine = session.exec(
             select(AccessRequest)
             .where(AccessRequest.requester_slack_id == slack_user_id, col(AccessRequest.state).in_(OPEN_REQUEST_STATES))
@@ -75,7 +75,7 @@ def home_data(deps: Deps, slack_user_id: str) -> HomeData:
         ).all()  # fmt: skip
         requests = [_request_item(r) for r in mine]
         pending = _pending(session) if actor.is_admin else None
-        my_keys, total, problem = _my_keys(deps, session, actor, now)
+    my_keys, total, problem = _my_keys(deps, actor, now)
     admin = _admin_home(deps, now, pending) if pending is not None else None
     return HomeData(
         member=actor.anthropic_user_id is not None, keys=my_keys, keys_total=total, keys_problem=problem,
@@ -90,7 +90,7 @@ def _pending(session: Session) -> tuple[int, list[RequestItem]]:
     return int(count), [_request_item(r) for r in oldest]
 
 
-def _my_keys(deps: Deps, session: Session, actor: Actor, now: datetime) -> tuple[list[KeyView], int, str | None]:
+def _my_keys(deps: Deps, actor: Actor, now: datetime) -> tuple[list[KeyView], int, str | None]:
     if actor.anthropic_user_id is None:
         return [], 0, None
     try:
@@ -100,7 +100,8 @@ def _my_keys(deps: Deps, session: Session, actor: Actor, now: datetime) -> tuple
     except AdminAPIError as exc:
         return [], 0, f"I couldn't load your keys: {exc.user_message}"
     mine.sort(key=lambda k: (k.created_at, k.id))  # oldest first: the next to rotate
-    rotating = keys.open_rotations(session, (k.id for k in mine))
+    with session_scope(deps.engine) as session:
+        rotating = keys.open_rotations(session, (k.id for k in mine))
     views = [keys.key_view(k, deps, now, workspaces=workspaces, rotating=k.id in rotating) for k in mine]
     return views, len(views), None
 
@@ -125,8 +126,7 @@ def _health(deps: Deps, now: datetime) -> keys.KeyHealth:
         cached = _health_cache.get(deps.admin)
         if cached is not None and now - cached[0] < HEALTH_TTL:
             return cached[1]
-    with session_scope(deps.engine) as session:
-        members = keys.Owners(deps, session, scan=True).members()
+    members = keys.Owners(deps, scan=True).members()
     health = keys.key_health(deps, now, members)
     with _health_lock:
         _health_cache[deps.admin] = (now, health)

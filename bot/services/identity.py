@@ -19,6 +19,7 @@ from sqlmodel import Session
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.deps import Deps
 from bot.slack.notifier import MissingScope
+from storage.db import session_scope
 from storage.models import IdentityLink
 
 logger = logging.getLogger(__name__)
@@ -130,10 +131,15 @@ def _store_link(
     return link
 
 
-def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session, refresh: bool = False) -> Actor:
-    """The actor for a Slack user, from the cached link when fresh, else from Slack and the Admin API."""
+def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session | None = None, refresh: bool = False) -> Actor:
+    """The actor for a Slack user, from the cached link when fresh, else from Slack and the Admin API.
+
+    The link is read and written in short units of work of its own, so no database connection is held
+    while Slack or the Admin API answer (a slow API would otherwise drain the pool). `session` is ignored.
+    """
     now = deps.clock()
-    link = session.get(IdentityLink, slack_user_id)
+    with session_scope(deps.engine) as own:
+        link = own.get(IdentityLink, slack_user_id)
     if link is None or refresh or now - link.refreshed_at > LINK_MAX_AGE:
         try:
             email = _slack_email(deps, slack_user_id)
@@ -143,6 +149,8 @@ def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session, refresh: 
                 raise
             logger.warning("identity refresh failed for %s; using the cached link", slack_user_id)
         else:
-            link = _store_link(session, link, slack_user_id, email, org_user, now)
+            with session_scope(deps.engine) as own:
+                current = own.get(IdentityLink, slack_user_id)
+                link = _store_link(own, current, slack_user_id, email, org_user, now)
     role = bot_role(link.org_role, slack_user_id=slack_user_id, extra_admins=deps.settings.admin_slack_user_ids)
     return Actor(slack_user_id, link.email, link.anthropic_user_id, link.org_role, role)

@@ -21,7 +21,6 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session
 
 from bot.anthropic_admin import (
     AdminAPIError,
@@ -209,7 +208,12 @@ class _TTLCache:
                 hit = self._items.get(key)
                 if hit is not None and hit[0] > now:
                     return hit[1]
-            value = load()
+            try:
+                value = load()
+            except BaseException:
+                with self._lock:
+                    self._inflight.pop(key, None)
+                raise
             with self._lock:
                 if len(self._items) >= CACHE_MAX_ENTRIES:
                     for stale in sorted(self._items, key=lambda k: self._items[k][0])[: CACHE_MAX_ENTRIES // 4]:
@@ -393,6 +397,8 @@ def usage_rows(
         return call
 
     def load() -> tuple[list[UsageRow], datetime | None]:
+        if end <= start:  # the very first moment of a period: nothing to ask for
+            return [], None
         if who.kind is ScopeKind.ORG:
             calls = [one()]
         elif who.kind is ScopeKind.WORKSPACE:
@@ -528,8 +534,11 @@ def _may_see_others(actor: Actor) -> bool:
     return actor.is_admin or actor.is_billing
 
 
-def resolve_scope(deps: Deps, session: Session, actor: Actor, query: UsageQuery) -> Who:
-    """Turn a query into filters, refusing what the actor may not see (DESIGN.md §2)."""
+def resolve_scope(deps: Deps, actor: Actor, query: UsageQuery, target: Actor | None = None) -> Who:
+    """Turn a query into filters, refusing what the actor may not see (DESIGN.md §2).
+
+    `target` is the resolved `@user` of a USER query. Admin API calls only: no database session is held.
+    """
     if query.scope is ScopeKind.ME:
         if actor.anthropic_user_id is None:
             raise UserError(
@@ -548,11 +557,10 @@ def resolve_scope(deps: Deps, session: Session, actor: Actor, query: UsageQuery)
         wanted = (query.workspace or "").strip()
         workspace = find_workspace(deps, wanted)
         return workspace_who(workspace.id, workspace.name)
-    target = query.slack_user_id or ""
-    person = resolve_actor(deps, target, session=session)
-    if person.anthropic_user_id is None:
-        raise UserError(f"<@{target}> isn't a member of the Anthropic organization, so they have no usage.")
-    return person_who(deps, person.anthropic_user_id, f"<@{target}>")
+    mention = f"<@{query.slack_user_id}>"
+    if target is None or target.anthropic_user_id is None:
+        raise UserError(f"{mention} isn't a member of the Anthropic organization, so they have no usage.")
+    return person_who(deps, target.anthropic_user_id, mention)
 
 
 def find_workspace(deps: Deps, name: str) -> Any:
@@ -574,8 +582,15 @@ def usage_answer(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageAnsw
     tz = deps.settings.tz
     with session_scope(deps.engine) as session:
         actor = resolve_actor(deps, slack_user_id, session=session)
-        who = resolve_scope(deps, session, actor, query)
-        budget = budgets.budget_for_scope(session, deps.settings, who.budget_scope) if who.budget_scope else None
+        target = None
+        if query.scope is ScopeKind.USER and _may_see_others(actor) and query.slack_user_id:
+            target = resolve_actor(deps, query.slack_user_id, session=session)
+    # Report calls happen outside any database transaction (SQLite would hold its write lock through them).
+    who = resolve_scope(deps, actor, query, target)
+    budget = None
+    if who.budget_scope:
+        with session_scope(deps.engine) as session:
+            budget = budgets.budget_for_scope(session, deps.settings, who.budget_scope)
     start, end = period_bounds(query.period, now, tz)
     longer_than_a_day = start.astimezone(tz).date() < end.astimezone(tz).date()
     calls: list[Callable[[], Any]] = [lambda: spend_summary(deps, who, start, end, daily=longer_than_a_day)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.commands import COMMAND, USAGE, Sub
@@ -12,6 +15,13 @@ def help_text() -> str:
     """The command list as plain fallback text."""
     lines = [f"{COMMAND} {usage} — {description}" for usage, description in USAGE.values()]
     return "Claude key bot commands:\n" + "\n".join(lines)
+
+
+@functools.cache
+def help_payload(*, unknown: str | None = None, not_yet: Sub | None = None) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """The help message as (text, block dicts), cached: acks send it often and building blocks costs CPU."""
+    blocks = tuple(block.to_dict() for block in build_help(unknown=unknown, not_yet=not_yet))
+    return help_text(), blocks
 
 
 def build_help(*, unknown: str | None = None, not_yet: Sub | None = None) -> list[Block]:

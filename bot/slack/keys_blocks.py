@@ -7,7 +7,7 @@ within Slack's 50 blocks; long lists are cut with a count of what is not shown.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -125,7 +125,6 @@ class StaleRow:
     key: KeyView
     leaver: bool
     owner_text: str = ""  # safe mrkdwn
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _status_label(status: str) -> str:
@@ -312,7 +311,7 @@ def build_rotation_replaced(
         text="Deactivate old key", action_id=Action.ROTATION_DEACTIVATE_OLD, style="danger",
         value=RotationRef(r=rotation_id).model_dump_json(),
         confirm=ConfirmObject(title="Deactivate the old key?",
-                              text=clip(f"{old.name} ({old.id}) stops working at once.", 300),
+                              text=clip(f"{escape(old.name)} ({old.id}) stops working at once.", 300),
                               confirm="Deactivate", deny="Not yet"),
     )  # fmt: skip
     return [SectionBlock(text=head), SectionBlock(text=body), ActionsBlock(elements=[button])]
@@ -442,7 +441,7 @@ def build_stale_rows(rows: Sequence[StaleRow]) -> tuple[str, list[Block]]:
             text="Deactivate", action_id=Action.STALE_DEACTIVATE, style="danger",
             value=KeyRef(k=view.id).model_dump_json(),
             confirm=ConfirmObject(title="Deactivate this key?",
-                                  text=clip(f"{view.name} ({view.id}) stops working at once.", 300),
+                                  text=clip(f"{escape(view.name)} ({view.id}) stops working at once.", 300),
                                   confirm="Deactivate", deny="Keep it"),
         )  # fmt: skip
         blocks.append(SectionBlock(block_id=stale_block_id(view.id), text=_stale_text(row), accessory=button))
@@ -503,5 +502,5 @@ def build_check(view: KeyView, findings: Sequence[Finding], *, as_of: datetime |
         blocks.append(SectionBlock(text=f"{_SEVERITY[finding.severity]} {finding.title}{fix}"))
     if as_of is not None:
         blocks.append(_context(f"Usage and spend data as of {as_of:%Y-%m-%d %H:%M} UTC (it can lag a few hours)."))
-    text = f"Key check for {view.name}: " + (failures[0].title if failures else "no problem found")
+    text = f"Key check for {escape(view.name)}: " + (failures[0].title if failures else "no problem found")
     return clip(text, 300), blocks

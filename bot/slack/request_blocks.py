@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 
 from bot.slack.ids import Action, Callback
 from bot.slack.text import clip, escape
+from bot.slack.usage_blocks import usd
 from storage.models import AccessRequest, RequestKind, RequestState
 
 # Reasons are shown in full up to here; Slack's section text limit is 3,000 characters.
@@ -80,11 +81,6 @@ def duration_text(days: int | None) -> str:
     if not days:
         return "permanent"
     return f"for {days} day{'s' if days != 1 else ''}"
-
-
-def usd(amount: Decimal) -> str:
-    """Dollars and cents."""
-    return f"${amount.quantize(Decimal('0.01')):,}"
 
 
 def _what(request: AccessRequest) -> str:
