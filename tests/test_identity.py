@@ -12,7 +12,6 @@ from bot.anthropic_admin import AdminAPIError
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.services.identity import LINK_MAX_AGE, BotRole, IdentityError, bot_role, resolve_actor
-from storage.db import session_scope
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -41,56 +40,51 @@ def test_extra_admins_are_admins_even_without_org_membership() -> None:
 
 
 def test_resolves_by_email_and_caches(id_deps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
-    with session_scope(id_deps.engine) as session:
-        actor = resolve_actor(id_deps, "U0DEV", session=session)
+    actor = resolve_actor(id_deps, "U0DEV")
     assert actor.role is BotRole.DEVELOPER and actor.email == "dev@example.com"
     assert actor.anthropic_user_id is not None
     calls = anthropic_standin.count("GET", "/v1/organizations/users")
-    with session_scope(id_deps.engine) as session:
-        again = resolve_actor(id_deps, "U0DEV", session=session)
+    again = resolve_actor(id_deps, "U0DEV")
     assert again == actor
     assert anthropic_standin.count("GET", "/v1/organizations/users") == calls  # served from the cache
 
 
 def test_stale_link_is_refreshed_and_sees_a_role_change(
-    id_deps: Deps, anthropic_standin  # type: ignore[no-untyped-def]
+    id_deps: Deps,
+    anthropic_standin,  # type: ignore[no-untyped-def]
 ) -> None:
-    with session_scope(id_deps.engine) as session:
-        first = resolve_actor(id_deps, "U0DEV", session=session)
+    first = resolve_actor(id_deps, "U0DEV")
     assert first.anthropic_user_id is not None
     id_deps.admin.update_user_role(first.anthropic_user_id, "user")
     id_deps.clock = lambda: T0 + LINK_MAX_AGE + timedelta(seconds=1)
-    with session_scope(id_deps.engine) as session:
-        assert resolve_actor(id_deps, "U0DEV", session=session).role is BotRole.VIEWER
+    assert resolve_actor(id_deps, "U0DEV").role is BotRole.VIEWER
 
 
 def test_unknown_email_is_a_non_member(id_deps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
     slack_standin.add_user("U0NEW", name="newbie", email="newbie@example.com")
-    with session_scope(id_deps.engine) as session:
-        actor = resolve_actor(id_deps, "U0NEW", session=session)
+    actor = resolve_actor(id_deps, "U0NEW")
     assert actor.role is BotRole.NON_MEMBER and actor.anthropic_user_id is None
 
 
 def test_no_visible_email_is_explained(id_deps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
     slack_standin.add_user("U0HIDDEN", name="hidden")
-    with pytest.raises(IdentityError, match="no visible email"), session_scope(id_deps.engine) as session:
-        resolve_actor(id_deps, "U0HIDDEN", session=session)
+    with pytest.raises(IdentityError, match="no visible email"):
+        resolve_actor(id_deps, "U0HIDDEN")
 
 
 def test_missing_email_scope_is_explained(id_deps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
     slack_standin.scopes.discard("users:read.email")
-    with pytest.raises(IdentityError, match=r"users:read\.email"), session_scope(id_deps.engine) as session:
-        resolve_actor(id_deps, "U0DEV", session=session)
+    with pytest.raises(IdentityError, match=r"users:read\.email"):
+        resolve_actor(id_deps, "U0DEV")
 
 
 def test_api_outage_uses_the_stale_link_but_never_guesses(
-    id_deps: Deps, anthropic_standin  # type: ignore[no-untyped-def]
+    id_deps: Deps,
+    anthropic_standin,  # type: ignore[no-untyped-def]
 ) -> None:
-    with session_scope(id_deps.engine) as session:
-        resolve_actor(id_deps, "U0DEV", session=session)
+    resolve_actor(id_deps, "U0DEV")
     anthropic_standin.inject("GET", r"/v1/organizations/users", status=500, times=10)
     id_deps.clock = lambda: T0 + LINK_MAX_AGE * 2
-    with session_scope(id_deps.engine) as session:
-        assert resolve_actor(id_deps, "U0DEV", session=session).role is BotRole.DEVELOPER
-        with pytest.raises(AdminAPIError):
-            resolve_actor(id_deps, "U0ADMIN", session=session)  # never seen: no link to fall back on
+    assert resolve_actor(id_deps, "U0DEV").role is BotRole.DEVELOPER
+    with pytest.raises(AdminAPIError):
+        resolve_actor(id_deps, "U0ADMIN")  # never seen: no link to fall back on

@@ -22,7 +22,6 @@ from bot.services.common import UserError
 from bot.services.identity import resolve_actor
 from bot.services.usage import Period, ScopeKind, UsageQuery, UsageSyntaxError, parse_usage
 from bot.slack.usage_blocks import cents, percent, tokens, usd
-from storage.db import session_scope
 from tests.botserver import command_body, post_slack
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -191,8 +190,7 @@ def test_report_pages_are_cached_for_a_few_minutes(udeps: Deps, anthropic_standi
 
 def test_home_usage_line(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
     seed_person(anthropic_standin)
-    with session_scope(udeps.engine) as session:
-        dev = resolve_actor(udeps, "U0DEV", session=session)
+    dev = resolve_actor(udeps, "U0DEV")
     line = usage.home_usage_line(udeps, dev)
     assert line is not None and line.startswith("*Your spend this month:* $18.35")
     assert "tokens" in line and "data as of" in line

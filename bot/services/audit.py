@@ -51,7 +51,7 @@ def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> Reply:
     """Admins only: upload the last `days` of the audit log to the admin's DM."""
     now = deps.clock()
     with session_scope(deps.engine) as session:
-        actor = resolve_actor(deps, slack_user_id, session=session)
+        actor = resolve_actor(deps, slack_user_id)
         if not actor.is_admin:
             raise UserError("Only admins can export the audit log.")
         since = now - timedelta(days=days)

@@ -267,7 +267,7 @@ def daily_spend(
 
 
 def _admin(deps: Deps, session: Session, slack_user_id: str) -> Actor:
-    actor = resolve_actor(deps, slack_user_id, session=session)
+    actor = resolve_actor(deps, slack_user_id)
     if not actor.is_admin:
         raise UserError("Only admins can change budgets. `/claude-key budget show` shows them.")
     return actor
@@ -277,7 +277,7 @@ def show_budgets(deps: Deps, slack_user_id: str) -> Reply:
     """`/claude-key budget show`: every budget with spent, %, forecast, thresholds and the alert channel."""
     now, tz = deps.clock(), deps.settings.tz
     with session_scope(deps.engine) as session:
-        resolve_actor(deps, slack_user_id, session=session)  # members and non-members alike may look
+        resolve_actor(deps, slack_user_id)  # members and non-members alike may look
         budgets = list_budgets(session, deps.settings)
         marks = thresholds(session, deps.settings)
     positions: list[BudgetPosition | None] = []

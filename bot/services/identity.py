@@ -131,11 +131,11 @@ def _store_link(
     return link
 
 
-def resolve_actor(deps: Deps, slack_user_id: str, *, session: Session | None = None, refresh: bool = False) -> Actor:
+def resolve_actor(deps: Deps, slack_user_id: str, *, refresh: bool = False) -> Actor:
     """The actor for a Slack user, from the cached link when fresh, else from Slack and the Admin API.
 
     The link is read and written in short units of work of its own, so no database connection is held
-    while Slack or the Admin API answer (a slow API would otherwise drain the pool). `session` is ignored.
+    while Slack or the Admin API answer (a slow API would otherwise drain the pool).
     """
     now = deps.clock()
     with session_scope(deps.engine) as own:

@@ -340,8 +340,7 @@ def create_request(
 ) -> Reply:
     """Store a new request, post it to the admin channel, DM the requester a link; return the receipt."""
     now = deps.clock()
-    with session_scope(deps.engine) as session:
-        actor = resolve_actor(deps, slack_user_id, session=session)
+    actor = resolve_actor(deps, slack_user_id)
     if not actor.email:
         raise UserError("I can't find your email address in Slack, so I can't file a request for you.")
     handle = _safely("read the Slack handle", lambda: deps.notifier.user_handle(slack_user_id))
@@ -426,8 +425,7 @@ def request_from_form(
 
 
 def _decider(deps: Deps, slack_user_id: str, request: AccessRequest, verb: str) -> Actor:
-    with session_scope(deps.engine) as session:
-        actor = resolve_actor(deps, slack_user_id, session=session)
+    actor = resolve_actor(deps, slack_user_id)
     if not actor.is_admin:
         raise UserError(f"Only admins can {verb} requests.")
     if request.requester_slack_id == slack_user_id:
@@ -666,7 +664,7 @@ def list_requests(deps: Deps, *, slack_user_id: str, which: str) -> Reply:
     """`requests mine` (with Cancel buttons) or `requests pending` (admins)."""
     with session_scope(deps.engine) as session:
         if which == "pending":
-            actor = resolve_actor(deps, slack_user_id, session=session)
+            actor = resolve_actor(deps, slack_user_id)
             if not actor.is_admin:
                 raise UserError("Only admins can list everyone's pending requests; try `/claude-key requests mine`.")
             query = select(AccessRequest).where(col(AccessRequest.state).in_([S.PENDING, S.FAILED]))
@@ -687,8 +685,7 @@ def list_requests(deps: Deps, *, slack_user_id: str, which: str) -> Reply:
 def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Reply:
     """Admins invite at once (recorded); anyone else files an invite request approved like an access request."""
     email, role = parse_invite_args(args)
-    with session_scope(deps.engine) as session:
-        actor = resolve_actor(deps, slack_user_id, session=session)
+    actor = resolve_actor(deps, slack_user_id)
     if not actor.is_admin:
         return create_request(deps, slack_user_id=slack_user_id, invite=(email, role))
     created = deps.admin.create_invite(email, role)  # type: ignore[arg-type]

@@ -164,7 +164,7 @@ def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: Jo
 
 
 def _decider(deps: Deps, session: Session, slack_user_id: str, post: SpendLimitRequestPost | None) -> Actor:
-    actor = resolve_actor(deps, slack_user_id, session=session)
+    actor = resolve_actor(deps, slack_user_id)
     if not actor.is_admin:
         raise UserError("Only admins can approve or deny spend-limit increases.")
     if post is None:

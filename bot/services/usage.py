@@ -581,10 +581,10 @@ def usage_answer(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageAnsw
     now = deps.clock()
     tz = deps.settings.tz
     with session_scope(deps.engine) as session:
-        actor = resolve_actor(deps, slack_user_id, session=session)
+        actor = resolve_actor(deps, slack_user_id)
         target = None
         if query.scope is ScopeKind.USER and _may_see_others(actor) and query.slack_user_id:
-            target = resolve_actor(deps, query.slack_user_id, session=session)
+            target = resolve_actor(deps, query.slack_user_id)
     # Report calls happen outside any database transaction (SQLite would hold its write lock through them).
     who = resolve_scope(deps, actor, query, target)
     budget = None
