@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run run-http test lint typecheck pytest migrate doctor bench clean
+.PHONY: run run-http test lint typecheck pytest migrate doctor bench demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -41,6 +41,10 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The bot against local stand-ins of Slack and the Admin API (they live in tests/, hence the test extra).
+demo: $(VENV)/.installed-test
+	$(BIN)/python -m bot.demo
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ack_latency.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bot.anthropic_admin import AdminGateway
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.services.common import UserError
 from bot.slack.gateway import make_web_client
 from bot.slack.notifier import Notifier
@@ -51,6 +53,8 @@ class Deps:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ckb-work")
     )
+    # This app's own registry (GET /metrics); build_deps also feeds it the Admin API calls.
+    metrics: Metrics = field(default_factory=Metrics)
 
     @functools.cached_property
     def notifier(self) -> Notifier:
@@ -67,7 +71,9 @@ class Deps:
         # with the event loop for the GIL (bench/ack_latency.py: p99 at 50 concurrent 80 ms → 33 ms).
         await asyncio.sleep(ACK_FIRST_DELAY)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        # The request's context (its request id for the logs, its labels for the metrics) goes with the work.
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self.executor, functools.partial(context.run, fn, *args, **kwargs))
 
     def close(self) -> None:
         """Release threads, connections and HTTP clients (running work finishes first; queued work is dropped)."""
@@ -80,9 +86,15 @@ def build_deps(settings: Settings) -> Deps:
     """Build the real dependencies from settings (no network calls here)."""
     if settings.anthropic_admin_key is None:
         raise ValueError("ANTHROPIC_ADMIN_KEY is required")
+    metrics = Metrics()
     return Deps(
         settings=settings,
         engine=make_engine(settings.database_url, pool_size=WORKER_THREADS),
         slack=make_web_client(settings),
-        admin=AdminGateway(api_key=settings.anthropic_admin_key, base_url=settings.anthropic_base_url),
+        admin=AdminGateway(
+            api_key=settings.anthropic_admin_key,
+            base_url=settings.anthropic_base_url,
+            on_call=metrics.observe_admin_call,
+        ),
+        metrics=metrics,
     )

@@ -1,9 +1,10 @@
-"""HTTP mode: `POST /slack/events` and `GET /healthz` on an ASGI app served by uvicorn."""
+"""HTTP mode: `POST /slack/events`, `GET /healthz` and `GET /metrics` on an ASGI app served by uvicorn."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -13,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.deps import Deps
+from bot.metrics import CONTENT_TYPE_LATEST
 from storage.db import ping
 
 logger = logging.getLogger(__name__)
@@ -23,14 +25,22 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 
 
 def create_web_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
-    """The ASGI app: Bolt verifies signatures on /slack/events; /healthz checks the database."""
+    """The ASGI app: Bolt verifies signatures on /slack/events; /healthz checks the database; /metrics is the
+    Prometheus exposition of `deps.metrics` (no secrets or user data in it: counts by bounded labels)."""
     handler = AsyncSlackRequestHandler(bolt_app)
+    ack_seconds = deps.metrics.ack_seconds
 
     async def slack_events(request: Request) -> Response:
+        started = time.perf_counter()
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"error": "payload too large"}, status_code=413)
-        return await handler.handle(request)
+        response = await handler.handle(request)  # Bolt answers as soon as the listener acks
+        ack_seconds.observe(time.perf_counter() - started)
+        return response
+
+    async def metrics(request: Request) -> Response:
+        return Response(deps.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -44,5 +54,6 @@ def create_web_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
         ]
     )

@@ -10,6 +10,7 @@ import importlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.deps import Deps
+from bot.logs import job_context
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import JobRun
@@ -186,28 +188,37 @@ def run_job(
     fn = spec.resolve()
     holder = holder or holder_id()
     now = deps.clock()
+    metrics = deps.metrics
     with session_scope(deps.engine) as session:
         if not repo.try_acquire_lease(session=session, name=name, holder=holder, now=now, ttl=LEASE_TTL):
             logger.info("job %s skipped: another replica holds the lease", name, extra={"job": name})
+            metrics.job_runs.labels(name, "skipped").inc()
             return None
         run = repo.start_job_run(session=session, job=name, holder=holder, dry_run=dry_run, now=now)
     run_id = run.id
-    try:
+    started = time.perf_counter()
+    # Everything logged while the job runs (on this thread) carries the job and its run id.
+    with job_context(name, run_id):
+        try:
+            with session_scope(deps.engine) as session:
+                context = JobContext(deps=deps, session=session, now=now, dry_run=dry_run, job=name, out=out)
+                result = fn(context)
+                if dry_run:
+                    session.rollback()
+            status, detail = "ok", result.summary()
+        except Exception as exc:
+            logger.exception("job %s failed", name, extra={"job": name, "job_run_id": run_id})
+            status, detail, result = "failed", type(exc).__name__, None
         with session_scope(deps.engine) as session:
-            context = JobContext(deps=deps, session=session, now=now, dry_run=dry_run, job=name, out=out)
-            result = fn(context)
-            if dry_run:
-                session.rollback()
-        status, detail = "ok", result.summary()
-    except Exception as exc:
-        logger.exception("job %s failed", name, extra={"job": name, "job_run_id": run_id})
-        status, detail, result = "failed", type(exc).__name__, None
-    with session_scope(deps.engine) as session:
-        finished = session.get(JobRun, run_id)
-        if finished is not None:
-            finished.status, finished.detail, finished.finished_at = status, detail, deps.clock()
-        repo.release_lease(session=session, name=name, holder=holder)
-    logger.info("job %s %s: %s", name, status, detail, extra={"job": name, "job_run_id": run_id})
+            finished = session.get(JobRun, run_id)
+            if finished is not None:
+                finished.status, finished.detail, finished.finished_at = status, detail, deps.clock()
+            repo.release_lease(session=session, name=name, holder=holder)
+        logger.info("job %s %s: %s", name, status, detail, extra={"job": name, "job_run_id": run_id})
+    metrics.job_runs.labels(name, status).inc()
+    metrics.job_duration.labels(name, status).observe(time.perf_counter() - started)
+    if result is not None and result.sent and not dry_run:
+        metrics.alerts_sent.labels(name).inc(result.sent)
     if result is None:
         raise RuntimeError(f"job {name} failed: {detail}")
     return result

@@ -1,11 +1,20 @@
-"""Logging setup: text or one JSON object per line, with secrets scrubbed as a last line of defence."""
+"""Logging setup: text or one JSON object per line, with secrets scrubbed as a last line of defence.
+
+Every record carries the ids of what it belongs to: `request_id` (one per Slack request, set by the middleware
+in bot/app.py and carried into worker threads by `Deps.run`) and `job` / `job_run_id` (set by `run_job` for
+everything logged while a job runs). They come from context variables, so code that logs needs no changes.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import re
 import sys
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 # Bot/user/app/refresh tokens, Anthropic keys, and Slack's response_url capability links.
@@ -34,6 +43,42 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+# The Slack request being handled (its event_id, or a generated id) and the job run being executed.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+job_var: contextvars.ContextVar[tuple[str, int | None] | None] = contextvars.ContextVar("job", default=None)
+
+
+def new_request_id() -> str:
+    """A short random id for a request that has no id of its own."""
+    return uuid.uuid4().hex[:16]
+
+
+@contextlib.contextmanager
+def job_context(job: str, job_run_id: int | None) -> Iterator[None]:
+    """Tag every record logged inside (on this thread) with the job and its run id."""
+    token = job_var.set((job, job_run_id))
+    try:
+        yield
+    finally:
+        job_var.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Copies the current request and job ids onto each record (explicit `extra` values win)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = request_id_var.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        job = job_var.get()
+        if job is not None:
+            if not hasattr(record, "job"):
+                record.job = job[0]
+            if job[1] is not None and not hasattr(record, "job_run_id"):
+                record.job_run_id = job[1]
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and any `extra` ids."""
 
@@ -49,6 +94,8 @@ class JsonFormatter(logging.Formatter):
         for key in self.EXTRA:
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             payload["exception"] = record.exc_text
         return json.dumps(payload, default=str)
@@ -62,6 +109,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler._claude_key_bot = True  # type: ignore[attr-defined]
+    handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

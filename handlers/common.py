@@ -11,6 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.anthropic_admin import AdminAPIError
 from bot.deps import Deps
+from bot.metrics import ERROR, OK, REFUSED
 from bot.services.common import DB_UNAVAILABLE, SORRY, Reply, UserError
 from bot.services.identity import IdentityError
 
@@ -30,19 +31,38 @@ def reply_for(exc: BaseException) -> Reply:
     return Reply(SORRY)
 
 
-def _compute(work: Callable[[], Reply | None]) -> Reply | None:
+def outcome_of(exc: BaseException | None) -> str:
+    """The metrics outcome: ok, refused (the user was told no: a role, a state, bad input), or error."""
+    if exc is None:
+        return OK
+    if isinstance(exc, UserError | IdentityError):
+        return REFUSED
+    return ERROR
+
+
+def _failed(deps: Deps, exc: BaseException) -> Reply:
+    outcome = outcome_of(exc)
+    deps.metrics.observe_interaction(outcome)
+    logger.debug("answered: %s", outcome)
+    return reply_for(exc)
+
+
+def _compute(deps: Deps, work: Callable[[], Reply | None]) -> Reply | None:
     try:
-        return work()
+        reply = work()
     except Exception as exc:
-        return reply_for(exc)
+        return _failed(deps, exc)
+    deps.metrics.observe_interaction(OK)
+    logger.debug("answered: %s", OK)
+    return reply
 
 
 async def run_for_reply(deps: Deps, work: Callable[[], Reply | None]) -> Reply | None:
     """Run `work` off the event loop; turn every failure into one clear sentence for the user."""
     try:
-        return await deps.run(_compute, work)
+        return await deps.run(_compute, deps, work)
     except Exception as exc:  # BotBusy, or the pool shutting down
-        return reply_for(exc)
+        return _failed(deps, exc)
 
 
 def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: bool) -> None:
@@ -62,7 +82,7 @@ async def answer_later(
     response_url = respond.response_url
 
     def work_and_answer() -> None:
-        reply = _compute(work)
+        reply = _compute(deps, work)
         if reply is None or not response_url:
             return
         try:
@@ -73,8 +93,9 @@ async def answer_later(
     try:
         await deps.run(work_and_answer)
     except Exception as exc:  # BotBusy: say so through the async path, the pool is full
+        reply = _failed(deps, exc)
         if response_url:
-            await respond(text=reply_for(exc).text, response_type="ephemeral", replace_original=replace_original)
+            await respond(text=reply.text, response_type="ephemeral", replace_original=replace_original)
 
 
 async def tell_later(deps: Deps, *, user: str, channel: str | None, work: Callable[[], Reply | None]) -> None:

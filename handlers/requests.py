@@ -151,7 +151,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         workspace = (_input(view, "workspace").get("selected_option") or {}).get("value")
         role = (_input(view, "role").get("selected_option") or {}).get("value") or "workspace_developer"
-        days = int((_input(view, "duration").get("selected_option") or {}).get("value") or 0) or None
+        raw_days = str((_input(view, "duration").get("selected_option") or {}).get("value") or "0")
+        days = int(raw_days) if raw_days.isdecimal() and len(raw_days) < 4 else None  # a forged value: no limit
         reason = (_input(view, "reason").get("value") or "").strip()
         errors = {}
         if not workspace:

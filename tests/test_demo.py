@@ -1,0 +1,39 @@
+"""`make demo` (`python -m bot.demo`) runs by itself against the stand-ins, prints each Slack message, exits 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_demo_walks_through_every_step() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL"))}
+    result = subprocess.run([sys.executable, "-m", "bot.demo"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=90)  # fmt: skip
+    out = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:] + out[-2000:]
+    steps = [line for line in out.splitlines() if line.startswith("── ")]
+    assert len(steps) == 6, steps
+    # 1. the request: the ack, the answer, the admin-channel card with buttons, the requester's DM
+    assert "ack 200: Working on it…" in out
+    assert "Request #1 sent to the admins" in out
+    assert "│ == Access request #1 ==" in out and "[Approve] [Deny]" in out
+    # 2. the approval: thread replies and the invite DM
+    assert "#claude-key-admins ↳ thread reply (posted)\n  │ Approved by <@U0ADMIN>." in out
+    assert "Invite sent to new@example.com" in out
+    assert "DM to @newbie (posted)\n  │ Your request #1 was approved" in out
+    # 3.-4. the invite accepted and the key adopted
+    assert "jobs run invite-sync    → sent 1" in out and "Added to default-ws" in out
+    assert "jobs run key-adoption    → sent 1" in out and "Key `dev-newbie-search` …4f2a created" in out
+    # 5. the rotation reminder, DM'd to the key's owner
+    reminder = out.split("── 5.")[1].split("── 6.")[0]
+    assert "DM to @dev (posted)" in reminder and "dev-batch-pipeline" in reminder and "rotation due in" in reminder
+    # 6. the budget alert in the admin channel
+    alert = out.split("── 6.")[1]
+    assert "#claude-key-admins (posted)" in alert and "Budget alert: org has used 75%" in alert
+    assert "$800.00" in alert and "$1,000.00" in alert
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
