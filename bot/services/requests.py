@@ -253,7 +253,9 @@ def refresh_root(deps: Deps, request: AccessRequest, context: RequesterContext |
     """Edit the root message to show the state (and lose its buttons once decided)."""
     if not (request.admin_channel_id and request.admin_message_ts):
         return
-    blocks = build_request_message(request, context)
+    # The requester's keys and spend were a snapshot for the decision; an edit without them drops the section
+    # rather than showing a stale or wrong one.
+    blocks = build_request_message(request, context, show_context=context is not None)
     text = f"{request_summary(request)} ({request.state})"
     channel, ts = request.admin_channel_id, request.admin_message_ts
     _safely(

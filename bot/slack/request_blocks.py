@@ -117,15 +117,17 @@ def _context_lines(context: RequesterContext | None) -> str:
     return "\n".join(lines)
 
 
-def build_request_message(request: AccessRequest, context: RequesterContext | None) -> list[Block]:
-    """The admin-channel root message: who, what, why, context, state, and buttons while actionable."""
+def build_request_message(
+    request: AccessRequest, context: RequesterContext | None, *, show_context: bool = True
+) -> list[Block]:
+    """The admin-channel root message: who, what, why, context (when known), state, and buttons while actionable."""
     value = RequestRef(r=request.id or 0).model_dump_json()
     reason = escape(clip(request.reason or "(no reason given)", REASON_LIMIT))
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Access request #{request.id}", 150)),
         SectionBlock(text=request_summary(request)),
         SectionBlock(text=f"*Why:*\n{reason}"),
-        SectionBlock(text=_context_lines(context)),
+        *([SectionBlock(text=_context_lines(context))] if show_context else []),
         SectionBlock(text=f"*State:* {STATE_LABELS.get(request.state, request.state)}"),
     ]
     if request.state == RequestState.FAILED and request.last_error:
