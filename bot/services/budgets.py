@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
+from bot import periods
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable
 from bot.config import Settings
 from bot.deps import Deps
@@ -230,7 +231,7 @@ def position(
     budget: BudgetView, spent: Decimal, now: datetime, tz: tzinfo, data_as_of: datetime | None = None
 ) -> BudgetPosition:
     """The budget's month-to-date position and forecast."""
-    start, end = usage.month_start(now, tz), usage.next_month_start(now, tz)
+    start, end = periods.month_start(now, tz), periods.next_month_start(now, tz)
     as_of = min(now, data_as_of) if data_as_of is not None else now
     return BudgetPosition(
         label=budget.label, period=f"{now.astimezone(tz):%B %Y}", amount=budget.amount, spent=spent,
@@ -242,7 +243,7 @@ def period_spend(
     deps: Deps, who: usage.Who, now: datetime, *, use_cache: bool = True
 ) -> tuple[Decimal, datetime | None]:
     """Month-to-date cost of a scope (exact) and its "data as of"."""
-    start = usage.month_start(now, deps.settings.tz)
+    start = periods.month_start(now, deps.settings.tz)
     rows, as_of = usage.cost_rows(deps, who, start, now, group_by=(), use_cache=use_cache)
     return sum((r.amount_usd for r in rows), Decimal(0)), as_of
 
@@ -523,10 +524,10 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     deps, now, tz = ctx.deps, ctx.now, ctx.deps.settings.tz
     scope = budget.scope_key
     period = usage.period_key(now, tz)
-    start = usage.month_start(now, tz)
+    start = periods.month_start(now, tz)
     today = now.astimezone(tz).date()
     yesterday = today - timedelta(days=1)
-    window_start = min(start, usage.local_midnight(yesterday - timedelta(days=SPIKE_TRAILING_DAYS), tz))
+    window_start = min(start, periods.local_midnight(yesterday - timedelta(days=SPIKE_TRAILING_DAYS), tz))
     window_start = max(window_start, usage.ANALYTICS_FLOOR)
     days, as_of = daily_spend(deps, budget.who, window_start, now)
     spent = sum((v for d, v in days.items() if d >= start.astimezone(tz).date()), Decimal(0))
@@ -578,7 +579,7 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
         _send(ctx, channel, text, blocks, [forecast_key], result)
 
     # Spike: yesterday against the 7 days before it, once yesterday's data is complete.
-    yesterday_complete = as_of is None or as_of >= usage.local_midnight(today, tz)
+    yesterday_complete = as_of is None or as_of >= periods.local_midnight(today, tz)
     if yesterday_complete:
         day_spend = days.get(yesterday, Decimal(0))
         trailing = [days.get(yesterday - timedelta(days=i), Decimal(0)) for i in range(1, SPIKE_TRAILING_DAYS + 1)]

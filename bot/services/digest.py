@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from bot import periods
 from bot.anthropic_admin import AdminAPIError, ApiKey
 from bot.jobs import JobContext, JobResult
 from bot.services import usage
@@ -28,9 +29,9 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
     channel = deps.settings.alert_channel
     today = ctx.now.astimezone(tz).date()
     monday = today - timedelta(days=today.weekday())
-    week_start = usage.local_midnight(monday - timedelta(days=7), tz)
-    week_end = usage.local_midnight(monday, tz)
-    previous_start = usage.local_midnight(monday - timedelta(days=14), tz)
+    week_start = periods.local_midnight(monday - timedelta(days=7), tz)
+    week_end = periods.local_midnight(monday, tz)
+    previous_start = periods.local_midnight(monday - timedelta(days=14), tz)
     key = f"digest:{(monday - timedelta(days=7)).isoformat()}"
     if ctx.already_done(key):
         result.skipped += 1

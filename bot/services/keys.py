@@ -27,6 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot import periods
 from bot.anthropic_admin import (
     AdminAPIError,
     ApiKey,
@@ -1191,10 +1192,10 @@ def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
     relevant = [s for s in limits if s.scope_type != "workspace" or s.workspace_id == key.workspace_id]
     if not relevant:
         return []
-    local = now.astimezone(deps.settings.tz)
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     report = deps.admin.cost_report(
-        starting_at=max(month_start, ANALYTICS_FLOOR), ending_at=now, group_by=["workspace_id"]
+        starting_at=max(periods.month_start(now, deps.settings.tz), ANALYTICS_FLOOR),
+        ending_at=now,
+        group_by=["workspace_id"],
     )
     if report.data_refreshed_at is not None:
         as_of.append(report.data_refreshed_at)

@@ -54,10 +54,9 @@ def _slack_id_for(deps: Deps, session: Session, email: str | None) -> str | None
     if link is not None:
         return link.slack_user_id
     try:
-        found = deps.slack.users_lookupByEmail(email=email)
+        return deps.notifier.user_by_email(email)
     except SlackApiError:
         return None
-    return str(found["user"]["id"])
 
 
 def _best_effort(what: str, fn: Callable[[], T]) -> T | None:

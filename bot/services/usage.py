@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -32,6 +32,7 @@ from bot.anthropic_admin import (
     UsageRow,
 )
 from bot.deps import Deps
+from bot.periods import local_midnight, month_start
 from bot.services.common import Reply, UserError
 from bot.services.identity import Actor, resolve_actor
 from bot.slack import usage_blocks
@@ -128,23 +129,6 @@ def parse_usage(args: Sequence[str]) -> UsageQuery:
 # --------------------------------------------------------------------------------------------------
 # Time: days and months in TIMEZONE
 # --------------------------------------------------------------------------------------------------
-
-
-def local_midnight(day: date, tz: tzinfo) -> datetime:
-    """00:00 of a local day, as an aware datetime (correct across DST changes)."""
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
-def month_start(now: datetime, tz: tzinfo) -> datetime:
-    """The budget period's start: the 1st at 00:00 TIMEZONE."""
-    return local_midnight(now.astimezone(tz).date().replace(day=1), tz)
-
-
-def next_month_start(now: datetime, tz: tzinfo) -> datetime:
-    """The budget period's end (exclusive): the next 1st at 00:00 TIMEZONE."""
-    first = now.astimezone(tz).date().replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return local_midnight(following, tz)
 
 
 def period_key(now: datetime, tz: tzinfo) -> str:
