@@ -639,13 +639,25 @@ async def run(args: argparse.Namespace, workdir: Path, children: list[Child], np
     bot_port, base_port = free_port(), free_port()
     bot_dir = workdir / "bot"
     bot_dir.mkdir()
-    bot = Child("bot", [bot_executable(), "run", "--http", "--host", "127.0.0.1"], cwd=bot_dir, log_dir=workdir,
-                env=child_env({
-                    "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                    "SLACK_API_URL": slack_api_url, "ANTHROPIC_ADMIN_KEY": ADMIN_KEY, "ANTHROPIC_BASE_URL": admin_url,
-                    "DATABASE_URL": f"sqlite:///{bot_dir / 'bot.db'}", "ADMIN_CHANNEL_ID": ADMIN_CHANNEL_ID,
-                    "PORT": str(bot_port), "SCHEDULER_ENABLED": "false",
-                }))  # fmt: skip
+    bot = Child(
+        "bot",
+        [bot_executable(), "run", "--http", "--host", "127.0.0.1"],
+        cwd=bot_dir,
+        log_dir=workdir,
+        env=child_env(
+            {
+                "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": slack_api_url,
+                "ANTHROPIC_ADMIN_KEY": ADMIN_KEY,
+                "ANTHROPIC_BASE_URL": admin_url,
+                "DATABASE_URL": f"sqlite:///{bot_dir / 'bot.db'}",
+                "ADMIN_CHANNEL_ID": ADMIN_CHANNEL_ID,
+                "PORT": str(bot_port),
+                "SCHEDULER_ENABLED": "false",
+            }
+        ),
+    )
     baseline = Child(
         "baseline",
         [python, str(ROOT / "bench" / "bare_bolt.py"), "--port", str(base_port)],

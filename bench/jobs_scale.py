@@ -59,8 +59,18 @@ def child(job: str) -> int:
     deps.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     assert result is not None
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "sent": result.sent,
-                      "errors": result.errors[:5], "error_count": len(result.errors), "notes": result.notes}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": peak_kb / 1024,
+                "sent": result.sent,
+                "errors": result.errors[:5],
+                "error_count": len(result.errors),
+                "notes": result.notes,
+            }
+        )
+    )
     return 0
 
 
@@ -83,8 +93,14 @@ def seed(anthropic: Any, slack: Any, n_keys: int, n_users: int, n_workspaces: in
     used = [key_id for n, key_id in enumerate(active) if n % 3]
     for n, key_id in enumerate(used):
         at = now - timedelta(days=1 + n % 9, hours=n % 24)
-        anthropic.add_usage(starting_at=at, ending_at=at + timedelta(hours=1), input_tokens=100, output_tokens=50,
-                            requests=2, api_key_id=key_id)  # fmt: skip
+        anthropic.add_usage(
+            starting_at=at,
+            ending_at=at + timedelta(hours=1),
+            input_tokens=100,
+            output_tokens=50,
+            requests=2,
+            api_key_id=key_id,
+        )
     for n, user in enumerate(members):
         if user.email not in ("admin@example.com", "dev@example.com"):
             slack.add_user(f"U{n:07d}S", name=f"user{n}", email=user.email)
@@ -118,9 +134,13 @@ def slack_calls(slack: Any) -> dict[str, int]:
 def run_child(job: str, env: dict[str, str]) -> dict[str, Any]:
     started = time.perf_counter()
     proc = subprocess.run(  # our own interpreter and script
-        [sys.executable, str(Path(__file__).resolve()), "--child", job], env=env, capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
+        [sys.executable, str(Path(__file__).resolve()), "--child", job],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{job} failed:\n{proc.stderr[-3000:]}")
     line = proc.stdout.strip().splitlines()[-1]
@@ -152,9 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "org": {"keys": args.keys, "users": args.users, "workspaces": args.workspaces},
-        "admin_latency_s": args.latency, "slack_latency_s": args.slack_latency,
-        "database": database_url.split(":", 1)[0], "runs": [],
-    }  # fmt: skip
+        "admin_latency_s": args.latency,
+        "slack_latency_s": args.slack_latency,
+        "database": database_url.split(":", 1)[0],
+        "runs": [],
+    }
     failures: list[str] = []
     with AnthropicStandIn() as anthropic, SlackStandIn() as slack:
         seed_default_directory(slack)
@@ -163,12 +185,19 @@ def main(argv: list[str] | None = None) -> int:
         report["org"].update(counts)
         anthropic.latency, slack.latency = args.latency, args.slack_latency
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env.update({
-            "NO_PROXY": "127.0.0.1,localhost", "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_API_URL": slack.base_url, "ANTHROPIC_ADMIN_KEY": anthropic.admin_key,
-            "ANTHROPIC_BASE_URL": anthropic.base_url, "ADMIN_CHANNEL_ID": ADMIN_CHANNEL, "DATABASE_URL": database_url,
-            "SCHEDULER_ENABLED": "false", "LOG_LEVEL": "WARNING",
-        })  # fmt: skip
+        env.update(
+            {
+                "NO_PROXY": "127.0.0.1,localhost",
+                "SLACK_BOT_TOKEN": slack.bot_token,
+                "SLACK_API_URL": slack.base_url,
+                "ANTHROPIC_ADMIN_KEY": anthropic.admin_key,
+                "ANTHROPIC_BASE_URL": anthropic.base_url,
+                "ADMIN_CHANNEL_ID": ADMIN_CHANNEL,
+                "DATABASE_URL": database_url,
+                "SCHEDULER_ENABLED": "false",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
         for job in JOBS:
             for attempt in ("first run", "rerun"):
                 anthropic.reset_requests()
@@ -176,16 +205,25 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_child(job, env)
                 calls = admin_calls(anthropic)
                 minimum = minimum_calls(job, counts)
-                run = {"job": job, "run": attempt, **result, "admin_calls": calls,
-                       "admin_calls_total": sum(calls.values()), "admin_calls_minimum": minimum,
-                       "admin_calls_minimum_total": sum(minimum.values()), "slack_calls": slack_calls(slack),
-                       "slack_calls_total": len(slack.calls)}  # fmt: skip
+                run = {
+                    "job": job,
+                    "run": attempt,
+                    **result,
+                    "admin_calls": calls,
+                    "admin_calls_total": sum(calls.values()),
+                    "admin_calls_minimum": minimum,
+                    "admin_calls_minimum_total": sum(minimum.values()),
+                    "slack_calls": slack_calls(slack),
+                    "slack_calls_total": len(slack.calls),
+                }
                 report["runs"].append(run)
-                print(f"{job:19} {attempt:9} {result['seconds']:6.2f} s job ({result['process_seconds']:5.2f} s "
-                      f"process)  peak {result['peak_mb']:6.1f} MB  sent {result['sent']:5}  "
-                      f"errors {result['error_count']}  Admin API {run['admin_calls_total']} calls "
-                      f"(minimum {run['admin_calls_minimum_total']})  Slack {run['slack_calls_total']} calls",
-                      flush=True)  # fmt: skip
+                print(
+                    f"{job:19} {attempt:9} {result['seconds']:6.2f} s job ({result['process_seconds']:5.2f} s "
+                    f"process)  peak {result['peak_mb']:6.1f} MB  sent {result['sent']:5}  "
+                    f"errors {result['error_count']}  Admin API {run['admin_calls_total']} calls "
+                    f"(minimum {run['admin_calls_minimum_total']})  Slack {run['slack_calls_total']} calls",
+                    flush=True,
+                )
                 print(f"{'':30} Admin API {calls}", flush=True)
                 print(f"{'':30} Slack     {run['slack_calls']}", flush=True)
                 if result["seconds"] > TARGET_SECONDS:

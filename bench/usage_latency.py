@@ -82,11 +82,24 @@ def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int)
             for i, ws in enumerate(ws_ids):
                 key = keys[(d + m + i) % len(keys)]
                 amount = Decimal("1234.567") + d * 10 + m
-                standin.add_cost(starting_at=start, ending_at=start + timedelta(days=1), amount_cents=str(amount),
-                                 model=f"claude-model-{m}", workspace_id=ws, api_key_id=key)  # fmt: skip
-                standin.add_usage(starting_at=start, ending_at=start + timedelta(days=1), input_tokens=10_000 * (m + 1),
-                                  output_tokens=2_000, cache_read=5_000, model=f"claude-model-{m}", workspace_id=ws,
-                                  api_key_id=key)  # fmt: skip
+                standin.add_cost(
+                    starting_at=start,
+                    ending_at=start + timedelta(days=1),
+                    amount_cents=str(amount),
+                    model=f"claude-model-{m}",
+                    workspace_id=ws,
+                    api_key_id=key,
+                )
+                standin.add_usage(
+                    starting_at=start,
+                    ending_at=start + timedelta(days=1),
+                    input_tokens=10_000 * (m + 1),
+                    output_tokens=2_000,
+                    cache_read=5_000,
+                    model=f"claude-model-{m}",
+                    workspace_id=ws,
+                    api_key_id=key,
+                )
 
 
 def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text: str, user: str) -> dict[str, Any]:
@@ -100,8 +113,14 @@ def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text:
     answer = slack.wait_for_response(predicate=lambda r: r.url_id == url_id, timeout=30)[0]
     answered = time.perf_counter() - started
     ok = response.status_code == 200 and answer.body.get("text", "").startswith("Usage for")
-    return {"text": text, "user": user, "ack_s": acked, "answer_s": answered, "ok": ok,
-            "answer": answer.body.get("text", "")[:120]}  # fmt: skip
+    return {
+        "text": text,
+        "user": user,
+        "ack_s": acked,
+        "answer_s": answered,
+        "ok": ok,
+        "answer": answer.body.get("text", "")[:120],
+    }
 
 
 def summarize(samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -136,16 +155,30 @@ def main(argv: list[str] | None = None) -> int:
     anthropic.latency = args.api_latency
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-    env.update({
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.base_url,
-        "ANTHROPIC_ADMIN_KEY": anthropic.admin_key, "ANTHROPIC_BASE_URL": anthropic.base_url,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}", "ADMIN_CHANNEL_ID": "C0ADMIN", "PORT": str(port),
-        "SCHEDULER_ENABLED": "false", "MONTHLY_BUDGET_USD": "50000", "LOG_LEVEL": "WARNING",
-        "NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1",
-    })  # fmt: skip
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.base_url,
+            "ANTHROPIC_ADMIN_KEY": anthropic.admin_key,
+            "ANTHROPIC_BASE_URL": anthropic.base_url,
+            "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
+            "ADMIN_CHANNEL_ID": "C0ADMIN",
+            "PORT": str(port),
+            "SCHEDULER_ENABLED": "false",
+            "MONTHLY_BUDGET_USD": "50000",
+            "LOG_LEVEL": "WARNING",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     log = (workdir / "bot.log").open("w")
     bot = subprocess.Popen(
-        [bot_executable(), "run", "--http", "--host", "127.0.0.1"], env=env, cwd=workdir, stdout=log, stderr=log,
+        [bot_executable(), "run", "--http", "--host", "127.0.0.1"],
+        env=env,
+        cwd=workdir,
+        stdout=log,
+        stderr=log,
         start_new_session=True,
     )
     bot_url = f"http://127.0.0.1:{port}"
@@ -167,11 +200,16 @@ def main(argv: list[str] | None = None) -> int:
             uncached = [
                 timed_command(client, bot_url, slack, text, user)
                 for text, user in (
-                    ("usage org 7d", "U0ADMIN"), ("usage org mtd", "U0ADMIN"), ("usage org today", "U0ADMIN"),
-                    ("usage workspace ws-1 30d", "U0ADMIN"), ("usage workspace ws-2 7d", "U0ADMIN"),
-                    ("usage <@U0DEV|dev> 30d", "U0ADMIN"), ("usage me 7d", "U0DEV"), ("usage me mtd", "U0DEV"),
+                    ("usage org 7d", "U0ADMIN"),
+                    ("usage org mtd", "U0ADMIN"),
+                    ("usage org today", "U0ADMIN"),
+                    ("usage workspace ws-1 30d", "U0ADMIN"),
+                    ("usage workspace ws-2 7d", "U0ADMIN"),
+                    ("usage <@U0DEV|dev> 30d", "U0ADMIN"),
+                    ("usage me 7d", "U0DEV"),
+                    ("usage me mtd", "U0DEV"),
                 )
-            ]  # fmt: skip
+            ]
             cached = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN") for _ in range(args.rounds)]
             # Every answer for more than a day is followed by a chart upload: wait for them before stopping.
             expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith("today"))

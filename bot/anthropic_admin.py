@@ -107,14 +107,24 @@ PAGE_SIZE = 1000  # the API's maximum for ID-cursor lists and analytics (§1.5, 
 # --------------------------------------------------------------------------------------------------
 
 OrgRole = Literal[
-    "admin", "billing", "claude_code_user", "developer", "managed", "membership_admin", "owner",
-    "primary_owner", "user",
+    "admin",
+    "billing",
+    "claude_code_user",
+    "developer",
+    "managed",
+    "membership_admin",
+    "owner",
+    "primary_owner",
+    "user",
 ]
 AssignableOrgRole = Literal["billing", "claude_code_user", "developer", "managed", "user"]
 # `admin` (and the Enterprise owner roles) can't be given through the API (§2.2): refused locally.
 ASSIGNABLE_ORG_ROLES: frozenset[str] = frozenset(("billing", "claude_code_user", "developer", "managed", "user"))
 WorkspaceRole = Literal[
-    "workspace_admin", "workspace_billing", "workspace_developer", "workspace_restricted_developer",
+    "workspace_admin",
+    "workspace_billing",
+    "workspace_developer",
+    "workspace_restricted_developer",
     "workspace_user",
 ]
 NoBillingWorkspaceRole = Literal[
@@ -126,15 +136,37 @@ ApiKeyStatus = Literal["active", "archived", "expired", "inactive"]
 SettableApiKeyStatus = Literal["active", "archived", "inactive"]
 SpendPeriod = Literal["daily", "weekly", "monthly"]
 SpendScopeType = Literal[
-    "organization", "organization_service", "rbac_group", "seat_tier", "usage_tier", "user", "workspace",
+    "organization",
+    "organization_service",
+    "rbac_group",
+    "seat_tier",
+    "usage_tier",
+    "user",
+    "workspace",
 ]
 SettableSpendScopeType = Literal["organization", "workspace", "user"]
 IncreaseRequestStatus = Literal["approved", "denied", "pending"]
 BucketWidth = Literal["1d", "1h", "1m"]
 UsageGroupBy = Literal[
-    "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
-    "context_window", "deployment_id", "environment_id", "inference_geo", "model", "organization_id",
-    "product", "rbac_group_id", "service_tier", "session_id", "slack_channel_id", "speed", "user_profile_id",
+    "actor",
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
     "workspace_id",
 ]
 CostGroupBy = UsageGroupBy | Literal["cost_type", "token_type"]
@@ -353,9 +385,7 @@ class PaymentRequired(AdminAPIError):
 
 
 class AdminKeyInvalid(AdminAPIError):
-    default_message = (
-        "The bot's Admin API key is invalid or revoked — an operator must replace ANTHROPIC_ADMIN_KEY."
-    )
+    default_message = "The bot's Admin API key is invalid or revoked — an operator must replace ANTHROPIC_ADMIN_KEY."
 
 
 class RateLimited(AdminAPIError):
@@ -587,8 +617,13 @@ def _user(u: BetaOrganizationUser) -> OrgUser:
 
 def _invite(i: BetaOrganizationInvite) -> Invite:
     return Invite(
-        id=i.id, email=i.email, role=i.role, status=i.status, invited_at=i.invited_at,
-        expires_at=i.expires_at, accepted_at=i.accepted_at,
+        id=i.id,
+        email=i.email,
+        role=i.role,
+        status=i.status,
+        invited_at=i.invited_at,
+        expires_at=i.expires_at,
+        accepted_at=i.accepted_at,
     )
 
 
@@ -605,8 +640,14 @@ def _api_key(k: BetaAPIKey) -> ApiKey:
     created_by = k.created_by.id if k.created_by is not None and k.created_by.type == "user" else None
     workspace_id = k.scope.workspace_id if isinstance(k.scope, BetaAPIKeyWorkspaceScope) else None
     return ApiKey(
-        id=k.id, name=k.name, status=k.status, workspace_id=workspace_id, created_at=k.created_at,
-        expires_at=k.expires_at, created_by_user_id=created_by, partial_key_hint=k.partial_key_hint,
+        id=k.id,
+        name=k.name,
+        status=k.status,
+        workspace_id=workspace_id,
+        created_at=k.created_at,
+        expires_at=k.expires_at,
+        created_by_user_id=created_by,
+        partial_key_hint=k.partial_key_hint,
     )
 
 
@@ -617,33 +658,48 @@ def _actor_user_id(actor: BetaAnalyticsActor | None) -> str | None:
 def _cost_row(item: BetaAnalyticsCostItem) -> CostRow:
     g = item.group
     return CostRow(
-        starting_at=item.starting_at, ending_at=item.ending_at,
+        starting_at=item.starting_at,
+        ending_at=item.ending_at,
         amount_usd=_minor_units_to_usd(item.cost.amount),
         list_amount_usd=_minor_units_to_usd(item.cost.list_amount),
-        currency=item.cost.currency, model=g.model, workspace_id=g.workspace_id, api_key_id=g.api_key_id,
-        actor_user_id=_actor_user_id(g.actor), token_type=g.token_type, cost_type=g.cost_type,
+        currency=item.cost.currency,
+        model=g.model,
+        workspace_id=g.workspace_id,
+        api_key_id=g.api_key_id,
+        actor_user_id=_actor_user_id(g.actor),
+        token_type=g.token_type,
+        cost_type=g.cost_type,
     )
 
 
 def _usage_row(item: BetaAnalyticsUsageItem) -> UsageRow:
     g, u = item.group, item.usage
     return UsageRow(
-        starting_at=item.starting_at, ending_at=item.ending_at,
-        uncached_input_tokens=u.uncached_input_tokens, cache_read_input_tokens=u.cache_read_input_tokens,
-        cache_creation_tokens=u.cache_creation.ephemeral_1h_input_tokens
-        + u.cache_creation.ephemeral_5m_input_tokens,
-        output_tokens=u.output_tokens, total_tokens=u.total_tokens, requests=u.requests, model=g.model,
-        workspace_id=g.workspace_id, api_key_id=g.api_key_id, actor_user_id=_actor_user_id(g.actor),
+        starting_at=item.starting_at,
+        ending_at=item.ending_at,
+        uncached_input_tokens=u.uncached_input_tokens,
+        cache_read_input_tokens=u.cache_read_input_tokens,
+        cache_creation_tokens=u.cache_creation.ephemeral_1h_input_tokens + u.cache_creation.ephemeral_5m_input_tokens,
+        output_tokens=u.output_tokens,
+        total_tokens=u.total_tokens,
+        requests=u.requests,
+        model=g.model,
+        workspace_id=g.workspace_id,
+        api_key_id=g.api_key_id,
+        actor_user_id=_actor_user_id(g.actor),
     )
 
 
 def _spend_limit(s: BetaSpendLimit) -> SpendLimit:
     return SpendLimit(
-        id=s.id, scope_type=s.scope.type,
+        id=s.id,
+        scope_type=s.scope.type,
         workspace_id=s.scope.workspace_id if isinstance(s.scope, BetaSpendLimitWorkspaceScope) else None,
         user_id=s.scope.user_id if isinstance(s.scope, BetaSpendLimitUserScope) else None,
         amount_usd=_minor_units_to_usd(s.amount) if s.amount is not None else None,
-        currency=s.currency, period=s.period, is_enabled=s.is_enabled,
+        currency=s.currency,
+        period=s.period,
+        is_enabled=s.is_enabled,
     )
 
 
@@ -651,7 +707,10 @@ def _increase_request(r: BetaSpendLimitIncreaseRequest | IncreaseRequestApproveR
     person = r.actor if isinstance(r.actor, BetaSpendLimitUserActor) else None
     summary = r.spend_summary
     return IncreaseRequest(
-        id=r.id, status=r.status, period=r.period, created_at=r.created_at,
+        id=r.id,
+        status=r.status,
+        period=r.period,
+        created_at=r.created_at,
         requester_user_id=person.user_id if person else None,
         requester_email=person.email_address if person else None,
         requester_name=person.name if person else None,
@@ -774,15 +833,21 @@ class AdminGateway:
                     if retry_after is not None and retry_after > self._max_retry_wait:
                         # Don't park a worker for as long as the server asks; tell the user when to come back.
                         raise RateLimited(
-                            retry_after=retry_after, status=status,
-                            error_code=getattr(exc, "error_code", None), request_id=getattr(exc, "request_id", None),
+                            retry_after=retry_after,
+                            status=status,
+                            error_code=getattr(exc, "error_code", None),
+                            request_id=getattr(exc, "request_id", None),
                         ) from exc
                     if attempt < self._max_retries:
                         wait = retry_after if retry_after is not None and retry_after > 0 else self._backoff(attempt)
                         log.warning(
-                            "Admin API %s failed (%s, request_id=%s); retry %d/%d in %.2fs", endpoint,
-                            status or _failure_kind(exc), getattr(exc, "request_id", None), attempt + 1,
-                            self._max_retries, wait,
+                            "Admin API %s failed (%s, request_id=%s); retry %d/%d in %.2fs",
+                            endpoint,
+                            status or _failure_kind(exc),
+                            getattr(exc, "request_id", None),
+                            attempt + 1,
+                            self._max_retries,
+                            wait,
                         )
                         self._sleep(wait)
                         attempt += 1
@@ -796,8 +861,12 @@ class AdminGateway:
                         log.info("Admin API %s: %s after a retry treated as success", endpoint, type(error).__name__)
                         return recovered
                 log.info(
-                    "Admin API %s failed: %s status=%s error_code=%s request_id=%s", endpoint,
-                    type(error).__name__, error.status, error.error_code, error.request_id,
+                    "Admin API %s failed: %s status=%s error_code=%s request_id=%s",
+                    endpoint,
+                    type(error).__name__,
+                    error.status,
+                    error.error_code,
+                    error.request_id,
                 )
                 raise error from exc
             self._observe(endpoint, 200)  # the Admin API answers 200 on success
@@ -846,9 +915,7 @@ class AdminGateway:
 
     def remove_user(self, user_id: str) -> None:
         """Remove a member from the org (their API keys are not touched; deactivate them separately)."""
-        self._call(
-            "users.remove", lambda: _done(self._org.users.remove(user_id)), recover=_gone_after_retry
-        )
+        self._call("users.remove", lambda: _done(self._org.users.remove(user_id)), recover=_gone_after_retry)
 
     # -- invites -----------------------------------------------------------------------------------
 
@@ -888,9 +955,7 @@ class AdminGateway:
 
     def delete_invite(self, invite_id: str) -> None:
         """Withdraw a pending invite."""
-        self._call(
-            "invites.delete", lambda: _done(self._org.invites.delete(invite_id)), recover=_gone_after_retry
-        )
+        self._call("invites.delete", lambda: _done(self._org.invites.delete(invite_id)), recover=_gone_after_retry)
 
     # -- workspaces and members --------------------------------------------------------------------
 
@@ -1147,9 +1212,7 @@ class AdminGateway:
             if not isinstance(error, (BadRequest, Conflict)):
                 return None
             current = _increase_request(
-                self._call(
-                    "spend_limits.increase_requests.retrieve", lambda: increase_requests.retrieve(request_id)
-                )
+                self._call("spend_limits.increase_requests.retrieve", lambda: increase_requests.retrieve(request_id))
             )
             return current if current.status == "approved" else None
 

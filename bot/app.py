@@ -112,7 +112,6 @@ def request_context_middleware(deps: Deps) -> Callable[..., Awaitable[BoltRespon
     return request_context
 
 
-
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> AsyncApp:
     """The Bolt app: signature checks in HTTP mode, the app's own client on SLACK_API_URL, listeners."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

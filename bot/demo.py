@@ -168,8 +168,9 @@ class Demo:
         self.out(f"$ /claude-key {text}    (as <@{user}>)")
         response_url = self.slack.new_response_url()
         before = len(self.slack.responses)
-        body = self.botserver.command_body(text, user_id=user, response_url=response_url,
-                                           trigger_id=self.slack.new_trigger_id(user_id=user))  # fmt: skip
+        body = self.botserver.command_body(
+            text, user_id=user, response_url=response_url, trigger_id=self.slack.new_trigger_id(user_id=user)
+        )
         ack = self.botserver.post_slack(self.http, self.url, body)
         ack.raise_for_status()
         self.out(f"  ack {ack.status_code}: {ack.json().get('text', '')}")
@@ -179,14 +180,25 @@ class Demo:
     def click(self, action: str, request_id: int, *, user: str) -> None:
         self.out(f"* <@{user}> clicks {action} on request #{request_id}")
         payload = {
-            "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-            "api_app_id": "A0BOT", "token": "unused", "trigger_id": self.slack.new_trigger_id(user_id=user),
-            "response_url": self.slack.new_response_url(), "team": {"id": "T0STANDIN", "domain": "standin"},
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+            "api_app_id": "A0BOT",
+            "token": "unused",
+            "trigger_id": self.slack.new_trigger_id(user_id=user),
+            "response_url": self.slack.new_response_url(),
+            "team": {"id": "T0STANDIN", "domain": "standin"},
             "channel": {"id": "C0ADMIN", "name": "claude-key-admins"},
             "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
-            "actions": [{"type": "button", "action_id": action, "block_id": f"request_{request_id}",
-                         "value": json.dumps({"r": request_id}), "action_ts": "1.2"}],
-        }  # fmt: skip
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action,
+                    "block_id": f"request_{request_id}",
+                    "value": json.dumps({"r": request_id}),
+                    "action_ts": "1.2",
+                }
+            ],
+        }
         ack = self.botserver.post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
         ack.raise_for_status()
 
@@ -257,8 +269,10 @@ def walk_through(demo: Demo) -> None:
     anthropic = demo.anthropic
     workspace = anthropic.seeded["workspace"]["id"]
     out(f"Bot on {demo.url} · Slack stand-in on {demo.slack.base_url} · Admin API stand-in on {anthropic.base_url}")
-    out("Org: Ada Admin (admin@example.com, <@U0ADMIN>), Dev Eloper (dev@example.com, <@U0DEV>), workspace "
-        "default-ws; newbie (new@example.com, <@U0NEW>) is in Slack but not in the org.")  # fmt: skip
+    out(
+        "Org: Ada Admin (admin@example.com, <@U0ADMIN>), Dev Eloper (dev@example.com, <@U0DEV>), workspace "
+        "default-ws; newbie (new@example.com, <@U0NEW>) is in Slack but not in the org."
+    )
 
     demo.step("1. A developer asks for access")
     demo.command("request default-ws for 7d evaluating Claude for search", user=NEWCOMER[0])
@@ -280,17 +294,22 @@ def walk_through(demo: Demo) -> None:
     printer.flush()
 
     demo.step("4. They create a key: key-adoption links it and closes the request")
-    anthropic.add_api_key(name="dev-newbie-search", workspace_id=workspace, created_by_user_id=member["id"],
-                          partial_key_hint="4f2a")  # fmt: skip
+    anthropic.add_api_key(
+        name="dev-newbie-search", workspace_id=workspace, created_by_user_id=member["id"], partial_key_hint="4f2a"
+    )
     out("(in the Console: key dev-newbie-search …4f2a is created)")
     demo.job("key-adoption")
     printer.flush()
 
     demo.step("5. A key near 90 days old: rotation-reminders DMs its owner")
     now = datetime.now(UTC)
-    anthropic.add_api_key(name="dev-batch-pipeline", workspace_id=workspace,
-                          created_by_user_id=anthropic.seeded["developer"]["id"], created_at=now - timedelta(days=84),
-                          partial_key_hint="9z9z")  # fmt: skip
+    anthropic.add_api_key(
+        name="dev-batch-pipeline",
+        workspace_id=workspace,
+        created_by_user_id=anthropic.seeded["developer"]["id"],
+        created_at=now - timedelta(days=84),
+        partial_key_hint="9z9z",
+    )
     out("(key dev-batch-pipeline …9z9z of dev@example.com was created 84 days ago)")
     demo.job("rotation-reminders")
     printer.flush()
@@ -298,8 +317,13 @@ def walk_through(demo: Demo) -> None:
     demo.step(f"6. Spend passes 75 % of the ${BUDGET_USD:,} monthly budget: budget-alerts posts")
     hour = now.replace(minute=0, second=0, microsecond=0)
     start = max(hour - timedelta(hours=1), hour.replace(day=1, hour=0))
-    anthropic.add_cost(starting_at=start, ending_at=start + timedelta(hours=1), amount_cents="80000",
-                       workspace_id=workspace, model="claude-opus-4")  # fmt: skip
+    anthropic.add_cost(
+        starting_at=start,
+        ending_at=start + timedelta(hours=1),
+        amount_cents="80000",
+        workspace_id=workspace,
+        model="claude-opus-4",
+    )
     anthropic.data_refreshed_at = now
     out("($800.00 of usage this month in default-ws)")
     demo.job("budget-alerts")

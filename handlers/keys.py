@@ -54,40 +54,46 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Register the key commands and buttons."""
 
-    async def on_keys(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                      **_: Any) -> None:  # fmt: skip
+    async def on_keys(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
         scope = keys_scope(parsed.args)
         if scope is None:
             await ack(text=usage_line(Sub.KEYS, " (mention the person with @)"), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
         user = command["user_id"]
-        await answer_later(deps, respond, lambda: service.list_keys(
-            deps, slack_user_id=user, scope=scope[0], target_slack_id=scope[1]))  # fmt: skip
+        await answer_later(
+            deps, respond, lambda: service.list_keys(deps, slack_user_id=user, scope=scope[0], target_slack_id=scope[1])
+        )
 
-    async def on_revoke(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                        **_: Any) -> None:  # fmt: skip
+    async def on_revoke(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
+    ) -> None:
         if not parsed.args or not service.is_key_id(parsed.args[0]):
-            await ack(text=usage_line(Sub.REVOKE, f" (key ids start with `apikey_`: `{COMMAND} keys`)"),
-                      response_type="ephemeral")  # fmt: skip
+            await ack(
+                text=usage_line(Sub.REVOKE, f" (key ids start with `apikey_`: `{COMMAND} keys`)"),
+                response_type="ephemeral",
+            )
             return
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id, reason = command["user_id"], parsed.args[0], " ".join(parsed.args[1:])[:REASON_LIMIT]
-        await answer_later(deps, respond, lambda: service.start_revoke(
-            deps, slack_user_id=user, key_id=key_id, reason=reason))  # fmt: skip
+        await answer_later(
+            deps, respond, lambda: service.start_revoke(deps, slack_user_id=user, key_id=key_id, reason=reason)
+        )
 
-    async def on_rotate(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                        **_: Any) -> None:  # fmt: skip
+    async def on_rotate(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
+    ) -> None:
         if len(parsed.args) != 1 or not service.is_key_id(parsed.args[0]):
-            await ack(text=usage_line(Sub.ROTATE, f" (key ids start with `apikey_`: `{COMMAND} keys`)"),
-                      response_type="ephemeral")  # fmt: skip
+            await ack(
+                text=usage_line(Sub.ROTATE, f" (key ids start with `apikey_`: `{COMMAND} keys`)"),
+                response_type="ephemeral",
+            )
             return
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id = command["user_id"], parsed.args[0]
         await answer_later(deps, respond, lambda: service.rotate(deps, slack_user_id=user, key_id=key_id))
 
-    async def on_check(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                       **_: Any) -> None:  # fmt: skip
+    async def on_check(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
         if len(parsed.args) != 1:
             await ack(text=usage_line(Sub.CHECK), response_type="ephemeral")
             return
@@ -107,8 +113,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
         user = body["user"]["id"]
-        await answer_later(deps, respond, lambda: service.list_keys(
-            deps, slack_user_id=user, scope=ref.s, target_slack_id=ref.u, page=ref.p))  # fmt: skip
+        await answer_later(
+            deps,
+            respond,
+            lambda: service.list_keys(deps, slack_user_id=user, scope=ref.s, target_slack_id=ref.u, page=ref.p),
+        )
 
     app.action(Action.KEYS_PREV)(on_page)
     app.action(Action.KEYS_NEXT)(on_page)
@@ -121,8 +130,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
         user = body["user"]["id"]
-        await answer_later(deps, respond, lambda: service.revoke(deps, slack_user_id=user, key_id=ref.k,
-                                                                  reason=ref.r))  # fmt: skip
+        await answer_later(deps, respond, lambda: service.revoke(deps, slack_user_id=user, key_id=ref.k, reason=ref.r))
 
     @app.action(Action.REVOKE_CANCEL)
     async def on_revoke_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -138,9 +146,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         user, (channel, ts) = body["user"]["id"], _where(body)
         blocks = (body.get("message") or {}).get("blocks") or []
-        await answer_later(deps, respond, lambda: service.deactivate_from_report(
-            deps, slack_user_id=user, key_id=ref.k, channel=channel, ts=ts, blocks=blocks),
-            replace_original=False)  # fmt: skip
+        await answer_later(
+            deps,
+            respond,
+            lambda: service.deactivate_from_report(
+                deps, slack_user_id=user, key_id=ref.k, channel=channel, ts=ts, blocks=blocks
+            ),
+            replace_original=False,
+        )
 
     @app.action(Action.ROTATION_DEACTIVATE_OLD)
     async def on_deactivate_old(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -150,5 +163,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
             return
         user = body["user"]["id"]
-        await answer_later(deps, respond, lambda: service.deactivate_old_key(
-            deps, slack_user_id=user, rotation_id=ref.r), replace_original=False)  # fmt: skip
+        await answer_later(
+            deps,
+            respond,
+            lambda: service.deactivate_old_key(deps, slack_user_id=user, rotation_id=ref.r),
+            replace_original=False,
+        )

@@ -44,13 +44,15 @@ def _input(view: dict[str, Any], block: str) -> dict[str, Any]:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Register the request commands, buttons and modals."""
 
-    async def on_request(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                         client: AsyncWebClient, **_: Any) -> None:  # fmt: skip
+    async def on_request(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, client: AsyncWebClient, **_: Any
+    ) -> None:
         user = command["user_id"]
         if parsed.args:
             await ack(text=WORKING, response_type="ephemeral")
-            await answer_later(deps, respond, lambda: service.request_from_args(deps, slack_user_id=user,
-                                                                                args=parsed.args))  # fmt: skip
+            await answer_later(
+                deps, respond, lambda: service.request_from_args(deps, slack_user_id=user, args=parsed.args)
+            )
             return
         await ack()
         meta = RequestFormMeta(channel=command.get("channel_id"))
@@ -60,8 +62,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
         except SlackApiError as exc:
             logger.warning("could not open the request form: %s", exc.response.get("error"))
-            await respond(text="I couldn't open the form; try again, or use `/claude-key request <workspace> "
-                          "[for 7d] <reason>`.", response_type="ephemeral")  # fmt: skip
+            await respond(
+                text="I couldn't open the form; try again, or use `/claude-key request <workspace> [for 7d] <reason>`.",
+                response_type="ephemeral",
+            )
             return
         view_id = opened["view"]["id"]
         try:
@@ -74,8 +78,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except SlackApiError as exc:  # the user closed the form meanwhile
             logger.info("request form not updated: %s", exc.response.get("error"))
 
-    async def on_requests(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                          **_: Any) -> None:  # fmt: skip
+    async def on_requests(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
+    ) -> None:
         which = parsed.args[0].lower() if parsed.args else "mine"
         if which not in ("mine", "pending") or len(parsed.args) > 1:
             await ack(text=USAGE_REQUESTS, response_type="ephemeral")
@@ -84,8 +89,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user = command["user_id"]
         await answer_later(deps, respond, lambda: service.list_requests(deps, slack_user_id=user, which=which))
 
-    async def on_invite(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond,
-                        **_: Any) -> None:  # fmt: skip
+    async def on_invite(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
+    ) -> None:
         if not parsed.args:
             await ack(text=service.USAGE_INVITE, response_type="ephemeral")
             return
@@ -101,12 +107,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         request_id = _ref((body.get("actions") or [{}])[0].get("value"))
         if request_id is None:
-            await respond(text="That button is broken; use `/claude-key requests`.", response_type="ephemeral",
-                          replace_original=False)  # fmt: skip
+            await respond(
+                text="That button is broken; use `/claude-key requests`.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         user = body["user"]["id"]
-        await answer_later(deps, respond, lambda: work(deps, request_id=request_id, slack_user_id=user),
-                           replace_original=False)  # fmt: skip
+        await answer_later(
+            deps, respond, lambda: work(deps, request_id=request_id, slack_user_id=user), replace_original=False
+        )
 
     @app.action(Action.APPROVE_REQUEST)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -130,8 +140,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await client.views_open(trigger_id=body["trigger_id"], view=build_deny_modal(request_id))
         except SlackApiError as exc:
             logger.warning("could not open the deny form: %s", exc.response.get("error"))
-            await respond(text="I couldn't open the deny form; please click Deny again.", response_type="ephemeral",
-                          replace_original=False)  # fmt: skip
+            await respond(
+                text="I couldn't open the deny form; please click Deny again.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     @app.view(Callback.DENY_MODAL)
     async def on_deny_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -143,9 +156,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         request_id = _ref(view.get("private_metadata"))
         user = body["user"]["id"]
         if request_id is not None:
-            await tell_later(deps, user=user, channel=deps.settings.admin_channel_id,
-                             work=lambda: service.deny(deps, request_id=request_id, slack_user_id=user,
-                                                       reason=reason))  # fmt: skip
+            await tell_later(
+                deps,
+                user=user,
+                channel=deps.settings.admin_channel_id,
+                work=lambda: service.deny(deps, request_id=request_id, slack_user_id=user, reason=reason),
+            )
 
     @app.view(Callback.REQUEST_MODAL)
     async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -170,6 +186,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ValidationError:
             channel = None
         user = body["user"]["id"]
-        await tell_later(deps, user=user, channel=channel,
-                         work=lambda: service.request_from_form(deps, slack_user_id=user, workspace_id=str(workspace),
-                                                                role=role, days=days, reason=reason))  # fmt: skip
+        await tell_later(
+            deps,
+            user=user,
+            channel=channel,
+            work=lambda: service.request_from_form(
+                deps, slack_user_id=user, workspace_id=str(workspace), role=role, days=days, reason=reason
+            ),
+        )

@@ -21,8 +21,14 @@ from storage.migrate import upgrade
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 for _name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
     os.environ.pop(_name, None)
-for _name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "ANTHROPIC_API_KEY",
-              "ANTHROPIC_AUTH_TOKEN", "DATABASE_URL"):  # fmt: skip
+for _name in (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "DATABASE_URL",
+):
     os.environ.pop(_name, None)
 
 # The stand-ins' fixtures: `slack_standin`, `anthropic_standin`.

@@ -28,9 +28,7 @@ from tests.standins.anthropic_admin import DEFAULT_ADMIN_KEY, AnthropicStandIn
 from tests.standins.slack_api import SlackStandIn
 
 SECRET_VALUES = (SIGNING_SECRET, "xoxb-standin-token", "xapp-standin-token", DEFAULT_ADMIN_KEY)
-SECRET_PATTERN = re.compile(
-    r"xox[bap]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{20,}"
-)
+SECRET_PATTERN = re.compile(r"xox[bap]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{20,}")
 
 
 def leaks(text: str) -> list[str]:

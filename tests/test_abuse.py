@@ -49,8 +49,13 @@ def _tampered(body: str, tamper: str, content_type: str) -> tuple[str, dict[str,
 
 def _pending_request(deps) -> int:  # type: ignore[no-untyped-def]
     with session_scope(deps.engine) as session:
-        row = AccessRequest(requester_slack_id="U0DEV", requester_email="dev@example.com", workspace_id="wrkspc_x",
-                            workspace_name="default-ws", reason="abuse test")  # fmt: skip
+        row = AccessRequest(
+            requester_slack_id="U0DEV",
+            requester_email="dev@example.com",
+            workspace_id="wrkspc_x",
+            workspace_name="default-ws",
+            reason="abuse test",
+        )
         session.add(row)
         session.flush()
         return row.id or 0
@@ -58,13 +63,25 @@ def _pending_request(deps) -> int:  # type: ignore[no-untyped-def]
 
 def _approve_click(request_id: int, response_url: str) -> str:
     payload = {
-        "type": "block_actions", "user": {"id": "U0ADMIN", "username": "admin", "team_id": "T0STANDIN"},
-        "api_app_id": "A0BOT", "token": "x", "trigger_id": "1.2.3", "response_url": response_url,
-        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": "C0ADMIN", "name": "admins"},
+        "type": "block_actions",
+        "user": {"id": "U0ADMIN", "username": "admin", "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "channel": {"id": "C0ADMIN", "name": "admins"},
         "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
-        "actions": [{"type": "button", "action_id": Action.APPROVE_REQUEST, "block_id": "b",
-                     "value": json.dumps({"r": request_id}), "action_ts": "1.2"}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "type": "button",
+                "action_id": Action.APPROVE_REQUEST,
+                "block_id": "b",
+                "value": json.dumps({"r": request_id}),
+                "action_ts": "1.2",
+            }
+        ],
+    }
     return "payload=" + quote(json.dumps(payload))
 
 
@@ -85,8 +102,7 @@ def test_tampered_button_click_gets_401_and_runs_nothing(  # type: ignore[no-unt
     assert anthropic_standin.requests == []
     # The same click, signed properly, does run (so the stand-ins above would have seen a listener's work).
     genuine = _approve_click(request_id, response_url)
-    ok = client.post(f"{bot_url}/slack/events", content=genuine,
-                     headers=signed_headers(genuine))  # fmt: skip
+    ok = client.post(f"{bot_url}/slack/events", content=genuine, headers=signed_headers(genuine))
     assert ok.status_code == 200
     anthropic_standin.wait_for(timeout=10)  # the listener does run for a signed click
 
@@ -95,8 +111,13 @@ def test_tampered_button_click_gets_401_and_runs_nothing(  # type: ignore[no-unt
 def test_tampered_event_gets_401_and_runs_nothing(  # type: ignore[no-untyped-def]
     bot_url: str, client: httpx.Client, slack_standin, anthropic_standin, tamper: str
 ) -> None:
-    event = {"type": "app_home_opened", "user": "U0DEV", "channel": "D0DEV", "tab": "home",
-             "event_ts": "1700000000.000100"}  # fmt: skip
+    event = {
+        "type": "app_home_opened",
+        "user": "U0DEV",
+        "channel": "D0DEV",
+        "tab": "home",
+        "event_ts": "1700000000.000100",
+    }
     body, headers = _tampered(event_body(event, event_id=f"EvAbuse{tamper}"), tamper, "application/json")
     slack_standin.reset_calls()
     anthropic_standin.reset_requests()
@@ -104,8 +125,12 @@ def test_tampered_event_gets_401_and_runs_nothing(  # type: ignore[no-untyped-de
     assert response.status_code == 401
     # A genuine event afterwards is published; the forged one never was.
     genuine = event_body(event, event_id="EvAbuseGenuine")
-    assert client.post(f"{bot_url}/slack/events", content=genuine,
-                       headers=signed_headers(genuine, content_type="application/json")).status_code == 200  # fmt: skip
+    assert (
+        client.post(
+            f"{bot_url}/slack/events", content=genuine, headers=signed_headers(genuine, content_type="application/json")
+        ).status_code
+        == 200
+    )
     published = slack_standin.wait_for("views.publish", timeout=10)
     assert [call.body["user_id"] for call in published] == ["U0DEV"]
     assert len(slack_standin.calls_to("views.publish")) == 1
@@ -113,7 +138,10 @@ def test_tampered_event_gets_401_and_runs_nothing(  # type: ignore[no-untyped-de
 
 def test_url_verification_with_a_forged_signature_is_refused(bot_url: str, client: httpx.Client) -> None:
     body = json.dumps({"token": "x", "challenge": "forged-challenge", "type": "url_verification"})
-    response = client.post(f"{bot_url}/slack/events", content=body,
-                           headers=signed_headers(body, secret="nope", content_type="application/json"))  # fmt: skip
+    response = client.post(
+        f"{bot_url}/slack/events",
+        content=body,
+        headers=signed_headers(body, secret="nope", content_type="application/json"),
+    )
     assert response.status_code == 401
     assert "forged-challenge" not in response.text

@@ -75,7 +75,8 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def make_gateway(
-    anthropic_standin: AnthropicStandIn, recorder: Recorder  # noqa: F811
+    anthropic_standin: AnthropicStandIn,  # noqa: F811
+    recorder: Recorder,
 ) -> Iterator[Callable[..., AdminGateway]]:
     made: list[AdminGateway] = []
 
@@ -435,8 +436,14 @@ def test_cost_report_amounts_are_exact(standin: AnthropicStandIn, gateway: Admin
     standin.data_refreshed_at = datetime(2026, 11, 7, 6, 0, tzinfo=UTC)
     day = datetime(2026, 11, 2, tzinfo=UTC)
     standin.add_cost(
-        starting_at=day, ending_at=day + timedelta(days=1), amount_cents="1234.567", list_amount_cents="1500.001",
-        model="claude-sonnet-4-5", workspace_id=ws_id, api_key_id="apikey_A", actor_user_id=dev_id,
+        starting_at=day,
+        ending_at=day + timedelta(days=1),
+        amount_cents="1234.567",
+        list_amount_cents="1500.001",
+        model="claude-sonnet-4-5",
+        workspace_id=ws_id,
+        api_key_id="apikey_A",
+        actor_user_id=dev_id,
     )
     standin.add_cost(starting_at=day, ending_at=day + timedelta(days=1), amount_cents="0.001", api_key_id="apikey_B")
 
@@ -451,12 +458,18 @@ def test_cost_report_amounts_are_exact(standin: AnthropicStandIn, gateway: Admin
     assert sum((r.amount_usd for r in report.rows), Decimal(0)) == Decimal("12.34568")
 
     grouped = gateway.cost_report(
-        starting_at=NOV_1, ending_at=NOV_8, group_by=["actor", "model", "workspace_id", "token_type"],
-        bucket_width="1d", api_key_ids=["apikey_A"],
+        starting_at=NOV_1,
+        ending_at=NOV_8,
+        group_by=["actor", "model", "workspace_id", "token_type"],
+        bucket_width="1d",
+        api_key_ids=["apikey_A"],
     )
     (row,) = grouped.rows
     assert (row.actor_user_id, row.model, row.workspace_id, row.cost_type) == (
-        dev_id, "claude-sonnet-4-5", ws_id, None,
+        dev_id,
+        "claude-sonnet-4-5",
+        ws_id,
+        None,
     )
     assert (row.starting_at, row.ending_at) == (day, day + timedelta(days=1))
     request = standin.matching("GET", f"{ORG}/analytics/cost")[-1]
@@ -468,8 +481,9 @@ def test_cost_report_amounts_are_exact(standin: AnthropicStandIn, gateway: Admin
 def test_cost_report_reads_every_page(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
     day = datetime(2026, 11, 3, tzinfo=UTC)
     for i in range(1500):
-        standin.add_cost(starting_at=day, ending_at=day + timedelta(hours=1), amount_cents="0.333",
-                         api_key_id=f"apikey_{i:04d}")
+        standin.add_cost(
+            starting_at=day, ending_at=day + timedelta(hours=1), amount_cents="0.333", api_key_id=f"apikey_{i:04d}"
+        )
     standin.reset_requests()
 
     report = gateway.cost_report(starting_at=NOV_1, ending_at=NOV_8, group_by=["api_key_id"])
@@ -483,9 +497,18 @@ def test_usage_report(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
     dev_id = seeded_id(standin, "developer")
     day = datetime(2026, 11, 4, tzinfo=UTC)
     standin.add_usage(
-        starting_at=day, ending_at=day + timedelta(hours=1), input_tokens=100, output_tokens=50, cache_read=10,
-        cache_creation_5m=3, cache_creation_1h=2, requests=4, model="claude-opus-4-1", api_key_id="apikey_A",
-        actor_user_id=dev_id, workspace_id="wrkspc_X",
+        starting_at=day,
+        ending_at=day + timedelta(hours=1),
+        input_tokens=100,
+        output_tokens=50,
+        cache_read=10,
+        cache_creation_5m=3,
+        cache_creation_1h=2,
+        requests=4,
+        model="claude-opus-4-1",
+        api_key_id="apikey_A",
+        actor_user_id=dev_id,
+        workspace_id="wrkspc_X",
     )
 
     report = gateway.usage_report(
@@ -496,7 +519,10 @@ def test_usage_report(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
     assert (row.uncached_input_tokens, row.output_tokens, row.cache_read_input_tokens) == (100, 50, 10)
     assert (row.cache_creation_tokens, row.total_tokens, row.requests) == (5, 165, 4)
     assert (row.model, row.api_key_id, row.actor_user_id, row.workspace_id) == (
-        "claude-opus-4-1", "apikey_A", dev_id, "wrkspc_X",
+        "claude-opus-4-1",
+        "apikey_A",
+        dev_id,
+        "wrkspc_X",
     )
     assert report.data_refreshed_at is not None
 
@@ -591,7 +617,9 @@ def test_increase_requests(standin: AnthropicStandIn, gateway: AdminGateway) -> 
     assert [r.id for r in pending] == [second["id"], first["id"]]  # newest first
     ana_request = pending[1]
     assert (ana_request.requester_user_id, ana_request.requester_email, ana_request.requester_name) == (
-        ana["id"], "ana@example.com", "Ana",
+        ana["id"],
+        "ana@example.com",
+        "Ana",
     )
     assert ana_request.current_limit_usd == Decimal("500")
     assert ana_request.period_to_date_spend_usd == Decimal("12.34567")

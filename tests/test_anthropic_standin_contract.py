@@ -75,8 +75,9 @@ def org(client: anthropic.Anthropic):  # client.beta.organization
     return client.beta.organization
 
 
-def raw_request(standin: AnthropicStandIn, method: str, path: str, headers: dict[str, str] | None = None,
-                body: object = None) -> tuple[int, dict[str, str], object]:
+def raw_request(
+    standin: AnthropicStandIn, method: str, path: str, headers: dict[str, str] | None = None, body: object = None
+) -> tuple[int, dict[str, str], object]:
     conn = http.client.HTTPConnection("127.0.0.1", standin.port, timeout=10)
     try:
         payload = json.dumps(body).encode() if body is not None else None
@@ -146,7 +147,10 @@ def test_users_list_pages_filters_and_mutations(anthropic_standin: AnthropicStan
 
     users = list(org.users.list(limit=2))
     assert [u.email for u in users] == [
-        "admin@example.com", "dev@example.com", "person0@example.com", "person1@example.com",
+        "admin@example.com",
+        "dev@example.com",
+        "person0@example.com",
+        "person1@example.com",
         "person2@example.com",
     ]
     pages = anthropic_standin.matching("GET", "/v1/organizations/users")
@@ -164,7 +168,8 @@ def test_users_list_pages_filters_and_mutations(anthropic_standin: AnthropicStan
     backwards = list(org.users.list(before_id=users[4].id, limit=2))  # auto-pages backwards via first_id
     assert [u.id for u in backwards] == [users[2].id, users[3].id, users[0].id, users[1].id]
     assert [r.query.get("before_id") for r in anthropic_standin.matching("GET", "/v1/organizations/users")] == [
-        [users[4].id], [users[2].id],
+        [users[4].id],
+        [users[2].id],
     ]
 
     assert [u.email for u in org.users.list(email="  DEV@Example.COM ")] == ["dev@example.com"]
@@ -221,7 +226,10 @@ def test_invites_crud_filters_and_pages(anthropic_standin: AnthropicStandIn, org
 
     everything = list(org.invites.list(limit=2))
     assert [i.email for i in everything] == [
-        "New.Person@Example.com", "late@example.com", "joiner@example.com", "third@example.com",
+        "New.Person@Example.com",
+        "late@example.com",
+        "joiner@example.com",
+        "third@example.com",
     ]
     assert anthropic_standin.count("GET", "/v1/organizations/invites") == 2
     assert {i.status for i in everything} == {"pending", "expired", "accepted"}
@@ -287,7 +295,8 @@ def test_workspaces_crud_filters_pages_and_archive(anthropic_standin: AnthropicS
     assert anthropic_standin.matching("GET", "/v1/organizations/workspaces")[-1].query["include_archived"] == ["true"]
     assert [w.id for w in org.workspaces.list(ids=[third.id, old["id"]])] == [third.id]
     assert [w.id for w in org.workspaces.list(ids=[third.id, old["id"]], include_archived=True)] == [
-        old["id"], third.id,
+        old["id"],
+        third.id,
     ]
 
     key = anthropic_standin.add_api_key(name="ws-key", workspace_id=third.id)
@@ -309,7 +318,10 @@ def test_workspace_members(anthropic_standin: AnthropicStandIn, org) -> None:
 
     added = org.workspaces.members.add(ws, user_id=dev, workspace_role="workspace_developer")
     assert (added.type, added.user_id, added.workspace_id, added.workspace_role) == (
-        "workspace_member", dev, ws, "workspace_developer",
+        "workspace_member",
+        dev,
+        ws,
+        "workspace_developer",
     )
     with pytest.raises(anthropic.BadRequestError):
         org.workspaces.members.add(ws, user_id=admin, workspace_role="workspace_billing")  # type: ignore[arg-type]
@@ -347,8 +359,9 @@ def test_api_keys_list_filters_update_and_terminal_states(anthropic_standin: Ant
     admin = anthropic_standin.seeded["admin"]["id"]
     k1 = anthropic_standin.add_api_key(name="dev-1", workspace_id=ws, created_by_user_id=dev)
     k2 = anthropic_standin.add_api_key(name="dev-2", workspace_id=other_ws, created_by_user_id=dev, status="inactive")
-    k3 = anthropic_standin.add_api_key(name="admin-1", workspace_id=ws, created_by_user_id=admin,
-                                       expires_at=datetime.now(UTC) - timedelta(days=1))
+    k3 = anthropic_standin.add_api_key(
+        name="admin-1", workspace_id=ws, created_by_user_id=admin, expires_at=datetime.now(UTC) - timedelta(days=1)
+    )
     k4 = anthropic_standin.add_api_key(name="legacy", workspace_id=None)
 
     everything = list(org.api_keys.list(limit=2))
@@ -402,7 +415,10 @@ def test_spend_limits_console(anthropic_standin: AnthropicStandIn, org) -> None:
     ws2 = anthropic_standin.add_workspace("ws2")["id"]
     org_limit = org.spend_limits.set(amount="50000", scope={"type": "organization"})
     assert (org_limit.amount, org_limit.period, org_limit.scope.type, org_limit.currency) == (
-        "50000", "monthly", "organization", "USD",
+        "50000",
+        "monthly",
+        "organization",
+        "USD",
     )
     ws_limit = org.spend_limits.set(amount="10000", scope={"type": "workspace", "workspace_id": ws}, period="monthly")
     again = org.spend_limits.set(amount="20000", scope={"type": "workspace", "workspace_id": ws})
@@ -419,7 +435,8 @@ def test_spend_limits_console(anthropic_standin: AnthropicStandIn, org) -> None:
     assert "page" in pages[1].query
     assert [s.id for s in org.spend_limits.list(workspace_id=ws)] == [ws_limit.id]
     assert {s.scope.type for s in org.spend_limits.list(scope_type=["organization", "usage_tier"])} == {
-        "organization", "usage_tier",
+        "organization",
+        "usage_tier",
     }
     with pytest.raises(anthropic.BadRequestError):
         list(org.spend_limits.list(scope_type=["user"]))
@@ -458,10 +475,18 @@ def test_effective_spend_is_enterprise_only(anthropic_standin: AnthropicStandIn,
     anthropic_standin.add_spend_limit("organization", amount="1000", period="daily")
     user_limit = org.spend_limits.set(amount="30000", scope={"type": "user", "user_id": dev})
     assert user_limit.scope.type == "user"
-    anthropic_standin.add_cost(starting_at=datetime.now(UTC), ending_at=datetime.now(UTC) + timedelta(hours=1),
-                               amount_cents="120.5", actor_user_id=dev)
-    anthropic_standin.add_cost(starting_at=datetime.now(UTC), ending_at=datetime.now(UTC) + timedelta(hours=1),
-                               amount_cents="0.25", actor_user_id=dev)
+    anthropic_standin.add_cost(
+        starting_at=datetime.now(UTC),
+        ending_at=datetime.now(UTC) + timedelta(hours=1),
+        amount_cents="120.5",
+        actor_user_id=dev,
+    )
+    anthropic_standin.add_cost(
+        starting_at=datetime.now(UTC),
+        ending_at=datetime.now(UTC) + timedelta(hours=1),
+        amount_cents="0.25",
+        actor_user_id=dev,
+    )
     anthropic_standin.set_period_spend(admin, "999.125")
 
     anthropic_standin.reset_requests()
@@ -471,7 +496,9 @@ def test_effective_spend_is_enterprise_only(anthropic_standin: AnthropicStandIn,
     assert len(rows) == 6  # 3 members x (daily, monthly)
     dev_monthly = by_user_period[(dev, "monthly")]
     assert (dev_monthly.amount, dev_monthly.source.type, dev_monthly.spend_limit_id) == (
-        "30000", "user", user_limit.id,
+        "30000",
+        "user",
+        user_limit.id,
     )
     assert dev_monthly.period_to_date_spend == "120.75"
     assert by_user_period[(dev, "daily")].source.type == "organization"
@@ -514,7 +541,8 @@ def test_increase_requests(anthropic_standin: AnthropicStandIn, org) -> None:
     assert (approved.spend_limit.amount, approved.spend_limit.period) == ("25000", "monthly")
     assert approved.spend_limit.scope.type == "user" and approved.spend_limit.scope.user_id == dev  # type: ignore[union-attr]
     assert anthropic_standin.matching("POST", f".*/{r_old['id']}/approve")[-1].body == {
-        "amount": "25000", "suppress_notification": True,
+        "amount": "25000",
+        "suppress_notification": True,
     }
     eff = list(org.spend_limits.effective.list(user_ids=[dev], period=["monthly"]))
     assert eff[0].amount == "25000" and eff[0].spend_limit_id == approved.spend_limit.id
@@ -530,7 +558,8 @@ def test_increase_requests(anthropic_standin: AnthropicStandIn, org) -> None:
     daily = org.spend_limits.increase_requests.approve(pending[0].id, amount="700")
     assert daily.spend_limit is not None and daily.spend_limit.period == "daily"
     assert {r.status for r in org.spend_limits.increase_requests.list(status=["approved", "denied"])} == {
-        "approved", "denied",
+        "approved",
+        "denied",
     }
     with pytest.raises(anthropic.NotFoundError):
         org.spend_limits.increase_requests.retrieve("silr_missing")
@@ -547,16 +576,48 @@ def seed_costs(standin: AnthropicStandIn) -> dict[str, str]:
     k3 = standin.add_api_key(name="k3", workspace_id=ws)["id"]
     h = timedelta(hours=1)
     d1, d2 = NOV + timedelta(hours=10), NOV + timedelta(days=1, hours=5)
-    standin.add_cost(starting_at=d1, ending_at=d1 + h, amount_cents="0.1", api_key_id=k1, model="claude-a",
-                     workspace_id=ws, actor_user_id=dev, requests=1)
-    standin.add_cost(starting_at=d2, ending_at=d2 + h, amount_cents="0.2", api_key_id=k1, model="claude-b",
-                     workspace_id=ws, actor_user_id=dev, requests=2)
-    standin.add_cost(starting_at=d1, ending_at=d1 + h, amount_cents="1234.567", api_key_id=k2, model="claude-a",
-                     workspace_id=ws, token_type="output_tokens", requests=3)
-    standin.add_cost(starting_at=d2, ending_at=d2 + h, amount_cents="10", api_key_id=k3, model="claude-b",
-                     workspace_id=ws, list_amount_cents="12.5")
-    standin.add_cost(starting_at=NOV - timedelta(days=2), ending_at=NOV - timedelta(days=2) + h,
-                     amount_cents="999", api_key_id=k1)  # outside the range
+    standin.add_cost(
+        starting_at=d1,
+        ending_at=d1 + h,
+        amount_cents="0.1",
+        api_key_id=k1,
+        model="claude-a",
+        workspace_id=ws,
+        actor_user_id=dev,
+        requests=1,
+    )
+    standin.add_cost(
+        starting_at=d2,
+        ending_at=d2 + h,
+        amount_cents="0.2",
+        api_key_id=k1,
+        model="claude-b",
+        workspace_id=ws,
+        actor_user_id=dev,
+        requests=2,
+    )
+    standin.add_cost(
+        starting_at=d1,
+        ending_at=d1 + h,
+        amount_cents="1234.567",
+        api_key_id=k2,
+        model="claude-a",
+        workspace_id=ws,
+        token_type="output_tokens",
+        requests=3,
+    )
+    standin.add_cost(
+        starting_at=d2,
+        ending_at=d2 + h,
+        amount_cents="10",
+        api_key_id=k3,
+        model="claude-b",
+        workspace_id=ws,
+        list_amount_cents="12.5",
+    )
+    standin.add_cost(
+        starting_at=NOV - timedelta(days=2), ending_at=NOV - timedelta(days=2) + h, amount_cents="999", api_key_id=k1
+    )  # outside the range
     return {"k1": k1, "k2": k2, "k3": k3, "ws": ws, "dev": dev}
 
 
@@ -579,7 +640,9 @@ def test_analytics_cost(anthropic_standin: AnthropicStandIn, org) -> None:
     by_key = list(page)
     assert anthropic_standin.count("GET", "/v1/organizations/analytics/cost") == 2
     assert [(r.group.api_key_id, r.cost.amount) for r in by_key] == [
-        (ids["k2"], "1234.567"), (ids["k3"], "10"), (ids["k1"], "0.3"),
+        (ids["k2"], "1234.567"),
+        (ids["k3"], "10"),
+        (ids["k1"], "0.3"),
     ]
     assert by_key[2].cost.requests == 3
     assert anthropic_standin.matching("GET", "/v1/organizations/analytics/cost")[0].query["group_by[]"] == [
@@ -588,10 +651,16 @@ def test_analytics_cost(anthropic_standin: AnthropicStandIn, org) -> None:
     asc = list(org.analytics.cost.list(starting_at=NOV, ending_at=end, group_by=["api_key_id"], order="asc"))
     assert [r.group.api_key_id for r in asc] == [ids["k1"], ids["k3"], ids["k2"]]
 
-    daily = list(org.analytics.cost.list(
-        starting_at=NOV, ending_at=NOV + timedelta(days=2), time_bucket_width="1d", group_by=["model"],
-        order_by="time", order="asc",
-    ))
+    daily = list(
+        org.analytics.cost.list(
+            starting_at=NOV,
+            ending_at=NOV + timedelta(days=2),
+            time_bucket_width="1d",
+            group_by=["model"],
+            order_by="time",
+            order="asc",
+        )
+    )
     assert [(r.starting_at, r.ending_at, r.group.model, r.cost.amount) for r in daily] == [
         (NOV, NOV + timedelta(days=1), "claude-a", "1234.667"),
         (NOV + timedelta(days=1), NOV + timedelta(days=2), "claude-b", "10.2"),
@@ -599,20 +668,29 @@ def test_analytics_cost(anthropic_standin: AnthropicStandIn, org) -> None:
     hourly = list(org.analytics.cost.list(starting_at=NOV, ending_at=NOV + timedelta(days=1), time_bucket_width="1h"))
     assert [(r.starting_at.hour, r.cost.amount) for r in hourly] == [(10, "1234.667")]
 
-    filtered = list(org.analytics.cost.list(
-        starting_at=NOV, ending_at=end, api_key_ids=[ids["k1"], ids["k3"]], models=["claude-b"],
-        workspace_ids=[ids["ws"]],
-    ))
+    filtered = list(
+        org.analytics.cost.list(
+            starting_at=NOV,
+            ending_at=end,
+            api_key_ids=[ids["k1"], ids["k3"]],
+            models=["claude-b"],
+            workspace_ids=[ids["ws"]],
+        )
+    )
     assert [r.cost.amount for r in filtered] == ["10.2"]
-    by_actor = list(org.analytics.cost.list(starting_at=NOV, ending_at=end, actor_ids=[ids["dev"]],
-                                            group_by=["actor", "actor_type"]))
+    by_actor = list(
+        org.analytics.cost.list(
+            starting_at=NOV, ending_at=end, actor_ids=[ids["dev"]], group_by=["actor", "actor_type"]
+        )
+    )
     assert len(by_actor) == 1 and by_actor[0].cost.amount == "0.3"
     actor = by_actor[0].group.actor
     assert actor is not None and actor.type == "user_actor" and actor.email_address == "dev@example.com"  # type: ignore[union-attr]
     assert by_actor[0].group.actor_type == "user_actor"
     by_token = list(org.analytics.cost.list(starting_at=NOV, ending_at=end, group_by=["token_type"]))
     assert {(r.group.token_type, r.cost.amount, r.cost.requests) for r in by_token} == {
-        ("output_tokens", "1234.567", None), (None, "10.3", None),
+        ("output_tokens", "1234.567", None),
+        (None, "10.3", None),
     }
     empty = list(org.analytics.cost.list(starting_at=NOV, ending_at=end, models=["nope"]))
     assert [(r.cost.amount, r.cost.requests) for r in empty] == [("0", 0)]
@@ -627,8 +705,11 @@ def test_analytics_validation_errors(org) -> None:
         {"starting_at": NOV, "ending_at": NOV + timedelta(days=2), "time_bucket_width": "1m"},
         {"starting_at": NOV, "ending_at": NOV + timedelta(days=1), "limit": 0},
         {"starting_at": NOV, "ending_at": NOV + timedelta(days=1), "limit": 1001},
-        {"starting_at": NOV, "ending_at": NOV + timedelta(days=1),
-         "group_by": ["model", "workspace_id", "api_key_id", "actor", "product", "speed"]},
+        {
+            "starting_at": NOV,
+            "ending_at": NOV + timedelta(days=1),
+            "group_by": ["model", "workspace_id", "api_key_id", "actor", "product", "speed"],
+        },
         {"starting_at": NOV, "ending_at": NOV + timedelta(days=1), "order_by": "time"},
         {"starting_at": "2026-11-01T00:00:00", "ending_at": NOV + timedelta(days=1)},  # no offset
     ]
@@ -636,10 +717,16 @@ def test_analytics_validation_errors(org) -> None:
         with pytest.raises(anthropic.BadRequestError):
             list(org.analytics.cost.list(**params))
     # 5 dimensions plus the fan-out dimensions are fine
-    assert list(org.analytics.cost.list(
-        starting_at=NOV, ending_at=NOV + timedelta(days=1),
-        group_by=["model", "workspace_id", "api_key_id", "actor", "product", "token_type", "cost_type"],
-    )) == []
+    assert (
+        list(
+            org.analytics.cost.list(
+                starting_at=NOV,
+                ending_at=NOV + timedelta(days=1),
+                group_by=["model", "workspace_id", "api_key_id", "actor", "product", "token_type", "cost_type"],
+            )
+        )
+        == []
+    )
     with pytest.raises(anthropic.BadRequestError):
         list(org.analytics.usage.list(starting_at=NOV, group_by=["token_type"]))  # type: ignore[list-item]
     with pytest.raises(anthropic.BadRequestError):
@@ -650,10 +737,18 @@ def test_analytics_usage(anthropic_standin: AnthropicStandIn, org) -> None:
     ids = seed_costs(anthropic_standin)
     t0 = NOV + timedelta(hours=3)
     for i, (model, key) in enumerate([("claude-a", ids["k1"]), ("claude-b", ids["k2"]), ("claude-a", ids["k2"])]):
-        anthropic_standin.add_usage(starting_at=t0 + timedelta(minutes=90 * i), ending_at=t0 + timedelta(hours=5),
-                                    input_tokens=100 * (i + 1), output_tokens=10, cache_read=5, model=model,
-                                    api_key_id=key, workspace_id=ids["ws"], requests=2,
-                                    actor_user_id=ids["dev"] if key == ids["k1"] else None)
+        anthropic_standin.add_usage(
+            starting_at=t0 + timedelta(minutes=90 * i),
+            ending_at=t0 + timedelta(hours=5),
+            input_tokens=100 * (i + 1),
+            output_tokens=10,
+            cache_read=5,
+            model=model,
+            api_key_id=key,
+            workspace_id=ids["ws"],
+            requests=2,
+            actor_user_id=ids["dev"] if key == ids["k1"] else None,
+        )
     end = NOV + timedelta(days=1)
 
     total = list(org.analytics.usage.list(starting_at=NOV, ending_at=end))
@@ -668,26 +763,38 @@ def test_analytics_usage(anthropic_standin: AnthropicStandIn, org) -> None:
     rows = list(by_model)
     assert anthropic_standin.count("GET", "/v1/organizations/analytics/usage") == 2
     assert [(r.group.model, r.group.api_key_id, r.usage.total_tokens) for r in rows] == [
-        ("claude-a", ids["k2"], 315), ("claude-b", ids["k2"], 215), ("claude-a", ids["k1"], 115),
+        ("claude-a", ids["k2"], 315),
+        ("claude-b", ids["k2"], 215),
+        ("claude-a", ids["k1"], 115),
     ]
     assert by_model.data_refreshed_at is not None
     sent = anthropic_standin.matching("GET", "/v1/organizations/analytics/usage")
     assert all(s.headers["anthropic-beta"] == ANALYTICS_BETA for s in sent)
     assert sent[1].query["page"] and sent[1].query["group_by[]"] == ["model", "api_key_id"]
 
-    hourly = list(org.analytics.usage.list(starting_at=NOV, ending_at=end, time_bucket_width="1h",
-                                           order_by="time", order="asc"))
+    hourly = list(
+        org.analytics.usage.list(starting_at=NOV, ending_at=end, time_bucket_width="1h", order_by="time", order="asc")
+    )
     assert [(r.starting_at.hour, r.ending_at.hour, r.usage.uncached_input_tokens) for r in hourly] == [
-        (3, 4, 100), (4, 5, 200), (6, 7, 300),
+        (3, 4, 100),
+        (4, 5, 200),
+        (6, 7, 300),
     ]
     by_actor = list(org.analytics.usage.list(starting_at=NOV, ending_at=end, group_by=["actor"]))
     actors = {r.group.actor.type: r.usage.total_tokens for r in by_actor}  # type: ignore[union-attr]
     assert actors == {"api_actor": 530, "user_actor": 115}
-    only_key = list(org.analytics.usage.list(starting_at=NOV, ending_at=end, actor_ids=[ids["k2"]],
-                                             order_by="uncached_input_tokens"))
+    only_key = list(
+        org.analytics.usage.list(
+            starting_at=NOV, ending_at=end, actor_ids=[ids["k2"]], order_by="uncached_input_tokens"
+        )
+    )
     assert only_key[0].usage.uncached_input_tokens == 500
-    assert list(org.analytics.usage.list(starting_at=NOV, ending_at=end, group_by=["model"],
-                                         workspace_ids=["wrkspc_other"])) == []
+    assert (
+        list(
+            org.analytics.usage.list(starting_at=NOV, ending_at=end, group_by=["model"], workspace_ids=["wrkspc_other"])
+        )
+        == []
+    )
 
 
 # ------------------------------------------------------------------------------------------- faults
@@ -723,8 +830,9 @@ def test_429_retry_after_is_honoured(anthropic_standin: AnthropicStandIn) -> Non
     ],
 )
 def test_injected_status_errors(anthropic_standin: AnthropicStandIn, org, status, error_code, expected) -> None:
-    anthropic_standin.inject("POST", r"/workspaces$", status=status, error_code=error_code,
-                             headers={"x-should-retry": "false"})
+    anthropic_standin.inject(
+        "POST", r"/workspaces$", status=status, error_code=error_code, headers={"x-should-retry": "false"}
+    )
     with pytest.raises(expected) as exc:
         org.workspaces.create(name="x")
     assert exc.value.status_code == status
@@ -825,8 +933,9 @@ def test_200_concurrent_connections_with_latency() -> None:
 
 def test_async_client_concurrency_and_pagination() -> None:
     async def run(standin: AnthropicStandIn) -> tuple[list[str], list[int], float]:
-        client = anthropic.AsyncAnthropic(api_key=standin.admin_key, base_url=standin.base_url, max_retries=0,
-                                          _strict_response_validation=True)
+        client = anthropic.AsyncAnthropic(
+            api_key=standin.admin_key, base_url=standin.base_url, max_retries=0, _strict_response_validation=True
+        )
         async with client:
             org = client.beta.organization
             emails = [u.email async for u in org.users.list(limit=1)]
@@ -859,15 +968,31 @@ def test_seed_scale_is_fast_and_pages(anthropic_standin: AnthropicStandIn, org) 
 def test_cli_prints_ready_and_stops_on_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.standins.anthropic_admin", "--port", "0", "--latency", "0.05",
-         "--seed-scale", "5,2,7"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.standins.anthropic_admin",
+            "--port",
+            "0",
+            "--latency",
+            "0.05",
+            "--seed-scale",
+            "5,2,7",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline().strip()  # type: ignore[union-attr]
         assert line.startswith("READY http://127.0.0.1:")
-        client = anthropic.Anthropic(api_key="sk-ant-admin01-standin-key", base_url=line.split()[1], max_retries=0,
-                                     _strict_response_validation=True)
+        client = anthropic.Anthropic(
+            api_key="sk-ant-admin01-standin-key",
+            base_url=line.split()[1],
+            max_retries=0,
+            _strict_response_validation=True,
+        )
         assert len(list(client.beta.organization.api_keys.list(limit=1000))) == 7
         assert len(list(client.beta.organization.users.list(limit=1000))) == 7
     finally:

@@ -209,7 +209,12 @@ def test_forecast_arithmetic_is_exact() -> None:
     [("500", "10000", True), ("500", "1200", False), ("0", "900", False), ("0", "1001", True)],
 )
 def test_spike_alert(  # type: ignore[no-untyped-def]
-    bdeps: Deps, clock: Clock, anthropic_standin, slack_standin, trailing_cents: str, yesterday_cents: str,
+    bdeps: Deps,
+    clock: Clock,
+    anthropic_standin,
+    slack_standin,
+    trailing_cents: str,
+    yesterday_cents: str,
     spike: bool,
 ) -> None:
     # Seven days of $5 (or $0), then yesterday; the budget is large enough that no threshold fires.

@@ -42,9 +42,20 @@ def test_parse_budget(args: tuple[str, ...], expected: budgets.BudgetCommand) ->
 
 @pytest.mark.parametrize(
     "args",
-    [("set",), ("set", "abc"), ("set", "0"), ("set", "-5"), ("set", "1.005"), ("set", "NaN"), ("set", "5", "ws"),
-     ("thresholds",), ("thresholds", "0,50"), ("thresholds", "a,b"), ("frobnicate",)],
-)  # fmt: skip
+    [
+        ("set",),
+        ("set", "abc"),
+        ("set", "0"),
+        ("set", "-5"),
+        ("set", "1.005"),
+        ("set", "NaN"),
+        ("set", "5", "ws"),
+        ("thresholds",),
+        ("thresholds", "0,50"),
+        ("thresholds", "a,b"),
+        ("frobnicate",),
+    ],
+)
 def test_bad_budget_arguments_say_how(args: tuple[str, ...]) -> None:
     with pytest.raises(budgets.BudgetSyntaxError, match="/claude-key budget"):
         budgets.parse_budget(args)
@@ -132,14 +143,30 @@ def test_listing_refused_means_no_offer(bdeps: Deps, anthropic_standin) -> None:
 
 def _click(action_id: str, value: str, response_url: str, user: str = "U0ADMIN") -> str:
     payload = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-        "api_app_id": "A0BOT", "token": "x", "trigger_id": "1.2.3", "response_url": response_url,
-        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": "C0ADMIN", "name": "admins"},
-        "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0ADMIN",
-                      "is_ephemeral": True},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                     "action_ts": "1700000001.000000"}],
-    }  # fmt: skip
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "channel": {"id": "C0ADMIN", "name": "admins"},
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": "C0ADMIN",
+            "is_ephemeral": True,
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": "1700000001.000000",
+            }
+        ],
+    }
     return "payload=" + quote(json.dumps(payload))
 
 

@@ -29,9 +29,14 @@ def _env(tmp_path: Path, **values: str) -> dict[str, str]:
 
 def _cli(args: list[str], tmp_path: Path, timeout: float = 60, **values: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN), *args], cwd=tmp_path, env=_env(tmp_path, **values), capture_output=True, text=True,
-        timeout=timeout, check=False,
-    )  # fmt: skip
+        [str(BIN), *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, **values),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_run_without_settings_exits_nonzero_with_one_line_per_problem(tmp_path: Path) -> None:
@@ -78,10 +83,16 @@ def test_jobs_list_and_unknown_or_unavailable_jobs(tmp_path: Path) -> None:
 
 
 def test_jobs_run_dry_run_against_the_stand_ins(
-    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    slack_standin,
+    anthropic_standin,
+    sqlite_url: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    result = _cli(["jobs", "run", "request-nudges", "--dry-run"], tmp_path,
-                  **_doctor_env(slack_standin, anthropic_standin, sqlite_url))  # fmt: skip
+    result = _cli(
+        ["jobs", "run", "request-nudges", "--dry-run"],
+        tmp_path,
+        **_doctor_env(slack_standin, anthropic_standin, sqlite_url),
+    )
     assert result.returncode == 0, result.stderr
     assert "request-nudges (dry run): sent 0, skipped 0, errors 0" in result.stdout
     assert [c.method for c in slack_standin.calls if c.method.startswith("chat.")] == []
@@ -100,15 +111,23 @@ def test_run_http_serves_healthz_and_help_then_stops_on_sigterm(
 ) -> None:
     port = _free_port()
     values = {
-        "SLACK_BOT_TOKEN": slack_standin.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack_standin.base_url, "ANTHROPIC_ADMIN_KEY": anthropic_standin.admin_key,
-        "ANTHROPIC_BASE_URL": anthropic_standin.base_url, "ADMIN_CHANNEL_ID": "C0ADMIN", "PORT": str(port),
+        "SLACK_BOT_TOKEN": slack_standin.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_standin.base_url,
+        "ANTHROPIC_ADMIN_KEY": anthropic_standin.admin_key,
+        "ANTHROPIC_BASE_URL": anthropic_standin.base_url,
+        "ADMIN_CHANNEL_ID": "C0ADMIN",
+        "PORT": str(port),
         "SCHEDULER_ENABLED": "true",
-    }  # fmt: skip
+    }
     process = subprocess.Popen(
-        [str(BIN), "run", "--http", "--host", "127.0.0.1"], cwd=tmp_path, env=_env(tmp_path, **values),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [str(BIN), "run", "--http", "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env=_env(tmp_path, **values),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(timeout=5) as client:
@@ -172,10 +191,13 @@ def test_doctor_names_each_failure_and_its_fix(
 
 def _doctor_env(slack, anthropic, database_url: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_API_URL": slack.base_url,
-        "ANTHROPIC_ADMIN_KEY": anthropic.admin_key, "ANTHROPIC_BASE_URL": anthropic.base_url,
-        "DATABASE_URL": database_url, "ADMIN_CHANNEL_ID": "C0ADMIN",
-    }  # fmt: skip
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_API_URL": slack.base_url,
+        "ANTHROPIC_ADMIN_KEY": anthropic.admin_key,
+        "ANTHROPIC_BASE_URL": anthropic.base_url,
+        "DATABASE_URL": database_url,
+        "ADMIN_CHANNEL_ID": "C0ADMIN",
+    }
 
 
 @pytest.mark.parametrize("channel_state", ["bot_not_member"])

@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_demo_walks_through_every_step() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL"))}
-    result = subprocess.run([sys.executable, "-m", "bot.demo"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=90)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:] + out[-2000:]
     steps = [line for line in out.splitlines() if line.startswith("── ")]

@@ -44,15 +44,28 @@ def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_stan
     dev = anthropic_standin.seeded["developer"]["id"]
     ws = anthropic_standin.seeded["workspace"]["id"]
     research = anthropic_standin.add_workspace("research")["id"]
-    old = anthropic_standin.add_api_key(name="old-key", workspace_id=ws, created_by_user_id=dev,
-                                        created_at=MONDAY - 88 * DAY)["id"]  # fmt: skip
+    old = anthropic_standin.add_api_key(
+        name="old-key", workspace_id=ws, created_by_user_id=dev, created_at=MONDAY - 88 * DAY
+    )["id"]
     keys = [anthropic_standin.add_api_key(name=f"key-{i}", workspace_id=research)["id"] for i in range(6)]
     add = anthropic_standin.add_cost
-    add(starting_at=LAST_WEEK, ending_at=LAST_WEEK + DAY, amount_cents="30000.5", model="claude-opus-4",
-        workspace_id=ws, api_key_id=old)  # fmt: skip
+    add(
+        starting_at=LAST_WEEK,
+        ending_at=LAST_WEEK + DAY,
+        amount_cents="30000.5",
+        model="claude-opus-4",
+        workspace_id=ws,
+        api_key_id=old,
+    )
     for i, key in enumerate(keys):
-        add(starting_at=LAST_WEEK + DAY, ending_at=LAST_WEEK + 2 * DAY, amount_cents=str(1000 * (i + 1)),
-            model="claude-haiku-4", workspace_id=research, api_key_id=key)  # fmt: skip
+        add(
+            starting_at=LAST_WEEK + DAY,
+            ending_at=LAST_WEEK + 2 * DAY,
+            amount_cents=str(1000 * (i + 1)),
+            model="claude-haiku-4",
+            workspace_id=research,
+            api_key_id=key,
+        )
     add(starting_at=LAST_WEEK - 3 * DAY, ending_at=LAST_WEEK - 2 * DAY, amount_cents="40000", workspace_id=ws)
     add(starting_at=MONDAY - timedelta(hours=2), ending_at=MONDAY, amount_cents="99999", workspace_id=ws)  # this week
     assert run(ddeps).sent == 1

@@ -97,9 +97,7 @@ def test_simultaneous_deliveries_to_both_replicas_run_one_listener(  # type: ign
     import concurrent.futures
 
     with httpx.Client(timeout=10) as client, concurrent.futures.ThreadPoolExecutor(8) as pool:
-        futures = [
-            pool.submit(deliver, client, replicas[i % 2].url, "Ev0RACE", retry=(i or None)) for i in range(8)
-        ]
+        futures = [pool.submit(deliver, client, replicas[i % 2].url, "Ev0RACE", retry=(i or None)) for i in range(8)]
         assert [f.result().status_code for f in futures] == [200] * 8
         assert deliver(client, replicas[0].url, "Ev0AFTER").status_code == 200
         slack_standin.wait_for("views.publish", count=2)

@@ -42,8 +42,9 @@ def fast_gateway(flow: Flow, *, timeout: float = 10.0) -> Sleeps:
     """Give the bot an Admin API gateway whose retry waits are recorded, not slept (and a short timeout)."""
     sleeps = Sleeps()
     flow.deps.admin.close()
-    flow.deps.admin = AdminGateway(api_key=SecretStr(flow.admin.admin_key), base_url=flow.admin.base_url,
-                                   timeout=timeout, sleep=sleeps)  # fmt: skip
+    flow.deps.admin = AdminGateway(
+        api_key=SecretStr(flow.admin.admin_key), base_url=flow.admin.base_url, timeout=timeout, sleep=sleeps
+    )
     return sleeps
 
 
@@ -113,10 +114,17 @@ def test_a_job_records_one_failure_and_continues_with_the_next_request(flow: Flo
     users = [flow.admin.add_user(f"grantee{n}@example.com", role="developer")["id"] for n in (1, 2)]
     with session_scope(flow.deps.engine) as session:
         for n, user in enumerate(users, start=1):
-            session.add(AccessRequest(
-                requester_slack_id=f"U0G{n}", requester_email=f"grantee{n}@example.com", anthropic_user_id=user,
-                workspace_id=ws, workspace_name="default-ws", state=S.GRANTED, granted_at=now - timedelta(hours=1),
-            ))  # fmt: skip
+            session.add(
+                AccessRequest(
+                    requester_slack_id=f"U0G{n}",
+                    requester_email=f"grantee{n}@example.com",
+                    anthropic_user_id=user,
+                    workspace_id=ws,
+                    workspace_name="default-ws",
+                    state=S.GRANTED,
+                    granted_at=now - timedelta(hours=1),
+                )
+            )
     for user in users:
         flow.admin.add_api_key(name=f"key-{user}", workspace_id=ws, created_by_user_id=user)
     flow.admin.inject("GET", KEYS, status=500, times=3)  # the first request's lookup fails every attempt
@@ -135,8 +143,10 @@ def test_a_job_records_one_failure_and_continues_with_the_next_request(flow: Flo
 def test_slack_429_is_retried_after_retry_after(flow: Flow) -> None:
     flow.command("request default-ws for 7d slow slack", user="U0NEW")
     with session_scope(flow.deps.engine) as session:
-        session.execute(text("UPDATE access_request SET created_at = :t WHERE id = 1"),
-                        {"t": datetime.now(UTC) - timedelta(hours=5)})  # fmt: skip
+        session.execute(
+            text("UPDATE access_request SET created_at = :t WHERE id = 1"),
+            {"t": datetime.now(UTC) - timedelta(hours=5)},
+        )
     flow.slack.reset_calls()
     flow.slack.inject("chat.postMessage", retry_after=1)
     result = run_job("request-nudges", flow.deps, out=lambda _: None)
@@ -179,15 +189,27 @@ def test_undeliverable_dm_still_changes_state_and_is_logged(
     else:  # the requester left Slack after asking
         requester = "U0GONE"
         with session_scope(flow.deps.engine) as session:
-            session.add(AccessRequest(requester_slack_id=requester, requester_email="gone@example.com",
-                                      workspace_id=flow.admin.seeded["workspace"]["id"], workspace_name="default-ws",
-                                      reason="left"))  # fmt: skip
-    flow.submit("deny_modal", {"reason": {"value": {"type": "plain_text_input", "value": "no budget"}}},
-                user="U0ADMIN", metadata='{"r": 1}')  # fmt: skip
+            session.add(
+                AccessRequest(
+                    requester_slack_id=requester,
+                    requester_email="gone@example.com",
+                    workspace_id=flow.admin.seeded["workspace"]["id"],
+                    workspace_name="default-ws",
+                    reason="left",
+                )
+            )
+    flow.submit(
+        "deny_modal",
+        {"reason": {"value": {"type": "plain_text_input", "value": "no budget"}}},
+        user="U0ADMIN",
+        metadata='{"r": 1}',
+    )
     flow.wait_state(1, S.DENIED)
     flow.wait_posted("Denied by <@U0ADMIN>: no budget")
-    failed = flow.slack.wait_for("conversations.open" if error == "user_not_found" else "chat.postMessage",
-                                 predicate=lambda c: c.response and c.response.get("error") == error)  # fmt: skip
+    failed = flow.slack.wait_for(
+        "conversations.open" if error == "user_not_found" else "chat.postMessage",
+        predicate=lambda c: c.response and c.response.get("error") == error,
+    )
     assert failed
     deadline = time.monotonic() + 5
     while not any("could not DM the requester" in r.getMessage() for r in caplog.records):

@@ -19,10 +19,41 @@ from tests.botserver import command_body, post_slack
 from tests.test_role_matrix import World, new_request, new_spend_request, world  # noqa: F401 - fixture
 
 # Hostile fragments: pings, mentions, links and markup a user might try to get the bot to repeat.
-HOSTILE = ["<!channel>", "<!here>", "<!everyone>", "<@UEVIL1>", "<@UEVIL2|boss>", "<https://evil.example|y>",
-           "<https://evil.example>", "<#C0EVIL>", "<!subteam^S0EVIL>", "```", "`", "*", "_", "~", "&", "&lt;",
-           ":rocket:", "🔥", "\u202e", "\x00", "\x1b[31m", "\n", "\t", "@channel", "@here", "default-ws", "7d",
-           "for", "apikey_01X", "-1", "1e9", "NaN", "x" * 300]  # fmt: skip
+HOSTILE = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@UEVIL1>",
+    "<@UEVIL2|boss>",
+    "<https://evil.example|y>",
+    "<https://evil.example>",
+    "<#C0EVIL>",
+    "<!subteam^S0EVIL>",
+    "```",
+    "`",
+    "*",
+    "_",
+    "~",
+    "&",
+    "&lt;",
+    ":rocket:",
+    "🔥",
+    "\u202e",
+    "\x00",
+    "\x1b[31m",
+    "\n",
+    "\t",
+    "@channel",
+    "@here",
+    "default-ws",
+    "7d",
+    "for",
+    "apikey_01X",
+    "-1",
+    "1e9",
+    "NaN",
+    "x" * 300,
+]
 # What must never appear in a message the bot sends, anywhere (the bot itself never writes these).
 FORBIDDEN = ["<!channel", "<!here", "<!everyone", "<https://evil", "<#C0EVIL", "<!subteam"]
 # Mentions of the hostile ids may appear in an ephemeral answer to the person who typed them (the bot names the
@@ -38,9 +69,22 @@ hostile_text = st.one_of(
 )
 prefixes = st.sampled_from(
     [s.value for s in Sub]
-    + ["usage me", "usage org", "usage workspace", "keys mine", "keys all", "requests mine", "requests pending",
-       "budget show", "budget set", "budget thresholds", "request default-ws", "request default-ws for 7d", ""]
-)  # fmt: skip
+    + [
+        "usage me",
+        "usage org",
+        "usage workspace",
+        "keys mine",
+        "keys all",
+        "requests mine",
+        "requests pending",
+        "budget show",
+        "budget set",
+        "budget thresholds",
+        "request default-ws",
+        "request default-ws for 7d",
+        "",
+    ]
+)
 actors = st.sampled_from(["U0DEV", "U0ADMIN", "U0NEW"])
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
@@ -62,8 +106,12 @@ def _scan(w: World, calls_before: int, responses_before: int) -> None:
 
 @FUZZ
 @given(prefix=prefixes, rest=hostile_text, actor=actors)
-def test_any_command_text_is_acked_answered_and_escaped(world: World, prefix: str, rest: str,  # noqa: F811
-                                                        actor: str) -> None:  # fmt: skip
+def test_any_command_text_is_acked_answered_and_escaped(
+    world: World,  # noqa: F811
+    prefix: str,
+    rest: str,
+    actor: str,
+) -> None:
     w = world
     w.executor.wait_idle()
     calls, responses = len(w.slack.calls), len(w.slack.responses)
@@ -85,11 +133,21 @@ def test_any_command_text_is_acked_answered_and_escaped(world: World, prefix: st
 
 def _submit(w: World, callback: str, values: dict[str, Any], metadata: str, user: str) -> Any:
     payload = {
-        "type": "view_submission", "user": {"id": user, "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
-        "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
-        "view": {"id": "V1", "type": "modal", "callback_id": callback, "private_metadata": metadata,
-                 "state": {"values": values}, "team_id": "T0STANDIN", "app_installed_team_id": "T0STANDIN"},
-    }  # fmt: skip
+        "type": "view_submission",
+        "user": {"id": user, "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "team": {"id": "T0STANDIN"},
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": callback,
+            "private_metadata": metadata,
+            "state": {"values": values},
+            "team_id": "T0STANDIN",
+            "app_installed_team_id": "T0STANDIN",
+        },
+    }
     response = post_slack(w.http, w.url, "payload=" + quote(json.dumps(payload)))
     assert response.status_code == 200, response.text[:300]
     if response.text:
@@ -100,19 +158,30 @@ def _submit(w: World, callback: str, values: dict[str, Any], metadata: str, user
 
 def _told(w: World, calls_before: int, user: str) -> bool:
     dm = w.slack.dm_channel_id(user)
-    return any((c.method == "chat.postEphemeral" and c.body.get("user") == user)
-               or (c.method == "chat.postMessage" and c.body.get("channel") in (user, dm))
-               for c in w.slack.calls[calls_before:])  # fmt: skip
+    return any(
+        (c.method == "chat.postEphemeral" and c.body.get("user") == user)
+        or (c.method == "chat.postMessage" and c.body.get("channel") in (user, dm))
+        for c in w.slack.calls[calls_before:]
+    )
 
 
 MODAL = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 
 
 @MODAL
-@given(workspace=st.one_of(st.none(), st.sampled_from(["WS", ""]), words), reason=hostile_text,
-       role=st.one_of(st.none(), words), days=st.one_of(st.none(), st.sampled_from(["7", "0", "x", "-3"])))
-def test_request_form_inputs(world: World, workspace: str | None, reason: str, role: str | None,  # noqa: F811
-                             days: str | None) -> None:  # fmt: skip
+@given(
+    workspace=st.one_of(st.none(), st.sampled_from(["WS", ""]), words),
+    reason=hostile_text,
+    role=st.one_of(st.none(), words),
+    days=st.one_of(st.none(), st.sampled_from(["7", "0", "x", "-3"])),
+)
+def test_request_form_inputs(
+    world: World,  # noqa: F811
+    workspace: str | None,
+    reason: str,
+    role: str | None,
+    days: str | None,
+) -> None:
     w = world
     w.executor.wait_idle()
     calls, responses = len(w.slack.calls), len(w.slack.responses)
@@ -122,8 +191,12 @@ def test_request_form_inputs(world: World, workspace: str | None, reason: str, r
     def option(value: str | None) -> dict[str, Any]:
         return {"type": "static_select", "selected_option": {"value": value} if value is not None else None}
 
-    values = {"workspace": {"value": option(workspace)}, "role": {"value": option(role)},
-              "duration": {"value": option(days)}, "reason": {"value": {"type": "plain_text_input", "value": reason}}}
+    values = {
+        "workspace": {"value": option(workspace)},
+        "role": {"value": option(role)},
+        "duration": {"value": option(days)},
+        "reason": {"value": {"type": "plain_text_input", "value": reason}},
+    }
     response = _submit(w, Callback.REQUEST_MODAL, values, json.dumps({"channel": "C0ADMIN"}), "U0OWNER")
     if not response.text:  # accepted: the requester is told (receipt, refusal or "couldn't")
         assert w.settle(lambda: "told" if _told(w, calls, "U0OWNER") else ""), "the requester was told nothing"
@@ -145,16 +218,26 @@ def test_deny_form_inputs(world: World, reason: str) -> None:  # noqa: F811
 
 
 @MODAL
-@given(amount=st.one_of(hostile_text, st.decimals(allow_nan=True, allow_infinity=True).map(str),
-                        st.sampled_from(["300", "1,500.00", "$250", "0", "-5", "1e400", "9" * 40])))
+@given(
+    amount=st.one_of(
+        hostile_text,
+        st.decimals(allow_nan=True, allow_infinity=True).map(str),
+        st.sampled_from(["300", "1,500.00", "$250", "0", "-5", "1e400", "9" * 40]),
+    )
+)
 def test_spend_approve_amount_inputs(world: World, amount: str) -> None:  # noqa: F811
     w = world
     w.executor.wait_idle()
     request_id = new_spend_request(w, "owner")
     calls, responses = len(w.slack.calls), len(w.slack.responses)
     values = {AMOUNT_BLOCK: {AMOUNT_INPUT: {"type": "plain_text_input", "value": amount}}}
-    response = _submit(w, Callback.SPEND_APPROVE_MODAL, values,
-                       json.dumps({"request_id": request_id, "channel_id": "C0ADMIN"}), "U0ADMIN")  # fmt: skip
+    response = _submit(
+        w,
+        Callback.SPEND_APPROVE_MODAL,
+        values,
+        json.dumps({"request_id": request_id, "channel_id": "C0ADMIN"}),
+        "U0ADMIN",
+    )
     if not response.text:
         assert w.settle(lambda: "told" if _told(w, calls, "U0ADMIN") else ""), f"approving {amount!r} answered nothing"
     _scan(w, calls, responses)

@@ -31,8 +31,13 @@ _events = itertools.count(1)
 
 def open_home(http: httpx.Client, url: str, slack, user: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
     before = len(slack.calls_to("views.publish"))
-    event = {"type": "app_home_opened", "user": user, "channel": f"D{user[1:]}", "tab": "home",
-             "event_ts": "1700000000.000100"}  # fmt: skip
+    event = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": f"D{user[1:]}",
+        "tab": "home",
+        "event_ts": "1700000000.000100",
+    }
     assert post_slack(http, url, event_body(event, event_id=f"EvHome{next(_events)}")).status_code == 200
     call = slack.wait_for("views.publish", count=before + 1, timeout=20)[before]
     assert call.status == 200 and call.response["ok"], call.response
@@ -47,19 +52,24 @@ def text(view: dict) -> str:  # type: ignore[type-arg]
 
 def usage_scans(anthropic) -> list:  # type: ignore[no-untyped-def, type-arg]
     """Org-wide usage-by-key calls (the spend feature's Home line makes calls of its own)."""
-    return [r for r in anthropic.matching("GET", "/v1/organizations/analytics/usage")
-            if r.query.get("group_by[]") == ["api_key_id"] and "api_key_ids[]" not in r.query]  # fmt: skip
+    return [
+        r
+        for r in anthropic.matching("GET", "/v1/organizations/analytics/usage")
+        if r.query.get("group_by[]") == ["api_key_id"] and "api_key_ids[]" not in r.query
+    ]
 
 
 def request(deps: Deps, state: str, *, user: str = "U0DEV", workspace: str = "default-ws", age_days: int = 1) -> None:
     with session_scope(deps.engine) as session:
         at = T0 - timedelta(days=age_days)
-        session.add(AccessRequest(requester_slack_id=user, state=state, workspace_name=workspace, created_at=at,
-                                  updated_at=at))  # fmt: skip
+        session.add(
+            AccessRequest(requester_slack_id=user, state=state, workspace_name=workspace, created_at=at, updated_at=at)
+        )
 
 
-def test_developer_home_shows_keys_requests_and_commands(kbot: str, http: httpx.Client, kdeps: Deps, slack_standin,
-                                                         anthropic_standin) -> None:  # fmt: skip
+def test_developer_home_shows_keys_requests_and_commands(
+    kbot: str, http: httpx.Client, kdeps: Deps, slack_standin, anthropic_standin
+) -> None:
     dev, admin, ws = ids(anthropic_standin)
     old = add_key(anthropic_standin, "prod-dev-old", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
     add_key(anthropic_standin, "dev-dev-new", owner=dev, workspace=ws, created=T0 - timedelta(days=10))
@@ -67,8 +77,16 @@ def test_developer_home_shows_keys_requests_and_commands(kbot: str, http: httpx.
     add_key(anthropic_standin, "dev-dev-off", owner=dev, workspace=ws, created=T0, status="inactive")
     add_key(anthropic_standin, "admin-key", owner=admin, workspace=ws, created=T0)
     with session_scope(kdeps.engine) as session:
-        session.add(KeyRotation(old_key_id=rotating["id"], old_key_name="dev-dev-rot", started_by_slack_id="U0DEV",
-                                state=RotationState.WAITING, open_key_id=rotating["id"], started_at=T0))  # fmt: skip
+        session.add(
+            KeyRotation(
+                old_key_id=rotating["id"],
+                old_key_name="dev-dev-rot",
+                started_by_slack_id="U0DEV",
+                state=RotationState.WAITING,
+                open_key_id=rotating["id"],
+                started_at=T0,
+            )
+        )
     request(kdeps, RequestState.PENDING, workspace="research")
     request(kdeps, RequestState.GRANTED, workspace="default-ws")
     request(kdeps, RequestState.DENIED, workspace="secret-project")
@@ -84,8 +102,9 @@ def test_developer_home_shows_keys_requests_and_commands(kbot: str, http: httpx.
     assert "Pending approvals" not in shown  # no admin section for developers
 
 
-def test_admin_home_summarises_thousands_of_keys(kbot: str, http: httpx.Client, kdeps: Deps, slack_standin,
-                                                 anthropic_standin) -> None:  # fmt: skip
+def test_admin_home_summarises_thousands_of_keys(
+    kbot: str, http: httpx.Client, kdeps: Deps, slack_standin, anthropic_standin
+) -> None:
     anthropic_standin.seed_scale(300, 20, 3000)
     for n in range(12):
         request(kdeps, RequestState.PENDING, user=f"U0REQ{n:02d}", age_days=n)
@@ -117,8 +136,13 @@ def test_home_explains_who_you_are_problems(kbot: str, http: httpx.Client, kdeps
     assert "You aren't in the Anthropic organization yet" in shown
 
 
-def test_home_survives_an_admin_api_outage(kbot: str, http: httpx.Client, kdeps: Deps, slack_standin,  # type: ignore[no-untyped-def]
-                                           anthropic_standin) -> None:  # fmt: skip
+def test_home_survives_an_admin_api_outage(
+    kbot: str,
+    http: httpx.Client,
+    kdeps: Deps,
+    slack_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
+) -> None:
     open_home(http, kbot, slack_standin, "U0DEV")  # links the identity while the API is up
     anthropic_standin.inject("GET", "/api_keys", status=503, times=20, headers={"x-should-retry": "false"})
     shown = text(open_home(http, kbot, slack_standin, "U0DEV"))
@@ -126,17 +150,25 @@ def test_home_survives_an_admin_api_outage(kbot: str, http: httpx.Client, kdeps:
 
 
 @pytest.mark.parametrize("variant", ["line", "none", "raises", "missing"])
-def test_usage_section_only_when_the_spend_feature_gives_a_line(kbot: str, http: httpx.Client, kdeps: Deps,  # type: ignore[no-untyped-def]
-                                                                slack_standin, monkeypatch: pytest.MonkeyPatch,
-                                                                variant: str) -> None:  # fmt: skip
+def test_usage_section_only_when_the_spend_feature_gives_a_line(
+    kbot: str,
+    http: httpx.Client,
+    kdeps: Deps,  # type: ignore[no-untyped-def]
+    slack_standin,
+    monkeypatch: pytest.MonkeyPatch,
+    variant: str,
+) -> None:
     import importlib
 
     def boom(deps, actor):  # type: ignore[no-untyped-def]
         raise RuntimeError("spend feature broke")
 
     usage = importlib.import_module("bot.services.usage")
-    replacement = {"line": lambda deps, actor: "*$12.34* so far this month", "none": lambda deps, actor: None,
-                   "raises": boom}  # fmt: skip
+    replacement = {
+        "line": lambda deps, actor: "*$12.34* so far this month",
+        "none": lambda deps, actor: None,
+        "raises": boom,
+    }
     if variant == "missing":
         monkeypatch.delattr(usage, "home_usage_line", raising=False)
     else:

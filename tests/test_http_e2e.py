@@ -58,11 +58,27 @@ def test_subcommand_without_a_handler_says_so(
 
 @pytest.mark.parametrize(
     "text",
-    ["help", "nonsense", "usage org 30d", "keys all", "request default-ws for 7d because", "requests mine",
-     "invite someone@example.com", "audit 7", "budget show", "check apikey_01", "revoke apikey_01"],
-)  # fmt: skip
+    [
+        "help",
+        "nonsense",
+        "usage org 30d",
+        "keys all",
+        "request default-ws for 7d because",
+        "requests mine",
+        "invite someone@example.com",
+        "audit 7",
+        "budget show",
+        "check apikey_01",
+        "revoke apikey_01",
+    ],
+)
 def test_every_ack_comes_before_any_admin_api_or_database_work(
-    bot_url: str, client: httpx.Client, anthropic_standin, slack_standin, deps, text: str  # type: ignore[no-untyped-def]
+    bot_url: str,
+    client: httpx.Client,
+    anthropic_standin,
+    slack_standin,
+    deps,
+    text: str,  # type: ignore[no-untyped-def]
 ) -> None:
     # With the Admin API taking 20 s and the database unreachable, Bolt would answer 404 after its 3 s ack
     # timeout if a listener did any of that work before ack(); a 200 with the ack's own text proves it did not.
@@ -129,8 +145,13 @@ def test_app_home_opened_publishes_the_home_tab(
     client: httpx.Client,
     slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
-    event = {"type": "app_home_opened", "user": "U0DEV", "channel": "D0DEV", "tab": "home",
-             "event_ts": "1700000000.000100"}  # fmt: skip
+    event = {
+        "type": "app_home_opened",
+        "user": "U0DEV",
+        "channel": "D0DEV",
+        "tab": "home",
+        "event_ts": "1700000000.000100",
+    }
     assert post_slack(client, bot_url, event_body(event)).status_code == 200
     published = slack_standin.wait_for("views.publish")
     assert published[0].body["user_id"] == "U0DEV"
@@ -143,8 +164,13 @@ def test_messages_tab_open_publishes_nothing(
     client: httpx.Client,
     slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
-    event = {"type": "app_home_opened", "user": "U0ADMIN", "channel": "D0ADMIN", "tab": "messages",
-             "event_ts": "1700000000.000100"}  # fmt: skip
+    event = {
+        "type": "app_home_opened",
+        "user": "U0ADMIN",
+        "channel": "D0ADMIN",
+        "tab": "messages",
+        "event_ts": "1700000000.000100",
+    }
     assert post_slack(client, bot_url, event_body(event, event_id="Ev0002")).status_code == 200
     # A later home-tab open by someone else is published; the messages-tab open before it was not.
     event.update(user="U0DEV", channel="D0DEV", tab="home")
@@ -173,14 +199,26 @@ def test_a_button_from_an_older_version_is_acked_and_explained(
 ) -> None:
     response_url = slack_standin.new_response_url()
     payload = {
-        "type": "block_actions", "user": {"id": "U0DEV", "username": "dev", "team_id": "T0STANDIN"},
-        "api_app_id": "A0BOT", "token": "x", "trigger_id": "1.2.3", "response_url": response_url,
-        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": "C0ADMIN", "name": "admins"},
+        "type": "block_actions",
+        "user": {"id": "U0DEV", "username": "dev", "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "channel": {"id": "C0ADMIN", "name": "admins"},
         "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0ADMIN"},
         "message": {"ts": "1700000000.000100", "text": "old"},
-        "actions": [{"type": "button", "action_id": "retired_button", "block_id": "b", "value": "1",
-                     "action_ts": "1700000001.000000"}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "retired_button",
+                "block_id": "b",
+                "value": "1",
+                "action_ts": "1700000001.000000",
+            }
+        ],
+    }
     response = post_slack(client, bot_url, _interaction(payload))
     assert response.status_code == 200
     reply = slack_standin.wait_for_response()
@@ -190,11 +228,21 @@ def test_a_button_from_an_older_version_is_acked_and_explained(
 
 def test_an_unknown_modal_submission_is_acked(bot_url: str, client: httpx.Client) -> None:
     payload = {
-        "type": "view_submission", "user": {"id": "U0DEV", "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
-        "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
-        "view": {"id": "V1", "type": "modal", "callback_id": "retired_modal", "private_metadata": "",
-                 "state": {"values": {}}, "team_id": "T0STANDIN", "app_installed_team_id": "T0STANDIN"},
-    }  # fmt: skip
+        "type": "view_submission",
+        "user": {"id": "U0DEV", "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "team": {"id": "T0STANDIN"},
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "retired_modal",
+            "private_metadata": "",
+            "state": {"values": {}},
+            "team_id": "T0STANDIN",
+            "app_installed_team_id": "T0STANDIN",
+        },
+    }
     response = post_slack(client, bot_url, _interaction(payload))
     assert response.status_code == 200
     assert response.text == ""

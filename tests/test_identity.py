@@ -28,9 +28,15 @@ def id_deps(settings: Settings, engine: Engine) -> Iterator[Deps]:
 
 @pytest.mark.parametrize(
     ("org_role", "expected"),
-    [("admin", BotRole.ADMIN), ("developer", BotRole.DEVELOPER), ("user", BotRole.VIEWER),
-     ("billing", BotRole.VIEWER), ("claude_code_user", BotRole.VIEWER), (None, BotRole.NON_MEMBER)],
-)  # fmt: skip
+    [
+        ("admin", BotRole.ADMIN),
+        ("developer", BotRole.DEVELOPER),
+        ("user", BotRole.VIEWER),
+        ("billing", BotRole.VIEWER),
+        ("claude_code_user", BotRole.VIEWER),
+        (None, BotRole.NON_MEMBER),
+    ],
+)
 def test_bot_role_from_org_role(org_role: str | None, expected: BotRole) -> None:
     assert bot_role(org_role, slack_user_id="U1", extra_admins=[]) is expected
 

@@ -78,11 +78,13 @@ def ids(anthropic: Any) -> tuple[str, str, str]:
     return seeded["developer"]["id"], seeded["admin"]["id"], seeded["workspace"]["id"]
 
 
-def add_key(anthropic: Any, name: str, *, owner: str | None, workspace: str | None, created: datetime,
-            **kwargs: Any) -> dict[str, Any]:  # fmt: skip
+def add_key(
+    anthropic: Any, name: str, *, owner: str | None, workspace: str | None, created: datetime, **kwargs: Any
+) -> dict[str, Any]:
     """Seed a key and return its JSON."""
-    return dict(anthropic.add_api_key(name=name, workspace_id=workspace, created_by_user_id=owner,
-                                      created_at=created, **kwargs))  # fmt: skip
+    return dict(
+        anthropic.add_api_key(name=name, workspace_id=workspace, created_by_user_id=owner, created_at=created, **kwargs)
+    )
 
 
 def command(client: httpx.Client, url: str, slack: Any, text: str, *, user: str = "U0DEV") -> dict[str, Any]:
@@ -98,22 +100,43 @@ def command(client: httpx.Client, url: str, slack: Any, text: str, *, user: str 
     return {"ack": body, "reply": replies[before].body, "response_url": response_url}
 
 
-def click(client: httpx.Client, url: str, slack: Any, *, action_id: str, value: str, user: str = "U0DEV",
-          channel: str = "C0ADMIN", message: dict[str, Any] | None = None,
-          container: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def click(
+    client: httpx.Client,
+    url: str,
+    slack: Any,
+    *,
+    action_id: str,
+    value: str,
+    user: str = "U0DEV",
+    channel: str = "C0ADMIN",
+    message: dict[str, Any] | None = None,
+    container: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Click a button as Slack sends it; return the response_url answer."""
     response_url = slack.new_response_url()
     before = len(slack.responses)
     message = message or {"ts": "1700000000.000100", "text": "x", "blocks": []}
     payload = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-        "api_app_id": "A0BOT", "token": "x", "trigger_id": "1.2.3", "response_url": response_url,
-        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": channel, "name": "c"},
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "trigger_id": "1.2.3",
+        "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "channel": {"id": channel, "name": "c"},
         "container": container or {"type": "message", "message_ts": message["ts"], "channel_id": channel},
         "message": message,
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                     "action_ts": "1700000001.000000"}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": "1700000001.000000",
+            }
+        ],
+    }
     response = post_slack(client, url, "payload=" + quote(json.dumps(payload)))
     assert response.status_code == 200, response.text
     replies = slack.wait_for_response(count=before + 1, timeout=10)

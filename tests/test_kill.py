@@ -47,8 +47,13 @@ def test_sigkill_during_the_invite_call_is_resumed_after_restart(  # type: ignor
             wait_state(engine, 1, (S.PENDING,))
             # "answer": the invite is created but its answer never reaches the bot; "request": it never arrives.
             anthropic_standin.inject("POST", INVITES, status=None, delay=1.5, reset_connection=lost == "request")
-            click = click_payload(Action.APPROVE_REQUEST, 1, "U0ADMIN", slack_standin.new_response_url(),
-                                  slack_standin.new_trigger_id(user_id="U0ADMIN"))  # fmt: skip
+            click = click_payload(
+                Action.APPROVE_REQUEST,
+                1,
+                "U0ADMIN",
+                slack_standin.new_response_url(),
+                slack_standin.new_trigger_id(user_id="U0ADMIN"),
+            )
             assert post_slack(client, bot.url, click).status_code == 200
             anthropic_standin.wait_for("POST", INVITES, timeout=10)
         bot.kill()  # the invite call is in flight
@@ -66,8 +71,11 @@ def test_sigkill_during_the_invite_call_is_resumed_after_restart(  # type: ignor
         assert early is not None and early.errors == []
         assert wait_state(engine, 1, (S.APPROVED,), timeout=1)
         with session_scope(engine) as session:  # as if ten minutes passed
-            session.execute(update(AccessRequest).where(col(AccessRequest.id) == 1)
-                            .values(updated_at=stuck.updated_at - timedelta(minutes=10)))  # fmt: skip
+            session.execute(
+                update(AccessRequest)
+                .where(col(AccessRequest.id) == 1)
+                .values(updated_at=stuck.updated_at - timedelta(minutes=10))
+            )
         resumed = _jobs_run(tmp_path, env)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert "errors 0" in resumed.stdout
@@ -91,8 +99,15 @@ def test_sigkill_during_the_invite_call_is_resumed_after_restart(  # type: ignor
 
 
 def _jobs_run(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), "jobs", "run", "invite-sync"], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [str(BIN), "jobs", "run", "invite-sync"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _secret(value: str):  # type: ignore[no-untyped-def]
@@ -108,8 +123,9 @@ def test_a_killed_holders_lease_expires_within_ten_minutes(engine, settings) -> 
 
     taken = datetime.now(UTC)
     with session_scope(engine) as session:  # a replica took the lease, then died without releasing it
-        assert repo.try_acquire_lease(session=session, name="request-nudges", holder="dead:1", now=taken,
-                                      ttl=timedelta(minutes=10))  # fmt: skip
+        assert repo.try_acquire_lease(
+            session=session, name="request-nudges", holder="dead:1", now=taken, ttl=timedelta(minutes=10)
+        )
     deps = build_deps(settings)
     deps.engine.dispose()
     deps.engine = engine

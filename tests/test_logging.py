@@ -137,11 +137,15 @@ def test_log_format_json_is_one_object_per_line() -> None:
     lines = result.stderr.splitlines()
     records = [json.loads(line) for line in lines]  # every line parses
     assert [r["message"] for r in records] == [
-        "plain", 'two\nlines with "quotes" and a token [redacted]', "in a job", "failed"
+        "plain",
+        'two\nlines with "quotes" and a token [redacted]',
+        "in a job",
+        "failed",
     ]
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
     assert records[2]["request_id"] == "req-1" and (records[2]["job"], records[2]["job_run_id"]) == (
-        "rotation-reminders", 7
+        "rotation-reminders",
+        7,
     )
     assert "job" not in records[3] and records[3]["request_id"] == "req-1"
     assert "Traceback" in records[3]["exception"] and "ValueError: boom" in records[3]["exception"]

@@ -53,14 +53,25 @@ def command(client: httpx.Client, url: str, slack, text: str, *, user: str) -> s
 
 def click(client: httpx.Client, url: str, slack, action: str, *, user: str) -> None:  # type: ignore[no-untyped-def]
     payload = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-        "api_app_id": "A0BOT", "token": "x", "trigger_id": slack.new_trigger_id(user_id=user),
-        "response_url": slack.new_response_url(), "team": {"id": "T0STANDIN", "domain": "standin"},
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "trigger_id": slack.new_trigger_id(user_id=user),
+        "response_url": slack.new_response_url(),
+        "team": {"id": "T0STANDIN", "domain": "standin"},
         "channel": {"id": "C0ADMIN", "name": "admins"},
         "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
-        "actions": [{"type": "button", "action_id": action, "block_id": "request_1",
-                     "value": json.dumps({"r": 1}), "action_ts": "1.2"}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action,
+                "block_id": "request_1",
+                "value": json.dumps({"r": 1}),
+                "action_ts": "1.2",
+            }
+        ],
+    }
     assert post_slack(client, url, "payload=" + quote(json.dumps(payload))).status_code == 200
 
 
@@ -143,8 +154,9 @@ def test_a_job_skipped_for_the_lease_is_counted(deps: Deps) -> None:
     from storage.db import session_scope
 
     with session_scope(deps.engine) as session:
-        assert repo.try_acquire_lease(session=session, name="key-adoption", holder="other-replica",
-                                      now=deps.clock(), ttl=timedelta(minutes=10))  # fmt: skip
+        assert repo.try_acquire_lease(
+            session=session, name="key-adoption", holder="other-replica", now=deps.clock(), ttl=timedelta(minutes=10)
+        )
     assert run_job("key-adoption", deps, out=lambda _: None) is None
     text = deps.metrics.render().decode()
     assert 'claude_key_bot_job_runs_total{job="key-adoption",status="skipped"} 1.0' in text

@@ -48,12 +48,19 @@ def free_port() -> int:
 def bot_env(slack: Any, anthropic: Any, database_url: str, port: int, **extra: str) -> dict[str, str]:
     """The environment of a bot process pointed at the stand-ins (nothing inherited from the operator's shell)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL"))}
-    env.update({
-        "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.base_url, "ANTHROPIC_ADMIN_KEY": anthropic.admin_key,
-        "ANTHROPIC_BASE_URL": anthropic.base_url, "ADMIN_CHANNEL_ID": "C0ADMIN", "PORT": str(port),
-        "DATABASE_URL": database_url, "SCHEDULER_ENABLED": "false",
-    })  # fmt: skip
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.base_url,
+            "ANTHROPIC_ADMIN_KEY": anthropic.admin_key,
+            "ANTHROPIC_BASE_URL": anthropic.base_url,
+            "ADMIN_CHANNEL_ID": "C0ADMIN",
+            "PORT": str(port),
+            "DATABASE_URL": database_url,
+            "SCHEDULER_ENABLED": "false",
+        }
+    )
     env.update(extra)
     return env
 
@@ -71,9 +78,13 @@ class BotProcess:
         log = cwd / f"{name}.log"
         handle = log.open("w")
         process = subprocess.Popen(
-            [str(BIN), "run", "--http", "--host", "127.0.0.1"], cwd=cwd, env=env, stdout=handle,
-            stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [str(BIN), "run", "--http", "--host", "127.0.0.1"],
+            cwd=cwd,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         handle.close()
         return cls(process, f"http://127.0.0.1:{env['PORT']}", log)
 
@@ -109,25 +120,45 @@ class BotProcess:
 
 def click_payload(action: str, request_id: int, user: str, response_url: str, trigger_id: str) -> str:
     payload = {
-        "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-        "api_app_id": "A0BOT", "token": "x", "trigger_id": trigger_id, "response_url": response_url,
-        "team": {"id": "T0STANDIN", "domain": "standin"}, "channel": {"id": "C0ADMIN", "name": "admins"},
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+        "channel": {"id": "C0ADMIN", "name": "admins"},
         "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
-        "actions": [{"type": "button", "action_id": action, "block_id": f"request_{request_id}",
-                     "value": json.dumps({"r": request_id}), "action_ts": "1.2"}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action,
+                "block_id": f"request_{request_id}",
+                "value": json.dumps({"r": request_id}),
+                "action_ts": "1.2",
+            }
+        ],
+    }
     return "payload=" + quote(json.dumps(payload))
 
 
 def deny_payload(request_id: int, user: str, reason: str) -> str:
     payload = {
-        "type": "view_submission", "user": {"id": user, "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
-        "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
-        "view": {"id": "V1", "type": "modal", "callback_id": Callback.DENY_MODAL,
-                 "private_metadata": json.dumps({"r": request_id}), "team_id": "T0STANDIN",
-                 "app_installed_team_id": "T0STANDIN",
-                 "state": {"values": {"reason": {"value": {"type": "plain_text_input", "value": reason}}}}},
-    }  # fmt: skip
+        "type": "view_submission",
+        "user": {"id": user, "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "team": {"id": "T0STANDIN"},
+        "trigger_id": "1.2.3",
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": Callback.DENY_MODAL,
+            "private_metadata": json.dumps({"r": request_id}),
+            "team_id": "T0STANDIN",
+            "app_installed_team_id": "T0STANDIN",
+            "state": {"values": {"reason": {"value": {"type": "plain_text_input", "value": reason}}}},
+        },
+    }
     return "payload=" + quote(json.dumps(payload))
 
 
@@ -188,8 +219,13 @@ def _seed(slack: Any, anthropic: Any, now: datetime) -> dict[str, str]:
     )
     month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     start = max(month, (now - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0))
-    anthropic.add_cost(starting_at=start, ending_at=start + timedelta(hours=1), amount_cents="95000",
-                       model="claude-opus-4", workspace_id=ws)  # fmt: skip
+    anthropic.add_cost(
+        starting_at=start,
+        ending_at=start + timedelta(hours=1),
+        amount_cents="95000",
+        model="claude-opus-4",
+        workspace_id=ws,
+    )
     anthropic.data_refreshed_at = now
     anthropic.add_increase_request(dev)
     for n in range(1, 7):
@@ -227,8 +263,9 @@ def test_two_replicas_never_write_or_say_anything_twice(  # type: ignore[no-unty
                 wait_state(engine, n, (S.PENDING,))
             with session_scope(engine) as session:  # 1-2 waited for hours (nudge), 3 for two days (escalate)
                 for request_id, age in ((1, timedelta(hours=5)), (2, timedelta(hours=6)), (3, timedelta(days=2))):
-                    session.execute(update(AccessRequest).where(col(AccessRequest.id) == request_id)
-                                    .values(created_at=now - age))  # fmt: skip
+                    session.execute(
+                        update(AccessRequest).where(col(AccessRequest.id) == request_id).values(created_at=now - age)
+                    )
 
             errors: list[str] = []
             start = threading.Barrier(2 * 3 + 4)
@@ -250,8 +287,13 @@ def test_two_replicas_never_write_or_say_anything_twice(  # type: ignore[no-unty
                     for _ in range(3):
                         for request_id in (4, 5):
                             url = slack_standin.new_response_url()
-                            body = click_payload(Action.APPROVE_REQUEST, request_id, "U0ADMIN", url,
-                                                 slack_standin.new_trigger_id(user_id="U0ADMIN"))  # fmt: skip
+                            body = click_payload(
+                                Action.APPROVE_REQUEST,
+                                request_id,
+                                "U0ADMIN",
+                                url,
+                                slack_standin.new_trigger_id(user_id="U0ADMIN"),
+                            )
                             assert post_slack(mine, bots[replica].url, body).status_code == 200
                         assert (
                             post_slack(mine, bots[replica].url, deny_payload(6, "U0ADMIN", "not now")).status_code
@@ -263,8 +305,9 @@ def test_two_replicas_never_write_or_say_anything_twice(  # type: ignore[no-unty
                     start.wait()
                     for text in ("requests pending", "keys all", "budget show", "requests mine"):
                         url = slack_standin.new_response_url()
-                        response = post_slack(mine, bots[replica].url, command_body(text, user_id="U0ADMIN",
-                                                                                    response_url=url))  # fmt: skip
+                        response = post_slack(
+                            mine, bots[replica].url, command_body(text, user_id="U0ADMIN", response_url=url)
+                        )
                         assert response.status_code == 200
 
             threads = [threading.Thread(target=jobs_on, args=(r, w)) for r in (0, 1) for w in range(3)]

@@ -57,7 +57,8 @@ def _texts(slack, channel: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_pending_request_is_nudged_escalated_then_expired_once_each(
-    clocked: tuple[Deps, Clock], slack_standin  # type: ignore[no-untyped-def]
+    clocked: tuple[Deps, Clock],
+    slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     deps, clock = clocked
     svc.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "7d", "need", "it"])
@@ -81,7 +82,9 @@ def test_pending_request_is_nudged_escalated_then_expired_once_each(
 
 
 def test_time_bound_grant_warns_a_day_before_then_removes_membership(
-    clocked: tuple[Deps, Clock], slack_standin, anthropic_standin  # type: ignore[no-untyped-def]
+    clocked: tuple[Deps, Clock],
+    slack_standin,
+    anthropic_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     deps, clock = clocked
     svc.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "2d", "short", "test"])
@@ -102,7 +105,8 @@ def test_time_bound_grant_warns_a_day_before_then_removes_membership(
 
 
 def test_unposted_request_is_posted_by_the_next_run(
-    clocked: tuple[Deps, Clock], slack_standin  # type: ignore[no-untyped-def]
+    clocked: tuple[Deps, Clock],
+    slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     deps, _ = clocked
     slack_standin.inject("chat.postMessage", error="not_in_channel")
@@ -115,7 +119,9 @@ def test_unposted_request_is_posted_by_the_next_run(
 
 
 def test_invitee_is_reminded_at_three_days_and_flagged_at_seven(
-    clocked: tuple[Deps, Clock], slack_standin, anthropic_standin  # type: ignore[no-untyped-def]
+    clocked: tuple[Deps, Clock],
+    slack_standin,
+    anthropic_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     deps, clock = clocked
     slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")

@@ -51,25 +51,46 @@ class Flow:
         """Click a request button as `user`; return the ephemeral answer (if any) to the clicker."""
         response_url = self.slack.new_response_url()
         payload = {
-            "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-            "api_app_id": "A0BOT", "token": "x", "trigger_id": self.slack.new_trigger_id(user_id=user),
-            "response_url": response_url, "team": {"id": "T0STANDIN", "domain": "standin"},
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+            "api_app_id": "A0BOT",
+            "token": "x",
+            "trigger_id": self.slack.new_trigger_id(user_id=user),
+            "response_url": response_url,
+            "team": {"id": "T0STANDIN", "domain": "standin"},
             "channel": {"id": "C0ADMIN", "name": "admins"},
             "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
-            "actions": [{"type": "button", "action_id": action, "block_id": f"request_{request_id}",
-                         "value": json.dumps({"r": request_id}), "action_ts": "1.2"}],
-        }  # fmt: skip
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action,
+                    "block_id": f"request_{request_id}",
+                    "value": json.dumps({"r": request_id}),
+                    "action_ts": "1.2",
+                }
+            ],
+        }
         response = post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
         assert response.status_code == 200
         return {"response_url": response_url}
 
     def submit(self, callback: str, values: dict[str, Any], *, user: str, metadata: str = "") -> httpx.Response:
         payload = {
-            "type": "view_submission", "user": {"id": user, "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
-            "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
-            "view": {"id": "V1", "type": "modal", "callback_id": callback, "private_metadata": metadata,
-                     "state": {"values": values}, "team_id": "T0STANDIN", "app_installed_team_id": "T0STANDIN"},
-        }  # fmt: skip
+            "type": "view_submission",
+            "user": {"id": user, "team_id": "T0STANDIN"},
+            "api_app_id": "A0BOT",
+            "team": {"id": "T0STANDIN"},
+            "trigger_id": "1.2.3",
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": callback,
+                "private_metadata": metadata,
+                "state": {"values": values},
+                "team_id": "T0STANDIN",
+                "app_installed_team_id": "T0STANDIN",
+            },
+        }
         return post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
 
     def request(self, request_id: int) -> AccessRequest:
@@ -166,8 +187,9 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
     flow.job("key-adoption")
     assert flow.request(1).state == S.GRANTED
     workspace_id = request.workspace_id
-    flow.admin.add_api_key(name="dev-newbie-search", workspace_id=workspace_id, created_by_user_id=user["id"],
-                           partial_key_hint="4f2a")  # fmt: skip
+    flow.admin.add_api_key(
+        name="dev-newbie-search", workspace_id=workspace_id, created_by_user_id=user["id"], partial_key_hint="4f2a"
+    )
     flow.job("key-adoption")
     flow.job("key-adoption")  # idempotent
     assert flow.request(1).state == S.FULFILLED
@@ -175,8 +197,7 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
 
     with session_scope(flow.deps.engine) as session:
         actions = [a.action for a in session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
-    assert actions == ["request.created", "request.approved", "request.invited", "request.granted",
-                       "request.fulfilled"]  # fmt: skip
+    assert actions == ["request.created", "request.approved", "request.invited", "request.granted", "request.fulfilled"]
 
 
 def test_existing_member_with_user_role_is_raised_and_added(flow: Flow) -> None:
@@ -185,12 +206,14 @@ def test_existing_member_with_user_role_is_raised_and_added(flow: Flow) -> None:
     member = flow.admin.add_user("viewer@example.com", role="user")
     flow.slack.add_user("U0VIEW", name="viewer", email="viewer@example.com")
     workspace = flow.admin.seeded["workspace"]["id"]
-    key = flow.admin.add_api_key(name="prod-viewer-old", workspace_id=workspace, created_by_user_id=member["id"],
-                                 partial_key_hint="9z9z")  # fmt: skip
+    key = flow.admin.add_api_key(
+        name="prod-viewer-old", workspace_id=workspace, created_by_user_id=member["id"], partial_key_hint="9z9z"
+    )
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = max(now - timedelta(hours=1), now.replace(day=1, hour=0))
-    flow.admin.add_cost(starting_at=start, ending_at=start + timedelta(hours=1), amount_cents="1234.5",
-                        api_key_id=key["id"])  # fmt: skip
+    flow.admin.add_cost(
+        starting_at=start, ending_at=start + timedelta(hours=1), amount_cents="1234.5", api_key_id=key["id"]
+    )
     flow.command("request default-ws need keys for the batch pipeline", user="U0VIEW")
     root = json.dumps(_root(flow, 1).blocks, ensure_ascii=False)
     assert "Org role: *user*" in root and "Keys (1): `prod-viewer-old` …9z9z" in root
@@ -211,12 +234,20 @@ def test_deny_with_a_reason_tells_the_requester(flow: Flow) -> None:
     flow.click(Action.DENY_REQUEST, 1)
     opened = flow.slack.wait_for("views.open")
     assert opened[-1].body["view"]["callback_id"] == Callback.DENY_MODAL
-    empty = flow.submit(Callback.DENY_MODAL, {"reason": {"value": {"type": "plain_text_input", "value": " "}}},
-                        user="U0ADMIN", metadata='{"r": 1}')  # fmt: skip
+    empty = flow.submit(
+        Callback.DENY_MODAL,
+        {"reason": {"value": {"type": "plain_text_input", "value": " "}}},
+        user="U0ADMIN",
+        metadata='{"r": 1}',
+    )
     assert empty.json()["response_action"] == "errors"
     assert flow.request(1).state == S.PENDING
-    flow.submit(Callback.DENY_MODAL, {"reason": {"value": {"type": "plain_text_input", "value": "use the sandbox"}}},
-                user="U0ADMIN", metadata='{"r": 1}')  # fmt: skip
+    flow.submit(
+        Callback.DENY_MODAL,
+        {"reason": {"value": {"type": "plain_text_input", "value": "use the sandbox"}}},
+        user="U0ADMIN",
+        metadata='{"r": 1}',
+    )
     flow.wait_state(1, S.DENIED)
     flow.wait_posted("Denied by <@U0ADMIN>: use the sandbox", thread=True)
     flow.wait_posted("use the sandbox", channel="U0NEW")
@@ -327,8 +358,11 @@ def test_invite_command_for_admins_and_requests_for_others(flow: Flow) -> None:
     assert "Request #1 sent" in answer and "invite for sam@example.com" in answer
     flow.click(Action.APPROVE_REQUEST, 1)
     flow.wait_state(1, S.INVITED)
-    for bad, expected in [("invite someone", "not an email"), ("invite x@example.com admin", "cannot make anyone an"),
-                          ("invite x@example.com owner", "not a role")]:  # fmt: skip
+    for bad, expected in [
+        ("invite someone", "not an email"),
+        ("invite x@example.com admin", "cannot make anyone an"),
+        ("invite x@example.com owner", "not a role"),
+    ]:
         assert expected in flow.command(bad, user="U0ADMIN")
     flow.admin.add_user("taken@example.com")
     assert "already" in flow.command("invite taken@example.com", user="U0ADMIN").lower()
@@ -367,8 +401,13 @@ def test_audit_csv_cells_cannot_become_formulas() -> None:
 
     from bot.services.audit import audit_csv
 
-    row = AuditEvent(action="x", subject_type="request", subject_id="1", detail='=HYPERLINK("http://evil")',
-                     at=datetime(2026, 11, 2, tzinfo=UTC))  # fmt: skip
+    row = AuditEvent(
+        action="x",
+        subject_type="request",
+        subject_id="1",
+        detail='=HYPERLINK("http://evil")',
+        at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
     assert "'=HYPERLINK" in audit_csv([row])
 
 
@@ -396,8 +435,9 @@ def test_request_form_loads_live_workspaces_and_validates_in_the_modal(flow: Flo
 
     invalid = flow.submit(Callback.REQUEST_MODAL, values("   "), user="U0NEW", metadata='{"channel": "C0ADMIN"}')
     assert invalid.json() == {"response_action": "errors", "errors": {"reason": "Tell the admins why you need access."}}
-    ok = flow.submit(Callback.REQUEST_MODAL, values("training a classifier"), user="U0NEW",
-                     metadata='{"channel": "C0ADMIN"}')  # fmt: skip
+    ok = flow.submit(
+        Callback.REQUEST_MODAL, values("training a classifier"), user="U0NEW", metadata='{"channel": "C0ADMIN"}'
+    )
     assert ok.status_code == 200 and ok.text == ""
     request = flow.wait_state(1, S.PENDING)
     assert (request.workspace_name, request.duration_days, request.reason) == (

@@ -116,34 +116,65 @@ class World:
         """Click; return what the clicker was told (through response_url), "" when nothing."""
         response_url = self.slack.new_response_url()
         message = message or {"ts": "1700000000.000100", "text": "x", "blocks": []}
-        self._post_payload({
-            "type": "block_actions", "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
-            "api_app_id": "A0BOT", "token": "x", "trigger_id": self.slack.new_trigger_id(user_id=user),
-            "response_url": response_url, "team": {"id": "T0STANDIN", "domain": "standin"},
-            "channel": {"id": "C0ADMIN", "name": "admins"},
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": "C0ADMIN"},
-            "message": message,
-            "actions": [{"type": "button", "action_id": action, "block_id": "b", "value": value,
-                         "action_ts": "1700000001.000000"}],
-        })  # fmt: skip
-        return self.settle(lambda: " ".join(json.dumps(r.body, ensure_ascii=False) for r in self.slack.responses
-                                            if response_url.endswith(r.url_id)))  # fmt: skip
+        self._post_payload(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+                "api_app_id": "A0BOT",
+                "token": "x",
+                "trigger_id": self.slack.new_trigger_id(user_id=user),
+                "response_url": response_url,
+                "team": {"id": "T0STANDIN", "domain": "standin"},
+                "channel": {"id": "C0ADMIN", "name": "admins"},
+                "container": {"type": "message", "message_ts": message["ts"], "channel_id": "C0ADMIN"},
+                "message": message,
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action,
+                        "block_id": "b",
+                        "value": value,
+                        "action_ts": "1700000001.000000",
+                    }
+                ],
+            }
+        )
+        return self.settle(
+            lambda: " ".join(
+                json.dumps(r.body, ensure_ascii=False) for r in self.slack.responses if response_url.endswith(r.url_id)
+            )
+        )
 
     def submit(self, callback: str, values: dict[str, Any], metadata: str, user: str) -> str:
         """Submit a modal; return what the submitter was told (ephemeral or DM), "" when nothing."""
         before = len(self.slack.calls)
-        self._post_payload({
-            "type": "view_submission", "user": {"id": user, "team_id": "T0STANDIN"}, "api_app_id": "A0BOT",
-            "team": {"id": "T0STANDIN"}, "trigger_id": "1.2.3",
-            "view": {"id": "V1", "type": "modal", "callback_id": callback, "private_metadata": metadata,
-                     "state": {"values": values}, "team_id": "T0STANDIN", "app_installed_team_id": "T0STANDIN"},
-        })  # fmt: skip
+        self._post_payload(
+            {
+                "type": "view_submission",
+                "user": {"id": user, "team_id": "T0STANDIN"},
+                "api_app_id": "A0BOT",
+                "team": {"id": "T0STANDIN"},
+                "trigger_id": "1.2.3",
+                "view": {
+                    "id": "V1",
+                    "type": "modal",
+                    "callback_id": callback,
+                    "private_metadata": metadata,
+                    "state": {"values": values},
+                    "team_id": "T0STANDIN",
+                    "app_installed_team_id": "T0STANDIN",
+                },
+            }
+        )
 
         def told() -> str:
             dm = self.slack.dm_channel_id(user)
-            calls = [c for c in self.slack.calls[before:]
-                     if (c.method == "chat.postEphemeral" and c.body.get("user") == user)
-                     or (c.method == "chat.postMessage" and c.body.get("channel") in (user, dm))]  # fmt: skip
+            calls = [
+                c
+                for c in self.slack.calls[before:]
+                if (c.method == "chat.postEphemeral" and c.body.get("user") == user)
+                or (c.method == "chat.postMessage" and c.body.get("channel") in (user, dm))
+            ]
             return " ".join(json.dumps(c.body, ensure_ascii=False) for c in calls)
 
         return self.settle(told)
@@ -212,9 +243,16 @@ def actor_of(action: str, role: str) -> str:
 def new_request(w: World, owner: str, state: str = RequestState.PENDING) -> int:
     slack_id, email, _ = PEOPLE[owner]
     with session_scope(w.deps.engine) as session:
-        row = AccessRequest(requester_slack_id=slack_id, requester_email=email, anthropic_user_id=w.users.get(owner),
-                            workspace_id=w.workspace, workspace_name="default-ws", reason="role matrix", state=state,
-                            last_error="boom" if state == RequestState.FAILED else None)  # fmt: skip
+        row = AccessRequest(
+            requester_slack_id=slack_id,
+            requester_email=email,
+            anthropic_user_id=w.users.get(owner),
+            workspace_id=w.workspace,
+            workspace_name="default-ws",
+            reason="role matrix",
+            state=state,
+            last_error="boom" if state == RequestState.FAILED else None,
+        )
         session.add(row)
         session.flush()
         return row.id or 0
@@ -231,8 +269,9 @@ _serial = iter(range(1, 10_000))
 
 
 def new_key(w: World, owner: str) -> str:
-    key = w.admin.add_api_key(name=f"matrix-key-{next(_serial)}", workspace_id=w.workspace,
-                              created_by_user_id=w.users[owner])  # fmt: skip
+    key = w.admin.add_api_key(
+        name=f"matrix-key-{next(_serial)}", workspace_id=w.workspace, created_by_user_id=w.users[owner]
+    )
     return str(key["id"])
 
 
@@ -243,10 +282,18 @@ def key_status(w: World, key_id: str) -> str:
 def new_rotation(w: World, owner: str) -> int:
     old = new_key(w, owner)
     with session_scope(w.deps.engine) as session:
-        row = KeyRotation(old_key_id=old, old_key_name="x", workspace_id=w.workspace,
-                          owner_anthropic_id=w.users[owner], owner_slack_id=PEOPLE[owner][0],
-                          started_by_slack_id=PEOPLE[owner][0], state=RotationState.REPLACED, open_key_id=old,
-                          new_key_id=new_key(w, owner), new_key_name="y")  # fmt: skip
+        row = KeyRotation(
+            old_key_id=old,
+            old_key_name="x",
+            workspace_id=w.workspace,
+            owner_anthropic_id=w.users[owner],
+            owner_slack_id=PEOPLE[owner][0],
+            started_by_slack_id=PEOPLE[owner][0],
+            state=RotationState.REPLACED,
+            open_key_id=old,
+            new_key_id=new_key(w, owner),
+            new_key_name="y",
+        )
         session.add(row)
         session.flush()
         return row.id or 0
@@ -302,8 +349,9 @@ def _key_cmd(verb: str) -> Callable[[World, str, str], Outcome]:
 def act_request(w: World, actor: str, owner: str) -> Outcome:
     answer = w.command("request default-ws for 7d role matrix", actor)
     with session_scope(w.deps.engine) as session:
-        mine = session.exec(select(AccessRequest).where(AccessRequest.requester_slack_id == actor,
-                                                        AccessRequest.kind == "access")).all()  # fmt: skip
+        mine = session.exec(
+            select(AccessRequest).where(AccessRequest.requester_slack_id == actor, AccessRequest.kind == "access")
+        ).all()
     return Outcome(answer, changed=bool(mine))
 
 
@@ -413,42 +461,69 @@ SPECS: dict[str, Spec] = {
     "invite": Spec(act_invite, frozenset(EVERYONE - {"self"}), r"^$", True),  # non-admins: filed for approval
     "usage me": Spec(_cmd("usage me"), frozenset(MEMBERS - {"self"}), r"aren't a member", False),
     "usage org": Spec(_cmd("usage org"), frozenset({"admin", "billing"}), r"Only admins and billing viewers", False),
-    "usage @user": Spec(_cmd("usage <@{owner_slack}>"), frozenset({"admin", "billing"}),
-                        r"Only admins and billing viewers", False),
+    "usage @user": Spec(
+        _cmd("usage <@{owner_slack}>"), frozenset({"admin", "billing"}), r"Only admins and billing viewers", False
+    ),
     "keys mine": Spec(_cmd("keys mine"), frozenset(MEMBERS - {"self"}), r"member|request", False),
     "keys all": Spec(_cmd("keys all"), frozenset(A), r"Only admins can list everyone's keys", False),
-    "keys @user": Spec(_cmd("keys <@{owner_slack}>"), frozenset(A), r"Only admins can list other people's keys",
-                       False),
+    "keys @user": Spec(_cmd("keys <@{owner_slack}>"), frozenset(A), r"Only admins can list other people's keys", False),
     "rotate": Spec(_key_cmd("rotate"), frozenset({"admin", "self"}), r"belongs to someone else|member", True),
     "revoke": Spec(_key_cmd("revoke"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
     "check": Spec(_key_cmd("check"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
     "requests mine": Spec(_cmd("requests mine"), frozenset(EVERYONE - {"self"}), r"^$", False),
-    "requests pending": Spec(_cmd("requests pending"), frozenset(A), r"Only admins can list everyone's pending",
-                             False),
+    "requests pending": Spec(_cmd("requests pending"), frozenset(A), r"Only admins can list everyone's pending", False),
     "budget show": Spec(_cmd("budget show"), frozenset(EVERYONE - {"self"}), r"^$", False),
     "budget set": Spec(act_budget_set, frozenset(A), r"Only admins can change budgets", True),
     "budget thresholds": Spec(act_budget_thresholds, frozenset(A), r"Only admins can change budgets", True),
     "audit": Spec(act_audit, frozenset(A), r"Only admins can export the audit log", True),
-    "approve": Spec(_request_click(Action.APPROVE_REQUEST, S.PENDING, lambda s: s != S.PENDING), frozenset(A),
-                    r"Only admins can approve|can't approve your own", True),
+    "approve": Spec(
+        _request_click(Action.APPROVE_REQUEST, S.PENDING, lambda s: s != S.PENDING),
+        frozenset(A),
+        r"Only admins can approve|can't approve your own",
+        True,
+    ),
     "deny": Spec(act_deny, frozenset(A), r"Only admins can deny|can't deny your own", True),
-    "retry": Spec(_request_click(Action.RETRY_REQUEST, S.FAILED, lambda s: s != S.FAILED), frozenset(A),
-                  r"Only admins can retry|can't retry your own", True),
-    "cancel": Spec(_request_click(Action.CANCEL_REQUEST, S.PENDING, lambda s: s == S.CANCELLED), frozenset({"self"}),
-                   r"Only the person who asked can cancel", True),
+    "retry": Spec(
+        _request_click(Action.RETRY_REQUEST, S.FAILED, lambda s: s != S.FAILED),
+        frozenset(A),
+        r"Only admins can retry|can't retry your own",
+        True,
+    ),
+    "cancel": Spec(
+        _request_click(Action.CANCEL_REQUEST, S.PENDING, lambda s: s == S.CANCELLED),
+        frozenset({"self"}),
+        r"Only the person who asked can cancel",
+        True,
+    ),
     "revoke confirm": Spec(act_revoke_confirm, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
     "stale deactivate": Spec(act_stale_deactivate, frozenset(A), r"Only admins can deactivate keys", True),
-    "rotation deactivate-old": Spec(act_rotation_deactivate, frozenset({"admin", "self"}),
-                                    r"Only the key's owner or an admin", True),
+    "rotation deactivate-old": Spec(
+        act_rotation_deactivate, frozenset({"admin", "self"}), r"Only the key's owner or an admin", True
+    ),
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),
 }
-COMMANDS_WITHOUT_A_SUBJECT = {"request", "invite", "usage me", "usage org", "keys mine", "keys all",
-                              "requests mine", "requests pending", "budget show", "budget set", "budget thresholds",
-                              "audit"}  # fmt: skip
-CASES = [(action, role) for action in SPECS for role in ROLES
-         if not (role == "self" and action in COMMANDS_WITHOUT_A_SUBJECT)]  # fmt: skip
+COMMANDS_WITHOUT_A_SUBJECT = {
+    "request",
+    "invite",
+    "usage me",
+    "usage org",
+    "keys mine",
+    "keys all",
+    "requests mine",
+    "requests pending",
+    "budget show",
+    "budget set",
+    "budget thresholds",
+    "audit",
+}
+CASES = [
+    (action, role)
+    for action in SPECS
+    for role in ROLES
+    if not (role == "self" and action in COMMANDS_WITHOUT_A_SUBJECT)
+]
 
 
 @pytest.mark.parametrize(("action", "role"), CASES)

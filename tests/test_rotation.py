@@ -32,8 +32,11 @@ from tests.test_keys_support import (  # noqa: F401 - fixtures
 )
 
 # The key-adoption job (owned by access requests) calls adopt_rotation_keys; here a registry of our own does.
-REGISTRY = {"adoption": JobSpec("adoption", "rotation steps", "every 15 min", {"trigger": "interval", "minutes": 15},
-                                adopt_rotation_keys)}  # fmt: skip
+REGISTRY = {
+    "adoption": JobSpec(
+        "adoption", "rotation steps", "every 15 min", {"trigger": "interval", "minutes": 15}, adopt_rotation_keys
+    )
+}
 
 
 def adopt(deps: Deps, *, dry_run: bool = False, out: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -54,8 +57,9 @@ def test_replacement_name_follows_the_convention() -> None:
     assert replacement_name("prod-bob-search-2026-08-01", day) == "prod-bob-search-20261102"
 
 
-def test_rotate_own_key_tells_what_to_do_and_records_it(kbot: str, http: httpx.Client, slack_standin,
-                                                        anthropic_standin, kdeps: Deps) -> None:  # fmt: skip
+def test_rotate_own_key_tells_what_to_do_and_records_it(
+    kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps
+) -> None:
     dev, _, ws = ids(anthropic_standin)
     old = add_key(anthropic_standin, "prod-dev-search", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
     reply = command(http, kbot, slack_standin, f"rotate {old['id']}")["reply"]
@@ -71,8 +75,9 @@ def test_rotate_own_key_tells_what_to_do_and_records_it(kbot: str, http: httpx.C
         assert len(session.exec(select(KeyRotation)).all()) == 1
 
 
-def test_rotate_refusals_and_admin_for_someone_else(kbot: str, http: httpx.Client, slack_standin, anthropic_standin,
-                                                    kdeps: Deps) -> None:  # fmt: skip
+def test_rotate_refusals_and_admin_for_someone_else(
+    kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps
+) -> None:
     dev, admin, ws = ids(anthropic_standin)
     admins = add_key(anthropic_standin, "prod-admin-x", owner=admin, workspace=ws, created=T0)
     off = add_key(anthropic_standin, "dev-dev-off", owner=dev, workspace=ws, created=T0, status="inactive")
@@ -85,8 +90,9 @@ def test_rotate_refusals_and_admin_for_someone_else(kbot: str, http: httpx.Clien
     assert "dev-dev-x-20261102" in rendered(dm.blocks) and "<@U0ADMIN>" in (dm.text or "")
 
 
-def test_replacement_seen_then_owner_deactivates_old_key(kbot: str, http: httpx.Client, slack_standin,
-                                                         anthropic_standin, kdeps: Deps, clock: Clock) -> None:
+def test_replacement_seen_then_owner_deactivates_old_key(
+    kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps, clock: Clock
+) -> None:
     dev, _, ws = ids(anthropic_standin)
     old = add_key(anthropic_standin, "prod-dev-search", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
     other_ws = anthropic_standin.add_workspace("elsewhere")
@@ -109,12 +115,27 @@ def test_replacement_seen_then_owner_deactivates_old_key(kbot: str, http: httpx.
     message = {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks}
     anthropic_standin.add_user("other@example.com", role="developer")
     slack_standin.add_user("U0OTHER", name="other", email="other@example.com")
-    refused = click(http, kbot, slack_standin, action_id=Action.ROTATION_DEACTIVATE_OLD, value=button["value"],
-                    user="U0OTHER", channel=dm.channel, message=message)  # fmt: skip
+    refused = click(
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.ROTATION_DEACTIVATE_OLD,
+        value=button["value"],
+        user="U0OTHER",
+        channel=dm.channel,
+        message=message,
+    )
     assert refused["text"] == "Only the key's owner or an admin can deactivate it."
     assert kdeps.admin.get_api_key(old["id"]).status == "active"
-    done = click(http, kbot, slack_standin, action_id=Action.ROTATION_DEACTIVATE_OLD, value=button["value"],
-                 channel=dm.channel, message=message)  # fmt: skip
+    done = click(
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.ROTATION_DEACTIVATE_OLD,
+        value=button["value"],
+        channel=dm.channel,
+        message=message,
+    )
     assert "deactivated by <@U0DEV>" in done["text"]
     assert kdeps.admin.get_api_key(old["id"]).status == "inactive"
     assert kdeps.admin.get_api_key(new["id"]).status == "active"
@@ -123,8 +144,15 @@ def test_replacement_seen_then_owner_deactivates_old_key(kbot: str, http: httpx.
     assert audit_actions(kdeps, old["id"]) == ["rotation.started", "rotation.replacement_seen", "rotation.completed"]
     (edited,) = slack_standin.dms_to("U0DEV")
     assert not buttons(edited.blocks, Action.ROTATION_DEACTIVATE_OLD) and "Rotation complete" in rendered(edited.blocks)
-    twice = click(http, kbot, slack_standin, action_id=Action.ROTATION_DEACTIVATE_OLD, value=button["value"],
-                  channel=dm.channel, message=message)  # fmt: skip
+    twice = click(
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.ROTATION_DEACTIVATE_OLD,
+        value=button["value"],
+        channel=dm.channel,
+        message=message,
+    )
     assert twice["text"].startswith("Already done")
 
 
@@ -141,8 +169,14 @@ def test_old_key_is_deactivated_after_the_grace_period_only_once_unused(
     # The old key keeps being used for two more days.
     for hour in range(0, 49, 6):
         at = replaced_at + timedelta(hours=hour)
-        anthropic_standin.add_usage(starting_at=at, ending_at=at + timedelta(hours=1), input_tokens=100, requests=2,
-                                    api_key_id=old["id"], workspace_id=ws)  # fmt: skip
+        anthropic_standin.add_usage(
+            starting_at=at,
+            ending_at=at + timedelta(hours=1),
+            input_tokens=100,
+            requests=2,
+            api_key_id=old["id"],
+            workspace_id=ws,
+        )
     clock.now = replaced_at + ROTATION_GRACE - timedelta(minutes=1)
     anthropic_standin.data_refreshed_at = clock.now
     adopt(kdeps)
@@ -163,15 +197,20 @@ def test_old_key_is_deactivated_after_the_grace_period_only_once_unused(
     row = rotation(kdeps, old["id"])
     assert (row.state, row.outcome) == (RotationState.COMPLETED, "deactivated_after_grace")
     assert audit_actions(kdeps, old["id"]) == [
-        "rotation.started", "rotation.replacement_seen", "rotation.completed", "key.deactivated"]
+        "rotation.started",
+        "rotation.replacement_seen",
+        "rotation.completed",
+        "key.deactivated",
+    ]
     assert "grace period is over" in (slack_standin.dms_to("U0DEV")[-1].text or "")
     dms = len(slack_standin.dms_to("U0DEV"))
     adopt(kdeps)
     assert len(slack_standin.dms_to("U0DEV")) == dms
 
 
-def test_usage_lag_is_not_mistaken_for_disuse(kbot: str, http: httpx.Client, slack_standin, anthropic_standin,
-                                              kdeps: Deps, clock: Clock) -> None:  # fmt: skip
+def test_usage_lag_is_not_mistaken_for_disuse(
+    kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps, clock: Clock
+) -> None:
     dev, _, ws = ids(anthropic_standin)
     old = add_key(anthropic_standin, "prod-dev-lag", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
     command(http, kbot, slack_standin, f"rotate {old['id']}")
@@ -181,14 +220,21 @@ def test_usage_lag_is_not_mistaken_for_disuse(kbot: str, http: httpx.Client, sla
     # Data is 20 hours behind, and the last hour it has shows use: not 24 quiet hours yet.
     anthropic_standin.data_refreshed_at = clock.now - timedelta(hours=20)
     seen = clock.now - timedelta(hours=21)
-    anthropic_standin.add_usage(starting_at=seen, ending_at=seen + timedelta(hours=1), input_tokens=5, requests=1,
-                                api_key_id=old["id"], workspace_id=ws)  # fmt: skip
+    anthropic_standin.add_usage(
+        starting_at=seen,
+        ending_at=seen + timedelta(hours=1),
+        input_tokens=5,
+        requests=1,
+        api_key_id=old["id"],
+        workspace_id=ws,
+    )
     adopt(kdeps)
     assert kdeps.admin.get_api_key(old["id"]).status == "active"
 
 
-def test_rotation_of_a_key_revoked_meanwhile_just_closes(kbot: str, http: httpx.Client, slack_standin,
-                                                         anthropic_standin, kdeps: Deps) -> None:  # fmt: skip
+def test_rotation_of_a_key_revoked_meanwhile_just_closes(
+    kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps
+) -> None:
     dev, _, ws = ids(anthropic_standin)
     old = add_key(anthropic_standin, "prod-dev-z", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
     command(http, kbot, slack_standin, f"rotate {old['id']}")
@@ -203,8 +249,9 @@ def test_rotation_of_a_key_revoked_meanwhile_just_closes(kbot: str, http: httpx.
     assert "already inactive" in command(http, kbot, slack_standin, f"rotate {old['id']}")["reply"]["text"]
 
 
-def test_the_key_adoption_job_runs_the_rotation_steps(kbot: str, http: httpx.Client, slack_standin,
-                                                      anthropic_standin, kdeps: Deps) -> None:  # fmt: skip
+def test_the_key_adoption_job_runs_the_rotation_steps(
+    kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps
+) -> None:
     dev, _, ws = ids(anthropic_standin)
     old = add_key(anthropic_standin, "prod-dev-job", owner=dev, workspace=ws, created=T0 - timedelta(days=95))
     command(http, kbot, slack_standin, f"rotate {old['id']}")

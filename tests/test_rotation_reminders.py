@@ -23,8 +23,7 @@ KEY_ID = re.compile(r"apikey_[0-9A-F]+")
 
 
 def run(deps: Deps, *, dry_run: bool = False, out: list[str] | None = None) -> JobResult:
-    result = run_job("rotation-reminders", deps, dry_run=dry_run,
-                     out=(out if out is not None else []).append)  # fmt: skip
+    result = run_job("rotation-reminders", deps, dry_run=dry_run, out=(out if out is not None else []).append)
     assert result is not None
     return result
 
@@ -39,15 +38,30 @@ def test_each_stage_once_over_100_days(kdeps: Deps, clock, slack_standin, anthro
     day = timedelta(days=1)
     a = add_key(anthropic_standin, "dev-a", owner=dev, workspace=ws, created=SIM0 - 80 * day)["id"]  # due day 10
     b = add_key(anthropic_standin, "admin-b", owner=admin, workspace=ws, created=SIM0)["id"]  # due day 90
-    c = add_key(anthropic_standin, "dev-c", owner=dev, workspace=ws, created=SIM0 - 10 * day,
-                expires_at=SIM0 + 40 * day + timedelta(hours=12))["id"]  # expires day 40 (before its rotation)
+    c = add_key(
+        anthropic_standin,
+        "dev-c",
+        owner=dev,
+        workspace=ws,
+        created=SIM0 - 10 * day,
+        expires_at=SIM0 + 40 * day + timedelta(hours=12),
+    )["id"]  # expires day 40 (before its rotation)
     d = add_key(anthropic_standin, "ghost-d", owner=ghost, workspace=ws, created=SIM0 - 85 * day)["id"]  # due day 5
     e = add_key(anthropic_standin, "dev-e", owner=dev, workspace=ws, created=SIM0 - 85 * day)["id"]  # rotating
     f = add_key(anthropic_standin, "nobody-f", owner=None, workspace=ws, created=SIM0 - 89 * day)["id"]  # due day 1
     with session_scope(kdeps.engine) as session:
-        session.add(KeyRotation(old_key_id=e, old_key_name="dev-e", workspace_id=ws, owner_anthropic_id=dev,
-                                started_by_slack_id="U0DEV", state=RotationState.WAITING, open_key_id=e,
-                                started_at=SIM0 - day))  # fmt: skip
+        session.add(
+            KeyRotation(
+                old_key_id=e,
+                old_key_name="dev-e",
+                workspace_id=ws,
+                owner_anthropic_id=dev,
+                started_by_slack_id="U0DEV",
+                state=RotationState.WAITING,
+                open_key_id=e,
+                started_at=SIM0 - day,
+            )
+        )
 
     sent: dict[str, list[tuple[int, set[str]]]] = {"U0DEV": [], "U0ADMIN": [], "C0ADMIN": []}
     digests: list[int] = []
@@ -58,7 +72,7 @@ def test_each_stage_once_over_100_days(kdeps: Deps, clock, slack_standin, anthro
         assert result.errors == []
         for where in sent:
             messages = slack_standin.dms_to(where) if where.startswith("U") else slack_standin.messages(where)
-            for message in messages[seen[where]:]:
+            for message in messages[seen[where] :]:
                 if "Rotation backlog" in (message.text or ""):
                     digests.append(n)
                 else:
@@ -75,7 +89,8 @@ def test_each_stage_once_over_100_days(kdeps: Deps, clock, slack_standin, anthro
     with session_scope(kdeps.engine) as session:
         rows = session.exec(select(LedgerEntry.key).where(LedgerEntry.job == "rotation-reminders")).all()
     assert sorted(r for r in rows if r.startswith(f"rotation:{a}:")) == [
-        f"rotation:{a}:{(SIM0 + 10 * day).date()}:{stage}" for stage in (0, 1, 3, 7)]  # fmt: skip
+        f"rotation:{a}:{(SIM0 + 10 * day).date()}:{stage}" for stage in (0, 1, 3, 7)
+    ]
     assert not any(e in r for r in rows)  # the key being rotated got no rotation reminders
 
 
@@ -85,13 +100,18 @@ def _owners(slack_standin, anthropic_standin) -> dict[str, str]:  # type: ignore
     slack_standin.add_user("U0CAROL", name="carol", email="carol@example.com")
     keys = {}
     for slack_id, owner in (("U0ADMIN", admin), ("U0CAROL", carol), ("U0DEV", dev)):
-        keys[slack_id] = add_key(anthropic_standin, f"k-{slack_id}", owner=owner, workspace=ws,
-                                 created=SIM0 - timedelta(days=87))["id"]  # fmt: skip
+        keys[slack_id] = add_key(
+            anthropic_standin, f"k-{slack_id}", owner=owner, workspace=ws, created=SIM0 - timedelta(days=87)
+        )["id"]
     return keys
 
 
-def test_a_slack_429_mid_run_resumes_without_duplicates(kdeps: Deps, clock, slack_standin,  # type: ignore[no-untyped-def]
-                                                        anthropic_standin) -> None:  # fmt: skip
+def test_a_slack_429_mid_run_resumes_without_duplicates(
+    kdeps: Deps,
+    clock,
+    slack_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
+) -> None:
     keys = _owners(slack_standin, anthropic_standin)
     clock.now = SIM0
     slack_standin.inject("chat.postMessage")  # the first DM goes through…
@@ -107,8 +127,12 @@ def test_a_slack_429_mid_run_resumes_without_duplicates(kdeps: Deps, clock, slac
     assert run(kdeps).sent == 0
 
 
-def test_a_single_429_is_retried_within_the_run(kdeps: Deps, clock, slack_standin,  # type: ignore[no-untyped-def]
-                                                anthropic_standin) -> None:  # fmt: skip
+def test_a_single_429_is_retried_within_the_run(
+    kdeps: Deps,
+    clock,
+    slack_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
+) -> None:
     _owners(slack_standin, anthropic_standin)
     clock.now = SIM0
     slack_standin.inject("chat.postMessage", status=429, retry_after=0, times=1)
@@ -123,8 +147,9 @@ def test_dry_run_prints_and_sends_nothing(kdeps: Deps, clock, slack_standin, ant
     printed: list[str] = []
     result = run(kdeps, dry_run=True, out=printed)
     assert result.sent == 3
-    assert printed == [f"would DM {u}: An API key of yours needs rotating or expires soon"
-                       for u in ("U0ADMIN", "U0CAROL", "U0DEV")]  # fmt: skip
+    assert printed == [
+        f"would DM {u}: An API key of yours needs rotating or expires soon" for u in ("U0ADMIN", "U0CAROL", "U0DEV")
+    ]
     assert slack_standin.calls_to("chat.postMessage") == []
     with session_scope(kdeps.engine) as session:
         assert session.exec(select(LedgerEntry).where(LedgerEntry.job == "rotation-reminders")).all() == []

@@ -43,8 +43,13 @@ async def _explode(*, ack: Any, **_: Any) -> None:
 
 
 def test_nothing_secret_leaks_across_a_session(
-    bot_url: str, deps, slack_standin, anthropic_standin, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
-    monkeypatch: pytest.MonkeyPatch, restore_logging: None,
+    bot_url: str,
+    deps,
+    slack_standin,
+    anthropic_standin,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    restore_logging: None,
 ) -> None:
     from bot.logs import configure_logging
 
@@ -62,12 +67,15 @@ def test_nothing_secret_leaks_across_a_session(
             post_slack(client, bot_url, command_body("audit 30", response_url=response_url)).text,
         ]
         forged = command_body("help")
-        replies.append(client.post(f"{bot_url}/slack/events", content=forged,
-                                   headers=signed_headers(forged, secret="wrong")).text)  # fmt: skip
+        replies.append(
+            client.post(f"{bot_url}/slack/events", content=forged, headers=signed_headers(forged, secret="wrong")).text
+        )
     apology = slack_standin.wait_for_response()
     assert apology[0].body["text"] == SORRY
-    deps.admin = type(deps.admin)(api_key=deps.settings.anthropic_admin_key.__class__("sk-ant-admin01-wrong-key"),
-                                  base_url=anthropic_standin.base_url)  # fmt: skip
+    deps.admin = type(deps.admin)(
+        api_key=deps.settings.anthropic_admin_key.__class__("sk-ant-admin01-wrong-key"),
+        base_url=anthropic_standin.base_url,
+    )
     run_doctor(deps, out=doctor_out.append)
     assert any("FAIL  anthropic admin key" in line for line in doctor_out)
 

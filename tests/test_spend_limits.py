@@ -29,8 +29,9 @@ REQUESTS_PATH = r"/v1/organizations/spend_limit_increase_requests"
 
 
 def seed_request(anthropic_standin, email: str = "dev@example.com") -> str:  # type: ignore[no-untyped-def]
-    user = next(u for u in (anthropic_standin.seeded["developer"], anthropic_standin.seeded["admin"])
-                if u["email"] == email)  # fmt: skip
+    user = next(
+        u for u in (anthropic_standin.seeded["developer"], anthropic_standin.seeded["admin"]) if u["email"] == email
+    )
     anthropic_standin.add_spend_limit({"type": "user", "user_id": user["id"]}, amount="20000")
     anthropic_standin.set_period_spend(user["id"], "19876.5")
     return str(anthropic_standin.add_increase_request(user["id"])["id"])
@@ -133,8 +134,13 @@ def test_requests_resolved_in_the_console_lose_their_buttons(sdeps: Deps, anthro
 
 
 def _payload(kind: str, **fields) -> str:  # type: ignore[no-untyped-def]
-    base = {"type": kind, "user": {"id": "U0ADMIN", "username": "admin", "team_id": "T0STANDIN"},
-            "api_app_id": "A0BOT", "token": "x", "team": {"id": "T0STANDIN", "domain": "standin"}}  # fmt: skip
+    base = {
+        "type": kind,
+        "user": {"id": "U0ADMIN", "username": "admin", "team_id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "token": "x",
+        "team": {"id": "T0STANDIN", "domain": "standin"},
+    }
     base.update(fields)
     return "payload=" + quote(json.dumps(base))
 
@@ -144,23 +150,38 @@ def _click(message, action_id: str, *, trigger_id: str, response_url: str) -> st
         e for b in message.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action_id
     )
     return _payload(
-        "block_actions", trigger_id=trigger_id, response_url=response_url,
+        "block_actions",
+        trigger_id=trigger_id,
+        response_url=response_url,
         channel={"id": "C0ADMIN", "name": "admins"},
         container={"type": "message", "message_ts": message.ts, "channel_id": "C0ADMIN"},
         message={"ts": message.ts, "text": message.text},
-        actions=[{"type": "button", "action_id": action_id, "block_id": "b", "value": button["value"],
-                  "action_ts": "1700000001.000000"}],
-    )  # fmt: skip
+        actions=[
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": button["value"],
+                "action_ts": "1700000001.000000",
+            }
+        ],
+    )
 
 
 def _submit(view: dict, amount: str) -> str:  # type: ignore[type-arg]
     return _payload(
-        "view_submission", trigger_id="1.2.3",
-        view={"id": view["id"], "type": "modal", "callback_id": view["callback_id"],
-              "private_metadata": view["private_metadata"], "team_id": "T0STANDIN",
-              "app_installed_team_id": "T0STANDIN",
-              "state": {"values": {"amount": {"amount_input": {"type": "plain_text_input", "value": amount}}}}},
-    )  # fmt: skip
+        "view_submission",
+        trigger_id="1.2.3",
+        view={
+            "id": view["id"],
+            "type": "modal",
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "team_id": "T0STANDIN",
+            "app_installed_team_id": "T0STANDIN",
+            "state": {"values": {"amount": {"amount_input": {"type": "plain_text_input", "value": amount}}}},
+        },
+    )
 
 
 def test_approve_with_an_edited_amount_end_to_end(  # type: ignore[no-untyped-def]
@@ -171,8 +192,9 @@ def test_approve_with_an_edited_amount_end_to_end(  # type: ignore[no-untyped-de
     (message,) = roots(slack_standin)
     with httpx.Client(timeout=10) as client:
         trigger = slack_standin.new_trigger_id(user_id="U0ADMIN")
-        click = _click(message, Action.SPEND_REQUEST_APPROVE, trigger_id=trigger,
-                       response_url=slack_standin.new_response_url())  # fmt: skip
+        click = _click(
+            message, Action.SPEND_REQUEST_APPROVE, trigger_id=trigger, response_url=slack_standin.new_response_url()
+        )
         assert post_slack(client, bot_url, click).status_code == 200
         slack_standin.wait_for("views.open")
         view = next(v for v in slack_standin.views.values() if v["callback_id"] == Callback.SPEND_APPROVE_MODAL)

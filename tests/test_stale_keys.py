@@ -47,20 +47,28 @@ def seed(anthropic, deps: Deps) -> dict[str, str]:  # type: ignore[no-untyped-de
         "stale": add_key(anthropic, "dev-dev-idle", owner=dev, workspace=ws, created=T0 - 60 * DAY)["id"],
         "used": add_key(anthropic, "dev-dev-busy", owner=dev, workspace=ws, created=T0 - 60 * DAY)["id"],
         "young": add_key(anthropic, "dev-dev-new", owner=dev, workspace=ws, created=T0 - 5 * DAY)["id"],
-        "inactive": add_key(anthropic, "dev-dev-off", owner=dev, workspace=ws, created=T0 - 90 * DAY,
-                            status="inactive")["id"],
+        "inactive": add_key(
+            anthropic, "dev-dev-off", owner=dev, workspace=ws, created=T0 - 90 * DAY, status="inactive"
+        )["id"],
         "leaver": add_key(anthropic, "prod-left-etl", owner=leaver, workspace=ws, created=T0 - 10 * DAY)["id"],
-    }  # fmt: skip
+    }
     for key, when in (("used", T0 - 5 * DAY), ("stale_old_use", T0 - 40 * DAY)):
-        anthropic.add_usage(starting_at=when, ending_at=when + timedelta(hours=1), input_tokens=10, requests=1,
-                            api_key_id=k[key], workspace_id=ws)  # fmt: skip
+        anthropic.add_usage(
+            starting_at=when,
+            ending_at=when + timedelta(hours=1),
+            input_tokens=10,
+            requests=1,
+            api_key_id=k[key],
+            workspace_id=ws,
+        )
     deps.admin.remove_user(leaver)
     anthropic.reset_requests()
     return k
 
 
-def test_report_lists_leavers_first_then_stale_keys_and_dms_owners(kdeps: Deps, clock: Clock, slack_standin,
-                                                                   anthropic_standin) -> None:  # fmt: skip
+def test_report_lists_leavers_first_then_stale_keys_and_dms_owners(
+    kdeps: Deps, clock: Clock, slack_standin, anthropic_standin
+) -> None:
     k = seed(anthropic_standin, kdeps)
     result = run(kdeps)
     assert result.errors == []
@@ -73,7 +81,8 @@ def test_report_lists_leavers_first_then_stale_keys_and_dms_owners(kdeps: Deps, 
     assert all(b["accessory"]["confirm"] for b in rows.blocks)
     (dev_dm,) = slack_standin.dms_to("U0DEV")
     assert {k["stale"], k["stale_old_use"]} <= set(rendered(dev_dm.blocks).split("`")) and k["used"] not in rendered(
-        dev_dm.blocks)  # fmt: skip
+        dev_dm.blocks
+    )
     (admin_dm,) = slack_standin.dms_to("U0ADMIN")
     assert k["stale_admin"] in rendered(admin_dm.blocks)
     # The fewest Admin API calls: one page of keys, one of users, one usage call, the workspace names.
@@ -100,8 +109,12 @@ def test_windows_longer_than_31_days_are_split(kdeps: Deps, slack_standin, anthr
     assert f"stale:{k['stale']}" in listed
 
 
-def test_at_most_the_weekly_cap_is_listed(kdeps: Deps, slack_standin, anthropic_standin,  # type: ignore[no-untyped-def]
-                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_at_most_the_weekly_cap_is_listed(
+    kdeps: Deps,
+    slack_standin,
+    anthropic_standin,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     k = seed(anthropic_standin, kdeps)
     monkeypatch.setattr(keys_service, "STALE_LISTED_PER_WEEK", 2)
     run(kdeps)
@@ -125,8 +138,9 @@ def test_a_429_mid_report_resumes_in_the_same_thread(kdeps: Deps, slack_standin,
     assert len(slack_standin.dms_to("U0DEV")) == len(slack_standin.dms_to("U0ADMIN")) == 1
 
 
-def test_deactivate_button_is_for_admins_and_edits_only_its_row(kbot: str, http: httpx.Client, kdeps: Deps,
-                                                                slack_standin, anthropic_standin) -> None:  # fmt: skip
+def test_deactivate_button_is_for_admins_and_edits_only_its_row(
+    kbot: str, http: httpx.Client, kdeps: Deps, slack_standin, anthropic_standin
+) -> None:
     k = seed(anthropic_standin, kdeps)
     run(kdeps)
     _, rows = slack_standin.messages("C0ADMIN")
@@ -136,8 +150,9 @@ def test_deactivate_button_is_for_admins_and_edits_only_its_row(kbot: str, http:
     refused = click(http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE, value=value, message=message)
     assert refused["text"] == "Only admins can deactivate keys from the stale-key report."
     assert kdeps.admin.get_api_key(k["stale"]).status == "active"
-    done = click(http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE, value=value, user="U0ADMIN",
-                 message=message)  # fmt: skip
+    done = click(
+        http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE, value=value, user="U0ADMIN", message=message
+    )
     assert done["text"].startswith(":lock: Deactivated") and done.get("replace_original") is False
     assert kdeps.admin.get_api_key(k["stale"]).status == "inactive"
     assert audit_actions(kdeps, k["stale"]) == ["key.revoked"]
@@ -146,8 +161,9 @@ def test_deactivate_button_is_for_admins_and_edits_only_its_row(kbot: str, http:
     assert "accessory" not in by_id[f"stale:{k['stale']}"]
     assert "deactivated by <@U0ADMIN>" in by_id[f"stale:{k['stale']}"]["text"]["text"]
     assert len(buttons(edited.blocks, Action.STALE_DEACTIVATE)) == 3
-    again = click(http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE, value=value, user="U0ADMIN",
-                  message=message)  # fmt: skip
+    again = click(
+        http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE, value=value, user="U0ADMIN", message=message
+    )
     assert again["text"] == f"Key `{k['stale']}` is already inactive; nothing changed."
     assert audit_actions(kdeps, k["stale"]) == ["key.revoked"]
 

@@ -113,9 +113,15 @@ def test_concurrent_lease_attempts_have_one_winner(engine: Engine) -> None:
 def test_audit_rows_keep_before_and_after(engine: Engine) -> None:
     with session_scope(engine) as session:
         repo.append_audit(
-            session=session, action="request.approved", subject_type="request", subject_id="7",
-            actor_slack_id="U1", before={"state": "pending"}, after={"state": "approved"}, at=T0,
-        )  # fmt: skip
+            session=session,
+            action="request.approved",
+            subject_type="request",
+            subject_id="7",
+            actor_slack_id="U1",
+            before={"state": "pending"},
+            after={"state": "approved"},
+            at=T0,
+        )
     with session_scope(engine) as session:
         row = session.exec(select(AuditEvent)).one()
     assert (row.action, row.actor_slack_id, row.at) == ("request.approved", "U1", T0)

@@ -115,11 +115,24 @@ def seed_person(anthropic_standin) -> dict[str, str]:  # type: ignore[no-untyped
     add(starting_at=day, ending_at=day + DAY, amount_cents="0.435", model="claude-haiku-4", api_key_id=mine)
     add(starting_at=day + DAY, ending_at=day + 2 * DAY, amount_cents="500", model="claude-opus-4", actor_user_id=dev)
     # Attributed to dev AND made with dev's key: counted once.
-    add(starting_at=day, ending_at=day + DAY, amount_cents="100", model="claude-opus-4", api_key_id=mine,
-        actor_user_id=dev)  # fmt: skip
+    add(
+        starting_at=day,
+        ending_at=day + DAY,
+        amount_cents="100",
+        model="claude-opus-4",
+        api_key_id=mine,
+        actor_user_id=dev,
+    )
     add(starting_at=day, ending_at=day + DAY, amount_cents="999999", model="claude-opus-4", api_key_id=theirs)
-    anthropic_standin.add_usage(starting_at=day, ending_at=day + DAY, input_tokens=1000, output_tokens=200,
-                                cache_read=3000, model="claude-opus-4", api_key_id=mine)  # fmt: skip
+    anthropic_standin.add_usage(
+        starting_at=day,
+        ending_at=day + DAY,
+        input_tokens=1000,
+        output_tokens=200,
+        cache_read=3000,
+        model="claude-opus-4",
+        api_key_id=mine,
+    )
     return {"mine": mine, "theirs": theirs}
 
 

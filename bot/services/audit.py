@@ -17,8 +17,17 @@ from storage.db import session_scope
 from storage.models import AuditEvent
 
 USAGE_AUDIT = "Usage: `/claude-key audit [days]` (1 to 365, default 30)"
-COLUMNS = ("at", "actor_slack_id", "actor_anthropic_id", "action", "subject_type", "subject_id", "before", "after",
-           "detail")  # fmt: skip
+COLUMNS = (
+    "at",
+    "actor_slack_id",
+    "actor_anthropic_id",
+    "action",
+    "subject_type",
+    "subject_id",
+    "before",
+    "after",
+    "detail",
+)
 MAX_ROWS = 100_000
 
 
@@ -58,10 +67,15 @@ def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> Reply:
         query = select(AuditEvent).where(col(AuditEvent.at) >= since).order_by(col(AuditEvent.id)).limit(MAX_ROWS)
         rows = list(session.exec(query))
         repo.append_audit(
-            session=session, action="audit.exported", subject_type="audit", subject_id=f"{days}d",
-            actor_slack_id=slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            after={"rows": len(rows)}, at=now,
-        )  # fmt: skip
+            session=session,
+            action="audit.exported",
+            subject_type="audit",
+            subject_id=f"{days}d",
+            actor_slack_id=slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            after={"rows": len(rows)},
+            at=now,
+        )
     content = audit_csv(rows)
     channel = deps.slack.conversations_open(users=slack_user_id)["channel"]["id"]
     deps.slack.files_upload_v2(

@@ -169,8 +169,15 @@ def list_budgets(session: Session, settings: Settings) -> list[BudgetView]:
     org = next((r for r in rows if r.scope_key == ORG_SCOPE), None)
     if org is not None and org.amount_usd is not None:
         views.append(
-            BudgetView(ORG_SCOPE, "org", Decimal(org.amount_usd), marks, org.revision,
-                       updated_by_slack_id=org.updated_by_slack_id, mirrored_limit_id=org.mirrored_limit_id)
+            BudgetView(
+                ORG_SCOPE,
+                "org",
+                Decimal(org.amount_usd),
+                marks,
+                org.revision,
+                updated_by_slack_id=org.updated_by_slack_id,
+                mirrored_limit_id=org.mirrored_limit_id,
+            )
         )
     elif settings.monthly_budget_usd is not None:
         revision = org.revision if org is not None else 1
@@ -182,9 +189,14 @@ def list_budgets(session: Session, settings: Settings) -> list[BudgetView]:
     for row in workspaces:
         views.append(
             BudgetView(
-                row.scope_key, f"workspace {budget_blocks.escape(row.workspace_name or row.workspace_id or '')}",
-                Decimal(row.amount_usd or 0), marks, row.revision, workspace_id=row.workspace_id,
-                workspace_name=row.workspace_name, updated_by_slack_id=row.updated_by_slack_id,
+                row.scope_key,
+                f"workspace {budget_blocks.escape(row.workspace_name or row.workspace_id or '')}",
+                Decimal(row.amount_usd or 0),
+                marks,
+                row.revision,
+                workspace_id=row.workspace_id,
+                workspace_name=row.workspace_name,
+                updated_by_slack_id=row.updated_by_slack_id,
                 mirrored_limit_id=row.mirrored_limit_id,
             )
         )
@@ -234,8 +246,14 @@ def position(
     start, end = periods.month_start(now, tz), periods.next_month_start(now, tz)
     as_of = min(now, data_as_of) if data_as_of is not None else now
     return BudgetPosition(
-        label=budget.label, period=f"{now.astimezone(tz):%B %Y}", amount=budget.amount, spent=spent,
-        forecast=forecast(spent, start, end, as_of), period_start=start, period_end=end, data_as_of=data_as_of,
+        label=budget.label,
+        period=f"{now.astimezone(tz):%B %Y}",
+        amount=budget.amount,
+        spent=spent,
+        forecast=forecast(spent, start, end, as_of),
+        period_start=start,
+        period_end=end,
+        data_as_of=data_as_of,
     )
 
 
@@ -286,7 +304,11 @@ def show_budgets(deps: Deps, slack_user_id: str) -> Reply:
     for budget, spent in zip(budgets, spends, strict=True):
         positions.append(position(budget, spent[0], now, tz, spent[1]) if spent is not None else None)
     text, blocks = budget_blocks.build_budget_list(
-        budgets=budgets, positions=positions, thresholds=marks, alert_channel=deps.settings.alert_channel, tz=tz,
+        budgets=budgets,
+        positions=positions,
+        thresholds=marks,
+        alert_channel=deps.settings.alert_channel,
+        tz=tz,
     )
     return Reply(text, blocks)
 
@@ -309,11 +331,17 @@ def set_budget(deps: Deps, slack_user_id: str, amount: Decimal, workspace: str |
     with session_scope(deps.engine) as session:
         row = session.exec(select(Budget).where(Budget.scope_key == scope_key)).first()
         if row is None:
-            row = Budget(scope_key=scope_key, workspace_id=ws.id if ws else None,
-                         workspace_name=ws.name if ws else None, created_at=now)
+            row = Budget(
+                scope_key=scope_key,
+                workspace_id=ws.id if ws else None,
+                workspace_name=ws.name if ws else None,
+                created_at=now,
+            )
         # The amount in force until now: the row's, or MONTHLY_BUDGET_USD for the org.
-        previous = Decimal(row.amount_usd) if row.amount_usd is not None else (
-            deps.settings.monthly_budget_usd if scope_key == ORG_SCOPE else None
+        previous = (
+            Decimal(row.amount_usd)
+            if row.amount_usd is not None
+            else (deps.settings.monthly_budget_usd if scope_key == ORG_SCOPE else None)
         )
         before = str(previous) if previous is not None else None
         if previous is not None and previous != amount:
@@ -326,13 +354,25 @@ def set_budget(deps: Deps, slack_user_id: str, amount: Decimal, workspace: str |
         session.add(row)
         session.flush()
         repo.append_audit(
-            session=session, action="budget.set", subject_type="budget", subject_id=scope_key,
-            actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            before={"amount_usd": before}, after={"amount_usd": str(amount), "revision": row.revision}, at=now,
+            session=session,
+            action="budget.set",
+            subject_type="budget",
+            subject_id=scope_key,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            before={"amount_usd": before},
+            after={"amount_usd": str(amount), "revision": row.revision},
+            at=now,
         )
-        view = BudgetView(scope_key, "org" if ws is None else f"workspace {budget_blocks.escape(ws.name)}",
-                          amount, thresholds(session, deps.settings), row.revision,
-                          workspace_id=row.workspace_id, workspace_name=row.workspace_name)
+        view = BudgetView(
+            scope_key,
+            "org" if ws is None else f"workspace {budget_blocks.escape(ws.name)}",
+            amount,
+            thresholds(session, deps.settings),
+            row.revision,
+            workspace_id=row.workspace_id,
+            workspace_name=row.workspace_name,
+        )
     try:
         spent, as_of = period_spend(deps, view.who, now, use_cache=False)
     except AdminAPIError:
@@ -342,8 +382,11 @@ def set_budget(deps: Deps, slack_user_id: str, amount: Decimal, workspace: str |
             settle(session, view, spent, now, deps.settings.tz)
     offer = spend_limit_writes(deps)
     text, blocks = budget_blocks.build_budget_saved(
-        budget=view, position=position(view, spent, now, deps.settings.tz, as_of) if spent is not None else None,
-        mirror=offer, console_url=deps.settings.console_url, tz=deps.settings.tz,
+        budget=view,
+        position=position(view, spent, now, deps.settings.tz, as_of) if spent is not None else None,
+        mirror=offer,
+        console_url=deps.settings.console_url,
+        tz=deps.settings.tz,
     )
     return Reply(text, blocks)
 
@@ -362,9 +405,15 @@ def set_thresholds(deps: Deps, slack_user_id: str, marks: tuple[int, ...]) -> Re
         session.add(row)
         session.flush()
         repo.append_audit(
-            session=session, action="budget.thresholds", subject_type="budget", subject_id=ORG_SCOPE,
-            actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            before={"thresholds": before}, after={"thresholds": row.thresholds}, at=now,
+            session=session,
+            action="budget.thresholds",
+            subject_type="budget",
+            subject_id=ORG_SCOPE,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            before={"thresholds": before},
+            after={"thresholds": row.thresholds},
+            at=now,
         )
     shown = ", ".join(f"{m}%" for m in marks)
     return Reply(f"Budget alert thresholds are now {shown}. They apply to every budget.")
@@ -377,7 +426,7 @@ WRITES_UNKNOWN, WRITES_OFF = "unknown", "off"
 
 
 def spend_limit_writes(deps: Deps) -> str:
-    """"off" when the org surely lacks spend-limit API access (listing or a write was refused), else "unknown"."""
+    """ "off" when the org surely lacks spend-limit API access (listing or a write was refused), else "unknown"."""
     cache = usage.cache_of(deps)
     known = cache.peek(_WRITES_KEY, deps.clock())
     if known is not None:
@@ -403,7 +452,8 @@ def mirror_budget(deps: Deps, slack_user_id: str, scope_key: str) -> Reply:
         raise UserError("That budget no longer exists; set it again with `/claude-key budget set`.")
     try:
         limit = deps.admin.set_spend_limit(
-            amount_usd=budget.amount, scope_type="workspace" if budget.workspace_id else "organization",
+            amount_usd=budget.amount,
+            scope_type="workspace" if budget.workspace_id else "organization",
             workspace_id=budget.workspace_id,
         )
     except FeatureUnavailable as exc:
@@ -421,9 +471,14 @@ def mirror_budget(deps: Deps, slack_user_id: str, scope_key: str) -> Reply:
         row.updated_at = now
         session.add(row)
         repo.append_audit(
-            session=session, action="budget.mirrored", subject_type="budget", subject_id=scope_key,
-            actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            after={"spend_limit_id": limit.id, "amount_usd": str(budget.amount)}, at=now,
+            session=session,
+            action="budget.mirrored",
+            subject_type="budget",
+            subject_id=scope_key,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            after={"spend_limit_id": limit.id, "amount_usd": str(budget.amount)},
+            at=now,
         )
     return Reply(
         f"Done: Anthropic now enforces a monthly spend limit of {budget_blocks.usd(budget.amount)} for "
@@ -450,8 +505,9 @@ def _has(session: Session, key: str) -> bool:
     return repo.ledger_has(session=session, job=JOB, key=key)
 
 
-def settle(session: Session, budget: BudgetView, spent: Decimal, now: datetime, tz: tzinfo,
-           *, dry_run: bool = False) -> list[int]:
+def settle(
+    session: Session, budget: BudgetView, spent: Decimal, now: datetime, tz: tzinfo, *, dry_run: bool = False
+) -> list[int]:
     """After an amount change: carry over thresholds already alerted this period and still crossed.
 
     Returns the carried thresholds. Idempotent (the settle itself is a ledger key).
@@ -468,8 +524,9 @@ def settle(session: Session, budget: BudgetView, spent: Decimal, now: datetime, 
         if earlier:
             carried.append(mark)
             if not dry_run:
-                repo.ledger_record(session=session, job=JOB, key=threshold_key(budget.scope_key, period, mark,
-                                                                                budget.revision), at=now)
+                repo.ledger_record(
+                    session=session, job=JOB, key=threshold_key(budget.scope_key, period, mark, budget.revision), at=now
+                )
     if not dry_run:
         repo.ledger_record(session=session, job=JOB, key=done_key, at=now)
     return carried

@@ -51,10 +51,19 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
         by_key_rows, _ = usage.cost_rows(
             deps, usage.ORG, week_start, week_end, group_by=("api_key_id",), use_cache=False, cache_end=True
         )
-        previous_rows, _ = usage.cost_rows(
-            deps, usage.ORG, max(previous_start, usage.ANALYTICS_FLOOR), week_start, group_by=(), use_cache=False,
-            cache_end=True,
-        ) if week_start > usage.ANALYTICS_FLOOR else ([], None)
+        previous_rows, _ = (
+            usage.cost_rows(
+                deps,
+                usage.ORG,
+                max(previous_start, usage.ANALYTICS_FLOOR),
+                week_start,
+                group_by=(),
+                use_cache=False,
+                cache_end=True,
+            )
+            if week_start > usage.ANALYTICS_FLOOR
+            else ([], None)
+        )
         workspaces = {w.id: w.name for w in deps.admin.list_workspaces(include_archived=True)}
         keys = {k.id: k for k in deps.admin.iter_api_keys()}
     except AdminAPIError as exc:
@@ -77,8 +86,16 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
     due = _rotation_due(keys.values(), ctx, deps.settings.key_max_age_days)
 
     text, blocks = budget_blocks.build_digest(
-        week_start=week_start, week_end=week_end, total=total, previous=previous, by_workspace=by_workspace,
-        by_model=by_model, top_keys=top_keys, rotation_due=due, data_as_of=as_of, tz=tz,
+        week_start=week_start,
+        week_end=week_end,
+        total=total,
+        previous=previous,
+        by_workspace=by_workspace,
+        by_model=by_model,
+        top_keys=top_keys,
+        rotation_due=due,
+        data_as_of=as_of,
+        tz=tz,
     )
     if ctx.dry_run:
         ctx.out(f"would post to {channel}: {text}")

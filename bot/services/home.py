@@ -28,8 +28,12 @@ from storage.models import AccessRequest, RequestState
 logger = logging.getLogger(__name__)
 
 OPEN_REQUEST_STATES = (
-    RequestState.PENDING, RequestState.APPROVED, RequestState.INVITED, RequestState.GRANTED, RequestState.FAILED,
-)  # fmt: skip
+    RequestState.PENDING,
+    RequestState.APPROVED,
+    RequestState.INVITED,
+    RequestState.GRANTED,
+    RequestState.FAILED,
+)
 # Admins' key backlog is one scan of every active key plus usage: reused for this long across tab opens.
 HEALTH_TTL = timedelta(minutes=10)
 
@@ -52,17 +56,23 @@ def publish_home(deps: Deps, slack_user_id: str) -> None:
 
 def _request_item(request: AccessRequest) -> RequestItem:
     return RequestItem(
-        id=request.id or 0, state=request.state, workspace=request.workspace_name, created=request.created_at,
+        id=request.id or 0,
+        state=request.state,
+        workspace=request.workspace_name,
+        created=request.created_at,
         requester_slack_id=request.requester_slack_id,
-    )  # fmt: skip
+    )
 
 
 def home_data(deps: Deps, slack_user_id: str) -> HomeData:
     """What the user's Home shows; failures of one section are explained in that section."""
     now = deps.clock()
     local_now = now.astimezone(deps.settings.tz)
-    base: dict[str, Any] = {"updated": local_now, "console_url": deps.settings.console_url,
-                            "tz_name": deps.settings.timezone}  # fmt: skip
+    base: dict[str, Any] = {
+        "updated": local_now,
+        "console_url": deps.settings.console_url,
+        "tz_name": deps.settings.timezone,
+    }
     try:
         actor = resolve_actor(deps, slack_user_id)
     except (IdentityError, AdminAPIError) as exc:
@@ -72,15 +82,22 @@ def home_data(deps: Deps, slack_user_id: str) -> HomeData:
             select(AccessRequest)
             .where(AccessRequest.requester_slack_id == slack_user_id, col(AccessRequest.state).in_(OPEN_REQUEST_STATES))
             .order_by(col(AccessRequest.created_at).desc())
-        ).all()  # fmt: skip
+        ).all()
         requests = [_request_item(r) for r in mine]
         pending = _pending(session) if actor.is_admin else None
     my_keys, total, problem = _my_keys(deps, actor, now)
     admin = _admin_home(deps, now, pending) if pending is not None else None
     return HomeData(
-        member=actor.anthropic_user_id is not None, keys=my_keys, keys_total=total, keys_problem=problem,
-        requests=requests, requests_total=len(requests), usage_line=_usage_line(deps, actor), admin=admin, **base,
-    )  # fmt: skip
+        member=actor.anthropic_user_id is not None,
+        keys=my_keys,
+        keys_total=total,
+        keys_problem=problem,
+        requests=requests,
+        requests_total=len(requests),
+        usage_line=_usage_line(deps, actor),
+        admin=admin,
+        **base,
+    )
 
 
 def _pending(session: Session) -> tuple[int, list[RequestItem]]:
@@ -94,8 +111,11 @@ def _my_keys(deps: Deps, actor: Actor, now: datetime) -> tuple[list[KeyView], in
     if actor.anthropic_user_id is None:
         return [], 0, None
     try:
-        mine = [k for k in deps.admin.list_api_keys(created_by_user_id=actor.anthropic_user_id)
-                if keys.effective_status(k, now) == "active"]  # fmt: skip
+        mine = [
+            k
+            for k in deps.admin.list_api_keys(created_by_user_id=actor.anthropic_user_id)
+            if keys.effective_status(k, now) == "active"
+        ]
         workspaces = keys.workspace_names(deps) if mine else {}
     except AdminAPIError as exc:
         return [], 0, f"I couldn't load your keys: {exc.user_message}"
@@ -145,8 +165,15 @@ def _admin_home(deps: Deps, now: datetime, pending: tuple[int, list[RequestItem]
         return [keys.key_view(k, deps, now, workspaces=workspaces) for k in items[:ADMIN_ITEMS_SHOWN]]
 
     return AdminHome(
-        pending=count, pending_oldest=oldest, active_keys=health.active, overdue=len(health.overdue),
-        overdue_oldest=views(health.overdue), stale=len(health.stale), stale_oldest=views(health.stale),
-        leavers=len(health.leavers), leavers_oldest=views(health.leavers), stale_days=deps.settings.key_stale_days,
+        pending=count,
+        pending_oldest=oldest,
+        active_keys=health.active,
+        overdue=len(health.overdue),
+        overdue_oldest=views(health.overdue),
+        stale=len(health.stale),
+        stale_oldest=views(health.stale),
+        leavers=len(health.leavers),
+        leavers_oldest=views(health.leavers),
+        stale_days=deps.settings.key_stale_days,
         as_of=health.usage_as_of,
     )

@@ -127,13 +127,21 @@ def key_view(
     if key.workspace_id is not None:
         workspace = (workspaces or {}).get(key.workspace_id, key.workspace_id)
     return kb.KeyView(
-        id=key.id, name=key.name, hint=key.partial_key_hint, workspace=workspace,
-        status=effective_status(key, now), created=key.created_at.astimezone(tz).date(),
+        id=key.id,
+        name=key.name,
+        hint=key.partial_key_hint,
+        workspace=workspace,
+        status=effective_status(key, now),
+        created=key.created_at.astimezone(tz).date(),
         age_days=max(0, (now - key.created_at).days),
         expires=key.expires_at.astimezone(tz).date() if key.expires_at else None,
-        rotation_due=due, days_to_rotation=(due - _today(deps, now)).days, rotating=rotating,
-        last_used=(last_used or {}).get(key.id), usage_known=last_used is not None, owner=owner,
-    )  # fmt: skip
+        rotation_due=due,
+        days_to_rotation=(due - _today(deps, now)).days,
+        rotating=rotating,
+        last_used=(last_used or {}).get(key.id),
+        usage_known=last_used is not None,
+        owner=owner,
+    )
 
 
 def _member(actor: Actor) -> str:
@@ -376,10 +384,16 @@ def list_keys(
         for k in chunk
     ]
     blocks = kb.build_key_list(
-        views, heading=heading, page=page, pages=pages, total=len(shown), archived_hidden=len(keys) - len(shown),
-        nav=kb.KeysPageRef(s=scope, u=target_slack_id, p=page), activity_as_of=as_of,
+        views,
+        heading=heading,
+        page=page,
+        pages=pages,
+        total=len(shown),
+        archived_hidden=len(keys) - len(shown),
+        nav=kb.KeysPageRef(s=scope, u=target_slack_id, p=page),
+        activity_as_of=as_of,
         activity_window_days=LAST_USED_WINDOW_DAYS,
-    )  # fmt: skip
+    )
     return Reply(f"{heading}: {len(shown)} (page {page + 1} of {pages})", blocks)
 
 
@@ -405,10 +419,17 @@ def _deactivate_and_audit(deps: Deps, key: ApiKey, actor: Actor, now: datetime, 
     deps.admin.update_api_key(key.id, status="inactive")
     with session_scope(deps.engine) as session:
         repo.append_audit(
-            session=session, action="key.revoked", subject_type="api_key", subject_id=key.id,
-            actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            before={"status": key.status}, after={"status": "inactive"}, detail=detail or None, at=now,
-        )  # fmt: skip
+            session=session,
+            action="key.revoked",
+            subject_type="api_key",
+            subject_id=key.id,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            before={"status": key.status},
+            after={"status": "inactive"},
+            detail=detail or None,
+            at=now,
+        )
 
 
 def _require_active(key: ApiKey, now: datetime, verb: str) -> None:
@@ -478,33 +499,48 @@ def rotate(deps: Deps, *, slack_user_id: str, key_id: str) -> Reply:
 
     def steps(for_owner: bool) -> list[Block]:
         return kb.build_rotation_started(
-            view, suggested_name=suggested, console_url=deps.settings.console_url,
-            grace_hours=int(ROTATION_GRACE.total_seconds() // 3600), for_owner=for_owner,
-        )  # fmt: skip
+            view,
+            suggested_name=suggested,
+            console_url=deps.settings.console_url,
+            grace_hours=int(ROTATION_GRACE.total_seconds() // 3600),
+            for_owner=for_owner,
+        )
 
     with session_scope(deps.engine) as session:
         existing = open_rotations(session, [key.id]).get(key.id)
     if existing is not None:
         started = existing.started_at.astimezone(deps.settings.tz)
-        return Reply(f"Key {key.id} is already being rotated (since {started:%Y-%m-%d %H:%M}).",
-                     steps(_owns(actor, key)))  # fmt: skip
+        return Reply(
+            f"Key {key.id} is already being rotated (since {started:%Y-%m-%d %H:%M}).", steps(_owns(actor, key))
+        )
     owner_slack = actor.slack_user_id if _owns(actor, key) else _reachable(deps, key.created_by_user_id)
     with session_scope(deps.engine) as session:
         rotation = KeyRotation(
-            old_key_id=key.id, old_key_name=key.name[:500], workspace_id=key.workspace_id,
-            owner_anthropic_id=key.created_by_user_id, owner_slack_id=owner_slack,
-            started_by_slack_id=actor.slack_user_id, state=RotationState.WAITING, open_key_id=key.id, started_at=now,
-        )  # fmt: skip
+            old_key_id=key.id,
+            old_key_name=key.name[:500],
+            workspace_id=key.workspace_id,
+            owner_anthropic_id=key.created_by_user_id,
+            owner_slack_id=owner_slack,
+            started_by_slack_id=actor.slack_user_id,
+            state=RotationState.WAITING,
+            open_key_id=key.id,
+            started_at=now,
+        )
         try:
             with session.begin_nested():
                 session.add(rotation)
         except IntegrityError:
             raise UserError(f"Someone just started rotating key `{key.id}`; follow the steps they were sent.") from None
         repo.append_audit(
-            session=session, action="rotation.started", subject_type="api_key", subject_id=key.id,
-            actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            after={"rotation_id": rotation.id, "state": RotationState.WAITING}, at=now,
-        )  # fmt: skip
+            session=session,
+            action="rotation.started",
+            subject_type="api_key",
+            subject_id=key.id,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            after={"rotation_id": rotation.id, "state": RotationState.WAITING},
+            at=now,
+        )
     text = f"Rotation of {escape(key.name)} started: create {escape(suggested)} in the Console"
     if owner_slack and owner_slack != actor.slack_user_id:
         try:
@@ -537,14 +573,22 @@ def _complete(
     if not done.rowcount:  # type: ignore[attr-defined]
         return False
     repo.append_audit(
-        session=session, action="rotation.completed", subject_type="api_key", subject_id=rotation.old_key_id,
+        session=session,
+        action="rotation.completed",
+        subject_type="api_key",
+        subject_id=rotation.old_key_id,
         actor_slack_id=actor.slack_user_id if actor else None,
         actor_anthropic_id=actor.anthropic_user_id if actor else None,
         before={"rotation_id": rotation.id, "state": rotation.state},
-        after={"state": RotationState.COMPLETED, "outcome": outcome, "new_key_id": rotation.new_key_id}, at=now,
-    )  # fmt: skip
+        after={"state": RotationState.COMPLETED, "outcome": outcome, "new_key_id": rotation.new_key_id},
+        at=now,
+    )
     rotation.state, rotation.open_key_id, rotation.outcome, rotation.completed_at = (
-        RotationState.COMPLETED, None, outcome, now)  # the row as just written (the object may be detached)
+        RotationState.COMPLETED,
+        None,
+        outcome,
+        now,
+    )  # the row as just written (the object may be detached)
     return True
 
 
@@ -567,22 +611,35 @@ def _replaced_blocks(deps: Deps, rotation: KeyRotation, now: datetime, done_text
     grace = (rotation.grace_until or now).astimezone(deps.settings.tz)
     today = _today(deps, now)
     old = kb.KeyView(  # enough of the old key to name it, from the rotation row (no API call)
-        id=rotation.old_key_id, name=rotation.old_key_name, hint=None, workspace=None, status="active",
-        created=today, age_days=0, expires=None, rotation_due=today, days_to_rotation=0,
+        id=rotation.old_key_id,
+        name=rotation.old_key_name,
+        hint=None,
+        workspace=None,
+        status="active",
+        created=today,
+        age_days=0,
+        expires=None,
+        rotation_due=today,
+        days_to_rotation=0,
     )
     return kb.build_rotation_replaced(
-        old=old, new_name=rotation.new_key_name or "", new_id=rotation.new_key_id or "",
-        grace_until=f"{grace:%Y-%m-%d %H:%M}", rotation_id=rotation.id or 0, done_text=done_text,
-    )  # fmt: skip
+        old=old,
+        new_name=rotation.new_key_name or "",
+        new_id=rotation.new_key_id or "",
+        grace_until=f"{grace:%Y-%m-%d %H:%M}",
+        rotation_id=rotation.id or 0,
+        done_text=done_text,
+    )
 
 
 def _edit_notice(deps: Deps, rotation: KeyRotation, now: datetime, done_text: str) -> None:
     if rotation.notice_channel and rotation.notice_ts:
         try:
             deps.notifier.update(
-                Posted(rotation.notice_channel, rotation.notice_ts), done_text,
+                Posted(rotation.notice_channel, rotation.notice_ts),
+                done_text,
                 _replaced_blocks(deps, rotation, now, done_text),
-            )  # fmt: skip
+            )
         except SlackApiError as exc:
             logger.info("could not edit the rotation DM: %s", exc.response.get("error"))
 
@@ -601,8 +658,11 @@ def deactivate_old_key(deps: Deps, *, slack_user_id: str, rotation_id: int) -> R
         raise UserError(f"Already done: the old key `{rotation.old_key_id}` is off.")
     outcome = _deactivate(deps, rotation.old_key_id)
     if outcome == "deactivated":
-        outcome = "deactivated_by_owner" if actor.anthropic_user_id == rotation.owner_anthropic_id else (
-            "deactivated_by_admin")  # fmt: skip
+        outcome = (
+            "deactivated_by_owner"
+            if actor.anthropic_user_id == rotation.owner_anthropic_id
+            else ("deactivated_by_admin")
+        )
     with session_scope(deps.engine) as session:
         completed = _complete(session, rotation, outcome=outcome, now=now, actor=actor)
     if not completed:
@@ -653,11 +713,14 @@ def _find_replacement(ctx: JobContext, rotation: KeyRotation, result: JobResult)
     if rotation.owner_anthropic_id is None:
         return  # a key with no recorded creator: nobody's new key can be matched to it
     candidates = [
-        k for k in deps.admin.list_api_keys(
-            status="active", created_by_user_id=rotation.owner_anthropic_id, workspace_id=rotation.workspace_id)
-        if k.id != rotation.old_key_id and k.created_at >= rotation.started_at - REPLACEMENT_LEEWAY
+        k
+        for k in deps.admin.list_api_keys(
+            status="active", created_by_user_id=rotation.owner_anthropic_id, workspace_id=rotation.workspace_id
+        )
+        if k.id != rotation.old_key_id
+        and k.created_at >= rotation.started_at - REPLACEMENT_LEEWAY
         and k.workspace_id == rotation.workspace_id
-    ]  # fmt: skip
+    ]
     if not candidates:
         return
     new = min(candidates, key=lambda k: (k.created_at, k.id))
@@ -667,15 +730,24 @@ def _find_replacement(ctx: JobContext, rotation: KeyRotation, result: JobResult)
     moved = session.execute(
         update(KeyRotation)
         .where(col(KeyRotation.id) == rotation.id, col(KeyRotation.state) == RotationState.WAITING)
-        .values(state=RotationState.REPLACED, new_key_id=new.id, new_key_name=new.name[:500], replaced_at=now,
-                grace_until=now + ROTATION_GRACE)
-    )  # fmt: skip
+        .values(
+            state=RotationState.REPLACED,
+            new_key_id=new.id,
+            new_key_name=new.name[:500],
+            replaced_at=now,
+            grace_until=now + ROTATION_GRACE,
+        )
+    )
     if moved.rowcount:  # type: ignore[attr-defined]
         repo.append_audit(
-            session=session, action="rotation.replacement_seen", subject_type="api_key",
-            subject_id=rotation.old_key_id, before={"rotation_id": rotation.id, "state": RotationState.WAITING},
-            after={"state": RotationState.REPLACED, "new_key_id": new.id}, at=now,
-        )  # fmt: skip
+            session=session,
+            action="rotation.replacement_seen",
+            subject_type="api_key",
+            subject_id=rotation.old_key_id,
+            before={"rotation_id": rotation.id, "state": RotationState.WAITING},
+            after={"state": RotationState.REPLACED, "new_key_id": new.id},
+            at=now,
+        )
     session.commit()
     session.refresh(rotation)
 
@@ -695,12 +767,18 @@ def _tell_owner_replaced(ctx: JobContext, rotation: KeyRotation, result: JobResu
     channel = target or deps.settings.admin_channel_id
     if channel is None:
         return
-    posted = deps.notifier.direct_message(channel, text, blocks) if target else deps.notifier.post(
-        channel, f"Rotation of {escape(rotation.old_key_name)}: the owner can't be reached in Slack. {text}", blocks)
+    posted = (
+        deps.notifier.direct_message(channel, text, blocks)
+        if target
+        else deps.notifier.post(
+            channel, f"Rotation of {escape(rotation.old_key_name)}: the owner can't be reached in Slack. {text}", blocks
+        )
+    )
     ctx.session.execute(
-        update(KeyRotation).where(col(KeyRotation.id) == rotation.id)
+        update(KeyRotation)
+        .where(col(KeyRotation.id) == rotation.id)
         .values(notice_channel=posted.channel, notice_ts=posted.ts)
-    )  # fmt: skip
+    )
     ctx.mark_done(key)
     ctx.session.refresh(rotation)
     result.sent += 1
@@ -730,9 +808,11 @@ def _finish_after_grace(ctx: JobContext, rotation: KeyRotation, result: JobResul
         result.skipped += 1
         key = f"rotation:{rotation.id}:still-used"
         if rotation.owner_slack_id and not ctx.already_done(key):
-            text = (f"Your old key `{rotation.old_key_id}` ({escape(rotation.old_key_name)}) was still used in "
-                    "the last 24 hours, so I haven't deactivated it. Move the last callers to the new key; I "
-                    "check again every 15 minutes.")  # fmt: skip
+            text = (
+                f"Your old key `{rotation.old_key_id}` ({escape(rotation.old_key_name)}) was still used in "
+                "the last 24 hours, so I haven't deactivated it. Move the last callers to the new key; I "
+                "check again every 15 minutes."
+            )
             if ctx.dry_run:
                 ctx.out(f"would DM {rotation.owner_slack_id}: {text}")
             else:
@@ -748,13 +828,20 @@ def _finish_after_grace(ctx: JobContext, rotation: KeyRotation, result: JobResul
     if _complete(ctx.session, rotation, outcome=outcome, now=now):
         if outcome == "deactivated_after_grace":
             repo.append_audit(
-                session=ctx.session, action="key.deactivated", subject_type="api_key",
-                subject_id=rotation.old_key_id, before={"status": "active"}, after={"status": "inactive"},
-                detail=f"rotation {rotation.id}: grace period over and unused for 24 hours", at=now,
-            )  # fmt: skip
+                session=ctx.session,
+                action="key.deactivated",
+                subject_type="api_key",
+                subject_id=rotation.old_key_id,
+                before={"status": "active"},
+                after={"status": "inactive"},
+                detail=f"rotation {rotation.id}: grace period over and unused for 24 hours",
+                at=now,
+            )
         ctx.session.commit()
-        done = (f":lock: Old key `{rotation.old_key_id}` deactivated: the grace period is over and it was unused "
-                "for 24 hours. Rotation complete.")
+        done = (
+            f":lock: Old key `{rotation.old_key_id}` deactivated: the grace period is over and it was unused "
+            "for 24 hours. Rotation complete."
+        )
         if outcome == "already_off":
             done = f"The old key `{rotation.old_key_id}` was already off. Rotation complete."
         _edit_notice(deps, rotation, now, done)
@@ -807,8 +894,16 @@ class _Outbox:
     result: JobResult
     stopped: bool = False
 
-    def send(self, where: str, text: str, blocks: list[Any], ledger_keys: Sequence[str], *, dm: bool,
-             thread_ts: str | None = None) -> Posted | None:  # fmt: skip
+    def send(
+        self,
+        where: str,
+        text: str,
+        blocks: list[Any],
+        ledger_keys: Sequence[str],
+        *,
+        dm: bool,
+        thread_ts: str | None = None,
+    ) -> Posted | None:
         """Post (or print in a dry run), then record `ledger_keys`; None when nothing was sent."""
         if self.stopped:
             return None
@@ -922,10 +1017,12 @@ def _overdue_digest(ctx: JobContext, outbox: _Outbox, overdue: list[ApiKey], wor
         return
     oldest = sorted(overdue, key=lambda k: (k.created_at, k.id))[: kb.LISTED_PER_MESSAGE]
     text, blocks = kb.build_overdue_digest(
-        total=len(overdue), oldest=[key_view(k, deps, now, workspaces=workspaces) for k in oldest],
+        total=len(overdue),
+        oldest=[key_view(k, deps, now, workspaces=workspaces) for k in oldest],
         by_workspace=_tally(workspaces.get(k.workspace_id or "", "organization-wide") for k in overdue),
-        week=week, max_age_days=deps.settings.key_max_age_days,
-    )  # fmt: skip
+        week=week,
+        max_age_days=deps.settings.key_max_age_days,
+    )
     outbox.send(channel, text, blocks, [ledger_key], dm=False)
 
 
@@ -980,9 +1077,14 @@ def stale_keys(ctx: JobContext) -> JobResult:
 
 
 def _stale_report(
-    ctx: JobContext, outbox: _Outbox, reported: list[tuple[ApiKey, bool]], health: KeyHealth,
-    workspaces: dict[str, str], owners: Owners, week: str,
-) -> None:  # fmt: skip
+    ctx: JobContext,
+    outbox: _Outbox,
+    reported: list[tuple[ApiKey, bool]],
+    health: KeyHealth,
+    workspaces: dict[str, str],
+    owners: Owners,
+    week: str,
+) -> None:
     deps, now, session = ctx.deps, ctx.now, ctx.session
     channel = deps.settings.admin_channel_id
     assert channel is not None
@@ -994,11 +1096,14 @@ def _stale_report(
     root = session.exec(select(KeyReport).where(KeyReport.kind == "stale-keys", KeyReport.period == week)).first()
     if f"report:{week}:root" not in done or root is None:
         text, blocks = kb.build_stale_root(
-            leavers=len(health.leavers), stale=len(health.stale),
+            leavers=len(health.leavers),
+            stale=len(health.stale),
             by_workspace=_tally(workspaces.get(k.workspace_id or "", "organization-wide") for k, _ in reported),
-            stale_days=deps.settings.key_stale_days, listed=min(len(reported), STALE_LISTED_PER_WEEK), week=week,
+            stale_days=deps.settings.key_stale_days,
+            listed=min(len(reported), STALE_LISTED_PER_WEEK),
+            week=week,
             as_of=health.usage_as_of,
-        )  # fmt: skip
+        )
         posted = outbox.send(channel, text, blocks, [], dm=False)
         if posted is None:
             return
@@ -1011,10 +1116,13 @@ def _stale_report(
     for i in range(0, len(todo), kb.LISTED_PER_MESSAGE):
         part = todo[i : i + kb.LISTED_PER_MESSAGE]
         rows = [
-            kb.StaleRow(key_view(k, deps, now, workspaces=workspaces), leaver=leaver,
-                        owner_text=owners.label(k.created_by_user_id))
+            kb.StaleRow(
+                key_view(k, deps, now, workspaces=workspaces),
+                leaver=leaver,
+                owner_text=owners.label(k.created_by_user_id),
+            )
             for k, leaver in part
-        ]  # fmt: skip
+        ]
         text, blocks = kb.build_stale_rows(rows)
         outbox.send(channel, text, blocks, [row_keys[k.id] for k, _ in part], dm=False, thread_ts=thread_ts)
 
@@ -1044,9 +1152,14 @@ def _stale_owner_dms(
 
 
 def deactivate_from_report(
-    deps: Deps, *, slack_user_id: str, key_id: str, channel: str | None, ts: str | None,
+    deps: Deps,
+    *,
+    slack_user_id: str,
+    key_id: str,
+    channel: str | None,
+    ts: str | None,
     blocks: Sequence[dict[str, Any]],
-) -> Reply:  # fmt: skip
+) -> Reply:
     """A Deactivate click in the stale-key report: Admins only, re-checked; the row shows who did it."""
     now = deps.clock()
     actor = resolve_actor(deps, slack_user_id, refresh=True)
@@ -1091,8 +1204,7 @@ def _find_key(deps: Deps, actor: Actor, query: str) -> ApiKey:
     core = _hint_core(query)
     if len(core) < 4:
         raise UserError("Give the key id (`apikey_…`) or at least 4 characters of its hint, e.g. `…4f2a`.")
-    keys = deps.admin.iter_api_keys() if actor.is_admin else deps.admin.list_api_keys(
-        created_by_user_id=_member(actor))  # fmt: skip
+    keys = deps.admin.iter_api_keys() if actor.is_admin else deps.admin.list_api_keys(created_by_user_id=_member(actor))
     matches = [k for k in keys if k.partial_key_hint and core in k.partial_key_hint]
     if not matches:
         mine = "" if actor.is_admin else " among your keys"
@@ -1113,9 +1225,10 @@ def check(deps: Deps, *, slack_user_id: str, query: str) -> Reply:
         raise UserError(f"Key `{key.id}` belongs to someone else: its owner or an admin can check it.")
     with session_scope(deps.engine) as session:
         revoked = session.exec(
-            select(AuditEvent).where(AuditEvent.subject_id == key.id, AuditEvent.action == "key.revoked")
+            select(AuditEvent)
+            .where(AuditEvent.subject_id == key.id, AuditEvent.action == "key.revoked")
             .order_by(col(AuditEvent.at).desc())
-        ).first()  # fmt: skip
+        ).first()
     findings: list[kb.Finding] = []
     try:
         workspace = deps.admin.get_workspace(key.workspace_id) if key.workspace_id else None
@@ -1124,11 +1237,15 @@ def check(deps: Deps, *, slack_user_id: str, query: str) -> Reply:
     view = key_view(key, deps, now, workspaces={workspace.id: workspace.name} if workspace else {})
     findings += _status_findings(deps, key, view, now, revoked)
     if workspace is not None and workspace.archived_at is not None:
-        findings.append(kb.Finding(
-            "fail", f"its workspace *{escape(workspace.name)}* was archived on "
-            f"{workspace.archived_at.astimezone(deps.settings.tz):%Y-%m-%d}.",
-            f"Keys of archived workspaces stop working. Ask for access to another workspace with `{COMMAND} "
-            "request` and create a key there."))  # fmt: skip
+        findings.append(
+            kb.Finding(
+                "fail",
+                f"its workspace *{escape(workspace.name)}* was archived on "
+                f"{workspace.archived_at.astimezone(deps.settings.tz):%Y-%m-%d}.",
+                f"Keys of archived workspaces stop working. Ask for access to another workspace with `{COMMAND} "
+                "request` and create a key there.",
+            )
+        )
     as_of: list[datetime] = []
     for what, look in (("spend limits", _spend_findings), ("recent usage", _burst_findings)):
         try:
@@ -1136,12 +1253,16 @@ def check(deps: Deps, *, slack_user_id: str, query: str) -> Reply:
         except AdminAPIError as exc:  # one check failing must not hide what the others found
             findings.append(kb.Finding("info", f"I couldn't check {what}: {exc.user_message}"))
     if not any(f.severity == "fail" for f in findings):
-        findings.append(kb.Finding(
-            "info", "If calls still fail, check how the key is sent.",
-            "Copy the whole key (it starts with `sk-ant-api03-` and its hint must match), send it in the "
-            "`x-api-key` header to https://api.anthropic.com, and read the error type: `authentication_error` "
-            "means a wrong or inactive key, `permission_error` a model or feature the key's workspace can't use, "
-            "`rate_limit_error` too much at once (honour `retry-after`), `overloaded_error` try again shortly."))
+        findings.append(
+            kb.Finding(
+                "info",
+                "If calls still fail, check how the key is sent.",
+                "Copy the whole key (it starts with `sk-ant-api03-` and its hint must match), send it in the "
+                "`x-api-key` header to https://api.anthropic.com, and read the error type: `authentication_error` "
+                "means a wrong or inactive key, `permission_error` a model or feature the key's workspace can't use, "
+                "`rate_limit_error` too much at once (honour `retry-after`), `overloaded_error` try again shortly.",
+            )
+        )
     text, blocks = kb.build_check(view, findings, as_of=min(as_of, default=None))
     return Reply(text, blocks)
 
@@ -1151,44 +1272,75 @@ def _status_findings(
 ) -> list[kb.Finding]:
     status = view.status
     if status == "archived":
-        return [kb.Finding("fail", "it is archived.",
-                           "Archived keys are off for good. Create a new key in the Claude Console "
-                           f"({deps.settings.console_url}) and use that instead.")]  # fmt: skip
+        return [
+            kb.Finding(
+                "fail",
+                "it is archived.",
+                "Archived keys are off for good. Create a new key in the Claude Console "
+                f"({deps.settings.console_url}) and use that instead.",
+            )
+        ]
     if status == "expired":
         when = f" on {view.expires.isoformat()}" if view.expires else ""
-        return [kb.Finding("fail", f"it expired{when}.",
-                           "Expiry can't be extended. Create a new key in the Claude Console "
-                           f"({deps.settings.console_url}), then deactivate this one.")]  # fmt: skip
+        return [
+            kb.Finding(
+                "fail",
+                f"it expired{when}.",
+                "Expiry can't be extended. Create a new key in the Claude Console "
+                f"({deps.settings.console_url}), then deactivate this one.",
+            )
+        ]
     if status == "inactive":
         who = ""
         if revoked is not None:
             who = f" by <@{revoked.actor_slack_id}>" if revoked.actor_slack_id else ""
             who += f" on {revoked.at.astimezone(deps.settings.tz):%Y-%m-%d}"
             who += f" ({escape(revoked.detail)})" if revoked.detail else ""
-        return [kb.Finding("fail", f"it was deactivated{who}.",
-                           "An inactive key is refused. If that was a mistake, an admin can reactivate it in the "
-                           "Claude Console; otherwise create a new key.")]  # fmt: skip
+        return [
+            kb.Finding(
+                "fail",
+                f"it was deactivated{who}.",
+                "An inactive key is refused. If that was a mistake, an admin can reactivate it in the "
+                "Claude Console; otherwise create a new key.",
+            )
+        ]
     findings = [kb.Finding("ok", "The key is active.")]
     if view.expires is not None:
         left = (view.expires - _today(deps, now)).days
         if left <= EXPIRY_WARNING_DAYS:
-            findings.append(kb.Finding("warn", f"It expires in {left} day(s), on {view.expires.isoformat()}.",
-                                       "Create its replacement now: expiry can't be extended."))  # fmt: skip
+            findings.append(
+                kb.Finding(
+                    "warn",
+                    f"It expires in {left} day(s), on {view.expires.isoformat()}.",
+                    "Create its replacement now: expiry can't be extended.",
+                )
+            )
     if view.days_to_rotation <= 0:
-        findings.append(kb.Finding("warn", "It is past its rotation date.",
-                                   f"Rotate it with `{COMMAND} rotate {key.id}`."))  # fmt: skip
+        findings.append(
+            kb.Finding("warn", "It is past its rotation date.", f"Rotate it with `{COMMAND} rotate {key.id}`.")
+        )
     return findings
 
 
 def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime]) -> list[kb.Finding]:
     """Org or workspace at its monthly spend limit (the limits API is early access; say so when it's off)."""
     try:
-        limits = [s for s in deps.admin.list_spend_limits() if s.period == "monthly" and s.is_enabled
-                  and s.amount_usd is not None and s.scope_type in {"organization", "usage_tier", "workspace"}]
+        limits = [
+            s
+            for s in deps.admin.list_spend_limits()
+            if s.period == "monthly"
+            and s.is_enabled
+            and s.amount_usd is not None
+            and s.scope_type in {"organization", "usage_tier", "workspace"}
+        ]
     except FeatureUnavailable:
-        return [kb.Finding("info", "I can't read spend limits through the API for this organization.",
-                           "If calls fail with a spend-limit error, an admin can check Console → Settings → "
-                           "Limits.")]  # fmt: skip
+        return [
+            kb.Finding(
+                "info",
+                "I can't read spend limits through the API for this organization.",
+                "If calls fail with a spend-limit error, an admin can check Console → Settings → Limits.",
+            )
+        ]
     relevant = [s for s in limits if s.scope_type != "workspace" or s.workspace_id == key.workspace_id]
     if not relevant:
         return []
@@ -1209,14 +1361,22 @@ def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
         else:
             spent, whose = org_total, "the organization"
         if spent >= limit.amount_usd:
-            findings.append(kb.Finding(
-                "fail", f"{whose} has reached its monthly spend limit (${spent:,.2f} of ${limit.amount_usd:,.2f}).",
-                "Calls are refused until the limit is raised or the month ends. Ask an admin "
-                f"(`{COMMAND} budget`) to raise it in the Console."))  # fmt: skip
+            findings.append(
+                kb.Finding(
+                    "fail",
+                    f"{whose} has reached its monthly spend limit (${spent:,.2f} of ${limit.amount_usd:,.2f}).",
+                    "Calls are refused until the limit is raised or the month ends. Ask an admin "
+                    f"(`{COMMAND} budget`) to raise it in the Console.",
+                )
+            )
         elif spent >= limit.amount_usd * 9 / 10:
-            findings.append(kb.Finding(
-                "warn", f"{whose.capitalize()} has used {spent / limit.amount_usd:.0%} of its monthly spend limit "
-                f"(${spent:,.2f} of ${limit.amount_usd:,.2f})."))  # fmt: skip
+            findings.append(
+                kb.Finding(
+                    "warn",
+                    f"{whose.capitalize()} has used {spent / limit.amount_usd:.0%} of its monthly spend limit "
+                    f"(${spent:,.2f} of ${limit.amount_usd:,.2f}).",
+                )
+            )
     return findings
 
 
@@ -1237,10 +1397,13 @@ def _burst_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
     if requests < BURST_REQUESTS_PER_MINUTE and tokens < BURST_TOKENS_PER_MINUTE:
         return []
     when = busiest.starting_at.astimezone(deps.settings.tz)
-    return [kb.Finding(
-        "fail", f"it was probably rate-limited: its busiest minute in the last 24 hours ({when:%Y-%m-%d %H:%M}) had "
-        f"{requests:,} requests and {tokens:,} tokens.",
-        "Bursts like this hit per-minute rate limits and get `429 rate_limit_error`. Spread the calls out and "
-        "retry after the `retry-after` header; an admin can check the organization's rate limits in the "
-        "Console.")]  # fmt: skip
-
+    return [
+        kb.Finding(
+            "fail",
+            f"it was probably rate-limited: its busiest minute in the last 24 hours ({when:%Y-%m-%d %H:%M}) had "
+            f"{requests:,} requests and {tokens:,} tokens.",
+            "Bursts like this hit per-minute rate limits and get `429 rate_limit_error`. Spread the calls out and "
+            "retry after the `retry-after` header; an admin can check the organization's rate limits in the "
+            "Console.",
+        )
+    ]

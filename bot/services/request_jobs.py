@@ -102,27 +102,52 @@ def invite_sync(ctx: JobContext) -> JobResult:
                 return
             with session_scope(deps.engine) as session:
                 moved = svc.transition(
-                    session, request.id or 0, from_states=[S.INVITED], to=S.EXPIRED, now=ctx.now,
-                    actor_slack_id=None, action="request.expired", detail=f"invite {invite.status}",
-                )  # fmt: skip
+                    session,
+                    request.id or 0,
+                    from_states=[S.INVITED],
+                    to=S.EXPIRED,
+                    now=ctx.now,
+                    actor_slack_id=None,
+                    action="request.expired",
+                    detail=f"invite {invite.status}",
+                )
             if moved:
                 request.state = S.EXPIRED
                 svc.thread_reply(deps, request, f"The invite to {escape(email or '?')} {invite.status} unused.")
                 svc.refresh_root(deps, request)
-                svc.dm_requester(deps, request, f"The invite for request #{request.id} {invite.status} before it "
-                                 "was accepted. File a new request if you still need access.")  # fmt: skip
+                svc.dm_requester(
+                    deps,
+                    request,
+                    f"The invite for request #{request.id} {invite.status} before it "
+                    "was accepted. File a new request if you still need access.",
+                )
                 result.sent += 1
         else:
             age = ctx.now - invite.invited_at
             if age >= INVITE_ESCALATE_AFTER:
-                _notice(ctx, result, f"invite-escalated:{request.id}", f"would flag request #{request.id}'s invite",
-                        lambda: svc.thread_reply(deps, request, f"The invite to {escape(email or '?')} is still not "
-                                                 "accepted after 7 days."))  # fmt: skip
+                _notice(
+                    ctx,
+                    result,
+                    f"invite-escalated:{request.id}",
+                    f"would flag request #{request.id}'s invite",
+                    lambda: svc.thread_reply(
+                        deps, request, f"The invite to {escape(email or '?')} is still not accepted after 7 days."
+                    ),
+                )
             elif age >= INVITE_REMINDER_AFTER:
-                _notice(ctx, result, f"invite-reminded:{request.id}", f"would remind request #{request.id}'s invitee",
-                        lambda: svc.dm_requester(deps, request, f"Reminder: accept the Anthropic invite sent to "
-                                                 f"{escape(email or '?')} (request #{request.id}); it expires "
-                                                 f"{invite.expires_at:%Y-%m-%d}."))  # fmt: skip
+                _notice(
+                    ctx,
+                    result,
+                    f"invite-reminded:{request.id}",
+                    f"would remind request #{request.id}'s invitee",
+                    lambda: svc.dm_requester(
+                        deps,
+                        request,
+                        f"Reminder: accept the Anthropic invite sent to "
+                        f"{escape(email or '?')} (request #{request.id}); it expires "
+                        f"{invite.expires_at:%Y-%m-%d}.",
+                    ),
+                )
 
     _each(ctx, result, _requests(ctx, S.APPROVED), resume)
     _each(ctx, result, _requests(ctx, S.INVITED), follow)
@@ -147,16 +172,27 @@ def key_adoption(ctx: JobContext) -> JobResult:
             return
         with session_scope(deps.engine) as session:
             moved = svc.transition(
-                session, request.id or 0, from_states=[S.GRANTED], to=S.FULFILLED, now=ctx.now, actor_slack_id=None,
-                action="request.fulfilled", api_key_id=key.id, detail=key.name,
-            )  # fmt: skip
+                session,
+                request.id or 0,
+                from_states=[S.GRANTED],
+                to=S.FULFILLED,
+                now=ctx.now,
+                actor_slack_id=None,
+                action="request.fulfilled",
+                api_key_id=key.id,
+                detail=key.name,
+            )
             request = svc.get_request(session=session, request_id=request.id or 0)
         if moved:
             hint = f" …{escape(key.partial_key_hint)}" if key.partial_key_hint else ""
             svc.thread_reply(deps, request, f"Key `{escape(key.name)}`{hint} created. Request fulfilled.")
             svc.refresh_root(deps, request)
-            svc.dm_requester(deps, request, f"I see your new key `{escape(key.name)}`{hint} in "
-                             f"*{escape(request.workspace_name or '?')}*. You're all set.")  # fmt: skip
+            svc.dm_requester(
+                deps,
+                request,
+                f"I see your new key `{escape(key.name)}`{hint} in "
+                f"*{escape(request.workspace_name or '?')}*. You're all set.",
+            )
             result.sent += 1
 
     _each(ctx, result, [r for r in _requests(ctx, S.GRANTED) if r.kind == RequestKind.ACCESS], adopt)
@@ -203,19 +239,34 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 return
             with session_scope(deps.engine) as session:
                 moved = svc.transition(
-                    session, request.id or 0, from_states=[S.PENDING], to=S.EXPIRED, now=ctx.now, actor_slack_id=None,
-                    action="request.expired", detail="no decision in 7 days",
-                )  # fmt: skip
+                    session,
+                    request.id or 0,
+                    from_states=[S.PENDING],
+                    to=S.EXPIRED,
+                    now=ctx.now,
+                    actor_slack_id=None,
+                    action="request.expired",
+                    detail="no decision in 7 days",
+                )
             if moved:
                 request.state = S.EXPIRED
                 svc.thread_reply(deps, request, "Expired: no decision in 7 days.")
                 svc.refresh_root(deps, request)
-                svc.dm_requester(deps, request, f"Your request #{request.id} expired after 7 days without a "
-                                 "decision. File it again if you still need access.")  # fmt: skip
+                svc.dm_requester(
+                    deps,
+                    request,
+                    f"Your request #{request.id} expired after 7 days without a "
+                    "decision. File it again if you still need access.",
+                )
                 result.sent += 1
         elif age >= ESCALATE_AFTER:
-            _notice(ctx, result, f"escalated:{request.id}", f"would escalate request #{request.id}",
-                    lambda: escalate(request))  # fmt: skip
+            _notice(
+                ctx,
+                result,
+                f"escalated:{request.id}",
+                f"would escalate request #{request.id}",
+                lambda: escalate(request),
+            )
         elif age >= NUDGE_AFTER:
             _notice(
                 ctx,
@@ -246,21 +297,39 @@ def request_nudges(ctx: JobContext) -> JobResult:
             deps.admin.remove_workspace_member(request.workspace_id, request.anthropic_user_id)
             with session_scope(deps.engine) as session:
                 moved = svc.transition(
-                    session, request.id or 0, from_states=[S.GRANTED, S.FULFILLED], to=S.REVOKED, now=ctx.now,
-                    actor_slack_id=None, action="request.revoked", detail="time-bound grant ended",
-                )  # fmt: skip
+                    session,
+                    request.id or 0,
+                    from_states=[S.GRANTED, S.FULFILLED],
+                    to=S.REVOKED,
+                    now=ctx.now,
+                    actor_slack_id=None,
+                    action="request.revoked",
+                    detail="time-bound grant ended",
+                )
             if moved:
                 request.state = S.REVOKED
                 svc.thread_reply(deps, request, "Time-bound access ended; workspace membership removed.")
                 svc.refresh_root(deps, request)
-                svc.dm_requester(deps, request, f"Your access to *{escape(request.workspace_name or '?')}* "
-                                 f"(request #{request.id}) has ended.")  # fmt: skip
+                svc.dm_requester(
+                    deps,
+                    request,
+                    f"Your access to *{escape(request.workspace_name or '?')}* (request #{request.id}) has ended.",
+                )
                 result.sent += 1
         elif ctx.now >= ends - GRANT_WARNING:
-            _notice(ctx, result, f"grant-ending:{request.id}", f"would warn about request #{request.id} ending",
-                    lambda: svc.dm_requester(deps, request, f"Your access to *{escape(request.workspace_name or '?')}* "
-                                             f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id}). File a new "
-                                             "request if you need longer."))  # fmt: skip
+            _notice(
+                ctx,
+                result,
+                f"grant-ending:{request.id}",
+                f"would warn about request #{request.id} ending",
+                lambda: svc.dm_requester(
+                    deps,
+                    request,
+                    f"Your access to *{escape(request.workspace_name or '?')}* "
+                    f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id}). File a new "
+                    "request if you need longer.",
+                ),
+            )
 
     _each(ctx, result, _requests(ctx, S.PENDING, S.FAILED), unposted)
     _each(ctx, result, _requests(ctx, S.PENDING), pending)

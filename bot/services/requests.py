@@ -198,9 +198,16 @@ def transition(
         return False
     after = {"state": to} | {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
     repo.append_audit(
-        session=session, action=action, subject_type="request", subject_id=str(request_id),
-        actor_slack_id=actor_slack_id, before={"state": before_state}, after=after, detail=detail, at=now,
-    )  # fmt: skip
+        session=session,
+        action=action,
+        subject_type="request",
+        subject_id=str(request_id),
+        actor_slack_id=actor_slack_id,
+        before={"state": before_state},
+        after=after,
+        detail=detail,
+        at=now,
+    )
     session.expire_all()
     return True
 
@@ -300,8 +307,9 @@ def post_root(deps: Deps, request_id: int, context: RequesterContext | None) -> 
         except SlackApiError as exc:
             logger.error(
                 "could not post request #%s to the admin channel: %s (invite the bot to ADMIN_CHANNEL_ID)",
-                request_id, exc.response.get("error"),
-            )  # fmt: skip
+                request_id,
+                exc.response.get("error"),
+            )
             return request
         request.admin_channel_id, request.admin_message_ts = posted.channel, posted.ts
         session.add(request)
@@ -348,9 +356,11 @@ def create_request(
     handle = _safely("read the Slack handle", lambda: deps.notifier.user_handle(slack_user_id))
     with session_scope(deps.engine) as session:
         duplicate = _open_duplicate(
-            session, requester=slack_user_id, workspace_id=draft.workspace.id if draft else None,
+            session,
+            requester=slack_user_id,
+            workspace_id=draft.workspace.id if draft else None,
             invitee=invite[0] if invite else None,
-        )  # fmt: skip
+        )
         if duplicate is not None:
             raise _duplicate_reply(deps, duplicate)
         request = AccessRequest(
@@ -372,12 +382,22 @@ def create_request(
         session.flush()
         request_id = request.id or 0
         repo.append_audit(
-            session=session, action="request.created", subject_type="request", subject_id=str(request_id),
-            actor_slack_id=slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            after={"state": S.PENDING, "kind": request.kind, "workspace_id": request.workspace_id,
-                   "role": request.role, "duration_days": request.duration_days, "invitee": request.invitee_email},
+            session=session,
+            action="request.created",
+            subject_type="request",
+            subject_id=str(request_id),
+            actor_slack_id=slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            after={
+                "state": S.PENDING,
+                "kind": request.kind,
+                "workspace_id": request.workspace_id,
+                "role": request.role,
+                "duration_days": request.duration_days,
+                "invitee": request.invitee_email,
+            },
             at=now,
-        )  # fmt: skip
+        )
     org_user = _org_user(deps, actor)
     request = post_root(deps, request_id, requester_context(deps, org_user))
     link = thread_link(deps, request)
@@ -450,9 +470,16 @@ def approve(deps: Deps, *, request_id: int, slack_user_id: str) -> Reply | None:
     now = deps.clock()
     with session_scope(deps.engine) as session:
         won = transition(
-            session, request_id, from_states=[S.PENDING], to=S.APPROVED, now=now, actor_slack_id=slack_user_id,
-            action="request.approved", decided_by_slack_id=slack_user_id, decided_at=now,
-        )  # fmt: skip
+            session,
+            request_id,
+            from_states=[S.PENDING],
+            to=S.APPROVED,
+            now=now,
+            actor_slack_id=slack_user_id,
+            action="request.approved",
+            decided_by_slack_id=slack_user_id,
+            decided_at=now,
+        )
         request = get_request(session=session, request_id=request_id)
     if not won:
         raise _already(request)
@@ -472,9 +499,15 @@ def retry(deps: Deps, *, request_id: int, slack_user_id: str) -> Reply | None:
     now = deps.clock()
     with session_scope(deps.engine) as session:
         won = transition(
-            session, request_id, from_states=[S.FAILED], to=S.APPROVED, now=now, actor_slack_id=slack_user_id,
-            action="request.retried", last_error=None,
-        )  # fmt: skip
+            session,
+            request_id,
+            from_states=[S.FAILED],
+            to=S.APPROVED,
+            now=now,
+            actor_slack_id=slack_user_id,
+            action="request.retried",
+            last_error=None,
+        )
         request = get_request(session=session, request_id=request_id)
     if not won:
         raise _already(request)
@@ -494,17 +527,27 @@ def deny(deps: Deps, *, request_id: int, slack_user_id: str, reason: str) -> Rep
     reason = clip(reason.strip(), 1000)
     with session_scope(deps.engine) as session:
         won = transition(
-            session, request_id, from_states=[S.PENDING, S.FAILED], to=S.DENIED, now=now,
-            actor_slack_id=slack_user_id, action="request.denied", detail=reason,
-            decided_by_slack_id=slack_user_id, decided_at=now,
-        )  # fmt: skip
+            session,
+            request_id,
+            from_states=[S.PENDING, S.FAILED],
+            to=S.DENIED,
+            now=now,
+            actor_slack_id=slack_user_id,
+            action="request.denied",
+            detail=reason,
+            decided_by_slack_id=slack_user_id,
+            decided_at=now,
+        )
         request = get_request(session=session, request_id=request_id)
     if not won:
         raise _already(request)
     thread_reply(deps, request, f"Denied by {actor.mention}: {escape(reason)}")
     refresh_root(deps, request)
-    dm_requester(deps, request, f"Your request #{request_id} ({_what_plain(request)}) was denied by "
-                 f"{actor.mention}: {escape(reason)}")  # fmt: skip
+    dm_requester(
+        deps,
+        request,
+        f"Your request #{request_id} ({_what_plain(request)}) was denied by {actor.mention}: {escape(reason)}",
+    )
     return None
 
 
@@ -517,9 +560,14 @@ def cancel(deps: Deps, *, request_id: int, slack_user_id: str) -> Reply:
         raise UserError("Only the person who asked can cancel a request.")
     with session_scope(deps.engine) as session:
         won = transition(
-            session, request_id, from_states=[S.PENDING], to=S.CANCELLED, now=now, actor_slack_id=slack_user_id,
+            session,
+            request_id,
+            from_states=[S.PENDING],
+            to=S.CANCELLED,
+            now=now,
+            actor_slack_id=slack_user_id,
             action="request.cancelled",
-        )  # fmt: skip
+        )
         request = get_request(session=session, request_id=request_id)
     if not won:
         raise _already(request)
@@ -561,24 +609,35 @@ def _send_invite(deps: Deps, request: AccessRequest, *, email: str, org_role: st
     now = deps.clock()
     with session_scope(deps.engine) as session:
         moved = transition(
-            session, request.id or 0, from_states=[S.APPROVED], to=S.INVITED, now=now, actor_slack_id=actor,
-            action="request.invited", invite_id=invite.id,
-        )  # fmt: skip
+            session,
+            request.id or 0,
+            from_states=[S.APPROVED],
+            to=S.INVITED,
+            now=now,
+            actor_slack_id=actor,
+            action="request.invited",
+            invite_id=invite.id,
+        )
         request = get_request(session=session, request_id=request.id or 0)
     if not moved:
         return
     thread_reply(deps, request, f"Invite sent to {escape(email)} (role {escape(org_role)}).")
     refresh_root(deps, request)
     if request.kind == RequestKind.INVITE:
-        dm_requester(deps, request, f"Your invite request #{request.id} was approved: {escape(email)} has been "
-                     "invited and will get an email from Anthropic.")  # fmt: skip
+        dm_requester(
+            deps,
+            request,
+            f"Your invite request #{request.id} was approved: {escape(email)} has been "
+            "invited and will get an email from Anthropic.",
+        )
         return
     dm_requester(
-        deps, request,
+        deps,
+        request,
         f"Your request #{request.id} was approved. Next step: accept the invitation Anthropic emailed to "
         f"{escape(email)}. Once you have, I'll add you to *{escape(request.workspace_name or '?')}* and tell you "
         "how to create your key.",
-    )  # fmt: skip
+    )
 
 
 def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, actor_slack_id: str | None) -> bool:
@@ -605,9 +664,17 @@ def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, ac
     expires = now + timedelta(days=request.duration_days) if request.duration_days else None
     with session_scope(deps.engine) as session:
         moved = transition(
-            session, request_id, from_states=[from_state], to=S.GRANTED, now=now, actor_slack_id=actor_slack_id,
-            action="request.granted", anthropic_user_id=org_user.id, granted_at=now, grant_expires_at=expires,
-        )  # fmt: skip
+            session,
+            request_id,
+            from_states=[from_state],
+            to=S.GRANTED,
+            now=now,
+            actor_slack_id=actor_slack_id,
+            action="request.granted",
+            anthropic_user_id=org_user.id,
+            granted_at=now,
+            grant_expires_at=expires,
+        )
         request = get_request(session=session, request_id=request_id)
     if not moved:
         return False
@@ -615,12 +682,13 @@ def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, ac
     refresh_root(deps, request)
     until = f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
     dm_requester(
-        deps, request,
+        deps,
+        request,
         f"You now have access to *{escape(request.workspace_name or '?')}*{until}. Next step: create your API key "
         f"at {deps.settings.console_url}/settings/keys in that workspace, named "
         f"{key_name_hint(request.requester_handle, None)}. I'll confirm here when I see it. "
         "Never paste the key itself into Slack.",
-    )  # fmt: skip
+    )
     return True
 
 
@@ -630,9 +698,16 @@ def _finish_invite(
     now = deps.clock()
     with session_scope(deps.engine) as session:
         moved = transition(
-            session, request.id or 0, from_states=[from_state], to=S.FULFILLED, now=now,
-            actor_slack_id=actor_slack_id, action="request.fulfilled", anthropic_user_id=org_user.id, granted_at=now,
-        )  # fmt: skip
+            session,
+            request.id or 0,
+            from_states=[from_state],
+            to=S.FULFILLED,
+            now=now,
+            actor_slack_id=actor_slack_id,
+            action="request.fulfilled",
+            anthropic_user_id=org_user.id,
+            granted_at=now,
+        )
         request = get_request(session=session, request_id=request.id or 0)
     if moved:
         thread_reply(deps, request, f"{escape(org_user.email)} is a member of the organization now.")
@@ -646,10 +721,16 @@ def fail(deps: Deps, *, request_id: int, error: AdminAPIError, actor_slack_id: s
     now = deps.clock()
     with session_scope(deps.engine) as session:
         moved = transition(
-            session, request_id, from_states=[S.APPROVED, S.INVITED, S.GRANTED], to=S.FAILED, now=now,
-            actor_slack_id=actor_slack_id, action="request.failed", detail=error.user_message,
+            session,
+            request_id,
+            from_states=[S.APPROVED, S.INVITED, S.GRANTED],
+            to=S.FAILED,
+            now=now,
+            actor_slack_id=actor_slack_id,
+            action="request.failed",
+            detail=error.user_message,
             last_error=error.user_message,
-        )  # fmt: skip
+        )
         request = get_request(session=session, request_id=request_id)
     if moved:
         logger.warning("request #%s failed: %s (request_id=%s)", request_id, type(error).__name__, error.request_id)
@@ -693,10 +774,15 @@ def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Reply:
     created = deps.admin.create_invite(email, role)  # type: ignore[arg-type]
     with session_scope(deps.engine) as session:
         repo.append_audit(
-            session=session, action="invite.created", subject_type="invite", subject_id=created.id,
-            actor_slack_id=slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            after={"email": email, "role": role, "status": created.status}, at=deps.clock(),
-        )  # fmt: skip
+            session=session,
+            action="invite.created",
+            subject_type="invite",
+            subject_id=created.id,
+            actor_slack_id=slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            after={"email": email, "role": role, "status": created.status},
+            at=deps.clock(),
+        )
     return Reply(
         f":email: Invited {escape(email)} as {role}. The invite expires {created.expires_at:%Y-%m-%d}; "
         "Anthropic emails them the link."

@@ -111,10 +111,16 @@ def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: 
     deps = ctx.deps
     slack_id = _slack_id_for(deps, ctx.session, request.requester_email)
     post = SpendLimitRequestPost(
-        request_id=request.id, period=request.period, requester_user_id=request.requester_user_id,
-        requester_email=request.requester_email, requester_name=request.requester_name,
-        requester_slack_id=slack_id, current_limit_usd=request.current_limit_usd,
-        spend_usd=request.period_to_date_spend_usd, created_at=ctx.now, updated_at=ctx.now,
+        request_id=request.id,
+        period=request.period,
+        requester_user_id=request.requester_user_id,
+        requester_email=request.requester_email,
+        requester_name=request.requester_name,
+        requester_slack_id=slack_id,
+        current_limit_usd=request.current_limit_usd,
+        spend_usd=request.period_to_date_spend_usd,
+        created_at=ctx.now,
+        updated_at=ctx.now,
     )
     suggestion = suggested_amount(request.current_limit_usd, request.period_to_date_spend_usd)
     text, blocks = budget_blocks.build_spend_request(post, suggestion=suggestion, tz=deps.settings.tz)
@@ -207,13 +213,23 @@ def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) ->
         post.state, post.decided_by_slack_id, post.decided_at = SpendRequestState.APPROVED, actor.slack_user_id, now
         post.approved_amount_usd, post.updated_at, post.last_error = amount, now, None
         repo.append_audit(
-            session=session, action="spend_request.approved", subject_type="spend_limit_request",
-            subject_id=request_id, actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            before={"state": "pending"}, after={"state": "approved", "amount_usd": str(amount)}, at=now,
+            session=session,
+            action="spend_request.approved",
+            subject_type="spend_limit_request",
+            subject_id=request_id,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            before={"state": "pending"},
+            after={"state": "approved", "amount_usd": str(amount)},
+            at=now,
         )
     line = f"Approved by {actor.mention}: the {post.period} limit is now {budget_blocks.usd(amount)}."
-    _announce(deps, post, line, f"Your spend-limit increase was approved: your {post.period} limit is now "
-              f"{budget_blocks.usd(amount)}.")
+    _announce(
+        deps,
+        post,
+        line,
+        f"Your spend-limit increase was approved: your {post.period} limit is now {budget_blocks.usd(amount)}.",
+    )
     return Reply(line)
 
 
@@ -237,9 +253,15 @@ def deny(deps: Deps, slack_user_id: str, request_id: str) -> Reply:
         post.state, post.decided_by_slack_id, post.decided_at = SpendRequestState.DENIED, actor.slack_user_id, now
         post.updated_at, post.last_error = now, None
         repo.append_audit(
-            session=session, action="spend_request.denied", subject_type="spend_limit_request",
-            subject_id=request_id, actor_slack_id=actor.slack_user_id, actor_anthropic_id=actor.anthropic_user_id,
-            before={"state": "pending"}, after={"state": "denied"}, at=now,
+            session=session,
+            action="spend_request.denied",
+            subject_type="spend_limit_request",
+            subject_id=request_id,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            before={"state": "pending"},
+            after={"state": "denied"},
+            at=now,
         )
     line = f"Denied by {actor.mention}."
     _announce(deps, post, line, "Your spend-limit increase request was denied. Ask an admin if you need more.")
@@ -254,8 +276,13 @@ def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIE
         assert post is not None
         post.state, post.last_error, post.updated_at = SpendRequestState.FAILED, exc.user_message, now
         repo.append_audit(
-            session=session, action=f"spend_request.{verb}_failed", subject_type="spend_limit_request",
-            subject_id=request_id, actor_slack_id=actor.slack_user_id, detail=exc.user_message, at=now,
+            session=session,
+            action=f"spend_request.{verb}_failed",
+            subject_type="spend_limit_request",
+            subject_id=request_id,
+            actor_slack_id=actor.slack_user_id,
+            detail=exc.user_message,
+            at=now,
         )
     line = f"{actor.mention} tried to {verb} this, but Anthropic said: {exc.user_message}"
     _announce(deps, post, line, None)

@@ -441,8 +441,9 @@ class SpendSummary:
 UNKNOWN_MODEL = "other"
 
 
-def summarize_cost(rows: Sequence[CostRow], tz: tzinfo, series: Callable[[CostRow], str | None] | None = None
-                   ) -> tuple[Decimal, dict[str, Decimal], dict[date, dict[str, Decimal]]]:
+def summarize_cost(
+    rows: Sequence[CostRow], tz: tzinfo, series: Callable[[CostRow], str | None] | None = None
+) -> tuple[Decimal, dict[str, Decimal], dict[date, dict[str, Decimal]]]:
     """Total, by model, and by local day (keyed by `series`, default the model). Exact sums."""
     pick = series or (lambda r: r.model)
     total = Decimal(0)
@@ -471,7 +472,13 @@ def summarize_tokens(rows: Sequence[UsageRow]) -> dict[str, Tokens]:
 
 
 def spend_summary(
-    deps: Deps, who: Who, start: datetime, end: datetime, *, tokens: bool = True, daily: bool = True,
+    deps: Deps,
+    who: Who,
+    start: datetime,
+    end: datetime,
+    *,
+    tokens: bool = True,
+    daily: bool = True,
     use_cache: bool = True,
 ) -> SpendSummary:
     """Cost by model (and by day when `daily`) plus tokens by model, fetched side by side."""
@@ -532,8 +539,7 @@ def resolve_scope(deps: Deps, actor: Actor, query: UsageQuery, target: Actor | N
         return person_who(deps, actor.anthropic_user_id, "you")
     if not _may_see_others(actor):
         raise UserError(
-            "Only admins and billing viewers can see usage beyond their own. "
-            "`/claude-key usage` shows yours."
+            "Only admins and billing viewers can see usage beyond their own. `/claude-key usage` shows yours."
         )
     if query.scope is ScopeKind.ORG:
         return ORG
@@ -596,7 +602,11 @@ def usage_answer(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageAnsw
             end=end.astimezone(tz).date(),
         )
     text, blocks = usage_blocks.build_usage(
-        label=who.label, period=PERIOD_LABELS[query.period], summary=summary, position=position, tz=tz,
+        label=who.label,
+        period=PERIOD_LABELS[query.period],
+        summary=summary,
+        position=position,
+        tz=tz,
         chart_coming=chart is not None,
     )
     return UsageAnswer(Reply(text, blocks), chart)

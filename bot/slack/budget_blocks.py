@@ -208,7 +208,6 @@ def build_budget_saved(
     return text, blocks
 
 
-
 # --------------------------------------------------------------------------------------------------
 # Spend-limit increase requests
 # --------------------------------------------------------------------------------------------------
@@ -244,8 +243,10 @@ def build_spend_request(
     post: SpendLimitRequestPost, *, suggestion: Decimal, tz: tzinfo, outcome_line: str | None = None
 ) -> tuple[str, list[Block]]:
     """The admin-channel message for one increase request; buttons only while it can still be decided."""
-    who = f"<@{post.requester_slack_id}>" if post.requester_slack_id else escape(
-        post.requester_name or post.requester_email or post.requester_user_id or "an API key"
+    who = (
+        f"<@{post.requester_slack_id}>"
+        if post.requester_slack_id
+        else escape(post.requester_name or post.requester_email or post.requester_user_id or "an API key")
     )
     email = f" ({escape(post.requester_email)})" if post.requester_email and post.requester_slack_id else ""
     limit = usd(post.current_limit_usd) if post.current_limit_usd is not None else "none set"
@@ -268,19 +269,34 @@ def build_spend_request(
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(text="Approve…", action_id=Action.SPEND_REQUEST_APPROVE, value=payload,
-                                  style="primary"),
                     ButtonElement(
-                        text="Deny", action_id=Action.SPEND_REQUEST_DENY, value=payload, style="danger",
-                        confirm=ConfirmObject(title="Deny this request?", text="The member keeps their current limit.",
-                                              confirm="Deny", deny="Cancel"),
+                        text="Approve…", action_id=Action.SPEND_REQUEST_APPROVE, value=payload, style="primary"
+                    ),
+                    ButtonElement(
+                        text="Deny",
+                        action_id=Action.SPEND_REQUEST_DENY,
+                        value=payload,
+                        style="danger",
+                        confirm=ConfirmObject(
+                            title="Deny this request?",
+                            text="The member keeps their current limit.",
+                            confirm="Deny",
+                            deny="Cancel",
+                        ),
                     ),
                 ]
             )
         )
         if state == "failed" and post.last_error:
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(
-                text=f":warning: Last attempt failed: {escape(post.last_error)} You can try again.")]))
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=f":warning: Last attempt failed: {escape(post.last_error)} You can try again."
+                        )
+                    ]
+                )
+            )
     else:
         line = outcome_line or _STATE_LINES.get(state, state)
         if state == "approved" and post.approved_amount_usd is not None:
@@ -311,8 +327,9 @@ def build_approve_modal(payload: SpendRequestPayload, *, channel_id: str | None)
                 block_id=AMOUNT_BLOCK,
                 label=PlainTextObject(text="New limit in USD"),
                 element=PlainTextInputElement(action_id=AMOUNT_INPUT, initial_value=payload.suggested),
-                hint=PlainTextObject(text="Dollars and cents, e.g. 250 or 1,500.00. Anthropic writes it as the "
-                                          "member's own limit."),
+                hint=PlainTextObject(
+                    text="Dollars and cents, e.g. 250 or 1,500.00. Anthropic writes it as the member's own limit."
+                ),
             )
         ],
     )

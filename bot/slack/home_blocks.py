@@ -101,17 +101,26 @@ def _my_keys(data: HomeData) -> list[Block]:
     if data.keys_problem:
         blocks.append(SectionBlock(text=data.keys_problem))
     elif not data.member:
-        blocks.append(SectionBlock(text=f"You aren't in the Anthropic organization yet: `{COMMAND} request` asks "
-                                        "for access."))  # fmt: skip
+        blocks.append(
+            SectionBlock(text=f"You aren't in the Anthropic organization yet: `{COMMAND} request` asks for access.")
+        )
     elif not data.keys:
-        blocks.append(SectionBlock(text=f"No active keys. Create one in the Claude Console ({data.console_url}) in "
-                                        "a workspace you can use."))  # fmt: skip
+        blocks.append(
+            SectionBlock(
+                text=f"No active keys. Create one in the Claude Console ({data.console_url}) in "
+                "a workspace you can use."
+            )
+        )
     else:
         blocks += [SectionBlock(text=_key_item(v)) for v in data.keys[:MY_KEYS_SHOWN]]
         more = data.keys_total - min(len(data.keys), MY_KEYS_SHOWN)
         tail = f"…and {more} more. " if more > 0 else ""
-        blocks.append(_context(f"{tail}`{COMMAND} keys` lists them with age, expiry and last use; "
-                               f"`{COMMAND} rotate <key-id>` starts a rotation."))  # fmt: skip
+        blocks.append(
+            _context(
+                f"{tail}`{COMMAND} keys` lists them with age, expiry and last use; "
+                f"`{COMMAND} rotate <key-id>` starts a rotation."
+            )
+        )
     return blocks
 
 
@@ -150,10 +159,15 @@ def _admin(admin: AdminHome) -> list[Block]:
         blocks.append(SectionBlock(text=admin.problem))
         return blocks
     blocks += _key_list("*Keys of former members*", admin.leavers, admin.leavers_oldest, "")
-    blocks += _key_list("*Keys overdue for rotation*", admin.overdue, admin.overdue_oldest,
-                        "Every key is within its rotation period.")  # fmt: skip
-    blocks += _key_list(f"*Keys unused for {admin.stale_days} days*", admin.stale, admin.stale_oldest,
-                        "Every key older than that was used.")  # fmt: skip
+    blocks += _key_list(
+        "*Keys overdue for rotation*", admin.overdue, admin.overdue_oldest, "Every key is within its rotation period."
+    )
+    blocks += _key_list(
+        f"*Keys unused for {admin.stale_days} days*",
+        admin.stale,
+        admin.stale_oldest,
+        "Every key older than that was used.",
+    )
     notes = [f"{admin.active_keys} active keys"]
     if admin.as_of is not None:
         notes.append(f"usage data as of {admin.as_of:%Y-%m-%d %H:%M} UTC")
@@ -174,8 +188,9 @@ def build_home(data: HomeData) -> list[Block]:
             blocks.append(SectionBlock(text=f"*This month*\n{data.usage_line}"))
         if data.admin is not None:
             blocks += _admin(data.admin)
-    blocks.append(_context(f"Updated {data.updated:%Y-%m-%d %H:%M} ({escape(data.tz_name)}). Open this tab again "
-                           "to refresh."))  # fmt: skip
+    blocks.append(
+        _context(f"Updated {data.updated:%Y-%m-%d %H:%M} ({escape(data.tz_name)}). Open this tab again to refresh.")
+    )
     blocks.append(DividerBlock())
     blocks += build_help()
     return blocks[:MAX_HOME_BLOCKS]

@@ -222,14 +222,20 @@ def build_key_list(
     buttons = []
     if page > 0:
         buttons.append(
-            ButtonElement(text="◂ Previous", action_id=Action.KEYS_PREV,
-                          value=nav.model_copy(update={"p": page - 1}).model_dump_json())
-        )  # fmt: skip
+            ButtonElement(
+                text="◂ Previous",
+                action_id=Action.KEYS_PREV,
+                value=nav.model_copy(update={"p": page - 1}).model_dump_json(),
+            )
+        )
     if page + 1 < pages:
         buttons.append(
-            ButtonElement(text="Next ▸", action_id=Action.KEYS_NEXT,
-                          value=nav.model_copy(update={"p": page + 1}).model_dump_json())
-        )  # fmt: skip
+            ButtonElement(
+                text="Next ▸",
+                action_id=Action.KEYS_NEXT,
+                value=nav.model_copy(update={"p": page + 1}).model_dump_json(),
+            )
+        )
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return blocks[:MAX_BLOCKS]
@@ -252,12 +258,16 @@ def build_revoke_confirm(view: KeyView, reason: str) -> list[Block]:
         SectionBlock(text=text),
         ActionsBlock(
             elements=[
-                ButtonElement(text="Deactivate key", action_id=Action.REVOKE_CONFIRM, style="danger",
-                              value=RevokeRef(k=view.id, r=reason).model_dump_json()),
+                ButtonElement(
+                    text="Deactivate key",
+                    action_id=Action.REVOKE_CONFIRM,
+                    style="danger",
+                    value=RevokeRef(k=view.id, r=reason).model_dump_json(),
+                ),
                 ButtonElement(text="Cancel", action_id=Action.REVOKE_CANCEL, value=KeyRef(k=view.id).model_dump_json()),
             ]
         ),
-    ]  # fmt: skip
+    ]
 
 
 def build_revoked_notice(view: KeyView, *, by: str, reason: str) -> list[Block]:
@@ -286,11 +296,13 @@ def build_rotation_started(
         "but only once usage shows the old key unused for 24 hours."
     )
     return [
-        SectionBlock(text=f":arrows_counterclockwise: *Rotation started.* {who} {key_title(view)} is due for a "
-                          f"replacement.\n{rotation_text(view)}"),
+        SectionBlock(
+            text=f":arrows_counterclockwise: *Rotation started.* {who} {key_title(view)} is due for a "
+            f"replacement.\n{rotation_text(view)}"
+        ),
         SectionBlock(text=steps),
         _context("Secret keys never pass through Slack: I only see names, ids and the last characters."),
-    ]  # fmt: skip
+    ]
 
 
 def build_rotation_replaced(
@@ -298,8 +310,7 @@ def build_rotation_replaced(
 ) -> list[Block]:
     """The owner's DM once the replacement is seen: the Deactivate button, or the outcome once done."""
     head = (
-        f":white_check_mark: I see your new key *{escape(clip(new_name, 200))}* `{new_id}` replacing "
-        f"{key_title(old)}."
+        f":white_check_mark: I see your new key *{escape(clip(new_name, 200))}* `{new_id}` replacing {key_title(old)}."
     )
     if done_text is not None:
         return [SectionBlock(text=head), SectionBlock(text=done_text)]
@@ -308,12 +319,17 @@ def build_rotation_replaced(
         f"{grace_until}, as soon as usage shows it unused for 24 hours."
     )
     button = ButtonElement(
-        text="Deactivate old key", action_id=Action.ROTATION_DEACTIVATE_OLD, style="danger",
+        text="Deactivate old key",
+        action_id=Action.ROTATION_DEACTIVATE_OLD,
+        style="danger",
         value=RotationRef(r=rotation_id).model_dump_json(),
-        confirm=ConfirmObject(title="Deactivate the old key?",
-                              text=clip(f"{escape(old.name)} ({old.id}) stops working at once.", 300),
-                              confirm="Deactivate", deny="Not yet"),
-    )  # fmt: skip
+        confirm=ConfirmObject(
+            title="Deactivate the old key?",
+            text=clip(f"{escape(old.name)} ({old.id}) stops working at once.", 300),
+            confirm="Deactivate",
+            deny="Not yet",
+        ),
+    )
     return [SectionBlock(text=head), SectionBlock(text=body), ActionsBlock(elements=[button])]
 
 
@@ -351,8 +367,11 @@ def build_reminder_dm(notices: Sequence[Notice], *, max_age_days: int) -> tuple[
     blocks += [SectionBlock(text=notice_text(n)) for n in shown]
     if len(notices) > len(shown):
         blocks.append(_context(f"…and {len(notices) - len(shown)} more: `{COMMAND} keys` lists them all."))
-    text = ("An API key of yours needs rotating or expires soon" if len(notices) == 1
-            else f"{len(notices)} of your API keys need rotating or expire soon")  # fmt: skip
+    text = (
+        "An API key of yours needs rotating or expires soon"
+        if len(notices) == 1
+        else f"{len(notices)} of your API keys need rotating or expire soon"
+    )
     return text, blocks
 
 
@@ -360,9 +379,11 @@ def build_unowned_reminders(notices: Sequence[tuple[Notice, str]]) -> tuple[str,
     """Reminders for keys whose owner has no reachable Slack account, for the admin channel."""
     shown = list(notices[:LISTED_PER_MESSAGE])
     blocks: list[Block] = [
-        SectionBlock(text=":bust_in_silhouette: These keys need rotating or expire soon, and I can't reach their "
-                          "owners in Slack:")
-    ]  # fmt: skip
+        SectionBlock(
+            text=":bust_in_silhouette: These keys need rotating or expire soon, and I can't reach their "
+            "owners in Slack:"
+        )
+    ]
     blocks += [SectionBlock(text=f"{notice_text(n)}\nowner: {owner}") for n, owner in shown]
     if len(notices) > len(shown):
         blocks.append(_context(f"…and {len(notices) - len(shown)} more."))
@@ -384,8 +405,11 @@ def build_overdue_digest(
     if oldest:
         blocks.append(SectionBlock(text="*Most overdue*"))
         blocks += [SectionBlock(text=key_line(v, with_status=False)) for v in oldest[:LISTED_PER_MESSAGE]]
-    blocks.append(_context(f"Owners were DM'd. `{COMMAND} keys all` lists every key; `{COMMAND} revoke <key-id>` "
-                           "deactivates one."))  # fmt: skip
+    blocks.append(
+        _context(
+            f"Owners were DM'd. `{COMMAND} keys all` lists every key; `{COMMAND} revoke <key-id>` deactivates one."
+        )
+    )
     return text, blocks[:MAX_BLOCKS]
 
 
@@ -400,12 +424,20 @@ def stale_block_id(key_id: str) -> str:
 
 
 def build_stale_root(
-    *, leavers: int, stale: int, by_workspace: Sequence[Tally], stale_days: int, listed: int, week: str,
+    *,
+    leavers: int,
+    stale: int,
+    by_workspace: Sequence[Tally],
+    stale_days: int,
+    listed: int,
+    week: str,
     as_of: datetime | None,
-) -> tuple[str, list[Block]]:  # fmt: skip
+) -> tuple[str, list[Block]]:
     """The stale-key report's root message: counts; the keys follow in the thread."""
-    text = (f"Stale-key audit {week}: {plural(leavers, 'key')} of former members, {plural(stale, 'key')} unused "
-            f"for {stale_days} days")
+    text = (
+        f"Stale-key audit {week}: {plural(leavers, 'key')} of former members, {plural(stale, 'key')} unused "
+        f"for {stale_days} days"
+    )
     lines = [
         f"• *{leavers}* active key{'s' if leavers != 1 else ''} created by people who are no longer org members",
         f"• *{stale}* active key{'s' if stale != 1 else ''} with no usage in the last {stale_days} days",
@@ -415,8 +447,9 @@ def build_stale_root(
         SectionBlock(text="\n".join(lines)),
     ]
     if by_workspace:
-        blocks.append(SectionBlock(text="*By workspace*\n" + "\n".join(
-            f"• {escape(t.label)}: {t.count}" for t in by_workspace)))  # fmt: skip
+        blocks.append(
+            SectionBlock(text="*By workspace*\n" + "\n".join(f"• {escape(t.label)}: {t.count}" for t in by_workspace))
+        )
     total = leavers + stale
     more = f" (the first {listed} of {total}; the rest follow in next week's audit)" if listed < total else ""
     notes = [f"The keys are in the thread, former members' first{more}. Deactivate is for admins."]
@@ -438,12 +471,17 @@ def build_stale_rows(rows: Sequence[StaleRow]) -> tuple[str, list[Block]]:
     for row in rows[:LISTED_PER_MESSAGE]:
         view = row.key
         button = ButtonElement(
-            text="Deactivate", action_id=Action.STALE_DEACTIVATE, style="danger",
+            text="Deactivate",
+            action_id=Action.STALE_DEACTIVATE,
+            style="danger",
             value=KeyRef(k=view.id).model_dump_json(),
-            confirm=ConfirmObject(title="Deactivate this key?",
-                                  text=clip(f"{escape(view.name)} ({view.id}) stops working at once.", 300),
-                                  confirm="Deactivate", deny="Keep it"),
-        )  # fmt: skip
+            confirm=ConfirmObject(
+                title="Deactivate this key?",
+                text=clip(f"{escape(view.name)} ({view.id}) stops working at once.", 300),
+                confirm="Deactivate",
+                deny="Keep it",
+            ),
+        )
         blocks.append(SectionBlock(block_id=stale_block_id(view.id), text=_stale_text(row), accessory=button))
     return plural(len(blocks), "stale key"), blocks
 
@@ -491,8 +529,11 @@ def build_check(view: KeyView, findings: Sequence[Finding], *, as_of: datetime |
     """The diagnosis: what is wrong with the key (failures first) and what to do."""
     failures = [f for f in findings if f.severity == "fail"]
     if failures:
-        verdict = f":x: *This key fails because {failures[0].title}*" if len(failures) == 1 else (
-            f":x: *This key fails for {len(failures)} reasons.*")  # fmt: skip
+        verdict = (
+            f":x: *This key fails because {failures[0].title}*"
+            if len(failures) == 1
+            else (f":x: *This key fails for {len(failures)} reasons.*")
+        )
     else:
         verdict = ":white_check_mark: *Nothing the Admin API can see stops this key.*"
     blocks: list[Block] = [SectionBlock(text=f"{verdict}\n{key_line(view)}"), DividerBlock()]

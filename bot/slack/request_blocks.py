@@ -247,9 +247,13 @@ def build_request_list(requests: list[AccessRequest], *, links: dict[int, str], 
                 text="Cancel",
                 action_id=Action.CANCEL_REQUEST,
                 value=RequestRef(r=request.id or 0).model_dump_json(),
-                confirm=ConfirmObject(title="Cancel this request?", text="Admins will see it was cancelled.",
-                                      confirm="Cancel request", deny="Keep it"),
-            )  # fmt: skip
+                confirm=ConfirmObject(
+                    title="Cancel this request?",
+                    text="Admins will see it was cancelled.",
+                    confirm="Cancel request",
+                    deny="Keep it",
+                ),
+            )
             blocks.append(SectionBlock(text=text, accessory=button))
         else:
             blocks.append(SectionBlock(text=text))

@@ -117,24 +117,50 @@ INCREASE_STATUSES = {"approved", "denied", "pending"}
 ANALYTICS_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)
 BUCKET_WIDTHS = {"1d": timedelta(days=1), "1h": timedelta(hours=1), "1m": timedelta(minutes=1)}
 USAGE_DIMS = (
-    "actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id",
-    "context_window", "deployment_id", "environment_id", "inference_geo", "model", "organization_id",
-    "product", "rbac_group_id", "service_tier", "session_id", "slack_channel_id", "speed",
-    "user_profile_id", "workspace_id",
-)  # fmt: skip
+    "actor",
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
+    "workspace_id",
+)
 COST_DIMS = (*USAGE_DIMS, "cost_type", "token_type")
 FANOUT_DIMS = {"cost_type", "token_type"}
 # analytics list filter -> row dimension (actor_ids and api_key_ids are handled specially)
 FILTER_DIMS = {
-    "workspace_ids": "workspace_id", "models": "model", "agent_ids": "agent_id",
-    "deployment_ids": "deployment_id", "environment_ids": "environment_id",
-    "rbac_group_ids": "rbac_group_id", "slack_channel_ids": "slack_channel_id",
-    "claude_tag_user_ids": "claude_tag_user_id", "organization_ids": "organization_id",
-    "user_profile_ids": "user_profile_id", "session_ids": "session_id", "products": "product",
-    "service_tiers": "service_tier", "speeds": "speed", "inference_geos": "inference_geo",
-    "context_windows": "context_window", "claude_tag_categories": "claude_tag_category",
+    "workspace_ids": "workspace_id",
+    "models": "model",
+    "agent_ids": "agent_id",
+    "deployment_ids": "deployment_id",
+    "environment_ids": "environment_id",
+    "rbac_group_ids": "rbac_group_id",
+    "slack_channel_ids": "slack_channel_id",
+    "claude_tag_user_ids": "claude_tag_user_id",
+    "organization_ids": "organization_id",
+    "user_profile_ids": "user_profile_id",
+    "session_ids": "session_id",
+    "products": "product",
+    "service_tiers": "service_tier",
+    "speeds": "speed",
+    "inference_geos": "inference_geo",
+    "context_windows": "context_window",
+    "claude_tag_categories": "claude_tag_category",
     "actor_types": "actor_type",
-}  # fmt: skip
+}
 COST_ORDER_BY = {"amount", "list_amount", "time"}
 USAGE_ORDER_BY = {"total_tokens", "output_tokens", "requests", "uncached_input_tokens", "time"}
 TOKEN_TYPES = {
@@ -515,12 +541,21 @@ ROUTES = _routes(
         ("POST", "/workspaces/" + _ID.format("workspace_id") + "/archive", "_h_workspace_archive"),
         ("GET", "/workspaces/" + _ID.format("workspace_id") + "/members", "_h_members_list"),
         ("POST", "/workspaces/" + _ID.format("workspace_id") + "/members", "_h_member_add"),
-        ("GET", "/workspaces/{w}/members/{u}".format(w=_ID.format("workspace_id"), u=_ID.format("user_id")),
-         "_h_member_get"),
-        ("POST", "/workspaces/{w}/members/{u}".format(w=_ID.format("workspace_id"), u=_ID.format("user_id")),
-         "_h_member_update"),
-        ("DELETE", "/workspaces/{w}/members/{u}".format(w=_ID.format("workspace_id"), u=_ID.format("user_id")),
-         "_h_member_remove"),
+        (
+            "GET",
+            "/workspaces/{w}/members/{u}".format(w=_ID.format("workspace_id"), u=_ID.format("user_id")),
+            "_h_member_get",
+        ),
+        (
+            "POST",
+            "/workspaces/{w}/members/{u}".format(w=_ID.format("workspace_id"), u=_ID.format("user_id")),
+            "_h_member_update",
+        ),
+        (
+            "DELETE",
+            "/workspaces/{w}/members/{u}".format(w=_ID.format("workspace_id"), u=_ID.format("user_id")),
+            "_h_member_remove",
+        ),
         ("GET", "/api_keys", "_h_keys_list"),
         ("GET", "/api_keys/" + _ID.format("key_id"), "_h_key_get"),
         ("POST", "/api_keys/" + _ID.format("key_id"), "_h_key_update"),
@@ -590,7 +625,9 @@ class AnthropicStandIn:
             return self
         self._server = _Server(self, self._port)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
             name="anthropic-standin",
         )
         self._thread.start()
@@ -693,9 +730,16 @@ class AnthropicStandIn:
         with self._lock:
             self._faults.append(
                 _Fault(
-                    method=method.upper(), pattern=re.compile(path_regex), status=status,
-                    headers=dict(headers or {}), error_type=error_type, error_code=error_code,
-                    delay=delay, times=times, reset_connection=reset_connection, malformed_json=malformed_json,
+                    method=method.upper(),
+                    pattern=re.compile(path_regex),
+                    status=status,
+                    headers=dict(headers or {}),
+                    error_type=error_type,
+                    error_code=error_code,
+                    delay=delay,
+                    times=times,
+                    reset_connection=reset_connection,
+                    malformed_json=malformed_json,
                     content_type=content_type,
                 )
             )
@@ -804,8 +848,12 @@ class AnthropicStandIn:
         return f"{prefix}_01{next(self._seq):024X}"
 
     @staticmethod
-    def _id_page(req: _Req, records: list[Any], to_json: Callable[[Any], dict[str, Any]],
-                 key: Callable[[Any], str] = lambda r: r.id) -> dict[str, Any]:
+    def _id_page(
+        req: _Req,
+        records: list[Any],
+        to_json: Callable[[Any], dict[str, Any]],
+        key: Callable[[Any], str] = lambda r: r.id,
+    ) -> dict[str, Any]:
         """ID-cursor envelope over ``records`` already sorted ascending by ``key``."""
         limit = req.integer("limit", 20, 1, 1000)
         after, before = req.one("after_id"), req.one("before_id")
@@ -858,8 +906,14 @@ class AnthropicStandIn:
     # ------------------------------------------------------------------------ JSON renderers
 
     def _user_json(self, u: _User) -> dict[str, Any]:
-        return {"id": u.id, "type": "user", "email": u.email, "name": u.name, "role": u.role,
-                "added_at": _ts(u.added_at)}
+        return {
+            "id": u.id,
+            "type": "user",
+            "email": u.email,
+            "name": u.name,
+            "role": u.role,
+            "added_at": _ts(u.added_at),
+        }
 
     @staticmethod
     def _invite_status(inv: _Invite) -> str:
@@ -869,25 +923,35 @@ class AnthropicStandIn:
 
     def _invite_json(self, inv: _Invite) -> dict[str, Any]:
         return {
-            "id": inv.id, "type": "invite", "email": inv.email, "role": inv.role,
-            "status": self._invite_status(inv), "invited_at": _ts(inv.invited_at),
-            "expires_at": _ts(inv.expires_at), "accepted_at": _ts(inv.accepted_at),
+            "id": inv.id,
+            "type": "invite",
+            "email": inv.email,
+            "role": inv.role,
+            "status": self._invite_status(inv),
+            "invited_at": _ts(inv.invited_at),
+            "expires_at": _ts(inv.expires_at),
+            "accepted_at": _ts(inv.accepted_at),
             "rbac_group_ids": list(inv.rbac_group_ids),
         }
 
     def _workspace_json(self, w: _Workspace) -> dict[str, Any]:
         return {
-            "id": w.id, "type": "workspace", "name": w.name, "created_at": _ts(w.created_at),
-            "archived_at": _ts(w.archived_at), "display_color": w.display_color, "tags": dict(w.tags),
+            "id": w.id,
+            "type": "workspace",
+            "name": w.name,
+            "created_at": _ts(w.created_at),
+            "archived_at": _ts(w.archived_at),
+            "display_color": w.display_color,
+            "tags": dict(w.tags),
             "compartment_id": "compartment_" + w.id.removeprefix("wrkspc_"),
-            "data_residency": dict(w.data_residency), "external_key_id": w.external_key_id,
+            "data_residency": dict(w.data_residency),
+            "external_key_id": w.external_key_id,
             "user_profile_id": w.user_profile_id,
         }
 
     @staticmethod
     def _member_json(workspace_id: str, user_id: str, role: str) -> dict[str, Any]:
-        return {"type": "workspace_member", "user_id": user_id, "workspace_id": workspace_id,
-                "workspace_role": role}
+        return {"type": "workspace_member", "user_id": user_id, "workspace_id": workspace_id, "workspace_role": role}
 
     @staticmethod
     def _key_status(k: _ApiKey) -> str:
@@ -898,19 +962,30 @@ class AnthropicStandIn:
     def _key_json(self, k: _ApiKey) -> dict[str, Any]:
         scope = {"type": "workspace", "workspace_id": k.workspace_id} if k.workspace_id else {"type": "organization"}
         return {
-            "id": k.id, "type": "api_key", "name": k.name, "created_at": _ts(k.created_at),
+            "id": k.id,
+            "type": "api_key",
+            "name": k.name,
+            "created_at": _ts(k.created_at),
             "created_by": {"id": k.created_by, "type": "user"} if k.created_by else None,
-            "expires_at": _ts(k.expires_at), "partial_key_hint": k.partial_key_hint,
+            "expires_at": _ts(k.expires_at),
+            "partial_key_hint": k.partial_key_hint,
             "principal": {"type": "user_actor", "user_id": k.created_by} if k.created_by else None,
-            "scope": scope, "status": self._key_status(k),
+            "scope": scope,
+            "status": self._key_status(k),
         }
 
     @staticmethod
     def _limit_json(s: _SpendLimit) -> dict[str, Any]:
         return {
-            "id": s.id, "type": "spend_limit", "amount": s.amount, "currency": s.currency,
-            "is_enabled": s.is_enabled, "period": s.period, "scope": dict(s.scope),
-            "created_at": _ts(s.created_at), "updated_at": _ts(s.updated_at),
+            "id": s.id,
+            "type": "spend_limit",
+            "amount": s.amount,
+            "currency": s.currency,
+            "is_enabled": s.is_enabled,
+            "period": s.period,
+            "scope": dict(s.scope),
+            "created_at": _ts(s.created_at),
+            "updated_at": _ts(s.updated_at),
         }
 
     def _user_actor(self, user_id: str) -> dict[str, Any]:
@@ -918,8 +993,11 @@ class AnthropicStandIn:
         deleted = user is None
         user = user or self._removed_users.get(user_id)
         return {
-            "type": "user_actor", "user_id": user_id, "deleted": deleted,
-            "email_address": user.email if user else None, "name": user.name if user else None,
+            "type": "user_actor",
+            "user_id": user_id,
+            "deleted": deleted,
+            "email_address": user.email if user else None,
+            "name": user.name if user else None,
         }
 
     def _increase_json(self, r: _IncreaseRequest) -> dict[str, Any]:
@@ -928,9 +1006,15 @@ class AnthropicStandIn:
             rows = self._effective_rows(r.user_id, [r.period])
             summary = rows[0] if rows else None
         return {
-            "id": r.id, "type": "spend_limit_increase_request", "actor": self._user_actor(r.user_id),
-            "created_at": _ts(r.created_at), "period": r.period, "status": r.status,
-            "resolved_at": _ts(r.resolved_at), "resolved_by": r.resolved_by, "spend_summary": summary,
+            "id": r.id,
+            "type": "spend_limit_increase_request",
+            "actor": self._user_actor(r.user_id),
+            "created_at": _ts(r.created_at),
+            "period": r.period,
+            "status": r.status,
+            "resolved_at": _ts(r.resolved_at),
+            "resolved_by": r.resolved_by,
+            "spend_summary": summary,
         }
 
     # ------------------------------------------------------------------------ lookups
@@ -960,7 +1044,8 @@ class AnthropicStandIn:
             if unknown:
                 raise _bad(f"roles: not valid for this organization: {sorted(unknown)}")
         records = [
-            u for u in self._users.values()
+            u
+            for u in self._users.values()
             if (email is None or _norm_email(u.email) == _norm_email(email)) and (not roles or u.role in roles)
         ]
         return self._id_page(req, records, self._user_json)
@@ -995,7 +1080,8 @@ class AnthropicStandIn:
             raise _bad(f"statuses: must be among {sorted(INVITE_STATUSES)}")
         wanted = set(statuses) if statuses else INVITE_STATUSES
         records = [
-            inv for inv in self._invites.values()
+            inv
+            for inv in self._invites.values()
             if self._invite_status(inv) in wanted
             and (email is None or _norm_email(inv.email) == _norm_email(email))
             and (not roles or inv.role in roles)
@@ -1021,9 +1107,7 @@ class AnthropicStandIn:
         ):
             raise _bad(f"An invite for {email} already exists", "invite_already_exists")
         domain = email.rsplit("@", 1)[1].casefold()
-        if self.allowed_email_domains is not None and domain not in {
-            d.casefold() for d in self.allowed_email_domains
-        }:
+        if self.allowed_email_domains is not None and domain not in {d.casefold() for d in self.allowed_email_domains}:
             raise _bad(f"The email domain {domain} is not allowed", "email_domain_not_allowed")
         if self.member_limit is not None and self._seats_used() >= self.member_limit:
             raise _bad("The organization has reached its member limit", "org_member_limit_exceeded")
@@ -1058,7 +1142,8 @@ class AnthropicStandIn:
         req.boolean("include_default")  # validated; the stand-in has no default workspace
         wanted = set(ids) if ids else None
         records = [
-            w for w in self._workspaces.values()
+            w
+            for w in self._workspaces.values()
             if (include_archived or w.archived_at is None) and (wanted is None or w.id in wanted)
         ]
         return self._id_page(req, records, self._workspace_json)
@@ -1194,7 +1279,8 @@ class AnthropicStandIn:
         if status is not None and status not in KEY_STATUSES:
             raise _bad(f"status: must be one of {sorted(KEY_STATUSES)}")
         records = [
-            k for k in self._keys.values()
+            k
+            for k in self._keys.values()
             if (status is None or self._key_status(k) == status)
             and (workspace_id is None or k.workspace_id == workspace_id)
             and (creator is None or k.created_by == creator)
@@ -1242,7 +1328,8 @@ class AnthropicStandIn:
     def _require_writes(self) -> None:
         if not self.spend_limit_writes_enabled:
             raise ApiError(
-                403, "permission_error",
+                403,
+                "permission_error",
                 "Spend limit management through the Admin API is not enabled for this organization",
                 "spend_limits_admin_api_writes_not_enabled",
             )
@@ -1251,8 +1338,13 @@ class AnthropicStandIn:
         if self.org_type != "console" or self.usage_tier_amount is None:
             return None
         return _SpendLimit(
-            id="spl_01USAGETIER0000000000000000", scope={"type": "usage_tier"}, amount=self.usage_tier_amount,
-            period="monthly", created_at=self.created_at, updated_at=self.created_at, currency=self.currency,
+            id="spl_01USAGETIER0000000000000000",
+            scope={"type": "usage_tier"},
+            amount=self.usage_tier_amount,
+            period="monthly",
+            created_at=self.created_at,
+            updated_at=self.created_at,
+            currency=self.currency,
         )
 
     def _all_limits(self) -> list[_SpendLimit]:
@@ -1270,7 +1362,8 @@ class AnthropicStandIn:
         if workspace_id is not None and self.org_type != "console":
             raise _bad("workspace_id: only supported for Console organizations")
         rows = [
-            s for s in self._all_limits()
+            s
+            for s in self._all_limits()
             if (not scope_types or s.scope["type"] in scope_types)
             and (workspace_id is None or s.scope.get("workspace_id") == workspace_id)
         ]
@@ -1329,16 +1422,28 @@ class AnthropicStandIn:
             scope = {"type": "organization"}
         return self._limit_json(self._upsert_limit(scope, amount, period))
 
-    def _upsert_limit(self, scope: dict[str, str], amount: str | None, period: str,
-                      created_at: datetime | None = None, is_enabled: bool = True) -> _SpendLimit:
+    def _upsert_limit(
+        self,
+        scope: dict[str, str],
+        amount: str | None,
+        period: str,
+        created_at: datetime | None = None,
+        is_enabled: bool = True,
+    ) -> _SpendLimit:
         for existing in self._limits.values():
             if existing.scope == scope and existing.period == period:
                 existing.amount, existing.updated_at = amount, _now()
                 return existing
         when = created_at or _now()
         limit = _SpendLimit(
-            id=self._new_id("spl"), scope=dict(scope), amount=amount, period=period,
-            created_at=when, updated_at=when, is_enabled=is_enabled, currency=self.currency,
+            id=self._new_id("spl"),
+            scope=dict(scope),
+            amount=amount,
+            period=period,
+            created_at=when,
+            updated_at=when,
+            is_enabled=is_enabled,
+            currency=self.currency,
         )
         self._limits[limit.id] = limit
         return limit
@@ -1368,8 +1473,11 @@ class AnthropicStandIn:
         rows = []
         for period in periods:
             source = next(
-                (s for s in self._limits.values()
-                 if s.period == period and s.scope == {"type": "user", "user_id": user_id}),
+                (
+                    s
+                    for s in self._limits.values()
+                    if s.period == period and s.scope == {"type": "user", "user_id": user_id}
+                ),
                 None,
             ) or next(
                 (s for s in self._limits.values() if s.period == period and s.scope["type"] == "organization"),
@@ -1377,18 +1485,26 @@ class AnthropicStandIn:
             )
             if source is None:
                 continue
-            rows.append({
-                "actor": self._user_actor(user_id), "amount": source.amount, "currency": source.currency,
-                "period": period, "period_to_date_spend": self._period_to_date(user_id, period),
-                "scope": {"type": "user", "user_id": user_id}, "source": dict(source.scope),
-                "spend_limit_id": source.id,
-            })
+            rows.append(
+                {
+                    "actor": self._user_actor(user_id),
+                    "amount": source.amount,
+                    "currency": source.currency,
+                    "period": period,
+                    "period_to_date_spend": self._period_to_date(user_id, period),
+                    "scope": {"type": "user", "user_id": user_id},
+                    "source": dict(source.scope),
+                    "spend_limit_id": source.id,
+                }
+            )
         return rows
 
     def _h_effective_list(self, req: _Req) -> dict[str, Any]:
         if self.org_type != "enterprise":
-            raise _bad("Effective spend limits are only available to Claude Enterprise organizations",
-                       "organization_type_not_supported")
+            raise _bad(
+                "Effective spend limits are only available to Claude Enterprise organizations",
+                "organization_type_not_supported",
+            )
         limit = req.integer("limit", 20, 1, 1000)
         periods, user_ids = req.many("period"), req.many("user_ids")
         if periods and set(periods) - set(PERIODS):
@@ -1409,7 +1525,8 @@ class AnthropicStandIn:
         if statuses and set(statuses) - INCREASE_STATUSES:
             raise _bad(f"status: must be among {sorted(INCREASE_STATUSES)}")
         rows = [
-            r for r in self._increase.values()
+            r
+            for r in self._increase.values()
             if r.user_id in self._users
             and (not statuses or r.status in statuses)
             and (not actor_ids or r.user_id in actor_ids)
@@ -1529,8 +1646,12 @@ class AnthropicStandIn:
         out.sort(key=metric, reverse=(order == "desc"))
         page, next_page = self._cursor_slice(req, out, limit)
         refreshed = self.data_refreshed_at or _now().replace(microsecond=0)
-        return {"data": page, "has_more": next_page is not None, "next_page": next_page,
-                "data_refreshed_at": _ts(refreshed)}
+        return {
+            "data": page,
+            "has_more": next_page is not None,
+            "next_page": next_page,
+            "data_refreshed_at": _ts(refreshed),
+        }
 
     def _row_matches(self, req: _Req, row: Any) -> bool:
         for param, dim in FILTER_DIMS.items():
@@ -1579,8 +1700,12 @@ class AnthropicStandIn:
         amount = sum((r.amount for r in rows), Decimal(0))
         list_amount = sum((r.list_amount for r in rows), Decimal(0))
         requests = None if FANOUT_DIMS & set(group_by) else sum(r.requests or 0 for r in rows)
-        return {"amount": _dec_str(amount), "list_amount": _dec_str(list_amount), "currency": "USD",
-                "requests": requests}
+        return {
+            "amount": _dec_str(amount),
+            "list_amount": _dec_str(list_amount),
+            "currency": "USD",
+            "requests": requests,
+        }
 
     @staticmethod
     def _usage_metrics(rows: list[_UsageRow]) -> dict[str, Any]:
@@ -1589,7 +1714,9 @@ class AnthropicStandIn:
         cache_read = sum(r.cache_read for r in rows)
         c5m, c1h = sum(r.cache_5m for r in rows), sum(r.cache_1h for r in rows)
         return {
-            "uncached_input_tokens": uncached, "output_tokens": output, "cache_read_input_tokens": cache_read,
+            "uncached_input_tokens": uncached,
+            "output_tokens": output,
+            "cache_read_input_tokens": cache_read,
             "cache_creation": {"ephemeral_5m_input_tokens": c5m, "ephemeral_1h_input_tokens": c1h},
             "server_tool_use": {"web_search_requests": sum(r.web_search for r in rows)},
             "total_tokens": uncached + output + cache_read + c5m + c1h,
@@ -1606,19 +1733,33 @@ class AnthropicStandIn:
             raise ValueError(f"a user with email {email} already exists")
         local = email.split("@", 1)[0]
         user = _User(
-            id=self._new_id("user"), email=email,
-            name=name if name is not None else local.replace(".", " ").title(), role=role,
+            id=self._new_id("user"),
+            email=email,
+            name=name if name is not None else local.replace(".", " ").title(),
+            role=role,
             added_at=_dt(added_at, _now()),  # type: ignore[arg-type]
         )
         self._users[user.id] = user
         return user
 
-    def _store_invite(self, email: str, *, role: str, status: str = "pending", invited_at: datetime | None = None,
-                      expires_at: datetime | None = None, rbac_group_ids: list[str] | None = None) -> _Invite:
+    def _store_invite(
+        self,
+        email: str,
+        *,
+        role: str,
+        status: str = "pending",
+        invited_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        rbac_group_ids: list[str] | None = None,
+    ) -> _Invite:
         when = _dt(invited_at, _now())
         assert when is not None
         inv = _Invite(
-            id=self._new_id("invite"), email=email, role=role, status=status, invited_at=when,
+            id=self._new_id("invite"),
+            email=email,
+            role=role,
+            status=status,
+            invited_at=when,
             expires_at=_dt(expires_at, when + self.invite_ttl),  # type: ignore[arg-type]
             accepted_at=when + timedelta(hours=1) if status == "accepted" else None,
             rbac_group_ids=rbac_group_ids or [],
@@ -1632,19 +1773,27 @@ class AnthropicStandIn:
         self._members[ws.id] = {}
         return ws
 
-    def add_user(self, email: str, *, name: str | None = None, role: str = "developer",
-                 added_at: datetime | str | None = None) -> dict[str, Any]:
+    def add_user(
+        self, email: str, *, name: str | None = None, role: str = "developer", added_at: datetime | str | None = None
+    ) -> dict[str, Any]:
         with self._lock:
             return self._user_json(self._store_user(email, name=name, role=role, added_at=_dt(added_at)))
 
-    def add_invite(self, email: str, *, role: str = "developer", status: str = "pending",
-                   invited_at: datetime | str | None = None,
-                   expires_at: datetime | str | None = None) -> dict[str, Any]:
+    def add_invite(
+        self,
+        email: str,
+        *,
+        role: str = "developer",
+        status: str = "pending",
+        invited_at: datetime | str | None = None,
+        expires_at: datetime | str | None = None,
+    ) -> dict[str, Any]:
         if status not in {"pending", "accepted", "expired", "deleted"}:
             raise ValueError(f"unknown invite status {status!r}")
         with self._lock:
-            inv = self._store_invite(email, role=role, status=status, invited_at=_dt(invited_at),
-                                     expires_at=_dt(expires_at))
+            inv = self._store_invite(
+                email, role=role, status=status, invited_at=_dt(invited_at), expires_at=_dt(expires_at)
+            )
             return self._invite_json(inv)
 
     def accept_invite(self, invite_id: str) -> dict[str, Any]:
@@ -1657,8 +1806,9 @@ class AnthropicStandIn:
             inv.status, inv.accepted_at = "accepted", user.added_at
             return self._user_json(user)
 
-    def add_workspace(self, name: str, *, archived: bool = False,
-                      created_at: datetime | str | None = None) -> dict[str, Any]:
+    def add_workspace(
+        self, name: str, *, archived: bool = False, created_at: datetime | str | None = None
+    ) -> dict[str, Any]:
         with self._lock:
             ws = self._store_workspace(name, created_at=_dt(created_at))
             if archived:
@@ -1674,9 +1824,17 @@ class AnthropicStandIn:
             self._members[workspace_id][user_id] = role
             return self._member_json(workspace_id, user_id, role)
 
-    def add_api_key(self, *, name: str, workspace_id: str | None, created_by_user_id: str | None = None,
-                    created_at: datetime | str | None = None, status: str = "active",
-                    expires_at: datetime | str | None = None, partial_key_hint: str | None = None) -> dict[str, Any]:
+    def add_api_key(
+        self,
+        *,
+        name: str,
+        workspace_id: str | None,
+        created_by_user_id: str | None = None,
+        created_at: datetime | str | None = None,
+        status: str = "active",
+        expires_at: datetime | str | None = None,
+        partial_key_hint: str | None = None,
+    ) -> dict[str, Any]:
         """``workspace_id=None`` gives an organization-scoped key."""
         if status not in KEY_STATUSES:
             raise ValueError(f"unknown key status {status!r}")
@@ -1685,27 +1843,46 @@ class AnthropicStandIn:
                 raise KeyError(f"unknown workspace {workspace_id}")
             key_id = self._new_id("apikey")
             key = _ApiKey(
-                id=key_id, name=name, workspace_id=workspace_id,
+                id=key_id,
+                name=name,
+                workspace_id=workspace_id,
                 created_at=_dt(created_at, _now()),  # type: ignore[arg-type]
-                created_by=created_by_user_id, status=status, expires_at=_dt(expires_at),
+                created_by=created_by_user_id,
+                status=status,
+                expires_at=_dt(expires_at),
                 partial_key_hint=partial_key_hint or f"sk-ant-api03-{key_id[-4:]}...AA",
             )
             self._keys[key_id] = key
             return self._key_json(key)
 
     @staticmethod
-    def _row_dims(model: str | None, workspace_id: str | None, api_key_id: str | None,
-                  actor_user_id: str | None, dims: dict[str, Any] | None) -> dict[str, Any]:
-        out = {"model": model, "workspace_id": workspace_id, "api_key_id": api_key_id,
-               "actor_user_id": actor_user_id}
+    def _row_dims(
+        model: str | None,
+        workspace_id: str | None,
+        api_key_id: str | None,
+        actor_user_id: str | None,
+        dims: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        out = {"model": model, "workspace_id": workspace_id, "api_key_id": api_key_id, "actor_user_id": actor_user_id}
         out.update(dims or {})
         return out
 
-    def add_cost(self, *, starting_at: datetime | str, ending_at: datetime | str, amount_cents: str,
-                 model: str | None = None, workspace_id: str | None = None, api_key_id: str | None = None,
-                 actor_user_id: str | None = None, token_type: str | None = None,
-                 list_amount_cents: str | None = None, requests: int | None = None,
-                 cost_type: str = "tokens", dims: dict[str, Any] | None = None) -> dict[str, Any]:
+    def add_cost(
+        self,
+        *,
+        starting_at: datetime | str,
+        ending_at: datetime | str,
+        amount_cents: str,
+        model: str | None = None,
+        workspace_id: str | None = None,
+        api_key_id: str | None = None,
+        actor_user_id: str | None = None,
+        token_type: str | None = None,
+        list_amount_cents: str | None = None,
+        requests: int | None = None,
+        cost_type: str = "tokens",
+        dims: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Store one cost row. Amounts are decimal strings of (fractional) cents, e.g. "1234.567"."""
         try:
             amount = Decimal(amount_cents)
@@ -1717,26 +1894,50 @@ class AnthropicStandIn:
         if token_type is not None and token_type not in TOKEN_TYPES:
             raise ValueError(f"unknown token_type {token_type!r}")
         row = _CostRow(
-            starting_at=_dt(starting_at), ending_at=_dt(ending_at),  # type: ignore[arg-type]
-            amount=amount, list_amount=list_amount, requests=requests,
-            dims={**self._row_dims(model, workspace_id, api_key_id, actor_user_id, dims),
-                  "token_type": token_type, "cost_type": cost_type},
+            starting_at=_dt(starting_at),
+            ending_at=_dt(ending_at),  # type: ignore[arg-type]
+            amount=amount,
+            list_amount=list_amount,
+            requests=requests,
+            dims={
+                **self._row_dims(model, workspace_id, api_key_id, actor_user_id, dims),
+                "token_type": token_type,
+                "cost_type": cost_type,
+            },
         )
         with self._lock:
             self._costs.append(row)
             return self._seed_row_json(row, "cost")
 
-    def add_usage(self, *, starting_at: datetime | str, ending_at: datetime | str, input_tokens: int = 0,
-                  output_tokens: int = 0, cache_read: int = 0, model: str | None = None,
-                  workspace_id: str | None = None, api_key_id: str | None = None,
-                  actor_user_id: str | None = None, requests: int | None = None, cache_creation_5m: int = 0,
-                  cache_creation_1h: int = 0, web_search_requests: int = 0,
-                  dims: dict[str, Any] | None = None) -> dict[str, Any]:
+    def add_usage(
+        self,
+        *,
+        starting_at: datetime | str,
+        ending_at: datetime | str,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cache_read: int = 0,
+        model: str | None = None,
+        workspace_id: str | None = None,
+        api_key_id: str | None = None,
+        actor_user_id: str | None = None,
+        requests: int | None = None,
+        cache_creation_5m: int = 0,
+        cache_creation_1h: int = 0,
+        web_search_requests: int = 0,
+        dims: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Store one usage row (``input_tokens`` are uncached input tokens)."""
         row = _UsageRow(
-            starting_at=_dt(starting_at), ending_at=_dt(ending_at),  # type: ignore[arg-type]
-            uncached=input_tokens, output=output_tokens, cache_read=cache_read, cache_5m=cache_creation_5m,
-            cache_1h=cache_creation_1h, web_search=web_search_requests, requests=requests,
+            starting_at=_dt(starting_at),
+            ending_at=_dt(ending_at),  # type: ignore[arg-type]
+            uncached=input_tokens,
+            output=output_tokens,
+            cache_read=cache_read,
+            cache_5m=cache_creation_5m,
+            cache_1h=cache_creation_1h,
+            web_search=web_search_requests,
+            requests=requests,
             dims=self._row_dims(model, workspace_id, api_key_id, actor_user_id, dims),
         )
         with self._lock:
@@ -1747,12 +1948,17 @@ class AnthropicStandIn:
         dims = COST_DIMS if kind == "cost" else USAGE_DIMS
         group = {d: self._dim_value(row, d) for d in dims if self._dim_key(row, d) is not None}
         metrics = self._cost_metrics([row], []) if kind == "cost" else self._usage_metrics([row])
-        return {"starting_at": _ts(row.starting_at), "ending_at": _ts(row.ending_at), "group": group,
-                kind: metrics}
+        return {"starting_at": _ts(row.starting_at), "ending_at": _ts(row.ending_at), "group": group, kind: metrics}
 
-    def add_spend_limit(self, scope: dict[str, str] | str = "organization", *, amount: str | None = "50000",
-                        period: str = "monthly", created_at: datetime | str | None = None,
-                        is_enabled: bool = True) -> dict[str, Any]:
+    def add_spend_limit(
+        self,
+        scope: dict[str, str] | str = "organization",
+        *,
+        amount: str | None = "50000",
+        period: str = "monthly",
+        created_at: datetime | str | None = None,
+        is_enabled: bool = True,
+    ) -> dict[str, Any]:
         """Seed any scope regardless of org type, e.g. ``{"type": "user", "user_id": ...}`` or "organization".
 
         Upserts on (scope, period) like the API.
@@ -1764,16 +1970,23 @@ class AnthropicStandIn:
             limit = self._upsert_limit(scope, amount, period, created_at=_dt(created_at), is_enabled=is_enabled)
             return self._limit_json(limit)
 
-    def add_increase_request(self, user_id: str, *, period: str = "monthly", status: str = "pending",
-                             created_at: datetime | str | None = None) -> dict[str, Any]:
+    def add_increase_request(
+        self,
+        user_id: str,
+        *,
+        period: str = "monthly",
+        status: str = "pending",
+        created_at: datetime | str | None = None,
+    ) -> dict[str, Any]:
         if status not in INCREASE_STATUSES:
             raise ValueError(f"unknown status {status!r}")
         with self._lock:
             if user_id not in self._users:
                 raise KeyError(f"unknown user {user_id}")
             when = _dt(created_at, _now())
-            item = _IncreaseRequest(id=self._new_id("silr"), user_id=user_id, period=period, status=status,
-                                    created_at=when)  # type: ignore[arg-type]
+            item = _IncreaseRequest(
+                id=self._new_id("silr"), user_id=user_id, period=period, status=status, created_at=when
+            )  # type: ignore[arg-type]
             if status != "pending":
                 item.resolved_at, item.resolved_by = when, self._resolver()
             self._increase[item.id] = item
@@ -1803,9 +2016,13 @@ class AnthropicStandIn:
             start = len(self._users)
             users = []
             for i in range(n_users):
-                user = _User(id=self._new_id("user"), email=f"scale-user-{start + i:06d}@example.com",
-                             name=f"Scale User {start + i}", role="developer" if i % 20 else "user",
-                             added_at=base + timedelta(minutes=i))
+                user = _User(
+                    id=self._new_id("user"),
+                    email=f"scale-user-{start + i:06d}@example.com",
+                    name=f"Scale User {start + i}",
+                    role="developer" if i % 20 else "user",
+                    added_at=base + timedelta(minutes=i),
+                )
                 self._users[user.id] = user
                 users.append(user.id)
             workspaces = [self._store_workspace(f"scale-ws-{i:04d}", created_at=base).id for i in range(n_workspaces)]
@@ -1818,10 +2035,13 @@ class AnthropicStandIn:
                 key_id = self._new_id("apikey")
                 status = "archived" if j % 25 == 0 else "inactive" if j % 10 == 0 else "active"
                 self._keys[key_id] = _ApiKey(
-                    id=key_id, name=f"scale-key-{j:06d}",
+                    id=key_id,
+                    name=f"scale-key-{j:06d}",
                     workspace_id=workspaces[j % len(workspaces)] if workspaces else None,
-                    created_at=base + timedelta(minutes=j), created_by=users[j % len(users)] if users else None,
-                    status=status, expires_at=soon if j % 7 == 0 else None,
+                    created_at=base + timedelta(minutes=j),
+                    created_by=users[j % len(users)] if users else None,
+                    status=status,
+                    expires_at=soon if j % 7 == 0 else None,
                     partial_key_hint=f"sk-ant-api03-{key_id[-4:]}...AA",
                 )
                 keys.append(key_id)

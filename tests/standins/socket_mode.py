@@ -53,9 +53,16 @@ class SocketModeStandIn:
         with self._lock:
             self.connections += 1
             self._sockets.append(ws)
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": 1,
-                                      "connection_info": {"app_id": "A0STANDIN"},
-                                      "debug_info": {"host": "standin", "approximate_connection_time": 3600}}))
+        await ws.send_str(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "connection_info": {"app_id": "A0STANDIN"},
+                    "debug_info": {"host": "standin", "approximate_connection_time": 3600},
+                }
+            )
+        )
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 with self._lock:
@@ -67,8 +74,14 @@ class SocketModeStandIn:
     def send_envelope(self, kind: str, payload: dict[str, Any]) -> str:
         """Push an envelope (`slash_commands`, `interactive`, `events_api`) to the connected client."""
         envelope_id = str(uuid.uuid4())
-        body = json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                           "accepts_response_payload": kind != "events_api"})
+        body = json.dumps(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
 
         async def send() -> None:
             for ws in list(self._sockets):
