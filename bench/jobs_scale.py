@@ -47,7 +47,7 @@ def child(job: str) -> int:
     """Run one job in this (child) process and print a JSON line with its timing and peak RSS."""
     from bot.config import Mode, load_settings
     from bot.deps import build_deps
-    from bot.jobs import run_job
+    from bot.registry import run_job
     from storage.migrate import upgrade
 
     settings = load_settings(Mode.JOBS)

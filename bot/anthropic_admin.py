@@ -47,6 +47,8 @@ from anthropic.types.beta.organization.spend_limits import (
 )
 from pydantic import SecretStr
 
+from bot.core.errors import BotError
+
 __all__ = [
     "ASSIGNABLE_ORG_ROLES",
     "AdminAPIError",
@@ -303,7 +305,7 @@ class IncreaseRequest:
 # --------------------------------------------------------------------------------------------------
 
 
-class AdminAPIError(Exception):
+class AdminAPIError(BotError):
     """An Admin API call failed; `user_message` is safe to show in Slack."""
 
     default_message: ClassVar[str] = "The Anthropic Admin API call failed."
@@ -319,13 +321,12 @@ class AdminAPIError(Exception):
         retryable: bool | None = None,
         api_message: str | None = None,
     ) -> None:
-        self.user_message: str = user_message or self.default_message
+        super().__init__(user_message or self.default_message)
         self.status = status
         self.error_code = error_code
         self.request_id = request_id
         self.retryable: bool = self.default_retryable if retryable is None else retryable
         self.api_message = api_message  # Anthropic's own wording; may change, never branch on it
-        super().__init__(self.user_message)
 
     def __repr__(self) -> str:
         return (

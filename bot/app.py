@@ -14,12 +14,13 @@ from slack_bolt.response import BoltResponse
 import handlers
 from bot.commands import Sub
 from bot.config import Settings
+from bot.core.errors import SORRY
 from bot.deps import Deps
 from bot.logs import new_request_id, request_id_var
 from bot.metrics import Interaction, current_interaction
-from bot.services.common import SORRY
 from bot.slack.gateway import make_async_web_client
 from bot.slack.ids import Action, Callback
+from handlers.router import Router
 from storage import repositories as repo
 from storage.db import session_scope
 
@@ -112,12 +113,18 @@ def request_context_middleware(deps: Deps) -> Callable[..., Awaitable[BoltRespon
     return request_context
 
 
-def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> AsyncApp:
+class BotApp(AsyncApp):
+    """The Bolt app with its own subcommand router (never a process-wide table)."""
+
+    router: Router
+
+
+def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> BotApp:
     """The Bolt app: signature checks in HTTP mode, the app's own client on SLACK_API_URL, listeners."""
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if not socket_mode and not signing_secret:
         raise ValueError("SLACK_SIGNING_SECRET is required in HTTP mode")
-    app = AsyncApp(
+    app = BotApp(
         client=make_async_web_client(settings),
         signing_secret=signing_secret or "socket-mode-does-not-sign",
         request_verification_enabled=not socket_mode,
@@ -136,5 +143,5 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
                 logger.warning("could not tell the user about the failure")
 
     app.use(request_context_middleware(deps))
-    handlers.register(app, deps)
+    app.router = handlers.register(app, deps)
     return app

@@ -33,7 +33,8 @@ def _settings_or_exit(mode: Mode) -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: migrate, schedule jobs, then serve Socket Mode or HTTP."""
     from bot.deps import build_deps
-    from bot.scheduler import start_scheduler
+    from bot.jobs.scheduler import start_scheduler
+    from bot.registry import JOBS
     from storage.migrate import upgrade
 
     settings = _settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
@@ -44,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except Exception as exc:
         logger.error("database migration failed (%s); check DATABASE_URL", type(exc).__name__)
         return 1
-    scheduler = start_scheduler(deps) if settings.scheduler_enabled else None
+    scheduler = start_scheduler(deps, JOBS) if settings.scheduler_enabled else None
     try:
         if args.http:
             _serve_http(settings, deps, host=args.host)
@@ -164,18 +165,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     """List the jobs, or run one by hand (optionally as a dry run that sends nothing)."""
-    from bot.jobs import JOBS, JobNotAvailable, run_job
+    from bot.registry import JOBS, run_job
 
     if args.jobs_command == "list":
         for spec in JOBS.values():
-            state = "" if spec.available else "  (not available in this version yet)"
-            print(f"{spec.name:22} {spec.schedule:15} {spec.description}{state}")
+            print(f"{spec.name:22} {spec.schedule:15} {spec.description}")
         return 0
     if args.name not in JOBS:
         print(f"unknown job {args.name!r}; `claude-key-bot jobs list` shows them", file=sys.stderr)
-        return 2
-    if not JOBS[args.name].available:
-        print(f"job {args.name} is not available in this version yet", file=sys.stderr)
         return 2
     from bot.deps import build_deps
     from storage.migrate import upgrade
@@ -186,9 +183,6 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     try:
         upgrade(deps.engine)
         result = run_job(args.name, deps, dry_run=args.dry_run)
-    except JobNotAvailable:
-        print(f"job {args.name} is not available in this version yet", file=sys.stderr)
-        return 2
     except RuntimeError as exc:
         print(str(exc), file=sys.stderr)
         return 1

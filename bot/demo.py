@@ -34,7 +34,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.slack.ids import Action
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade

@@ -8,7 +8,6 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
@@ -16,8 +15,9 @@ from sqlalchemy.engine import Engine
 
 from bot.anthropic_admin import AdminGateway
 from bot.config import Settings
+from bot.core.clock import Clock, utc_now
+from bot.core.errors import UserError
 from bot.metrics import Metrics
-from bot.services.common import UserError
 from bot.slack.gateway import make_web_client
 from bot.slack.notifier import Notifier
 from storage.db import make_engine
@@ -36,11 +36,6 @@ class BotBusy(UserError):
     """The worker queue is full."""
 
 
-def utc_now() -> datetime:
-    """The real clock (tests inject another)."""
-    return datetime.now(UTC)
-
-
 @dataclass
 class Deps:
     """Everything listeners, services and jobs need; tests build one pointing at stand-ins."""
@@ -49,7 +44,7 @@ class Deps:
     engine: Engine
     slack: WebClient
     admin: AdminGateway
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="ckb-work")
     )

@@ -7,14 +7,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.commands import Parsed, Sub
+from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.services import audit as service
-from bot.services.common import UserError
-from handlers.commands import SUBCOMMANDS
 from handlers.common import WORKING, answer_later
+from handlers.router import Router
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     """Register the audit subcommand."""
 
     async def on_audit(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
@@ -27,4 +27,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user = command["user_id"]
         await answer_later(deps, respond, lambda: service.export_audit(deps, slack_user_id=user, days=days))
 
-    SUBCOMMANDS[Sub.AUDIT] = on_audit
+    router.add(Sub.AUDIT, on_audit)

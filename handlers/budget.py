@@ -11,12 +11,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.commands import Parsed, Sub
 from bot.deps import Deps
 from bot.services import budgets
-from bot.services.common import Reply
 from bot.slack.budget_blocks import MirrorPayload
 from bot.slack.ids import Action
-from handlers.commands import SUBCOMMANDS
+from bot.slack.reply import Reply
 from handlers.common import WORKING, answer_later
 from handlers.fallbacks import STALE_BUTTON
+from handlers.router import Router
 
 
 async def on_budget(
@@ -42,9 +42,9 @@ async def on_budget(
     await answer_later(deps, respond, work)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     """Claim the `budget` subcommand and the Mirror button."""
-    SUBCOMMANDS[Sub.BUDGET] = on_budget
+    router.add(Sub.BUDGET, on_budget)
 
     @app.action(Action.BUDGET_MIRROR)
     async def on_mirror(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:

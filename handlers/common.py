@@ -9,11 +9,10 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.anthropic_admin import AdminAPIError
+from bot.core.errors import DB_UNAVAILABLE, SORRY, BotError
 from bot.deps import Deps
 from bot.metrics import ERROR, OK, REFUSED
-from bot.services.common import DB_UNAVAILABLE, SORRY, Reply, UserError
-from bot.services.identity import IdentityError
+from bot.slack.reply import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ WORKING = "Working on it…"
 
 def reply_for(exc: BaseException) -> Reply:
     """The one sentence a user sees for a failure (the one place errors become words)."""
-    if isinstance(exc, UserError | IdentityError | AdminAPIError):
+    if isinstance(exc, BotError):
         return Reply(exc.user_message)
     if isinstance(exc, OperationalError | InterfaceError):  # the connection, not our SQL
         logger.warning("database unavailable while answering a command")
@@ -35,7 +34,7 @@ def outcome_of(exc: BaseException | None) -> str:
     """The metrics outcome: ok, refused (the user was told no: a role, a state, bad input), or error."""
     if exc is None:
         return OK
-    if isinstance(exc, UserError | IdentityError):
+    if isinstance(exc, BotError) and exc.refused:
         return REFUSED
     return ERROR
 

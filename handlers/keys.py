@@ -13,9 +13,9 @@ from bot.deps import Deps
 from bot.services import keys as service
 from bot.slack.ids import Action
 from bot.slack.keys_blocks import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
-from handlers.commands import SUBCOMMANDS
 from handlers.common import WORKING, answer_later
 from handlers.fallbacks import STALE_BUTTON
+from handlers.router import Router
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 M = TypeVar("M", bound=BaseModel)
@@ -51,7 +51,7 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return container.get("channel_id"), container.get("message_ts")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     """Register the key commands and buttons."""
 
     async def on_keys(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
@@ -101,10 +101,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user, query = command["user_id"], parsed.args[0]
         await answer_later(deps, respond, lambda: service.check(deps, slack_user_id=user, query=query))
 
-    SUBCOMMANDS[Sub.KEYS] = on_keys
-    SUBCOMMANDS[Sub.REVOKE] = on_revoke
-    SUBCOMMANDS[Sub.ROTATE] = on_rotate
-    SUBCOMMANDS[Sub.CHECK] = on_check
+    router.add(Sub.KEYS, on_keys)
+    router.add(Sub.REVOKE, on_revoke)
+    router.add(Sub.ROTATE, on_rotate)
+    router.add(Sub.CHECK, on_check)
 
     async def on_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

@@ -21,8 +21,8 @@ from bot.slack.request_blocks import (
     build_deny_modal,
     build_request_modal,
 )
-from handlers.commands import SUBCOMMANDS
 from handlers.common import WORKING, answer_later, reply_for, tell_later
+from handlers.router import Router
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _input(view: dict[str, Any], block: str) -> dict[str, Any]:
     return values
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     """Register the request commands, buttons and modals."""
 
     async def on_request(
@@ -99,9 +99,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         user = command["user_id"]
         await answer_later(deps, respond, lambda: service.invite(deps, slack_user_id=user, args=parsed.args))
 
-    SUBCOMMANDS[Sub.REQUEST] = on_request
-    SUBCOMMANDS[Sub.REQUESTS] = on_requests
-    SUBCOMMANDS[Sub.INVITE] = on_invite
+    router.add(Sub.REQUEST, on_request)
+    router.add(Sub.REQUESTS, on_requests)
+    router.add(Sub.INVITE, on_invite)
 
     async def click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, work: Any) -> None:
         await ack()

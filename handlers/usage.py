@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.commands import Parsed, Sub
 from bot.deps import Deps
 from bot.services import usage
-from bot.services.common import Reply
-from handlers.commands import SUBCOMMANDS
+from bot.slack.reply import Reply
 from handlers.common import WORKING, answer_later
+from handlers.router import Router
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,6 @@ async def on_usage(
             await respond(text=CHART_FAILED, response_type="ephemeral", replace_original=False)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     """Claim the `usage` subcommand."""
-    SUBCOMMANDS[Sub.USAGE] = on_usage
+    router.add(Sub.USAGE, on_usage)

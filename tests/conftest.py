@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
@@ -125,6 +126,9 @@ from bot.config import Settings  # noqa: E402
 from bot.deps import Deps, build_deps  # noqa: E402
 from tests.botserver import SIGNING_SECRET, BotServer  # noqa: E402
 
+if TYPE_CHECKING:
+    from bot.app import BotApp
+
 
 def make_settings(slack, anthropic, database_url: str, **overrides) -> Settings:  # type: ignore[no-untyped-def]
     """Settings pointing every client at the stand-ins (no .env, no environment needed)."""
@@ -158,11 +162,18 @@ def deps(settings: Settings) -> Iterator[Deps]:
 
 
 @pytest.fixture
-def bot_url(settings: Settings, deps: Deps) -> Iterator[str]:
-    """The bot's HTTP endpoint (POST /slack/events, GET /healthz) on loopback."""
+def bot_app(settings: Settings, deps: Deps) -> BotApp:
+    """The Bolt app with every listener, on the stand-ins."""
     from bot.app import create_app
+
+    return create_app(settings, deps)
+
+
+@pytest.fixture
+def bot_url(bot_app: BotApp, deps: Deps) -> Iterator[str]:
+    """The bot's HTTP endpoint (POST /slack/events, GET /healthz) on loopback."""
     from bot.http import create_web_app
 
-    server = BotServer(create_web_app(create_app(settings, deps), deps)).start()
+    server = BotServer(create_web_app(bot_app, deps)).start()
     yield server.url
     server.stop()

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.services import budgets
 from storage.db import session_scope
 from storage.models import LedgerEntry

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.core.errors import UserError
 from bot.deps import Deps, build_deps
 from bot.services import budgets
-from bot.services.common import UserError
 from bot.slack.ids import Action
 from storage.db import session_scope
 from storage.models import AuditEvent, Budget

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.jobs import JOBS
+from bot.registry import JOBS
 from storage.migrate import head_revision
 from tests.botserver import SIGNING_SECRET, command_body, post_slack
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
-from bot.jobs import run_job
+from bot.registry import run_job
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # reports Nov 16-22
 LAST_WEEK = datetime(2026, 11, 16, tzinfo=UTC)

@@ -18,8 +18,8 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from bot.anthropic_admin import AdminGateway
-from bot.jobs import run_job
-from bot.services.common import DB_UNAVAILABLE
+from bot.core.errors import DB_UNAVAILABLE
+from bot.registry import run_job
 from bot.slack.ids import Action
 from storage.db import make_engine, session_scope
 from storage.models import AccessRequest, AuditEvent, RequestState

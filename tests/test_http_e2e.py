@@ -10,6 +10,9 @@ import httpx
 import pytest
 
 from bot.commands import Sub
+from bot.config import Settings
+from bot.deps import Deps
+from handlers.router import Router
 from storage.db import make_engine
 from tests.botserver import command_body, event_body, post_slack, signed_headers
 
@@ -46,14 +49,15 @@ def test_unknown_subcommand_answers_with_help_not_an_error(bot_url: str, client:
     assert "/claude-key request" in rendered
 
 
-def test_subcommand_without_a_handler_says_so(
-    bot_url: str, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import handlers.commands
+def test_every_subcommand_has_a_listener_of_its_own_app(settings: Settings, deps: Deps) -> None:
+    from bot.app import create_app
 
-    monkeypatch.delitem(handlers.commands.SUBCOMMANDS, Sub.CHECK, raising=False)
-    body = _ack(post_slack(client, bot_url, command_body("check apikey_01")))
-    assert "not available in this version" in json.dumps(body["blocks"])
+    first, second = create_app(settings, deps), create_app(settings, deps)
+    assert set(first.router.handlers) == set(Sub) - {Sub.HELP}
+    assert first.router.handlers[Sub.CHECK] is not second.router.handlers[Sub.CHECK]
+    router = Router()
+    with pytest.raises(RuntimeError, match="subcommands without a listener"):
+        router.check_complete()
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,11 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
-from bot.jobs import LEASE_TTL, JobContext, JobNotAvailable, JobResult, JobSpec, run_job
-from bot.scheduler import start_scheduler
+from bot.jobs.context import JobContext, JobResult
+from bot.jobs.runner import LEASE_TTL
+from bot.jobs.scheduler import start_scheduler
+from bot.jobs.spec import JobSpec
+from bot.registry import run_job
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import JobRun, LedgerEntry
@@ -51,7 +54,6 @@ def explode(ctx: JobContext) -> JobResult:
 REGISTRY = {
     "notify": JobSpec("notify", "test job", "hourly", {"trigger": "interval", "hours": 1}, notify_three),
     "explode": JobSpec("explode", "fails", "hourly", {"trigger": "interval", "hours": 1}, explode),
-    "planned": JobSpec("planned", "not built", "hourly", {"trigger": "interval", "hours": 1}),
 }
 
 
@@ -95,11 +97,9 @@ def test_failure_is_recorded_and_the_lease_released(job_deps: Deps) -> None:
         assert repo.try_acquire_lease(session=session, name="explode", holder="next", now=T0, ttl=LEASE_TTL)
 
 
-def test_unknown_and_unavailable_jobs(job_deps: Deps) -> None:
+def test_unknown_jobs(job_deps: Deps) -> None:
     with pytest.raises(KeyError):
         run_job("nope", job_deps, registry=REGISTRY)
-    with pytest.raises(JobNotAvailable):
-        run_job("planned", job_deps, registry=REGISTRY)
 
 
 def test_scheduler_schedules_only_implemented_jobs_in_the_configured_zone(job_deps: Deps) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from bot.anthropic_admin import AdminGateway
 from bot.deps import build_deps
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.slack.ids import Action
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestState

@@ -15,8 +15,10 @@ import httpx
 import pytest
 
 from bot.deps import Deps
-from bot.jobs import JobContext, JobResult, JobSpec, run_job
+from bot.jobs.context import JobContext, JobResult
+from bot.jobs.spec import JobSpec
 from bot.logs import ContextFilter, JsonFormatter, RedactingFilter, configure_logging
+from bot.registry import run_job
 from storage.db import session_scope
 from storage.models import JobRun
 from tests.botserver import command_body, event_body, post_slack

@@ -15,7 +15,9 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps
 from bot.http import create_web_app
-from bot.jobs import JobContext, JobResult, JobSpec, run_job
+from bot.jobs.context import JobContext, JobResult
+from bot.jobs.spec import JobSpec
+from bot.registry import run_job
 from bot.slack.ids import Action
 from tests.botserver import BotServer, command_body, post_slack
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.services import requests as svc
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestState

@@ -19,7 +19,7 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.slack.ids import Action, Callback
 from storage.db import session_scope
 from storage.models import AccessRequest, AuditEvent, RequestState

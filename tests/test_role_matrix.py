@@ -24,7 +24,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.services import budgets
 from bot.slack.budget_blocks import AMOUNT_BLOCK, AMOUNT_INPUT
 from bot.slack.ids import Action, Callback

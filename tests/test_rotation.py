@@ -10,7 +10,8 @@ import httpx
 from sqlmodel import select
 
 from bot.deps import Deps
-from bot.jobs import JobSpec, run_job
+from bot.jobs.spec import JobSpec
+from bot.registry import run_job
 from bot.services.keys import ROTATION_GRACE, adopt_rotation_keys, replacement_name
 from bot.slack.ids import Action
 from storage.db import session_scope

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.deps import Deps
-from bot.jobs import JobResult, run_job
+from bot.jobs.context import JobResult
+from bot.registry import run_job
 from storage.db import session_scope
 from storage.models import KeyRotation, LedgerEntry, RotationState
 from tests.test_keys_support import add_key, clock, ids, kdeps  # noqa: F401 - fixtures

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-import handlers.commands
-from bot.app import SORRY
+from bot.app import SORRY, BotApp
 from bot.commands import Sub
 from bot.doctor import run_doctor
 from bot.logs import RedactingFilter, redact
@@ -43,6 +42,7 @@ async def _explode(*, ack: Any, **_: Any) -> None:
 
 
 def test_nothing_secret_leaks_across_a_session(
+    bot_app: BotApp,
     bot_url: str,
     deps,
     slack_standin,
@@ -57,7 +57,7 @@ def test_nothing_secret_leaks_across_a_session(
     caplog.set_level(logging.DEBUG)
     for handler in logging.getLogger().handlers:
         caplog.handler.filters = handler.filters  # the same redaction the real handler applies
-    monkeypatch.setitem(handlers.commands.SUBCOMMANDS, Sub.AUDIT, _explode)
+    monkeypatch.setitem(bot_app.router.handlers, Sub.AUDIT, _explode)
     response_url = slack_standin.new_response_url()
     doctor_out: list[str] = []
     with httpx.Client(timeout=10) as client:

@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.core.errors import UserError
 from bot.deps import Deps, build_deps
-from bot.jobs import run_job
+from bot.registry import run_job
 from bot.services import spend_limits
-from bot.services.common import UserError
 from bot.slack.ids import Action, Callback
 from storage.db import session_scope
 from storage.models import LedgerEntry, SpendLimitRequestPost

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from bot.deps import Deps
-from bot.jobs import JobResult, run_job
+from bot.jobs.context import JobResult
+from bot.registry import run_job
 from bot.services import keys as keys_service
 from bot.slack.ids import Action
 from tests.test_keys_support import (  # noqa: F401 - fixtures

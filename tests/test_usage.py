@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.core.errors import UserError
+from bot.core.format import cents, percent, tokens, usd
 from bot.deps import Deps, build_deps
 from bot.services import usage
-from bot.services.common import UserError
 from bot.services.identity import resolve_actor
 from bot.services.usage import Period, ScopeKind, UsageQuery, UsageSyntaxError, parse_usage
-from bot.slack.usage_blocks import cents, percent, tokens, usd
 from tests.botserver import command_body, post_slack
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

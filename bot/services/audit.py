@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.services.common import Reply, UserError
 from bot.services.identity import resolve_actor
+from bot.slack.reply import Reply
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AuditEvent

@@ -25,16 +25,17 @@ from decimal import Decimal, InvalidOperation
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
-from bot import periods
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable
 from bot.config import Settings
+from bot.core import periods
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.jobs import JobContext, JobResult
+from bot.jobs.context import JobContext, JobResult
 from bot.services import usage
-from bot.services.common import Reply, UserError
 from bot.services.identity import Actor, resolve_actor
 from bot.slack import budget_blocks
 from bot.slack.budget_blocks import AlertKind
+from bot.slack.reply import Reply
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import Budget

@@ -10,9 +10,9 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-from bot import periods
 from bot.anthropic_admin import AdminAPIError, ApiKey
-from bot.jobs import JobContext, JobResult
+from bot.core import periods
+from bot.jobs.context import JobContext, JobResult
 from bot.services import usage
 from bot.slack import budget_blocks
 

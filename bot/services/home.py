@@ -16,9 +16,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.anthropic_admin import AdminAPIError, AdminGateway, ApiKey
+from bot.core.errors import SORRY
 from bot.deps import Deps
 from bot.services import keys
-from bot.services.common import SORRY
 from bot.services.identity import Actor, IdentityError, resolve_actor
 from bot.slack.home_blocks import ADMIN_ITEMS_SHOWN, AdminHome, HomeData, RequestItem, build_home
 from bot.slack.keys_blocks import KeyView

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.anthropic_admin import AdminAPIError, OrgUser
+from bot.core.errors import BotError
 from bot.deps import Deps
 from bot.slack.notifier import MissingScope
 from storage.db import session_scope
@@ -65,12 +66,10 @@ class Actor:
         return f"<@{self.slack_user_id}>"
 
 
-class IdentityError(Exception):
+class IdentityError(BotError):
     """The Slack user cannot be matched; `user_message` says why and what to do."""
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    refused = True
 
 
 def bot_role(org_role: str | None, *, slack_user_id: str, extra_admins: list[str]) -> BotRole:

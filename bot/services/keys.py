@@ -27,7 +27,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import periods
 from bot.anthropic_admin import (
     AdminAPIError,
     ApiKey,
@@ -38,12 +37,14 @@ from bot.anthropic_admin import (
     UsageRow,
 )
 from bot.commands import COMMAND
+from bot.core import periods
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.jobs import JobContext, JobResult
-from bot.services.common import Reply, UserError
+from bot.jobs.context import JobContext, JobResult
 from bot.services.identity import Actor, BotRole, resolve_actor
 from bot.slack import keys_blocks as kb
 from bot.slack.notifier import Posted
+from bot.slack.reply import Reply
 from bot.slack.text import escape
 from storage import repositories as repo
 from storage.db import session_scope

@@ -6,7 +6,6 @@ Each is idempotent: state changes are conditional transitions, notices go throug
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,7 +13,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from bot.anthropic_admin import AdminAPIError
-from bot.jobs import JobContext, JobResult
+from bot.jobs.context import JobContext, JobResult
 from bot.services import requests as svc
 from bot.slack.text import escape
 from storage.db import session_scope
@@ -196,24 +195,7 @@ def key_adoption(ctx: JobContext) -> JobResult:
             result.sent += 1
 
     _each(ctx, result, [r for r in _requests(ctx, S.GRANTED) if r.kind == RequestKind.ACCESS], adopt)
-    rotations = _rotation_adoption()
-    if rotations is not None:
-        extra = rotations(ctx)
-        result.sent += extra.sent
-        result.skipped += extra.skipped
-        result.errors.extend(extra.errors)
-        result.notes.extend(extra.notes)
     return result
-
-
-def _rotation_adoption() -> Callable[[JobContext], JobResult] | None:
-    """Key rotations (a separate feature) adopt replacement keys in the same job, when that feature is present."""
-    try:
-        keys = importlib.import_module("bot.services.keys")
-    except ImportError:
-        return None
-    fn: Callable[[JobContext], JobResult] | None = getattr(keys, "adopt_rotation_keys", None)
-    return fn
 
 
 def request_nudges(ctx: JobContext) -> JobResult:

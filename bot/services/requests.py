@@ -24,10 +24,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.anthropic_admin import AdminAPIError, AdminGateway, InviteAlreadyPending, OrgUser, Workspace
+from bot.core.errors import UserError
+from bot.core.periods import month_start
 from bot.deps import Deps
-from bot.periods import month_start
-from bot.services.common import Reply, UserError
 from bot.services.identity import Actor, resolve_actor
+from bot.slack.reply import Reply
 from bot.slack.request_blocks import (
     WORKSPACE_ROLES,
     RequesterContext,

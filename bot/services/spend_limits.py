@@ -20,12 +20,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable, IncreaseRequest
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.jobs import JobContext, JobResult
-from bot.services.common import Reply, UserError
+from bot.jobs.context import JobContext, JobResult
 from bot.services.identity import Actor, resolve_actor
 from bot.slack import budget_blocks
 from bot.slack.notifier import Posted
+from bot.slack.reply import Reply
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import IdentityLink, SpendLimitRequestPost, SpendRequestState

@@ -31,11 +31,12 @@ from bot.anthropic_admin import (
     UsageGroupBy,
     UsageRow,
 )
+from bot.core.errors import UserError
+from bot.core.periods import local_midnight, month_start
 from bot.deps import Deps
-from bot.periods import local_midnight, month_start
-from bot.services.common import Reply, UserError
 from bot.services.identity import Actor, resolve_actor
 from bot.slack import usage_blocks
+from bot.slack.reply import Reply
 from storage.db import session_scope
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.commands import COMMAND, USAGE, Sub
+from bot.commands import COMMAND, USAGE
 from bot.slack.text import clip, escape
 
 
@@ -18,25 +18,18 @@ def help_text() -> str:
 
 
 @functools.cache
-def help_payload(*, unknown: str | None = None, not_yet: Sub | None = None) -> tuple[str, tuple[dict[str, Any], ...]]:
+def help_payload(*, unknown: str | None = None) -> tuple[str, tuple[dict[str, Any], ...]]:
     """The help message as (text, block dicts), cached: acks send it often and building blocks costs CPU."""
-    blocks = tuple(block.to_dict() for block in build_help(unknown=unknown, not_yet=not_yet))
+    blocks = tuple(block.to_dict() for block in build_help(unknown=unknown))
     return help_text(), blocks
 
 
-def build_help(*, unknown: str | None = None, not_yet: Sub | None = None) -> list[Block]:
-    """The help message; names an unknown subcommand or one this version does not offer yet."""
+def build_help(*, unknown: str | None = None) -> list[Block]:
+    """The help message; names an unknown subcommand if there was one."""
     blocks: list[Block] = []
     if unknown is not None:
         word = escape(clip(unknown, 40))
         blocks.append(SectionBlock(text=f"I don't know `{word}`. Here is what I can do:"))
-    elif not_yet is not None:
-        blocks.append(
-            SectionBlock(
-                text=f"`{COMMAND} {not_yet.value}` is not available in this version of the bot yet. "
-                "Here is what I can do:"
-            )
-        )
     blocks.append(HeaderBlock(text="Claude key bot"))
     lines = [f"`{COMMAND} {escape(usage)}`\n{description}" for usage, description in USAGE.values()]
     blocks.append(SectionBlock(text="\n".join(lines)))

@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core.format import day, last_day, percent, usd, when
 from bot.slack.ids import Action, Callback
 from bot.slack.text import escape
-from bot.slack.usage_blocks import day, last_day, percent, usd, when
 
 if TYPE_CHECKING:
     from bot.services.budgets import BudgetPosition, BudgetView

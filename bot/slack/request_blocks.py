@@ -24,9 +24,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.core.format import usd
 from bot.slack.ids import Action, Callback
 from bot.slack.text import clip, escape
-from bot.slack.usage_blocks import usd
 from storage.models import AccessRequest, RequestKind, RequestState
 
 # Reasons are shown in full up to here; Slack's section text limit is 3,000 characters.

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.deps import Deps
-from bot.jobs import JOBS, JobSpec, run_job
+from bot.jobs.runner import run_job
+from bot.jobs.spec import JobSpec
 
 logger = logging.getLogger(__name__)
 
 
-def _fire(name: str, deps: Deps, registry: dict[str, JobSpec]) -> None:
+def _fire(name: str, deps: Deps, registry: Mapping[str, JobSpec]) -> None:
     try:
         run_job(name, deps, registry=registry, out=lambda line: logger.info("%s: %s", name, line))
     except Exception:
@@ -20,13 +22,11 @@ def _fire(name: str, deps: Deps, registry: dict[str, JobSpec]) -> None:
         logger.warning("scheduled run of %s failed", name)
 
 
-def start_scheduler(deps: Deps, registry: dict[str, JobSpec] | None = None) -> BackgroundScheduler:
-    """Schedule every implemented job in TIMEZONE and start the scheduler thread."""
-    specs = JOBS if registry is None else registry
+def start_scheduler(deps: Deps, registry: Mapping[str, JobSpec]) -> BackgroundScheduler:
+    """Schedule every job of `registry` in TIMEZONE and start the scheduler thread."""
+    specs = registry
     scheduler = BackgroundScheduler(timezone=deps.settings.tz)
     for spec in specs.values():
-        if not spec.available:
-            continue
         trigger = dict(spec.trigger)
         kind = str(trigger.pop("trigger"))
         scheduler.add_job(

@@ -1,0 +1,62 @@
+"""What a job function gets (`JobContext`, with the `once` ledger) and gives back (`JobResult`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.deps import Deps
+from storage import repositories as repo
+
+
+@dataclass
+class JobResult:
+    """What a run did; `errors` are per-item failures the run continued past."""
+
+    sent: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def absorb(self, other: JobResult) -> JobResult:
+        """Add another run's counts and messages to this one (jobs made of two steps)."""
+        self.sent += other.sent
+        self.skipped += other.skipped
+        self.errors.extend(other.errors)
+        self.notes.extend(other.notes)
+        return self
+
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        text = f"sent {self.sent}, skipped {self.skipped}, errors {len(self.errors)}"
+        return text + ("; " + "; ".join(self.notes) if self.notes else "")
+
+
+@dataclass
+class JobContext:
+    """What a job gets: dependencies, the time, the session for this run, and dry-run output."""
+
+    deps: Deps
+    session: Session
+    now: datetime
+    dry_run: bool
+    job: str
+    out: Callable[[str], None] = print
+
+    def already_done(self, key: str) -> bool:
+        """True when this job already recorded `key` (a notice sent, an action taken)."""
+        return repo.ledger_has(session=self.session, job=self.job, key=key)
+
+    def mark_done(self, key: str) -> bool:
+        """Record `key` after Slack or the Admin API accepted the action; False if another run did."""
+        if self.dry_run:
+            return True
+        recorded = repo.ledger_record(session=self.session, job=self.job, key=key, at=self.now)
+        self.session.commit()
+        return recorded
+
+
+JobFn = Callable[[JobContext], JobResult]

@@ -1,0 +1,81 @@
+"""`run_job`: the one wrapper around a job function: its lease (one replica at a time), its run row, its
+ledger-backed context, logging and metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from bot.deps import Deps
+from bot.jobs.context import JobContext, JobResult
+from bot.jobs.spec import JobSpec
+from bot.logs import job_context
+from storage import repositories as repo
+from storage.db import session_scope
+from storage.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+# A crashed holder's lease expires within this, so its job runs again on the next fire.
+LEASE_TTL = timedelta(minutes=10)
+
+
+def holder_id() -> str:
+    """This process, as a lease holder."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_job(
+    name: str,
+    deps: Deps,
+    *,
+    dry_run: bool = False,
+    registry: Mapping[str, JobSpec],
+    holder: str | None = None,
+    out: Callable[[str], None] = print,
+) -> JobResult | None:
+    """Run one job under its lease; None when another replica holds the lease."""
+    spec = registry.get(name)
+    if spec is None:
+        raise KeyError(name)
+    fn = spec.target
+    holder = holder or holder_id()
+    now = deps.clock()
+    metrics = deps.metrics
+    with session_scope(deps.engine) as session:
+        if not repo.try_acquire_lease(session=session, name=name, holder=holder, now=now, ttl=LEASE_TTL):
+            logger.info("job %s skipped: another replica holds the lease", name, extra={"job": name})
+            metrics.job_runs.labels(name, "skipped").inc()
+            return None
+        run = repo.start_job_run(session=session, job=name, holder=holder, dry_run=dry_run, now=now)
+    run_id = run.id
+    started = time.perf_counter()
+    # Everything logged while the job runs (on this thread) carries the job and its run id.
+    with job_context(name, run_id):
+        try:
+            with session_scope(deps.engine) as session:
+                context = JobContext(deps=deps, session=session, now=now, dry_run=dry_run, job=name, out=out)
+                result = fn(context)
+                if dry_run:
+                    session.rollback()
+            status, detail = "ok", result.summary()
+        except Exception as exc:
+            logger.exception("job %s failed", name, extra={"job": name, "job_run_id": run_id})
+            status, detail, result = "failed", type(exc).__name__, None
+        with session_scope(deps.engine) as session:
+            finished = session.get(JobRun, run_id)
+            if finished is not None:
+                finished.status, finished.detail, finished.finished_at = status, detail, deps.clock()
+            repo.release_lease(session=session, name=name, holder=holder)
+        logger.info("job %s %s: %s", name, status, detail, extra={"job": name, "job_run_id": run_id})
+    metrics.job_runs.labels(name, status).inc()
+    metrics.job_duration.labels(name, status).observe(time.perf_counter() - started)
+    if result is not None and result.sent and not dry_run:
+        metrics.alerts_sent.labels(name).inc(result.sent)
+    if result is None:
+        raise RuntimeError(f"job {name} failed: {detail}")
+    return result

@@ -1,0 +1,98 @@
+"""The job registry: every scheduled job of the README's table, by name, with its function.
+
+It imports the domains' job functions directly (no "module:function" strings), so it sits at the
+composition root beside `app.py`: `bot.jobs` is the machinery below the domains, this is what uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from bot.deps import Deps
+from bot.jobs import runner
+from bot.jobs.context import JobContext, JobResult
+from bot.jobs.spec import JobSpec
+from bot.services import budgets, digest, keys, request_jobs, spend_limits
+
+
+def key_adoption(ctx: JobContext) -> JobResult:
+    """Keys created by granted requesters fulfil their requests; replacement keys continue their rotations."""
+    return request_jobs.key_adoption(ctx).absorb(keys.adopt_rotation_keys(ctx))
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "invite-sync",
+            "accepted invites continue their requests",
+            "every 15 min",
+            {"trigger": "interval", "minutes": 15},
+            request_jobs.invite_sync,
+        ),
+        JobSpec(
+            "key-adoption",
+            "keys created by granted requesters fulfil the request",
+            "every 15 min",
+            {"trigger": "interval", "minutes": 15},
+            key_adoption,
+        ),
+        JobSpec(
+            "rotation-reminders",
+            "DM owners of keys due for rotation",
+            "daily 09:00",
+            {"trigger": "cron", "hour": 9, "minute": 0},
+            keys.rotation_reminders,
+        ),
+        JobSpec(
+            "stale-keys",
+            "report keys unused for KEY_STALE_DAYS",
+            "Mondays 09:00",
+            {"trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0},
+            keys.stale_keys,
+        ),
+        JobSpec(
+            "budget-alerts",
+            "threshold, forecast and spike alerts",
+            "every 15 min",
+            {"trigger": "interval", "minutes": 15},
+            budgets.run_budget_alerts,
+        ),
+        JobSpec(
+            "weekly-digest",
+            "spend by workspace and model, week over week",
+            "Mondays 09:00",
+            {"trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0},
+            digest.run_weekly_digest,
+        ),
+        JobSpec(
+            "request-nudges",
+            "nudge, escalate and expire pending requests",
+            "hourly",
+            {"trigger": "interval", "hours": 1},
+            request_jobs.request_nudges,
+        ),
+        JobSpec(
+            "spend-limit-requests",
+            "post new spend-limit increase requests",
+            "every 5 min",
+            {"trigger": "interval", "minutes": 5},
+            spend_limits.run_spend_limit_requests,
+        ),
+    )
+}
+
+
+def run_job(
+    name: str,
+    deps: Deps,
+    *,
+    dry_run: bool = False,
+    registry: Mapping[str, JobSpec] | None = None,
+    holder: str | None = None,
+    out: Callable[[str], None] = print,
+) -> JobResult | None:
+    """Run the job called `name` (from `registry`, by default every job here) under its lease."""
+    return runner.run_job(
+        name, deps, dry_run=dry_run, registry=JOBS if registry is None else registry, holder=holder, out=out
+    )
