@@ -12,13 +12,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 import handlers
-from bot.commands import Sub
 from bot.config import Settings
 from bot.core.errors import SORRY
 from bot.deps import Deps
 from bot.logs import new_request_id, request_id_var
 from bot.metrics import Interaction, current_interaction
-from bot.slack.gateway import make_async_web_client
+from bot.slack.client import make_async_web_client
+from bot.slack.commands import Sub
 from bot.slack.ids import Action, Callback
 from handlers.router import Router
 from storage import repositories as repo

@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 
-from bot.anthropic_admin import AdminGateway
+from bot.anthropic_admin import AdminGateway, Workspace
 from bot.config import Settings
+from bot.core.cache import TTLCache
 from bot.core.clock import Clock, utc_now
 from bot.core.errors import UserError
 from bot.metrics import Metrics
-from bot.slack.gateway import make_web_client
+from bot.slack.client import make_web_client
 from bot.slack.notifier import Notifier
 from storage.db import make_engine
 
@@ -50,6 +51,14 @@ class Deps:
     )
     # This app's own registry (GET /metrics); build_deps also feeds it the Admin API calls.
     metrics: Metrics = field(default_factory=Metrics)
+    # Admin API answers for a few minutes (reports, the workspace list): one cache, owned here, not in globals.
+    cache: TTLCache = field(default_factory=TTLCache)
+
+    def workspaces(self) -> list[Workspace]:
+        """The org's active workspaces by name, cached briefly: forms, parsers and reports all need them."""
+        return self.cache.get_or_load(
+            ("workspaces",), self.clock(), lambda: sorted(self.admin.list_workspaces(), key=lambda w: w.name.lower())
+        )
 
     @functools.cached_property
     def notifier(self) -> Notifier:

@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.commands import Parsed, Sub
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.services import audit as service
+from bot.slack.commands import Parsed, Sub
 from handlers.common import WORKING, answer_later
 from handlers.router import Router
 

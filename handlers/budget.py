@@ -8,10 +8,10 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.commands import Parsed, Sub
 from bot.deps import Deps
 from bot.services import budgets
 from bot.slack.budget_blocks import MirrorPayload
+from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from handlers.common import WORKING, answer_later

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import COMMAND, Parsed, parse
 from bot.deps import Deps
 from bot.slack.blocks import build_help, help_payload, help_text
+from bot.slack.commands import COMMAND, Parsed, parse
 from handlers.router import Router
 
 

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.commands import COMMAND, USAGE, Parsed, Sub
 from bot.deps import Deps
 from bot.services import keys as service
+from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
 from bot.slack.keys_blocks import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
 from handlers.common import WORKING, answer_later

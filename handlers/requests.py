@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import Parsed, Sub
 from bot.deps import Deps
 from bot.services import requests as service
+from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action, Callback
 from bot.slack.request_blocks import (
     REASON_LIMIT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.commands import Sub
+from bot.slack.commands import Sub
 
 SubHandler = Callable[..., Awaitable[None]]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.commands import Parsed, Sub
 from bot.deps import Deps
 from bot.services import usage
+from bot.slack.commands import Parsed, Sub
 from bot.slack.reply import Reply
 from handlers.common import WORKING, answer_later
 from handlers.router import Router

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands import USAGE, Sub, parse
 from bot.slack.blocks import build_help, help_text
+from bot.slack.commands import USAGE, Sub, parse
 from bot.slack.text import escape
 
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.commands import Sub
 from bot.config import Settings
 from bot.deps import Deps
+from bot.slack.commands import Sub
 from handlers.router import Router
 from storage.db import make_engine
 from tests.botserver import command_body, event_body, post_slack, signed_headers

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from bot.anthropic_admin import AdminAPIError
 from bot.config import Settings
 from bot.deps import Deps, build_deps
-from bot.services.identity import LINK_MAX_AGE, BotRole, IdentityError, bot_role, resolve_actor
+from bot.identity import LINK_MAX_AGE, BotRole, IdentityError, bot_role, resolve_actor
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

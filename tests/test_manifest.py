@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.commands import COMMAND
+from bot.slack.commands import COMMAND
 from bot.slack.scopes import REQUIRED_BOT_SCOPES, SCOPE_USES
 
 ROOT = Path(__file__).parents[1]
@@ -72,6 +72,7 @@ def test_every_manifest_command_is_registered() -> None:
     from slack_bolt.async_app import AsyncApp
 
     import handlers.commands
+    from handlers.router import Router
 
     registered: list[str] = []
 
@@ -80,6 +81,6 @@ def test_every_manifest_command_is_registered() -> None:
             registered.append(name)
             return lambda fn: fn
 
-    handlers.commands.register(Recorder(), deps=None)  # type: ignore[arg-type]
+    handlers.commands.register(Recorder(), deps=None, router=Router())  # type: ignore[arg-type]
     assert AsyncApp is not None
     assert {c["command"] for c in load("manifest.yml")["features"]["slash_commands"]} <= set(registered)

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from bot.app import SORRY, BotApp
-from bot.commands import Sub
 from bot.doctor import run_doctor
 from bot.logs import RedactingFilter, redact
+from bot.slack.commands import Sub
 from tests.botserver import SIGNING_SECRET, command_body, post_slack, signed_headers
 
 TOKEN_PATTERN = re.compile(r"xox[abposre]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[A-Za-z0-9_-]{6,}")

@@ -19,8 +19,8 @@ from bot.config import Settings
 from bot.core.errors import UserError
 from bot.core.format import cents, percent, tokens, usd
 from bot.deps import Deps, build_deps
+from bot.identity import resolve_actor
 from bot.services import usage
-from bot.services.identity import resolve_actor
 from bot.services.usage import Period, ScopeKind, UsageQuery, UsageSyntaxError, parse_usage
 from tests.botserver import command_body, post_slack
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.services.identity import resolve_actor
+from bot.identity import resolve_actor
 from bot.slack.reply import Reply
 from storage import repositories as repo
 from storage.db import session_scope

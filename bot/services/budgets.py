@@ -30,9 +30,9 @@ from bot.config import Settings
 from bot.core import periods
 from bot.core.errors import UserError
 from bot.deps import Deps
+from bot.identity import Actor, resolve_actor
 from bot.jobs.context import JobContext, JobResult
 from bot.services import usage
-from bot.services.identity import Actor, resolve_actor
 from bot.slack import budget_blocks
 from bot.slack.budget_blocks import AlertKind
 from bot.slack.reply import Reply

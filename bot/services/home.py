@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 from bot.anthropic_admin import AdminAPIError, AdminGateway, ApiKey
 from bot.core.errors import SORRY
 from bot.deps import Deps
+from bot.identity import Actor, IdentityError, resolve_actor
 from bot.services import keys
-from bot.services.identity import Actor, IdentityError, resolve_actor
 from bot.slack.home_blocks import ADMIN_ITEMS_SHOWN, AdminHome, HomeData, RequestItem, build_home
 from bot.slack.keys_blocks import KeyView
 from storage.db import session_scope

@@ -36,13 +36,13 @@ from bot.anthropic_admin import (
     OrgUser,
     UsageRow,
 )
-from bot.commands import COMMAND
 from bot.core import periods
 from bot.core.errors import UserError
 from bot.deps import Deps
+from bot.identity import Actor, BotRole, resolve_actor
 from bot.jobs.context import JobContext, JobResult
-from bot.services.identity import Actor, BotRole, resolve_actor
 from bot.slack import keys_blocks as kb
+from bot.slack.commands import COMMAND
 from bot.slack.notifier import Posted
 from bot.slack.reply import Reply
 from bot.slack.text import escape

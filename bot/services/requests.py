@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,14 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.anthropic_admin import AdminAPIError, AdminGateway, InviteAlreadyPending, OrgUser, Workspace
+from bot.anthropic_admin import AdminAPIError, InviteAlreadyPending, OrgUser, Workspace
 from bot.core.errors import UserError
 from bot.core.periods import month_start
 from bot.deps import Deps
-from bot.services.identity import Actor, resolve_actor
+from bot.identity import Actor, resolve_actor
 from bot.slack.reply import Reply
 from bot.slack.request_blocks import (
     WORKSPACE_ROLES,
@@ -59,44 +55,14 @@ USAGE_REQUEST = (
     "`/claude-key request ml-platform for 7d evaluating Claude for search`. With no arguments it opens a form."
 )
 USAGE_INVITE = "Usage: `/claude-key invite <email> [developer | user | billing | claude_code_user]`"
-_WORKSPACE_TTL = 300.0
 
 
 # -- workspaces (live list, cached briefly) ------------------------------------------------------------------
 
 
-class _WorkspaceCache:
-    """The org's workspaces for a few minutes: the form and the parser both need them, the list rarely changes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        # Keyed by the gateway itself (weakly): each process has one; tests build many.
-        self._entries: weakref.WeakKeyDictionary[AdminGateway, tuple[float, list[Workspace]]] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def get(self, deps: Deps) -> list[Workspace]:
-        key = deps.admin
-        with self._lock:
-            cached = self._entries.get(key)
-            if cached and time.monotonic() - cached[0] < _WORKSPACE_TTL:
-                return cached[1]
-        workspaces = sorted(deps.admin.list_workspaces(), key=lambda w: w.name.lower())
-        with self._lock:
-            self._entries[key] = (time.monotonic(), workspaces)
-        return workspaces
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-workspace_cache = _WorkspaceCache()
-
-
 def workspace_choices(deps: Deps) -> list[tuple[str, str]]:
     """(id, name) of the org's active workspaces, for the request form."""
-    return [(w.id, w.name) for w in workspace_cache.get(deps)]
+    return [(w.id, w.name) for w in deps.workspaces()]
 
 
 # -- parsing --------------------------------------------------------------------------------------------------
@@ -185,16 +151,9 @@ def transition(
     The UPDATE is the transaction's first statement: it takes the write lock (waiting for it on SQLite) before
     anything is read, so concurrent clicks queue and lose cleanly instead of failing on a lock upgrade.
     """
-    before_state: str | None = None
-    for state in from_states:
-        result = session.execute(
-            update(AccessRequest)
-            .where(col(AccessRequest.id) == request_id, col(AccessRequest.state) == state)
-            .values(state=to, updated_at=now, **values)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            before_state = state
-            break
+    before_state = repo.transition(
+        session=session, table=AccessRequest, key=request_id, from_states=from_states, to=to, now=now, **values
+    )
     if before_state is None:
         return False
     after = {"state": to} | {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
@@ -427,7 +386,7 @@ def _org_user(deps: Deps, actor: Actor) -> OrgUser | None:
 
 def request_from_args(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Reply:
     """`/claude-key request <workspace> [for 7d] [reason…]`."""
-    draft = parse_request_args(args, workspace_cache.get(deps))
+    draft = parse_request_args(args, deps.workspaces())
     return create_request(deps, slack_user_id=slack_user_id, draft=draft)
 
 
@@ -435,7 +394,7 @@ def request_from_form(
     deps: Deps, *, slack_user_id: str, workspace_id: str, role: str, days: int | None, reason: str
 ) -> Reply:
     """The request modal's submission (already validated for shape)."""
-    workspace = next((w for w in workspace_cache.get(deps) if w.id == workspace_id), None)
+    workspace = next((w for w in deps.workspaces() if w.id == workspace_id), None)
     if workspace is None:
         raise UserError("That workspace no longer exists; please open the form again.")
     if role not in WORKSPACE_ROLES:

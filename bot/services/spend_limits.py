@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import TypeVar
 
@@ -22,8 +23,8 @@ from sqlmodel import Session, col, select
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable, IncreaseRequest
 from bot.core.errors import UserError
 from bot.deps import Deps
+from bot.identity import Actor, resolve_actor
 from bot.jobs.context import JobContext, JobResult
-from bot.services.identity import Actor, resolve_actor
 from bot.slack import budget_blocks
 from bot.slack.notifier import Posted
 from bot.slack.reply import Reply
@@ -180,14 +181,11 @@ def _decider(deps: Deps, session: Session, slack_user_id: str, post: SpendLimitR
     return actor
 
 
-def _claim(session: Session, request_id: str, to: SpendRequestState, now: object) -> bool:
-    claimed = session.execute(
-        update(SpendLimitRequestPost)
-        .where(col(SpendLimitRequestPost.request_id) == request_id)
-        .where(col(SpendLimitRequestPost.state).in_(list(OPEN_STATES)))
-        .values(state=to, updated_at=now)
+def _claim(session: Session, request_id: str, to: SpendRequestState, now: datetime) -> bool:
+    before = repo.transition(
+        session=session, table=SpendLimitRequestPost, key=request_id, from_states=OPEN_STATES, to=to, now=now
     )
-    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+    return before is not None
 
 
 def _already(post: SpendLimitRequestPost) -> UserError:

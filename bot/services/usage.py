@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,17 +22,17 @@ from slack_sdk.errors import SlackApiError
 
 from bot.anthropic_admin import (
     AdminAPIError,
-    AdminGateway,
     BucketWidth,
     CostGroupBy,
     CostRow,
     UsageGroupBy,
     UsageRow,
 )
+from bot.core.cache import DEFAULT_TTL, TTLCache
 from bot.core.errors import UserError
 from bot.core.periods import local_midnight, month_start
 from bot.deps import Deps
-from bot.services.identity import Actor, resolve_actor
+from bot.identity import Actor, resolve_actor
 from bot.slack import usage_blocks
 from bot.slack.reply import Reply
 from storage.db import session_scope
@@ -44,8 +42,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # How long a report page is reused: long enough to absorb bursts, short next to the API's own lag.
-CACHE_TTL = timedelta(minutes=5)
-CACHE_MAX_ENTRIES = 512
+CACHE_TTL = DEFAULT_TTL
 # The analytics API refuses ranges that start before this (reference §2.12).
 ANALYTICS_FLOOR = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
 MAX_RANGE = timedelta(days=31)
@@ -173,64 +170,9 @@ def split_range(start: datetime, end: datetime) -> list[tuple[datetime, datetime
 # --------------------------------------------------------------------------------------------------
 
 
-class _TTLCache:
-    """A small thread-safe TTL cache; `deps.clock` decides expiry so tests can step time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[tuple[Any, ...], tuple[datetime, Any]] = {}
-        self._inflight: dict[tuple[Any, ...], threading.Lock] = {}
-
-    def get_or_load(self, key: tuple[Any, ...], now: datetime, load: Callable[[], T]) -> T:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-            gate = self._inflight.setdefault(key, threading.Lock())
-        # One load per key at a time: a burst of identical commands waits for the first answer.
-        with gate:
-            with self._lock:
-                hit = self._items.get(key)
-                if hit is not None and hit[0] > now:
-                    return hit[1]
-            try:
-                value = load()
-            except BaseException:
-                with self._lock:
-                    self._inflight.pop(key, None)
-                raise
-            with self._lock:
-                if len(self._items) >= CACHE_MAX_ENTRIES:
-                    for stale in sorted(self._items, key=lambda k: self._items[k][0])[: CACHE_MAX_ENTRIES // 4]:
-                        del self._items[stale]
-                self._items[key] = (now + CACHE_TTL, value)
-                self._inflight.pop(key, None)
-            return value
-
-    def put(self, key: tuple[Any, ...], value: Any, now: datetime, ttl: timedelta = CACHE_TTL) -> None:
-        with self._lock:
-            self._items[key] = (now + ttl, value)
-
-    def peek(self, key: tuple[Any, ...], now: datetime) -> Any:
-        with self._lock:
-            hit = self._items.get(key)
-            return hit[1] if hit is not None and hit[0] > now else None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_CACHES: weakref.WeakKeyDictionary[AdminGateway, _TTLCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def cache_of(deps: Deps) -> _TTLCache:
-    with _CACHES_LOCK:
-        cache = _CACHES.get(deps.admin)
-        if cache is None:
-            cache = _CACHES[deps.admin] = _TTLCache()
-        return cache
+def cache_of(deps: Deps) -> TTLCache:
+    """The process's report cache (one per Deps, so tests with their own stand-ins never share)."""
+    return deps.cache
 
 
 def clear_cache(deps: Deps) -> None:
@@ -556,7 +498,7 @@ def resolve_scope(deps: Deps, actor: Actor, query: UsageQuery, target: Actor | N
 
 def find_workspace(deps: Deps, name: str) -> Any:
     """An active workspace by name (case-insensitive) or id; UserError naming the choices otherwise."""
-    workspaces = cached(deps, ("workspaces",), lambda: deps.admin.list_workspaces())
+    workspaces = deps.workspaces()
     folded = name.casefold()
     for ws in workspaces:
         if ws.id == name or ws.name.casefold() == folded:

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.commands import COMMAND, USAGE
+from bot.slack.commands import COMMAND, USAGE
 from bot.slack.text import clip, escape
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.commands import COMMAND
 from bot.slack.blocks import build_help
+from bot.slack.commands import COMMAND
 from bot.slack.keys_blocks import KeyView, key_title, rotation_text
 from bot.slack.text import clip, escape
 

@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands import COMMAND
+from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.text import clip, escape
 

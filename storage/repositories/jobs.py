@@ -1,51 +1,14 @@
-"""Repository functions: keyword-only, they flush; the caller's unit of work commits once."""
+"""Job leases (one replica at a time), runs, and the ledger of what each job already did."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.models import AuditEvent, JobLease, JobRun, LedgerEntry, ProcessedEvent
-
-
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True, default=str)
-
-
-def append_audit(
-    *,
-    session: Session,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    actor_slack_id: str | None = None,
-    actor_anthropic_id: str | None = None,
-    before: Any = None,
-    after: Any = None,
-    detail: str | None = None,
-    at: datetime | None = None,
-) -> AuditEvent:
-    """Append one audit row (never updated or deleted)."""
-    row = AuditEvent(
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        actor_slack_id=actor_slack_id,
-        actor_anthropic_id=actor_anthropic_id,
-        before=_json(before),
-        after=_json(after),
-        detail=detail,
-    )
-    if at is not None:
-        row.at = at
-    session.add(row)
-    session.flush()
-    return row
+from storage.models import JobLease, JobRun, LedgerEntry
 
 
 def ledger_has(*, session: Session, job: str, key: str) -> bool:
@@ -102,13 +65,3 @@ def last_job_runs(*, session: Session) -> dict[str, JobRun]:
     for run in session.exec(select(JobRun).order_by(col(JobRun.started_at))):
         latest[run.job] = run
     return latest
-
-
-def mark_event_processed(*, session: Session, event_id: str, now: datetime) -> bool:
-    """Record an Events API event id; False when it was seen before (a Slack retry)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id, received_at=now))
-    except IntegrityError:
-        return False
-    return True

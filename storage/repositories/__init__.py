@@ -1,0 +1,28 @@
+"""Repositories per aggregate: keyword-only functions that flush; the service commits once.
+
+`from storage import repositories as repo` gives every function by its plain name.
+"""
+
+from storage.repositories.audit import append_audit
+from storage.repositories.events import mark_event_processed
+from storage.repositories.jobs import (
+    last_job_runs,
+    ledger_has,
+    ledger_record,
+    release_lease,
+    start_job_run,
+    try_acquire_lease,
+)
+from storage.repositories.transitions import transition
+
+__all__ = [
+    "append_audit",
+    "last_job_runs",
+    "ledger_has",
+    "ledger_record",
+    "mark_event_processed",
+    "release_lease",
+    "start_job_run",
+    "transition",
+    "try_acquire_lease",
+]
