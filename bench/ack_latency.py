@@ -1,4 +1,4 @@
-"""Ack latency under bursts (DESIGN.md §7): the bot against a bare Bolt AsyncApp on the same box.
+"""Ack latency under bursts: the bot against a bare Bolt AsyncApp on the same box.
 
 Starts, all on 127.0.0.1: the Slack Web API stand-in, the Anthropic Admin API stand-in (2 s per call), the
 bot (`claude-key-bot run --http`, SQLite in a temp dir, scheduler off) and the baseline (bench/bare_bolt.py).

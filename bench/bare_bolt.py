@@ -1,4 +1,4 @@
-"""The ack-latency baseline of DESIGN.md §7: a bare Bolt `AsyncApp` whose only listener acks `/claude-key`.
+"""The ack-latency baseline: a bare Bolt `AsyncApp` whose only listener acks `/claude-key`.
 
 Served exactly as the bot is (uvicorn, asyncio loop, h11, no access log, no lifespan) through Bolt's async
 Starlette adapter, so the only difference to the bot is the bot's own code.

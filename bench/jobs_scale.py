@@ -1,4 +1,4 @@
-"""Jobs at scale (DESIGN.md §7): `rotation-reminders` and `stale-keys` on an org of 20,000 keys, 2,000 users and
+"""Jobs at scale: `rotation-reminders` and `stale-keys` on an org of 20,000 keys, 2,000 users and
 100 workspaces, with the Admin API stand-in answering in 50 ms per call.
 
 The stand-ins run in this process (threads on 127.0.0.1): the Anthropic Admin API seeded with `seed_scale`

@@ -1,4 +1,4 @@
-"""`/claude-key usage` latency (DESIGN.md §7: answered within 1.5 s when each Admin API call takes 100 ms).
+"""`/claude-key usage` latency (the bar: answered within 1.5 s when each Admin API call takes 100 ms).
 
 End to end, as Slack does it: a signed `/claude-key usage …` POST to the bot's HTTP endpoint, timed until
 the answer arrives at the command's response_url. The bot runs as its own process (`claude-key-bot run

@@ -196,7 +196,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface of DESIGN.md §6."""
+    """The command-line interface (README: The two commands, Operations)."""
     parser = argparse.ArgumentParser(prog="claude-key-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the bot (Socket Mode; --http for HTTP mode on PORT)")

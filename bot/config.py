@@ -1,7 +1,7 @@
 """Settings: the only place that reads the environment (and `.env`).
 
-Variable names are fixed by DESIGN.md §6. Secrets are `SecretStr` and never appear in error text:
-`ConfigError` lines name the variable and the fix, never the value.
+Variable names are fixed (README: Settings; other tools rely on them). Secrets are `SecretStr` and never
+appear in error text: `ConfigError` lines name the variable and the fix, never the value.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class DatabaseSettings(BaseSettings):
 
 
 class Settings(DatabaseSettings):
-    """Every setting of DESIGN.md §6; mode-specific requirements are checked by `problems_for`."""
+    """Every setting in the README's Settings table; mode-specific requirements are checked by `problems_for`."""
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

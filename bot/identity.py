@@ -1,4 +1,4 @@
-"""Who is clicking: Slack user → email → Anthropic org user → bot role (DESIGN.md §2).
+"""Who is clicking: Slack user → email → Anthropic org user → bot role (README: Commands in Slack, "who").
 
 Links are cached in `identity_link` and refreshed after `LINK_MAX_AGE`; when the Admin API is down a
 stale link is still used for reading, never a guess. Runs after the ack (it calls Slack and the API).

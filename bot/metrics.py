@@ -22,7 +22,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "Interaction", "Metrics", "current_interaction
 
 OK, REFUSED, ERROR = "ok", "refused", "error"
 
-# Slack's deadline is 3 s; most acks take a few ms, bursts tens to hundreds (DESIGN.md §7).
+# Slack's deadline is 3 s; most acks take a few ms, bursts tens to hundreds (bench/ack_latency.py).
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
 JOB_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 

@@ -17,7 +17,7 @@ from storage.types import UTCDateTime, utcnow
 
 
 class RequestState(StrEnum):
-    """States of an access request (DESIGN.md §4)."""
+    """States of an access request (README: Access requests)."""
 
     PENDING = "pending"
     APPROVED = "approved"
@@ -150,7 +150,7 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
-# --- Spend: budgets and spend-limit increase requests (issue 5) ------------------------------------
+# --- Spend: budgets and spend-limit increase requests -------------------------------------------
 
 
 class Budget(SQLModel, table=True):
@@ -213,7 +213,7 @@ class SpendLimitRequestPost(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
-# --- Key hygiene (issue 4): rotations started with `/claude-key rotate`, and where weekly reports went -------
+# --- Key hygiene: rotations started with `/claude-key rotate`, and where weekly reports went -------
 
 
 class RotationState(StrEnum):

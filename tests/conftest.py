@@ -34,7 +34,7 @@ for _name in (
 
 # The stand-ins' fixtures: `slack_standin`, `anthropic_standin`.
 pytest_plugins = ["tests.standins.slack_api", "tests.standins.anthropic_admin"]
-pytest_plugins.append("tests.secret_scan")  # no secret in logs, Slack traffic or uploads (issue 6)
+pytest_plugins.append("tests.secret_scan")  # no secret in logs, Slack traffic or uploads
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -1,7 +1,8 @@
-"""Who may do what (DESIGN.md §2), table-driven: every subcommand and button for Admin, Developer, Viewer (org
-role `user`), Billing viewer, a non-member and the subject's own person ("self"), over real HTTP on one bot server
-per module (SQLite). Each case seeds its own fresh subject (request, key, rotation, spend request), acts, and
-asserts the answer (refusal sentence or not) and the side effects (Admin API writes, state in the database).
+"""Who may do what (README: Commands in Slack, "who"), table-driven: every subcommand and button for Admin,
+Developer, Viewer (org role `user`), Billing viewer, a non-member and the subject's own person ("self"), over
+real HTTP on one bot server per module (SQLite). Each case seeds its own fresh subject (request, key, rotation,
+spend request), acts, and asserts the answer (refusal sentence or not) and the side effects (Admin API writes,
+state in the database).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The `/claude-key` grammar (DESIGN.md §3): parse text into a subcommand and its arguments."""
+"""The `/claude-key` grammar (README: Commands in Slack): parse text into a subcommand and its arguments."""
 
 from __future__ import annotations
 

@@ -12,14 +12,14 @@ class Action(StrEnum):
     DENY_REQUEST = "request_deny"
     RETRY_REQUEST = "request_retry"
     CANCEL_REQUEST = "request_cancel"
-    # Key hygiene (issue 4)
+    # Key hygiene
     KEYS_PREV = "keys_page_prev"
     KEYS_NEXT = "keys_page_next"
     REVOKE_CONFIRM = "key_revoke_confirm"
     REVOKE_CANCEL = "key_revoke_cancel"
     STALE_DEACTIVATE = "key_stale_deactivate"
     ROTATION_DEACTIVATE_OLD = "key_rotation_deactivate_old"
-    # Spend (issue 5)
+    # Spend
     BUDGET_MIRROR = "budget_mirror"
     SPEND_REQUEST_APPROVE = "spend_request_approve"
     SPEND_REQUEST_DENY = "spend_request_deny"
@@ -30,4 +30,4 @@ class Callback(StrEnum):
 
     REQUEST_MODAL = "request_modal"
     DENY_MODAL = "deny_modal"
-    SPEND_APPROVE_MODAL = "spend_approve_modal"  # spend (issue 5)
+    SPEND_APPROVE_MODAL = "spend_approve_modal"  # spend
