@@ -12,12 +12,13 @@ from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.anthropic_admin import AdminGateway, Workspace
 from bot.config import Settings
 from bot.core.cache import TTLCache
 from bot.core.clock import Clock, utc_now
-from bot.core.errors import UserError
+from bot.core.errors import DB_UNAVAILABLE, BotError, UserError
 from bot.metrics import Metrics
 from bot.slack.client import make_web_client
 from bot.slack.notifier import Notifier
@@ -35,6 +36,17 @@ BUSY = "I'm very busy right now and couldn't get to that; nothing was changed. P
 
 class BotBusy(UserError):
     """The worker queue is full."""
+
+
+class DatabaseUnavailable(BotError):
+    """The bot's database could not be reached (the connection failed, not our SQL)."""
+
+
+def as_user_facing(exc: BaseException) -> BaseException:
+    """A database outage as the error its users see (`DatabaseUnavailable`); any other exception unchanged."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DatabaseUnavailable(DB_UNAVAILABLE)
+    return exc
 
 
 @dataclass

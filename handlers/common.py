@@ -7,10 +7,9 @@ from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncRespond
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.core.errors import DB_UNAVAILABLE, SORRY, BotError
-from bot.deps import Deps
+from bot.core.errors import SORRY, BotError
+from bot.deps import DatabaseUnavailable, Deps, as_user_facing
 from bot.metrics import ERROR, OK, REFUSED
 from bot.slack.reply import Reply
 
@@ -21,11 +20,11 @@ WORKING = "Working on it…"
 
 def reply_for(exc: BaseException) -> Reply:
     """The one sentence a user sees for a failure (the one place errors become words)."""
+    exc = as_user_facing(exc)
+    if isinstance(exc, DatabaseUnavailable):
+        logger.warning("database unavailable while answering a command")
     if isinstance(exc, BotError):
         return Reply(exc.user_message)
-    if isinstance(exc, OperationalError | InterfaceError):  # the connection, not our SQL
-        logger.warning("database unavailable while answering a command")
-        return Reply(DB_UNAVAILABLE)
     logger.error("command failed: %s", type(exc).__name__, exc_info=exc)
     return Reply(SORRY)
 
@@ -34,6 +33,7 @@ def outcome_of(exc: BaseException | None) -> str:
     """The metrics outcome: ok, refused (the user was told no: a role, a state, bad input), or error."""
     if exc is None:
         return OK
+    exc = as_user_facing(exc)
     if isinstance(exc, BotError) and exc.refused:
         return REFUSED
     return ERROR
