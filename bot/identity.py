@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.anthropic_admin import AdminAPIError, OrgUser
-from bot.core.errors import BotError
+from bot.core.errors import BotError, UserError
 from bot.deps import Deps
 from bot.slack.notifier import MissingScope
 from storage.db import session_scope
@@ -153,3 +153,26 @@ def resolve_actor(deps: Deps, slack_user_id: str, *, refresh: bool = False) -> A
                 link = _store_link(own, current, slack_user_id, email, org_user, now)
     role = bot_role(link.org_role, slack_user_id=slack_user_id, extra_admins=deps.settings.admin_slack_user_ids)
     return Actor(slack_user_id, link.email, link.anthropic_user_id, link.org_role, role)
+
+
+# -- guards: the one family every privileged action goes through ---------------------------------------------
+
+
+def require_admin(actor: Actor, refusal: str) -> Actor:
+    """`actor` when they are an Admin; otherwise a refusal with `refusal` as its sentence."""
+    if not actor.is_admin:
+        raise UserError(refusal)
+    return actor
+
+
+def resolve_admin(deps: Deps, slack_user_id: str, refusal: str) -> Actor:
+    """The Admin behind `slack_user_id` (resolved now), or a refusal with `refusal` as its sentence."""
+    return require_admin(resolve_actor(deps, slack_user_id), refusal)
+
+
+def require_decider(actor: Actor, *, refusal: str, is_own: bool, own_refusal: str) -> Actor:
+    """An Admin deciding someone else's request: nobody approves their own."""
+    require_admin(actor, refusal)
+    if is_own:
+        raise UserError(own_refusal)
+    return actor

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
@@ -177,3 +178,47 @@ def bot_url(bot_app: BotApp, deps: Deps) -> Iterator[str]:
     server = BotServer(create_web_app(bot_app, deps)).start()
     yield server.url
     server.stop()
+
+
+class Clock:
+    """A settable clock for `deps.clock`; given the Admin API stand-in, its "data as of" follows the clock."""
+
+    def __init__(self, now: datetime, standin: Any = None) -> None:
+        self.standin = standin
+        self.set(now)
+
+    def set(self, now: datetime) -> None:
+        """Jump to `now`."""
+        self.now = now
+        if self.standin is not None:
+            self.standin.data_refreshed_at = now
+
+    def advance(self, **delta: float) -> datetime:
+        """Step forward by `timedelta(**delta)`."""
+        self.set(self.now + timedelta(**delta))
+        return self.now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+DepsFactory = Callable[..., Deps]
+
+
+@pytest.fixture
+def make_deps(settings: Settings, engine: Engine) -> Iterator[DepsFactory]:
+    """Build real deps on the parametrized database (SQLite and PostgreSQL): `make_deps(clock=…, **settings)`."""
+    made: list[Deps] = []
+
+    def make(*, clock: Callable[[], datetime] | None = None, **overrides: Any) -> Deps:
+        built = build_deps(settings.model_copy(update=overrides) if overrides else settings)
+        built.engine.dispose()
+        built.engine = engine
+        if clock is not None:
+            built.clock = clock
+        made.append(built)
+        return built
+
+    yield make
+    for built in made:
+        built.close()

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.runner import LEASE_TTL
 from bot.jobs.scheduler import start_scheduler
@@ -19,19 +16,15 @@ from bot.registry import run_job
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import JobRun, LedgerEntry
+from tests.conftest import DepsFactory
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def job_deps(settings: Settings, engine: Engine) -> Iterator[Deps]:
+def job_deps(make_deps: DepsFactory) -> Deps:
     """Deps on the parametrized database (SQLite and PostgreSQL) with a fixed clock."""
-    built = build_deps(settings)
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = lambda: T0
-    yield built
-    built.close()
+    return make_deps(clock=lambda: T0)
 
 
 def notify_three(ctx: JobContext) -> JobResult:
