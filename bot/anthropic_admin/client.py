@@ -1,0 +1,12 @@
+"""`AdminGateway`: the one client of Anthropic's Admin API, made of the transport and one part per resource."""
+
+from __future__ import annotations
+
+from bot.anthropic_admin.analytics import AnalyticsCalls
+from bot.anthropic_admin.api_keys import ApiKeyCalls
+from bot.anthropic_admin.organization import OrganizationCalls
+from bot.anthropic_admin.spend import SpendCalls
+
+
+class AdminGateway(OrganizationCalls, ApiKeyCalls, AnalyticsCalls, SpendCalls):
+    """Anthropic Admin API with bounded retries, explicit paging and domain errors."""

@@ -1,0 +1,293 @@
+"""The `AdminAPIError` family and the one mapping from an SDK failure to it.
+
+Each error carries one plain sentence for Slack (`user_message`) plus what an operator needs in the logs
+(status, error code, request id). The mapping also decides which failures are worth a resend and reads
+how long the server asked us to wait.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import re
+import time
+from typing import Any, ClassVar
+
+import anthropic
+
+from bot.core.errors import BotError
+
+
+class AdminAPIError(BotError):
+    """An Admin API call failed; `user_message` is safe to show in Slack."""
+
+    default_message: ClassVar[str] = "The Anthropic Admin API call failed."
+    default_retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        user_message: str | None = None,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        retryable: bool | None = None,
+        api_message: str | None = None,
+    ) -> None:
+        super().__init__(user_message or self.default_message)
+        self.status = status
+        self.error_code = error_code
+        self.request_id = request_id
+        self.retryable: bool = self.default_retryable if retryable is None else retryable
+        self.api_message = api_message  # Anthropic's own wording; may change, never branch on it
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.user_message!r}, status={self.status!r}, "
+            f"error_code={self.error_code!r}, request_id={self.request_id!r})"
+        )
+
+
+class BadRequest(AdminAPIError):
+    default_message = "Anthropic rejected the request."
+
+
+class AlreadyMember(BadRequest):
+    default_message = "That person is already a member of the Anthropic organization."
+
+
+class InviteAlreadyPending(BadRequest):
+    default_message = "An invitation for that email address is already pending; ask them to check their inbox."
+
+
+class EmailDomainNotAllowed(BadRequest):
+    default_message = "That email domain isn't allowed in the Anthropic organization; use a company address."
+
+
+class SeatLimitReached(BadRequest):
+    default_message = (
+        "The Anthropic organization has no free seats (pending invites count too); an admin must free one first."
+    )
+
+
+class KeyLimitReached(BadRequest):
+    default_message = "The API key limit has been reached; archive unused keys first."
+
+
+class WorkspaceFull(BadRequest):
+    default_message = "That workspace is full; ask an admin to make room."
+
+
+class RoleNotAssignable(BadRequest):
+    default_message = "That role can't be given through the API; an org admin must do it in the Claude Console."
+
+
+class InvalidAmount(BadRequest):
+    default_message = "Amounts must be zero or more, in whole cents (for example 250 or 99.99)."
+
+
+class NotFound(AdminAPIError):
+    default_message = "That was not found in the Anthropic organization; it may have been removed already."
+
+
+class PermissionDenied(AdminAPIError):
+    default_message = "The bot's Admin API key isn't allowed to do that."
+
+
+class PaymentRequired(AdminAPIError):
+    default_message = "Anthropic says the organization's billing needs attention; an org admin must check the Console."
+
+
+class AdminKeyInvalid(AdminAPIError):
+    default_message = "The bot's Admin API key is invalid or revoked — an operator must replace ANTHROPIC_ADMIN_KEY."
+
+
+class RateLimited(AdminAPIError):
+    default_message = "Anthropic's Admin API is rate-limiting the bot; try again in about a minute."
+    default_retryable = True
+
+    def __init__(self, user_message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it said
+        super().__init__(user_message or _rate_limited_sentence(retry_after), **kwargs)
+
+
+class Unavailable(AdminAPIError):
+    default_message = "The Anthropic Admin API is having trouble right now; please try again in a few minutes."
+    default_retryable = True
+
+
+class FeatureUnavailable(AdminAPIError):
+    default_message = "That feature isn't enabled for this Anthropic organization."
+
+
+class Conflict(AdminAPIError):
+    default_message = "Someone else changed this at the same moment; try again in a minute."
+    default_retryable = True
+
+
+def _rate_limited_sentence(retry_after: float | None) -> str:
+    if retry_after is None or retry_after < 90:
+        when = "about a minute"
+    elif retry_after < 90 * 60:
+        when = f"about {math.ceil(retry_after / 60)} minutes"
+    else:
+        when = f"about {math.ceil(retry_after / 3600)} hours"
+    return f"Anthropic's Admin API is rate-limiting the bot; try again in {when}."
+
+
+_ErrorRule = tuple[type[AdminAPIError], str | None]  # None: the class's default sentence
+
+# The stable `error.details.error_code` wins; the wording of `api_message` may change and is never used.
+_BY_ERROR_CODE: dict[str, _ErrorRule] = {
+    "already_member": (AlreadyMember, None),
+    "invite_already_exists": (InviteAlreadyPending, None),
+    "email_domain_not_allowed": (EmailDomainNotAllowed, None),
+    "cannot_invite_emails_with_unverified_domains": (
+        EmailDomainNotAllowed,
+        "That email domain hasn't been verified for the Anthropic organization; use a company address.",
+    ),
+    "org_member_limit_exceeded": (SeatLimitReached, None),
+    "org_api_key_limit_exceeded": (
+        KeyLimitReached,
+        "The organization has reached its API key limit; archive unused keys first.",
+    ),
+    "workspace_api_key_limit_exceeded": (
+        KeyLimitReached,
+        "That workspace has reached its API key limit; archive unused keys first.",
+    ),
+    "workspace_member_limit_exceeded": (WorkspaceFull, None),
+    "cannot_remove_last_member": (BadRequest, "The only member of the Anthropic organization can't be removed."),
+    "spend_limits_admin_api_writes_not_enabled": (
+        FeatureUnavailable,
+        "Managing spend limits through the API isn't enabled for this organization (early access); "
+        "set limits in the Claude Console instead.",
+    ),
+    "organization_type_not_supported": (
+        FeatureUnavailable,
+        "That feature isn't available for this type of Anthropic organization (Console vs Enterprise).",
+    ),
+    "organization_not_enrolled_in_beta": (
+        FeatureUnavailable,
+        "That beta feature isn't enabled for this Anthropic organization.",
+    ),
+    "api_key_scope_missing": (PermissionDenied, "The bot's Admin API key lacks the scope needed for that."),
+    "organization_level_scoped_api_key_required": (
+        PermissionDenied,
+        "That needs an organization-level Admin API key; an operator must replace ANTHROPIC_ADMIN_KEY.",
+    ),
+    "concurrent_membership_change": (
+        Conflict,
+        "Someone else changed this membership at the same moment; try again in a minute.",
+    ),
+}
+
+# Fallback by the SDK's exception class (itself chosen from the HTTP status); first match wins.
+_BY_SDK_CLASS: tuple[tuple[type[anthropic.APIStatusError], _ErrorRule], ...] = (
+    (anthropic.AuthenticationError, (AdminKeyInvalid, None)),
+    (anthropic.PaymentRequiredError, (PaymentRequired, None)),
+    (anthropic.PermissionDeniedError, (PermissionDenied, None)),
+    (anthropic.NotFoundError, (NotFound, None)),
+    (anthropic.RequestTimeoutError, (Unavailable, None)),
+    (anthropic.ConflictError, (Conflict, None)),
+    (anthropic.RateLimitError, (RateLimited, None)),
+    (anthropic.InternalServerError, (Unavailable, None)),  # every 5xx, 529 included
+)
+
+_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+# A resend would do harm: this error means the workspace was created, only partly, and its details say
+# "Don't send the create again".
+_NEVER_RESEND_CODES = frozenset({"workspace_created_incomplete"})
+_KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
+SDK_FAILURES = (
+    anthropic.APIStatusError,
+    anthropic.APIConnectionError,  # APITimeoutError included
+    anthropic.APIResponseValidationError,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+)
+
+
+def to_domain_error(
+    exc: BaseException, *, secret: str = "", feature_404: bool = False, retry_after: float | None = None
+) -> AdminAPIError:
+    """Translate one SDK failure into the domain error with its Slack sentence (the one mapping)."""
+    if isinstance(exc, anthropic.APITimeoutError):
+        return Unavailable("The Anthropic Admin API didn't answer in time; please try again in a few minutes.")
+    if isinstance(exc, anthropic.APIConnectionError):
+        return Unavailable("The bot couldn't reach the Anthropic Admin API; please try again in a few minutes.")
+    if not isinstance(exc, anthropic.APIStatusError):  # malformed or unexpected response body
+        return Unavailable(
+            "The Anthropic Admin API sent an answer the bot couldn't read; please try again in a few minutes.",
+            status=getattr(exc, "status_code", None),
+            retryable=False,
+        )
+    api_message = _scrub(exc.api_message, secret) if exc.api_message else None
+    context: dict[str, Any] = {
+        "status": exc.status_code,
+        "error_code": exc.error_code,
+        "request_id": exc.request_id,
+        "api_message": api_message,
+    }
+    rule = _BY_ERROR_CODE.get(exc.error_code or "")
+    if rule is None:
+        rule = next((r for sdk_cls, r in _BY_SDK_CLASS if isinstance(exc, sdk_cls)), None)
+    if rule is None:
+        rule = (Unavailable, None) if exc.status_code >= 500 else (BadRequest, None)
+    domain_cls, sentence = rule
+    if domain_cls is NotFound and feature_404 and exc.error_code is None:
+        # A beta endpoint the org hasn't been switched on for answers 404 "as if this API did not exist".
+        domain_cls, sentence = FeatureUnavailable, None
+    if domain_cls is RateLimited:
+        return RateLimited(retry_after=retry_after, **context)
+    if domain_cls is BadRequest and sentence is None and api_message:
+        sentence = f"Anthropic rejected the request: {api_message.rstrip('.')}."
+    return domain_cls(sentence, **context)
+
+
+def _scrub(text: str, secret: str) -> str:
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return _KEY_PATTERN.sub("[redacted]", text)[:300]
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Seconds from `retry-after-ms`, or `retry-after` as seconds or an HTTP date; None if absent."""
+    try:
+        return float(headers.get("retry-after-ms")) / 1000
+    except (TypeError, ValueError):
+        pass
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(raw)
+    if parsed is None:
+        return None
+    return float(email.utils.mktime_tz(parsed) - time.time())
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether asking again may help: connection failures, 408/409/429 and 5xx, unless the server says otherwise."""
+    if isinstance(exc, anthropic.APIConnectionError):
+        return True
+    if not isinstance(exc, anthropic.APIStatusError):
+        return False  # a malformed body is not fixed by asking again
+    if exc.error_code in _NEVER_RESEND_CODES:
+        return False
+    verdict = exc.response.headers.get("x-should-retry")  # the server's explicit word wins, as in the SDK
+    if verdict in ("true", "false"):
+        return verdict == "true"
+    return exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500
+
+
+def failure_kind(exc: BaseException) -> str:
+    """The outcome reported to the `on_call` hook for a failure without an HTTP status."""
+    if isinstance(exc, anthropic.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return "connection_error"
+    return "malformed_response"

@@ -1,0 +1,195 @@
+"""The gateway's own vocabulary and small frozen result types, so callers never see SDK models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+OrgRole = Literal[
+    "admin",
+    "billing",
+    "claude_code_user",
+    "developer",
+    "managed",
+    "membership_admin",
+    "owner",
+    "primary_owner",
+    "user",
+]
+AssignableOrgRole = Literal["billing", "claude_code_user", "developer", "managed", "user"]
+# `admin` (and the Enterprise owner roles) can't be given through the API: refused locally.
+ASSIGNABLE_ORG_ROLES: frozenset[str] = frozenset(("billing", "claude_code_user", "developer", "managed", "user"))
+WorkspaceRole = Literal[
+    "workspace_admin",
+    "workspace_billing",
+    "workspace_developer",
+    "workspace_restricted_developer",
+    "workspace_user",
+]
+NoBillingWorkspaceRole = Literal[
+    "workspace_admin", "workspace_developer", "workspace_restricted_developer", "workspace_user"
+]
+InviteStatus = Literal["accepted", "deleted", "expired", "pending"]
+InviteFilterStatus = Literal["accepted", "expired", "pending"]
+ApiKeyStatus = Literal["active", "archived", "expired", "inactive"]
+SettableApiKeyStatus = Literal["active", "archived", "inactive"]
+SpendPeriod = Literal["daily", "weekly", "monthly"]
+SpendScopeType = Literal[
+    "organization",
+    "organization_service",
+    "rbac_group",
+    "seat_tier",
+    "usage_tier",
+    "user",
+    "workspace",
+]
+SettableSpendScopeType = Literal["organization", "workspace", "user"]
+IncreaseRequestStatus = Literal["approved", "denied", "pending"]
+BucketWidth = Literal["1d", "1h", "1m"]
+UsageGroupBy = Literal[
+    "actor",
+    "actor_type",
+    "agent_id",
+    "api_key_id",
+    "claude_tag_category",
+    "claude_tag_user_id",
+    "context_window",
+    "deployment_id",
+    "environment_id",
+    "inference_geo",
+    "model",
+    "organization_id",
+    "product",
+    "rbac_group_id",
+    "service_tier",
+    "session_id",
+    "slack_channel_id",
+    "speed",
+    "user_profile_id",
+    "workspace_id",
+]
+CostGroupBy = UsageGroupBy | Literal["cost_type", "token_type"]
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUser:
+    id: str
+    email: str
+    name: str
+    role: OrgRole
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: str
+    email: str
+    role: OrgRole
+    status: InviteStatus
+    invited_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    id: str
+    name: str
+    archived_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceMember:
+    workspace_id: str
+    user_id: str
+    workspace_role: WorkspaceRole
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    status: ApiKeyStatus
+    workspace_id: str | None  # None for organization-scoped (principal-bound) keys
+    created_at: datetime
+    expires_at: datetime | None  # None: never expires
+    created_by_user_id: str | None  # None for legacy, federated, system or service-account keys
+    partial_key_hint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostRow:
+    starting_at: datetime
+    ending_at: datetime
+    amount_usd: Decimal
+    list_amount_usd: Decimal
+    currency: str
+    model: str | None
+    workspace_id: str | None
+    api_key_id: str | None
+    actor_user_id: str | None
+    token_type: str | None
+    cost_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CostReport:
+    rows: tuple[CostRow, ...]
+    data_refreshed_at: datetime | None  # "data as of": usage data can lag hours behind
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    starting_at: datetime
+    ending_at: datetime
+    uncached_input_tokens: int
+    cache_read_input_tokens: int
+    cache_creation_tokens: int
+    output_tokens: int
+    total_tokens: int
+    requests: int | None
+    model: str | None
+    workspace_id: str | None
+    api_key_id: str | None
+    actor_user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    rows: tuple[UsageRow, ...]
+    data_refreshed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpendLimit:
+    id: str
+    scope_type: SpendScopeType
+    workspace_id: str | None
+    user_id: str | None
+    amount_usd: Decimal | None  # None: explicitly no numeric cap
+    currency: str
+    period: SpendPeriod
+    is_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IncreaseRequest:
+    id: str
+    status: IncreaseRequestStatus
+    period: SpendPeriod
+    created_at: datetime
+    requester_user_id: str | None  # None when a scoped API key, not a person, asked
+    requester_email: str | None
+    requester_name: str | None
+    current_limit_usd: Decimal | None
+    period_to_date_spend_usd: Decimal | None
+    resolved_at: datetime | None = None
