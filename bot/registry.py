@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from bot.access import jobs as access_jobs
 from bot.deps import Deps
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.spec import JobSpec
-from bot.services import budgets, digest, keys, request_jobs, spend_limits
+from bot.services import budgets, digest, keys, spend_limits
 
 
 def key_adoption(ctx: JobContext) -> JobResult:
     """Keys created by granted requesters fulfil their requests; replacement keys continue their rotations."""
-    return request_jobs.key_adoption(ctx).absorb(keys.adopt_rotation_keys(ctx))
+    return access_jobs.key_adoption(ctx).absorb(keys.adopt_rotation_keys(ctx))
 
 
 JOBS: dict[str, JobSpec] = {
@@ -28,7 +29,7 @@ JOBS: dict[str, JobSpec] = {
             "accepted invites continue their requests",
             "every 15 min",
             {"trigger": "interval", "minutes": 15},
-            request_jobs.invite_sync,
+            access_jobs.invite_sync,
         ),
         JobSpec(
             "key-adoption",
@@ -70,7 +71,7 @@ JOBS: dict[str, JobSpec] = {
             "nudge, escalate and expire pending requests",
             "hourly",
             {"trigger": "interval", "hours": 1},
-            request_jobs.request_nudges,
+            access_jobs.request_nudges,
         ),
         JobSpec(
             "spend-limit-requests",

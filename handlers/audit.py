@@ -6,9 +6,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.access import audit
+from bot.access.blocks import replies
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.services import audit as service
 from bot.slack.commands import Parsed, Sub
 from handlers.common import WORKING, answer_later
 from handlers.router import Router
@@ -19,12 +20,14 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
 
     async def on_audit(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
         try:
-            days = service.parse_days(parsed.args)
+            days = audit.parse_days(parsed.args)
         except UserError as exc:
             await ack(text=exc.user_message, response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
         user = command["user_id"]
-        await answer_later(deps, respond, lambda: service.export_audit(deps, slack_user_id=user, days=days))
+        await answer_later(
+            deps, respond, lambda: replies.audit_sent(audit.export_audit(deps, slack_user_id=user, days=days))
+        )
 
     router.add(Sub.AUDIT, on_audit)

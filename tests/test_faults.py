@@ -2,7 +2,7 @@
 (429 with a huge retry-after, 5xx, timeouts, resets, malformed JSON), Slack misbehaving (429, channel and DM
 errors) and the database failing mid-change. Users get one clear sentence, requests go to `failed` with Retry,
 jobs record a failure and carry on, and nothing is half-written."""
-# ruff: noqa: F811  (the `flow` fixture is imported from tests/test_requests.py, then requested by name)
+# ruff: noqa: F811  (the `flow` fixture is imported from tests/access/test_requests.py, then requested by name)
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bot.registry import run_job
 from bot.slack.ids import Action
 from storage.db import make_engine, session_scope
 from storage.models import AccessRequest, AuditEvent, RequestState
-from tests.test_requests import Flow, flow  # noqa: F401 - fixture
+from tests.access.test_requests import Flow, flow  # noqa: F401 - fixture
 
 S = RequestState
 INVITES = "/v1/organizations/invites"

@@ -3,7 +3,7 @@
 `from storage import repositories as repo` gives every function by its plain name.
 """
 
-from storage.repositories.audit import append_audit
+from storage.repositories.audit import append_audit, audit_since
 from storage.repositories.events import mark_event_processed
 from storage.repositories.jobs import (
     last_job_runs,
@@ -13,14 +13,20 @@ from storage.repositories.jobs import (
     start_job_run,
     try_acquire_lease,
 )
+from storage.repositories.requests import add_request, find_requests, get_request, open_duplicate
 from storage.repositories.transitions import transition
 
 __all__ = [
+    "add_request",
     "append_audit",
+    "audit_since",
+    "find_requests",
+    "get_request",
     "last_job_runs",
     "ledger_has",
     "ledger_record",
     "mark_event_processed",
+    "open_duplicate",
     "release_lease",
     "start_job_run",
     "transition",

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from storage.models import AuditEvent
 
@@ -44,3 +44,9 @@ def append_audit(
     session.add(row)
     session.flush()
     return row
+
+
+def audit_since(*, session: Session, since: datetime, limit: int) -> list[AuditEvent]:
+    """Audit rows at or after `since`, oldest first, at most `limit`."""
+    query = select(AuditEvent).where(col(AuditEvent.at) >= since).order_by(col(AuditEvent.id)).limit(limit)
+    return list(session.exec(query))

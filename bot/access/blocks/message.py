@@ -1,12 +1,7 @@
-"""Block Kit for access requests: the admin-channel root message, modals, lists, DMs. Pure functions."""
+"""The admin-channel root message of a request, and the `requests` lists."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-
-from pydantic import BaseModel
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -15,30 +10,17 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     SectionBlock,
-    StaticSelectElement,
 )
-from slack_sdk.models.views import View
 
+from bot.access.model import REASON_LIMIT, WORKSPACE_ROLES, RequesterContext, RequestRef
 from bot.core.format import usd
-from bot.slack.ids import Action, Callback
+from bot.slack.ids import Action
 from bot.slack.text import clip, escape
 from storage.models import AccessRequest, RequestKind, RequestState
 
-# Reasons are shown in full up to here; Slack's section text limit is 3,000 characters.
-REASON_LIMIT = 1000
 MAX_LISTED = 20
-
-WORKSPACE_ROLES: dict[str, str] = {
-    "workspace_developer": "Developer (can create API keys)",
-    "workspace_restricted_developer": "Restricted developer",
-    "workspace_user": "User (Console access, no keys)",
-}
-DURATIONS: dict[str, str] = {"0": "Permanent", "1": "1 day", "7": "7 days", "30": "30 days"}
 
 STATE_LABELS: dict[str, str] = {
     RequestState.PENDING: ":hourglass_flowing_sand: Pending approval",
@@ -54,28 +36,6 @@ STATE_LABELS: dict[str, str] = {
 }
 
 
-class RequestRef(BaseModel):
-    """What a button or modal carries: only the id; state is re-read from the database."""
-
-    r: int
-
-
-class RequestFormMeta(BaseModel):
-    """The request modal's private_metadata: where the command was typed, for the receipt."""
-
-    channel: str | None = None
-
-
-@dataclass(frozen=True)
-class RequesterContext:
-    """What admins see about the requester, when the Admin API could tell."""
-
-    org_role: str | None
-    keys: list[tuple[str, str | None]] | None  # (name, partial hint); None: unknown
-    month_to_date_usd: Decimal | None
-    data_as_of: datetime | None
-
-
 def duration_text(days: int | None) -> str:
     """'permanent' or 'for 7 days'."""
     if not days:
@@ -83,16 +43,34 @@ def duration_text(days: int | None) -> str:
     return f"for {days} day{'s' if days != 1 else ''}"
 
 
-def _what(request: AccessRequest) -> str:
+def _role_label(role: str) -> str:
+    return WORKSPACE_ROLES.get(role, role).split(" (")[0].lower()
+
+
+def what(request: AccessRequest) -> str:
+    """What the request asks for, in mrkdwn (names in bold)."""
     if request.kind == RequestKind.INVITE:
         return f"an invite for {escape(request.invitee_email or '?')} as *{escape(request.role)}*"
-    role = WORKSPACE_ROLES.get(request.role, request.role).split(" (")[0].lower()
-    return f"*{escape(request.workspace_name or '?')}* as {role}, {duration_text(request.duration_days)}"
+    workspace = escape(request.workspace_name or "?")
+    return f"*{workspace}* as {_role_label(request.role)}, {duration_text(request.duration_days)}"
+
+
+def what_plain(request: AccessRequest) -> str:
+    """What the request asks for, in a sentence without bold."""
+    if request.kind == RequestKind.INVITE:
+        return f"an invite for {escape(request.invitee_email or '?')} as {escape(request.role)}"
+    workspace = escape(request.workspace_name or "?")
+    return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
 
 def request_summary(request: AccessRequest) -> str:
     """One line: who wants what."""
-    return f"Request #{request.id}: <@{request.requester_slack_id}> asks for {_what(request)}"
+    return f"Request #{request.id}: <@{request.requester_slack_id}> asks for {what(request)}"
+
+
+def root_text(request: AccessRequest) -> str:
+    """The root message's fallback text."""
+    return f"{request_summary(request)} ({request.state})"
 
 
 def _context_lines(context: RequesterContext | None) -> str:
@@ -137,7 +115,7 @@ def build_request_message(
         if request.state == RequestState.PENDING:
             confirm = ConfirmObject(
                 title="Approve this request?",
-                text=clip(f"The bot will give <@{request.requester_slack_id}> {_what(request)}.", 300),
+                text=clip(f"The bot will give <@{request.requester_slack_id}> {what(request)}.", 300),
                 confirm="Approve",
                 deny="Cancel",
             )
@@ -152,86 +130,6 @@ def build_request_message(
         blocks.append(ActionsBlock(block_id=f"request_{request.id}", elements=buttons))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Request #{request.id} · {request.kind}")]))
     return blocks
-
-
-def build_request_modal(
-    workspaces: list[tuple[str, str]] | None, *, meta: RequestFormMeta, error: str | None = None
-) -> View:
-    """The request form; `workspaces` None while the live list loads."""
-    blocks: list[Block] = []
-    if error:
-        blocks.append(SectionBlock(text=f":warning: {escape(error)}"))
-    elif workspaces is None:
-        blocks.append(SectionBlock(text=":hourglass_flowing_sand: Loading the organization's workspaces…"))
-    elif not workspaces:
-        blocks.append(SectionBlock(text="The organization has no workspaces yet; ask an admin to create one."))
-    else:
-        options = [Option(text=clip(name, 75), value=wid) for wid, name in workspaces[:100]]
-        blocks.append(
-            InputBlock(
-                block_id="workspace",
-                label="Workspace",
-                element=StaticSelectElement(action_id="value", placeholder="Choose a workspace", options=options),
-            )
-        )
-        blocks.append(
-            InputBlock(
-                block_id="role",
-                label="Role in the workspace",
-                element=StaticSelectElement(
-                    action_id="value",
-                    options=[Option(text=label, value=role) for role, label in WORKSPACE_ROLES.items()],
-                    initial_option=Option(text=WORKSPACE_ROLES["workspace_developer"], value="workspace_developer"),
-                ),
-            )
-        )
-        blocks.append(
-            InputBlock(
-                block_id="duration",
-                label="For how long",
-                element=StaticSelectElement(
-                    action_id="value",
-                    options=[Option(text=label, value=days) for days, label in DURATIONS.items()],
-                    initial_option=Option(text=DURATIONS["0"], value="0"),
-                ),
-            )
-        )
-        blocks.append(
-            InputBlock(
-                block_id="reason",
-                label="Why do you need it?",
-                element=PlainTextInputElement(action_id="value", multiline=True, max_length=REASON_LIMIT),
-            )
-        )
-    ready = bool(workspaces) and not error
-    return View(
-        type="modal",
-        callback_id=Callback.REQUEST_MODAL,
-        title="Request Claude access",
-        submit="Send request" if ready else None,
-        close="Cancel",
-        private_metadata=meta.model_dump_json(),
-        blocks=blocks,
-    )
-
-
-def build_deny_modal(request_id: int) -> View:
-    """Ask the admin for a reason before denying."""
-    return View(
-        type="modal",
-        callback_id=Callback.DENY_MODAL,
-        title=f"Deny request #{request_id}"[:24],
-        submit="Deny",
-        close="Cancel",
-        private_metadata=RequestRef(r=request_id).model_dump_json(),
-        blocks=[
-            InputBlock(
-                block_id="reason",
-                label="Reason (the requester sees it)",
-                element=PlainTextInputElement(action_id="value", multiline=True, max_length=REASON_LIMIT),
-            )
-        ],
-    )
 
 
 def build_request_list(requests: list[AccessRequest], *, links: dict[int, str], cancellable: bool) -> list[Block]:

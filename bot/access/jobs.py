@@ -1,4 +1,4 @@
-"""The access-request jobs (DESIGN.md §5): invite-sync, key-adoption, request-nudges.
+"""The access-request jobs: invite-sync, key-adoption, request-nudges.
 
 Each is idempotent: state changes are conditional transitions, notices go through the ledger
 (`ctx.already_done` / `ctx.mark_done`), and a failure on one request is recorded and the run continues.
@@ -10,12 +10,13 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import col, select
-
+from bot.access import card
+from bot.access.blocks import notices
+from bot.access.decide import expire_invite, expire_undecided
+from bot.access.fulfil import adopt_key, end_grant, fulfil, grant
 from bot.anthropic_admin import AdminAPIError
 from bot.jobs.context import JobContext, JobResult
-from bot.services import requests as svc
-from bot.slack.text import escape
+from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestKind, RequestState
 
@@ -34,8 +35,7 @@ GRANT_WARNING = timedelta(days=1)
 
 def _requests(ctx: JobContext, *states: str) -> list[AccessRequest]:
     with session_scope(ctx.deps.engine) as session:
-        query = select(AccessRequest).where(col(AccessRequest.state).in_(list(states)))
-        return list(session.exec(query.order_by(col(AccessRequest.id))))
+        return repo.find_requests(session=session, states=states)
 
 
 def _each(
@@ -76,8 +76,8 @@ def invite_sync(ctx: JobContext) -> JobResult:
         if ctx.dry_run:
             ctx.out(f"would resume the interrupted approval of request #{request.id}")
             return
-        svc.thread_reply(deps, request, "Resuming this approval after an interruption.")
-        svc.fulfil(deps, request_id=request.id or 0, actor_slack_id=None)
+        card.thread_reply(deps, request, notices.RESUMING)
+        fulfil(deps, request_id=request.id or 0, actor_slack_id=None)
         result.sent += 1
 
     def follow(request: AccessRequest) -> None:
@@ -93,33 +93,13 @@ def invite_sync(ctx: JobContext) -> JobResult:
             if ctx.dry_run:
                 ctx.out(f"would grant request #{request.id} to {org_user.email}")
                 return
-            svc.grant(deps, request_id=request.id or 0, org_user=org_user, from_state=S.INVITED, actor_slack_id=None)
+            grant(deps, request_id=request.id or 0, org_user=org_user, from_state=S.INVITED, actor_slack_id=None)
             result.sent += 1
         elif invite.status in ("expired", "deleted"):
             if ctx.dry_run:
                 ctx.out(f"would expire request #{request.id}: invite {invite.status}")
                 return
-            with session_scope(deps.engine) as session:
-                moved = svc.transition(
-                    session,
-                    request.id or 0,
-                    from_states=[S.INVITED],
-                    to=S.EXPIRED,
-                    now=ctx.now,
-                    actor_slack_id=None,
-                    action="request.expired",
-                    detail=f"invite {invite.status}",
-                )
-            if moved:
-                request.state = S.EXPIRED
-                svc.thread_reply(deps, request, f"The invite to {escape(email or '?')} {invite.status} unused.")
-                svc.refresh_root(deps, request)
-                svc.dm_requester(
-                    deps,
-                    request,
-                    f"The invite for request #{request.id} {invite.status} before it "
-                    "was accepted. File a new request if you still need access.",
-                )
+            if expire_invite(deps, request, now=ctx.now, email=email, status=invite.status):
                 result.sent += 1
         else:
             age = ctx.now - invite.invited_at
@@ -129,8 +109,8 @@ def invite_sync(ctx: JobContext) -> JobResult:
                     result,
                     f"invite-escalated:{request.id}",
                     f"would flag request #{request.id}'s invite",
-                    lambda: svc.thread_reply(
-                        deps, request, f"The invite to {escape(email or '?')} is still not accepted after 7 days."
+                    lambda: card.thread_reply(
+                        deps, request, notices.invite_unaccepted(email, INVITE_ESCALATE_AFTER.days)
                     ),
                 )
             elif age >= INVITE_REMINDER_AFTER:
@@ -139,12 +119,8 @@ def invite_sync(ctx: JobContext) -> JobResult:
                     result,
                     f"invite-reminded:{request.id}",
                     f"would remind request #{request.id}'s invitee",
-                    lambda: svc.dm_requester(
-                        deps,
-                        request,
-                        f"Reminder: accept the Anthropic invite sent to "
-                        f"{escape(email or '?')} (request #{request.id}); it expires "
-                        f"{invite.expires_at:%Y-%m-%d}.",
+                    lambda: card.dm_requester(
+                        deps, request, notices.invite_reminder_dm(request, email, invite.expires_at)
                     ),
                 )
 
@@ -169,29 +145,7 @@ def key_adoption(ctx: JobContext) -> JobResult:
         if ctx.dry_run:
             ctx.out(f"would fulfil request #{request.id} with key {key.name}")
             return
-        with session_scope(deps.engine) as session:
-            moved = svc.transition(
-                session,
-                request.id or 0,
-                from_states=[S.GRANTED],
-                to=S.FULFILLED,
-                now=ctx.now,
-                actor_slack_id=None,
-                action="request.fulfilled",
-                api_key_id=key.id,
-                detail=key.name,
-            )
-            request = svc.get_request(session=session, request_id=request.id or 0)
-        if moved:
-            hint = f" …{escape(key.partial_key_hint)}" if key.partial_key_hint else ""
-            svc.thread_reply(deps, request, f"Key `{escape(key.name)}`{hint} created. Request fulfilled.")
-            svc.refresh_root(deps, request)
-            svc.dm_requester(
-                deps,
-                request,
-                f"I see your new key `{escape(key.name)}`{hint} in "
-                f"*{escape(request.workspace_name or '?')}*. You're all set.",
-            )
+        if adopt_key(deps, request, key, now=ctx.now):
             result.sent += 1
 
     _each(ctx, result, [r for r in _requests(ctx, S.GRANTED) if r.kind == RequestKind.ACCESS], adopt)
@@ -209,7 +163,7 @@ def request_nudges(ctx: JobContext) -> JobResult:
         if ctx.dry_run:
             ctx.out(f"would post request #{request.id} to the admin channel")
             return
-        posted = svc.post_root(deps, request.id or 0, None)
+        posted = card.post_root(deps, request.id or 0, None)
         if posted.admin_message_ts:
             result.sent += 1
 
@@ -219,27 +173,7 @@ def request_nudges(ctx: JobContext) -> JobResult:
             if ctx.dry_run:
                 ctx.out(f"would expire request #{request.id} after 7 days without a decision")
                 return
-            with session_scope(deps.engine) as session:
-                moved = svc.transition(
-                    session,
-                    request.id or 0,
-                    from_states=[S.PENDING],
-                    to=S.EXPIRED,
-                    now=ctx.now,
-                    actor_slack_id=None,
-                    action="request.expired",
-                    detail="no decision in 7 days",
-                )
-            if moved:
-                request.state = S.EXPIRED
-                svc.thread_reply(deps, request, "Expired: no decision in 7 days.")
-                svc.refresh_root(deps, request)
-                svc.dm_requester(
-                    deps,
-                    request,
-                    f"Your request #{request.id} expired after 7 days without a "
-                    "decision. File it again if you still need access.",
-                )
+            if expire_undecided(deps, request, now=ctx.now, days=EXPIRE_AFTER.days):
                 result.sent += 1
         elif age >= ESCALATE_AFTER:
             _notice(
@@ -247,7 +181,9 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 result,
                 f"escalated:{request.id}",
                 f"would escalate request #{request.id}",
-                lambda: escalate(request),
+                lambda: card.post_in_channel(
+                    deps, request, notices.escalation(request, card.thread_link(deps, request))
+                ),
             )
         elif age >= NUDGE_AFTER:
             _notice(
@@ -255,18 +191,8 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 result,
                 f"nudged:{request.id}",
                 f"would nudge request #{request.id}",
-                lambda: svc.thread_reply(deps, request, "Still waiting for an admin to approve or deny."),
+                lambda: card.thread_reply(deps, request, notices.NUDGE),
             )
-
-    def escalate(request: AccessRequest) -> None:
-        # In the channel, not the thread: a thread reply is easy to miss after a day.
-        link = svc.thread_link(deps, request)
-        where = f" <{link}|Open the request>." if link else ""
-        deps.notifier.post(
-            request.admin_channel_id or deps.settings.admin_channel_id or "",
-            f":rotating_light: Request #{request.id} from <@{request.requester_slack_id}> has waited over a day "
-            f"for a decision.{where}",
-        )
 
     def grant_ending(request: AccessRequest) -> None:
         ends = request.grant_expires_at
@@ -276,27 +202,7 @@ def request_nudges(ctx: JobContext) -> JobResult:
             if ctx.dry_run:
                 ctx.out(f"would remove {request.requester_email} from {request.workspace_name} (request #{request.id})")
                 return
-            deps.admin.remove_workspace_member(request.workspace_id, request.anthropic_user_id)
-            with session_scope(deps.engine) as session:
-                moved = svc.transition(
-                    session,
-                    request.id or 0,
-                    from_states=[S.GRANTED, S.FULFILLED],
-                    to=S.REVOKED,
-                    now=ctx.now,
-                    actor_slack_id=None,
-                    action="request.revoked",
-                    detail="time-bound grant ended",
-                )
-            if moved:
-                request.state = S.REVOKED
-                svc.thread_reply(deps, request, "Time-bound access ended; workspace membership removed.")
-                svc.refresh_root(deps, request)
-                svc.dm_requester(
-                    deps,
-                    request,
-                    f"Your access to *{escape(request.workspace_name or '?')}* (request #{request.id}) has ended.",
-                )
+            if end_grant(deps, request, now=ctx.now):
                 result.sent += 1
         elif ctx.now >= ends - GRANT_WARNING:
             _notice(
@@ -304,13 +210,7 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 result,
                 f"grant-ending:{request.id}",
                 f"would warn about request #{request.id} ending",
-                lambda: svc.dm_requester(
-                    deps,
-                    request,
-                    f"Your access to *{escape(request.workspace_name or '?')}* "
-                    f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id}). File a new "
-                    "request if you need longer.",
-                ),
+                lambda: card.dm_requester(deps, request, notices.grant_ending_dm(request, ends)),
             )
 
     _each(ctx, result, _requests(ctx, S.PENDING, S.FAILED), unposted)

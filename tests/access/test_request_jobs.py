@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.access import decide, intake
+from bot.access.blocks import replies
 from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.registry import run_job
-from bot.services import requests as svc
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestState
 
@@ -61,7 +62,7 @@ def test_pending_request_is_nudged_escalated_then_expired_once_each(
     slack_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     deps, clock = clocked
-    svc.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "7d", "need", "it"])
+    intake.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "7d", "need", "it"])
     assert _run(deps, "request-nudges")[0] == 0
     clock.now = T0 + timedelta(hours=5)
     assert _run(deps, "request-nudges")[0] == 1
@@ -87,8 +88,8 @@ def test_time_bound_grant_warns_a_day_before_then_removes_membership(
     anthropic_standin,  # type: ignore[no-untyped-def]
 ) -> None:
     deps, clock = clocked
-    svc.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "2d", "short", "test"])
-    svc.approve(deps, request_id=1, slack_user_id="U0ADMIN")
+    intake.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "2d", "short", "test"])
+    decide.approve(deps, request_id=1, slack_user_id="U0ADMIN")
     assert _state(deps, 1) == S.GRANTED
     workspace = anthropic_standin.seeded["workspace"]["id"]
     developer = anthropic_standin.seeded["developer"]["id"]
@@ -110,7 +111,7 @@ def test_unposted_request_is_posted_by_the_next_run(
 ) -> None:
     deps, _ = clocked
     slack_standin.inject("chat.postMessage", error="not_in_channel")
-    receipt = svc.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "need", "it"])
+    receipt = replies.filed(intake.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "need", "it"]))
     assert "couldn't post it to the admin channel yet" in receipt.text
     assert _run(deps, "request-nudges")[0] == 1
     with session_scope(deps.engine) as session:
@@ -125,8 +126,8 @@ def test_invitee_is_reminded_at_three_days_and_flagged_at_seven(
 ) -> None:
     deps, clock = clocked
     slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")
-    svc.request_from_args(deps, slack_user_id="U0NEW", args=["default-ws", "please"])
-    svc.approve(deps, request_id=1, slack_user_id="U0ADMIN")
+    intake.request_from_args(deps, slack_user_id="U0NEW", args=["default-ws", "please"])
+    decide.approve(deps, request_id=1, slack_user_id="U0ADMIN")
     assert _state(deps, 1) == S.INVITED
     clock.now = T0 + timedelta(days=3, hours=1)
     assert _run(deps, "invite-sync")[0] == 1

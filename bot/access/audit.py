@@ -7,12 +7,11 @@ import io
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlmodel import col, select
-
+from bot.access.blocks.replies import audit_upload
+from bot.access.model import AuditExport
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import resolve_actor
-from bot.slack.reply import Reply
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AuditEvent
@@ -57,16 +56,14 @@ def audit_csv(rows: Sequence[AuditEvent]) -> str:
     return buffer.getvalue()
 
 
-def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> Reply:
+def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> AuditExport:
     """Admins only: upload the last `days` of the audit log to the admin's DM."""
     now = deps.clock()
     with session_scope(deps.engine) as session:
         actor = resolve_actor(deps, slack_user_id)
         if not actor.is_admin:
             raise UserError("Only admins can export the audit log.")
-        since = now - timedelta(days=days)
-        query = select(AuditEvent).where(col(AuditEvent.at) >= since).order_by(col(AuditEvent.id)).limit(MAX_ROWS)
-        rows = list(session.exec(query))
+        rows = repo.audit_since(session=session, since=now - timedelta(days=days), limit=MAX_ROWS)
         repo.append_audit(
             session=session,
             action="audit.exported",
@@ -77,13 +74,10 @@ def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> Reply:
             after={"rows": len(rows)},
             at=now,
         )
-    content = audit_csv(rows)
+    export = AuditExport(days=days, rows=len(rows))
+    filename, title, comment = audit_upload(export, now)
     channel = deps.slack.conversations_open(users=slack_user_id)["channel"]["id"]
     deps.slack.files_upload_v2(
-        channel=channel,
-        content=content,
-        filename=f"claude-key-bot-audit-{now:%Y-%m-%d}-{days}d.csv",
-        title=f"Audit log, last {days} days",
-        initial_comment=f"The audit log for the last {days} days: {len(rows)} row(s).",
+        channel=channel, content=audit_csv(rows), filename=filename, title=title, initial_comment=comment
     )
-    return Reply(f":page_facing_up: I've sent you the audit log ({len(rows)} rows, last {days} days) in a DM.")
+    return export

@@ -1,0 +1,193 @@
+"""What the bot posts on its own: replies in a request's thread and DMs to the requester (mrkdwn text)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.access.blocks.message import key_name_hint, what_plain
+from bot.access.model import (
+    AddedToWorkspace,
+    AlreadyMember,
+    Filed,
+    GrantStep,
+    RoleRaised,
+    WorkspaceRoleChanged,
+)
+from bot.slack.text import escape
+from storage.models import AccessRequest
+
+CANCELLED = "Cancelled by the requester."
+RESUMING = "Resuming this approval after an interruption."
+NUDGE = "Still waiting for an admin to approve or deny."
+GRANT_ENDED = "Time-bound access ended; workspace membership removed."
+
+
+def where_posted(filed: Filed) -> str:
+    """The receipt's last sentence: a link to the thread, or that the post is still to come."""
+    if not filed.posted:
+        return " I couldn't post it to the admin channel yet; I'll keep trying and the admins will see it."
+    return f" Follow it <{filed.link}|in the admin channel>." if filed.link else ""
+
+
+def filed_dm(filed: Filed) -> str:
+    """The requester's copy of the receipt."""
+    request = filed.request
+    return f"I've sent your request #{request.id} to the admins: {what_plain(request)}.{where_posted(filed)}"
+
+
+def approved(mention: str) -> str:
+    """Thread: who approved."""
+    return f"Approved by {mention}."
+
+
+def retried(mention: str) -> str:
+    """Thread: who pressed Retry."""
+    return f"Retry by {mention}."
+
+
+def denied(mention: str, reason: str) -> str:
+    """Thread: who denied, and why."""
+    return f"Denied by {mention}: {escape(reason)}"
+
+
+def denied_dm(request: AccessRequest, mention: str, reason: str) -> str:
+    """DM: the request was denied, by whom and why."""
+    return f"Your request #{request.id} ({what_plain(request)}) was denied by {mention}: {escape(reason)}"
+
+
+def expired_undecided(days: int) -> str:
+    """Thread: nobody decided in time."""
+    return f"Expired: no decision in {days} days."
+
+
+def expired_undecided_dm(request: AccessRequest, days: int) -> str:
+    """DM: nobody decided in time."""
+    return (
+        f"Your request #{request.id} expired after {days} days without a "
+        "decision. File it again if you still need access."
+    )
+
+
+def invite_lapsed(email: str | None, status: str) -> str:
+    """Thread: the invite expired or was deleted before it was accepted."""
+    return f"The invite to {escape(email or '?')} {status} unused."
+
+
+def invite_lapsed_dm(request: AccessRequest, status: str) -> str:
+    """DM: the invite expired or was deleted before it was accepted."""
+    return (
+        f"The invite for request #{request.id} {status} before it "
+        "was accepted. File a new request if you still need access."
+    )
+
+
+def invite_unaccepted(email: str | None, days: int) -> str:
+    """Thread: the invite has waited long enough for an admin to look."""
+    return f"The invite to {escape(email or '?')} is still not accepted after {days} days."
+
+
+def invite_reminder_dm(request: AccessRequest, email: str | None, expires_at: datetime) -> str:
+    """DM: accept the invite before it expires."""
+    return (
+        f"Reminder: accept the Anthropic invite sent to "
+        f"{escape(email or '?')} (request #{request.id}); it expires "
+        f"{expires_at:%Y-%m-%d}."
+    )
+
+
+def escalation(request: AccessRequest, link: str | None) -> str:
+    """Channel (not thread, where it is easy to miss after a day): the request still waits for a decision."""
+    where = f" <{link}|Open the request>." if link else ""
+    return (
+        f":rotating_light: Request #{request.id} from <@{request.requester_slack_id}> has waited over a day "
+        f"for a decision.{where}"
+    )
+
+
+def invite_sent(email: str, org_role: str) -> str:
+    """Thread: the Admin API sent the invite."""
+    return f"Invite sent to {escape(email)} (role {escape(org_role)})."
+
+
+def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> str:
+    """DM: the approval became an invite (to the invitee of an invite request, or to the requester)."""
+    if for_invitee:
+        return (
+            f"Your invite request #{request.id} was approved: {escape(email)} has been "
+            "invited and will get an email from Anthropic."
+        )
+    return (
+        f"Your request #{request.id} was approved. Next step: accept the invitation Anthropic emailed to "
+        f"{escape(email)}. Once you have, I'll add you to *{escape(request.workspace_name or '?')}* and tell you "
+        "how to create your key."
+    )
+
+
+def _step(step: GrantStep) -> str:
+    if isinstance(step, RoleRaised):
+        return f"Org role raised from {step.from_role} to developer."
+    if isinstance(step, AddedToWorkspace):
+        return f"Added to {escape(step.workspace)} as {step.role}."
+    if isinstance(step, WorkspaceRoleChanged):
+        return f"Workspace role changed from {step.from_role} to {step.to_role}."
+    assert isinstance(step, AlreadyMember)
+    return f"Already {step.role} in {escape(step.workspace)}."
+
+
+def granted(steps: list[GrantStep]) -> str:
+    """Thread: what the grant changed, step by step."""
+    return " ".join(_step(step) for step in steps)
+
+
+def granted_dm(request: AccessRequest, *, expires: datetime | None, console_url: str) -> str:
+    """DM: access is there; how to create the key."""
+    until = f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    return (
+        f"You now have access to *{escape(request.workspace_name or '?')}*{until}. Next step: create your API key "
+        f"at {console_url}/settings/keys in that workspace, named "
+        f"{key_name_hint(request.requester_handle, None)}. I'll confirm here when I see it. "
+        "Never paste the key itself into Slack."
+    )
+
+
+def member_now(email: str) -> str:
+    """Thread: the invitee joined the organization."""
+    return f"{escape(email)} is a member of the organization now."
+
+
+def member_now_dm(request: AccessRequest, email: str) -> str:
+    """DM: the invitee accepted."""
+    return f"{escape(email)} accepted the invite (request #{request.id})."
+
+
+def failed(error_message: str) -> str:
+    """Thread: the Admin API's sentence, and what to do about it."""
+    return f":warning: That didn't work: {escape(error_message)} An admin can press Retry."
+
+
+def _key(name: str, hint: str | None) -> str:
+    return f"`{escape(name)}`" + (f" …{escape(hint)}" if hint else "")
+
+
+def key_seen(name: str, hint: str | None) -> str:
+    """Thread: the requester's key exists; the request is done."""
+    return f"Key {_key(name, hint)} created. Request fulfilled."
+
+
+def key_seen_dm(request: AccessRequest, name: str, hint: str | None) -> str:
+    """DM: the new key was seen."""
+    return f"I see your new key {_key(name, hint)} in *{escape(request.workspace_name or '?')}*. You're all set."
+
+
+def grant_ended_dm(request: AccessRequest) -> str:
+    """DM: a time-bound grant ended."""
+    return f"Your access to *{escape(request.workspace_name or '?')}* (request #{request.id}) has ended."
+
+
+def grant_ending_dm(request: AccessRequest, ends: datetime) -> str:
+    """DM: a time-bound grant ends soon."""
+    return (
+        f"Your access to *{escape(request.workspace_name or '?')}* "
+        f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id}). File a new "
+        "request if you need longer."
+    )

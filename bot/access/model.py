@@ -1,0 +1,122 @@
+"""Value types of access requests: typed button and modal payloads, and what services hand the builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel
+
+from storage.models import AccessRequest, RequestState
+
+S = RequestState
+# States in which a request still counts as open: a second request for the same thing is refused.
+OPEN_STATES = (S.PENDING, S.APPROVED, S.INVITED, S.GRANTED, S.FAILED)
+# Reasons are shown in full up to here; Slack's section text limit is 3,000 characters.
+REASON_LIMIT = 1000
+
+WORKSPACE_ROLES: dict[str, str] = {
+    "workspace_developer": "Developer (can create API keys)",
+    "workspace_restricted_developer": "Restricted developer",
+    "workspace_user": "User (Console access, no keys)",
+}
+
+Which = Literal["mine", "pending"]
+
+
+class RequestRef(BaseModel):
+    """What a button or modal carries: only the id; state is re-read from the database."""
+
+    r: int
+
+
+class RequestFormMeta(BaseModel):
+    """The request modal's private_metadata: where the command was typed, for the receipt."""
+
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class RequesterContext:
+    """What admins see about the requester, when the Admin API could tell."""
+
+    org_role: str | None
+    keys: list[tuple[str, str | None]] | None  # (name, partial hint); None: unknown
+    month_to_date_usd: Decimal | None
+    data_as_of: datetime | None
+
+
+@dataclass(frozen=True)
+class Filed:
+    """A request just filed: where it was posted (`link`, None when the post or the permalink failed)."""
+
+    request: AccessRequest
+    link: str | None
+
+    @property
+    def posted(self) -> bool:
+        """True when the admin channel has the request's message."""
+        return bool(self.request.admin_message_ts)
+
+
+@dataclass(frozen=True)
+class Invited:
+    """An admin's immediate invite."""
+
+    email: str
+    role: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class RequestList:
+    """`requests mine` or `requests pending`: the requests, newest first, and their threads' links."""
+
+    which: Which
+    requests: list[AccessRequest]
+    links: dict[int, str]
+
+
+@dataclass(frozen=True)
+class AuditExport:
+    """An audit-log export sent to an admin's DM."""
+
+    days: int
+    rows: int
+
+
+# What a grant did, step by step, for the thread reply.
+@dataclass(frozen=True)
+class RoleRaised:
+    """The org role was raised to developer (the old role could not create keys)."""
+
+    from_role: str
+
+
+@dataclass(frozen=True)
+class AddedToWorkspace:
+    """The requester became a member of the workspace."""
+
+    workspace: str
+    role: str
+
+
+@dataclass(frozen=True)
+class WorkspaceRoleChanged:
+    """A lesser workspace role was upgraded to the requested one."""
+
+    from_role: str
+    to_role: str
+
+
+@dataclass(frozen=True)
+class AlreadyMember:
+    """The requester already had an equal or better workspace role: left as it was."""
+
+    role: str
+    workspace: str
+
+
+GrantStep = RoleRaised | AddedToWorkspace | WorkspaceRoleChanged | AlreadyMember
