@@ -13,15 +13,19 @@ from storage.repositories.jobs import (
     start_job_run,
     try_acquire_lease,
 )
+from storage.repositories.spend import get_budget_row, list_budget_rows, spend_requests_in
 from storage.repositories.transitions import transition
 
 __all__ = [
     "append_audit",
+    "get_budget_row",
     "last_job_runs",
     "ledger_has",
     "ledger_record",
+    "list_budget_rows",
     "mark_event_processed",
     "release_lease",
+    "spend_requests_in",
     "start_job_run",
     "transition",
     "try_acquire_lease",
