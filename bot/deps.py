@@ -28,6 +28,9 @@ T = TypeVar("T")
 
 # Work after an ack (Admin API, database, Slack posts) runs on these threads, never on the event loop.
 WORKER_THREADS = 32
+# Admin API calls of one answer run side by side (cost and tokens, two halves of "me") on a pool of their own:
+# the callers already run on the worker pool, and borrowing from it could starve it under a burst.
+FANOUT_THREADS = 16
 MAX_QUEUED_WORK = 500
 # Slack's 3 s ack deadline is hard, the answer's latency is not.
 ACK_FIRST_DELAY = 0.05
@@ -65,6 +68,9 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)
     # Admin API answers for a few minutes (reports, the workspace list): one cache, owned here, not in globals.
     cache: TTLCache = field(default_factory=TTLCache)
+    fanout: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=FANOUT_THREADS, thread_name_prefix="ckb-usage")
+    )
 
     def workspaces(self) -> list[Workspace]:
         """The org's active workspaces by name, cached briefly: forms, parsers and reports all need them."""
@@ -94,6 +100,7 @@ class Deps:
     def close(self) -> None:
         """Release threads, connections and HTTP clients (running work finishes first; queued work is dropped)."""
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.fanout.shutdown(wait=True, cancel_futures=True)
         self.admin.close()
         self.engine.dispose()
 

@@ -13,7 +13,10 @@ from bot.deps import Deps
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.spec import JobSpec
-from bot.services import budgets, digest, keys, spend_limits
+from bot.services import keys
+from bot.spend.alerts import run_budget_alerts
+from bot.spend.digest import run_weekly_digest
+from bot.spend.spend_limits import run_spend_limit_requests
 
 
 def key_adoption(ctx: JobContext) -> JobResult:
@@ -57,14 +60,14 @@ JOBS: dict[str, JobSpec] = {
             "threshold, forecast and spike alerts",
             "every 15 min",
             {"trigger": "interval", "minutes": 15},
-            budgets.run_budget_alerts,
+            run_budget_alerts,
         ),
         JobSpec(
             "weekly-digest",
             "spend by workspace and model, week over week",
             "Mondays 09:00",
             {"trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0},
-            digest.run_weekly_digest,
+            run_weekly_digest,
         ),
         JobSpec(
             "request-nudges",
@@ -78,7 +81,7 @@ JOBS: dict[str, JobSpec] = {
             "post new spend-limit increase requests",
             "every 5 min",
             {"trigger": "interval", "minutes": 5},
-            spend_limits.run_spend_limit_requests,
+            run_spend_limit_requests,
         ),
     )
 }

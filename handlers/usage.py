@@ -8,15 +8,14 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.services import usage
 from bot.slack.commands import Parsed, Sub
 from bot.slack.reply import Reply
+from bot.spend import blocks_usage, usage
+from bot.spend.model import ChartRequest
 from handlers.common import WORKING, answer_later
 from handlers.router import Router
 
 logger = logging.getLogger(__name__)
-
-CHART_FAILED = "I couldn't upload the chart to your DMs this time; the numbers above are complete."
 
 
 async def on_usage(
@@ -29,23 +28,28 @@ async def on_usage(
         await ack(text=str(exc), response_type="ephemeral")
         return
     await ack(text=WORKING, response_type="ephemeral")
-    charts: list[usage.ChartRequest] = []
+    charts: list[ChartRequest] = []
 
     def work() -> Reply:
-        answer = usage.usage_answer(deps, command["user_id"], query)
-        if answer.chart is not None:
-            charts.append(answer.chart)
-        return answer.reply
+        report = usage.usage_report(deps, command["user_id"], query)
+        chart = blocks_usage.usage_chart(report)
+        if chart is not None:
+            charts.append(chart)
+        return blocks_usage.usage_reply(report)
 
     await answer_later(deps, respond, work)
     for chart in charts:  # the text answer is out; the chart never delays it
-        try:
-            uploaded = await deps.run(usage.post_chart, deps, chart)
-        except Exception as exc:
-            logger.warning("chart failed: %s", type(exc).__name__, exc_info=exc)
-            uploaded = False
-        if not uploaded:
-            await respond(text=CHART_FAILED, response_type="ephemeral", replace_original=False)
+        await _send_chart(deps, respond, chart)
+
+
+async def _send_chart(deps: Deps, respond: AsyncRespond, chart: ChartRequest) -> None:
+    try:
+        uploaded = await deps.run(usage.post_chart, deps, chart)
+    except Exception as exc:
+        logger.warning("chart failed: %s", type(exc).__name__, exc_info=exc)
+        uploaded = False
+    if not uploaded:
+        await respond(text=blocks_usage.CHART_FAILED, response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp, deps: Deps, router: Router) -> None:

@@ -12,9 +12,9 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.slack.budget_blocks import AMOUNT_BLOCK, AMOUNT_INPUT
 from bot.slack.commands import Sub
 from bot.slack.ids import Callback
+from bot.spend.blocks_spend_limits import AMOUNT_BLOCK, AMOUNT_INPUT
 from tests.botserver import command_body, post_slack
 from tests.test_role_matrix import World, new_request, new_spend_request, world  # noqa: F401 - fixture
 

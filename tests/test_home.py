@@ -163,7 +163,7 @@ def test_usage_section_only_when_the_spend_feature_gives_a_line(
     def boom(deps, actor):  # type: ignore[no-untyped-def]
         raise RuntimeError("spend feature broke")
 
-    usage = importlib.import_module("bot.services.usage")
+    usage = importlib.import_module("bot.spend.usage")
     replacement = {
         "line": lambda deps, actor: "*$12.34* so far this month",
         "none": lambda deps, actor: None,

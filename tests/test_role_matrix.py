@@ -26,9 +26,9 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
 from bot.registry import run_job
-from bot.services import budgets
-from bot.slack.budget_blocks import AMOUNT_BLOCK, AMOUNT_INPUT
 from bot.slack.ids import Action, Callback
+from bot.spend import budgets
+from bot.spend.blocks_spend_limits import AMOUNT_BLOCK, AMOUNT_INPUT
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import AccessRequest, Budget, KeyRotation, RequestState, RotationState, SpendLimitRequestPost

@@ -129,7 +129,7 @@ def _my_keys(deps: Deps, actor: Actor, now: datetime) -> tuple[list[KeyView], in
 def _usage_line(deps: Deps, actor: Actor) -> str | None:
     """The spend feature's month-to-date line, when that feature is installed and has data."""
     try:
-        usage = importlib.import_module("bot.services.usage")
+        usage = importlib.import_module("bot.spend.usage")
         line_for = usage.home_usage_line
     except (ImportError, AttributeError):
         return None

@@ -14,6 +14,7 @@ from storage.repositories.jobs import (
     try_acquire_lease,
 )
 from storage.repositories.requests import add_request, find_requests, get_request, open_duplicate
+from storage.repositories.spend import get_budget_row, list_budget_rows, spend_requests_in
 from storage.repositories.transitions import transition
 
 __all__ = [
@@ -22,12 +23,15 @@ __all__ = [
     "audit_since",
     "find_requests",
     "get_request",
+    "get_budget_row",
     "last_job_runs",
     "ledger_has",
     "ledger_record",
+    "list_budget_rows",
     "mark_event_processed",
     "open_duplicate",
     "release_lease",
+    "spend_requests_in",
     "start_job_run",
     "transition",
     "try_acquire_lease",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,13 +21,29 @@ from bot.core.errors import UserError
 from bot.core.format import cents, percent, tokens, usd
 from bot.deps import Deps, build_deps
 from bot.identity import resolve_actor
-from bot.services import usage
-from bot.services.usage import Period, ScopeKind, UsageQuery, UsageSyntaxError, parse_usage
+from bot.slack.reply import Reply
+from bot.spend import analytics, blocks_usage, usage
+from bot.spend.model import ChartRequest, Period, ScopeKind, UsageQuery
+from bot.spend.usage import UsageSyntaxError, parse_usage
 from tests.botserver import command_body, post_slack
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the listener sends: the rendered reply, and the chart that follows it."""
+
+    reply: Reply
+    chart: ChartRequest | None
+
+
+def usage_answer(deps: Deps, slack_user_id: str, query: UsageQuery) -> Answer:
+    """The service's report, rendered as the listener renders it."""
+    report = usage.usage_report(deps, slack_user_id, query)
+    return Answer(blocks_usage.usage_reply(report), blocks_usage.usage_chart(report))
 
 
 # --- parsing (pure) ------------------------------------------------------------------------------------------
@@ -79,8 +96,8 @@ def test_periods_start_at_local_midnight_across_dst() -> None:
     assert start == datetime(2026, 10, 28, 0, 0, tzinfo=berlin)  # still CEST then: 22:00 UTC the day before
     assert start.astimezone(UTC) == datetime(2026, 10, 27, 23, 0, tzinfo=UTC)
     assert usage.month_start(now, berlin).astimezone(UTC) == datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
-    assert usage.daily_width(start, end) == "1h"  # local days are not UTC days: summed from hours
-    assert usage.daily_width(*usage.period_bounds(Period.D7, now, UTC)) == "1d"
+    assert analytics.daily_width(start, end) == "1h"  # local days are not UTC days: summed from hours
+    assert analytics.daily_width(*usage.period_bounds(Period.D7, now, UTC)) == "1d"
 
 
 # --- services on both databases -------------------------------------------------------------------------------
@@ -138,7 +155,7 @@ def seed_person(anthropic_standin) -> dict[str, str]:  # type: ignore[no-untyped
 
 def test_me_is_my_keys_plus_usage_attributed_to_me_counted_once(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
     seed_person(anthropic_standin)
-    answer = usage.usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.MTD))
+    answer = usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.MTD))
     rendered = json.dumps([b.to_dict() for b in answer.reply.blocks or []])
     # 1234.565 + 0.435 + 500 + 100 cents = $18.35 exactly; the admin's $9,999.99 is not dev's.
     assert "$18.35" in answer.reply.text
@@ -154,50 +171,50 @@ def test_sums_are_exact_decimals(udeps: Deps, anthropic_standin) -> None:  # typ
     day = NOW.replace(hour=0) - DAY
     for amount in ("0.1", "0.2", "0.001", "0.0005"):
         anthropic_standin.add_cost(starting_at=day, ending_at=day + DAY, amount_cents=amount, model="m")
-    summary = usage.spend_summary(udeps, usage.ORG, day, NOW)
+    summary = analytics.spend_summary(udeps, usage.ORG, day, NOW)
     assert summary.total == Decimal("0.003015")  # 0.3015 cents; floats would give 0.30150000000000005
     assert isinstance(summary.total, Decimal)
 
 
 def test_org_scope_is_for_admins_and_billing_only(udeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UserError, match="Only admins and billing"):
-        usage.usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ORG, Period.D30))
+        usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ORG, Period.D30))
     with pytest.raises(UserError, match="Only admins and billing"):
-        usage.usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.USER, Period.D30, slack_user_id="U0ADMIN"))
+        usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.USER, Period.D30, slack_user_id="U0ADMIN"))
     anthropic_standin.add_user("billing@example.com", role="billing")
     slack_standin.add_user("U0BILL", name="bill", email="billing@example.com")
-    answer = usage.usage_answer(udeps, "U0BILL", UsageQuery(ScopeKind.ORG, Period.D30))
+    answer = usage_answer(udeps, "U0BILL", UsageQuery(ScopeKind.ORG, Period.D30))
     assert answer.reply.text.startswith("Usage for the organization")
 
 
 def test_user_and_workspace_scopes(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
     seed_person(anthropic_standin)
-    by_user = usage.usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.USER, Period.D7, slack_user_id="U0DEV"))
+    by_user = usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.USER, Period.D7, slack_user_id="U0DEV"))
     assert "<@U0DEV>" in by_user.reply.text and "$18.35" in by_user.reply.text
-    by_ws = usage.usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.WORKSPACE, Period.D7, workspace="DEFAULT-WS"))
+    by_ws = usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.WORKSPACE, Period.D7, workspace="DEFAULT-WS"))
     assert "workspace default-ws" in by_ws.reply.text and "$10,018.34" in by_ws.reply.text
     with pytest.raises(UserError, match="no workspace called `nope`"):
-        usage.usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.WORKSPACE, Period.D7, workspace="nope"))
+        usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.WORKSPACE, Period.D7, workspace="nope"))
 
 
 def test_today_has_no_chart_and_a_non_member_is_told_what_to_do(udeps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
-    today = usage.usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.TODAY))
+    today = usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.TODAY))
     assert today.chart is None
     slack_standin.add_user("U0NEW", name="new", email="new@example.com")
     with pytest.raises(UserError, match="/claude-key request"):
-        usage.usage_answer(udeps, "U0NEW", UsageQuery())
+        usage_answer(udeps, "U0NEW", UsageQuery())
 
 
 def test_report_pages_are_cached_for_a_few_minutes(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
     seed_person(anthropic_standin)
     query = UsageQuery(ScopeKind.ORG, Period.D30)
-    usage.usage_answer(udeps, "U0ADMIN", query)
+    usage_answer(udeps, "U0ADMIN", query)
     calls = anthropic_standin.count("GET", r"/v1/organizations/analytics/.*")
     assert calls >= 2
-    usage.usage_answer(udeps, "U0ADMIN", query)
+    usage_answer(udeps, "U0ADMIN", query)
     assert anthropic_standin.count("GET", r"/v1/organizations/analytics/.*") == calls
-    udeps.clock = lambda: NOW + usage.CACHE_TTL + timedelta(seconds=1)
-    usage.usage_answer(udeps, "U0ADMIN", query)
+    udeps.clock = lambda: NOW + analytics.CACHE_TTL + timedelta(seconds=1)
+    usage_answer(udeps, "U0ADMIN", query)
     assert anthropic_standin.count("GET", r"/v1/organizations/analytics/.*") == 2 * calls
 
 
@@ -208,7 +225,7 @@ def test_home_usage_line(udeps: Deps, anthropic_standin) -> None:  # type: ignor
     assert line is not None and line.startswith("*Your spend this month:* $18.35")
     assert "tokens" in line and "data as of" in line
     anthropic_standin.inject("GET", r"/analytics/", status=500, times=20, headers={"x-should-retry": "false"})
-    usage.clear_cache(udeps)
+    analytics.clear_cache(udeps)
     assert usage.home_usage_line(udeps, dev) is None  # unavailable: the Home shows nothing, not an error
 
 
@@ -264,5 +281,5 @@ def test_malformed_usage_is_answered_in_the_ack_without_any_api_call(  # type: i
 
 def test_the_first_instant_of_a_period_is_an_empty_answer_not_an_error(udeps: Deps) -> None:
     udeps.clock = lambda: datetime(2026, 11, 1, tzinfo=UTC)
-    answer = usage.usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.MTD))
+    answer = usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.MTD))
     assert answer.reply.text == "Usage for you, this month: $0.00" and answer.chart is None

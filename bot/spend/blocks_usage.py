@@ -1,4 +1,4 @@
-"""Block Kit for usage answers and money/token formatting (pure: data in, blocks out).
+"""Block Kit for usage answers, the chart that follows them, and the App Home line (pure: data in, text out).
 
 Money arrives as exact `Decimal` dollars (fractions of a cent included) and is rounded to cents here,
 once, half-up, for display only.
@@ -9,20 +9,36 @@ from __future__ import annotations
 import re
 from datetime import tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import cents, last_day, percent, tokens, usd, when
+from bot.core.format import tokens, usd, when
+from bot.slack.reply import Reply
 from bot.slack.text import clip, escape
-
-if TYPE_CHECKING:
-    from bot.services.budgets import BudgetPosition
-    from bot.services.usage import SpendSummary
-
-__all__ = ["build_usage", "cents", "escape", "home_line", "percent", "plain_label", "tokens", "usd", "when"]
+from bot.spend.blocks_budgets import budget_line
+from bot.spend.model import ChartRequest, Period, ScopeKind, SpendSummary, Tokens, UsageReport, Who
 
 MAX_MODEL_LINES = 12
+
+PERIOD_LABELS = {
+    Period.TODAY: "today",
+    Period.D7: "the last 7 days",
+    Period.D30: "the last 30 days",
+    Period.MTD: "this month",
+}
+
+CHART_FAILED = "I couldn't upload the chart to your DMs this time; the numbers above are complete."
+
+
+def who_label(who: Who) -> str:
+    """Whose usage, as mrkdwn: `you`, `the organization`, `workspace <name>`, `<@U…>`."""
+    if who.kind is ScopeKind.ME:
+        return "you"
+    if who.kind is ScopeKind.ORG:
+        return "the organization"
+    if who.kind is ScopeKind.WORKSPACE:
+        return f"workspace {escape(who.workspace_name or '')}"
+    return f"<@{who.slack_user_id}>"
 
 
 def plain_label(label: str) -> str:
@@ -31,34 +47,14 @@ def plain_label(label: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _token_line(t: object) -> str:
-    from bot.services.usage import Tokens
-
-    assert isinstance(t, Tokens)
+def _token_line(t: Tokens) -> str:
     return f"{tokens(t.input)} in · {tokens(t.output)} out · {tokens(t.cache)} cache"
 
 
-def budget_line(position: BudgetPosition, tz: tzinfo) -> str:
-    """`Budget (org, 2026-11): $800.00 of $1,000.00 (80%) · forecast $1,240.00 by Dec 1`."""
-    line = (
-        f"*Budget* ({position.label}, {position.period}): {usd(position.spent)} of {usd(position.amount)} "
-        f"({percent(position.spent, position.amount)})"
-    )
-    if position.forecast is not None:
-        line += f" · forecast {usd(position.forecast)} by {last_day(position.period_end, tz)}"
-    return line
-
-
-def build_usage(
-    *,
-    label: str,
-    period: str,
-    summary: SpendSummary,
-    position: BudgetPosition | None,
-    tz: tzinfo,
-    chart_coming: bool,
-) -> tuple[str, list[Block]]:
+def usage_reply(report: UsageReport) -> Reply:
     """The usage answer: totals, a line per model, the budget position, data as of."""
+    summary, tz = report.summary, report.tz
+    label, period = who_label(report.who), PERIOD_LABELS[report.period]
     total_tokens = summary.total_tokens
     headline = f"Usage for {label}, {period}: {usd(summary.total)}"
     blocks: list[Block] = [
@@ -84,13 +80,30 @@ def build_usage(
         blocks.append(SectionBlock(text="\n".join(lines)))
     else:
         blocks.append(SectionBlock(text="No usage in this period."))
-    if position is not None:
-        blocks.append(SectionBlock(text=budget_line(position, tz)))
+    if report.position is not None:
+        blocks.append(SectionBlock(text=budget_line(report.position, tz)))
     notes = [f"Data as of {when(summary.data_as_of, tz)}; usage data can lag a few hours."]
-    if chart_coming:
+    if report.chart_days is not None:
         notes.append("A chart of spend per day is on its way to your DMs.")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" ".join(notes))]))
-    return headline, blocks
+    return Reply(headline, blocks)
+
+
+def usage_chart(report: UsageReport) -> ChartRequest | None:
+    """The chart that follows the answer, titled and named for the upload; None when the report has none."""
+    if report.chart_days is None:
+        return None
+    start, end = report.chart_days
+    title = f"Spend per day: {plain_label(who_label(report.who))}, {PERIOD_LABELS[report.period]}"
+    return ChartRequest(
+        slack_user_id=report.slack_user_id,
+        title=title,
+        comment=f"{title} (stacked by model).",
+        filename=f"spend-{start.isoformat()}-{end.isoformat()}.png",
+        daily=report.summary.daily,
+        start=start,
+        end=end,
+    )
 
 
 def home_line(summary: SpendSummary, tz: tzinfo) -> str:

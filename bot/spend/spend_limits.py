@@ -1,4 +1,4 @@
-"""Spend-limit increase requests (DESIGN.md §5, reference §2.9): post them, approve with an amount, deny.
+"""Spend-limit increase requests: post them, approve with an amount, deny.
 
 Members of an Enterprise org ask Anthropic for a higher spend limit; the `spend-limit-requests` job posts
 each new pending request to the admin channel once (ledger key `posted:<id>`), with Approve (amount in a
@@ -12,22 +12,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import ROUND_CEILING, Decimal
 from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable, IncreaseRequest
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, resolve_actor
 from bot.jobs.context import JobContext, JobResult
-from bot.slack import budget_blocks
 from bot.slack.notifier import Posted
-from bot.slack.reply import Reply
+from bot.spend import blocks_spend_limits
+from bot.spend.model import SpendDecision, SpendRequestCard
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import IdentityLink, SpendLimitRequestPost, SpendRequestState
@@ -46,6 +45,30 @@ def suggested_amount(current: Decimal | None, spend: Decimal | None) -> Decimal:
     """A starting amount for the Approve modal: half again the larger of limit and spend, whole dollars."""
     base = max(current or Decimal(0), spend or Decimal(0))
     return max((base * Decimal("1.5")).quantize(Decimal(1), rounding=ROUND_CEILING), MIN_SUGGESTION)
+
+
+def card(post: SpendLimitRequestPost, tz: tzinfo, *, resolved_as: str | None = None) -> SpendRequestCard:
+    """What the admin-channel message of a request shows; Approve and Deny while it is pending or failed."""
+    state = str(post.state)
+    return SpendRequestCard(
+        request_id=post.request_id,
+        state=state,
+        period=post.period,
+        requester_slack_id=post.requester_slack_id,
+        requester_name=post.requester_name,
+        requester_email=post.requester_email,
+        requester_user_id=post.requester_user_id,
+        current_limit=post.current_limit_usd,
+        spend=post.spend_usd,
+        suggestion=suggested_amount(post.current_limit_usd, post.spend_usd),
+        decidable=state in OPEN_STATES,
+        last_error=post.last_error,
+        approved_amount=post.approved_amount_usd,
+        decided_by_slack_id=post.decided_by_slack_id,
+        decided_at=post.decided_at,
+        resolved_as=resolved_as,
+        tz=tz,
+    )
 
 
 def _slack_id_for(deps: Deps, session: Session, email: str | None) -> str | None:
@@ -124,12 +147,11 @@ def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: 
         created_at=ctx.now,
         updated_at=ctx.now,
     )
-    suggestion = suggested_amount(request.current_limit_usd, request.period_to_date_spend_usd)
-    text, blocks = budget_blocks.build_spend_request(post, suggestion=suggestion, tz=deps.settings.tz)
+    message = blocks_spend_limits.spend_request_card(card(post, deps.settings.tz))
     if ctx.dry_run:
-        ctx.out(f"would post to {channel}: {text}")
+        ctx.out(f"would post to {channel}: {message.text}")
         return
-    posted = deps.notifier.post(channel, text, blocks)
+    posted = deps.notifier.post(channel, message.text, message.blocks)
     post.channel_id, post.message_ts = posted.channel, posted.ts
     ctx.session.merge(post)
     ctx.mark_done(key)  # commits the row with the ledger key
@@ -137,9 +159,7 @@ def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: 
 
 def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: JobResult) -> None:
     """Requests approved or denied in the Console: their messages lose the buttons."""
-    posts = ctx.session.exec(
-        select(SpendLimitRequestPost).where(col(SpendLimitRequestPost.state).in_(list(OPEN_STATES)))
-    ).all()
+    posts = repo.spend_requests_in(session=ctx.session, states=OPEN_STATES)
     gone = [p for p in posts if p.request_id not in pending_ids]
     if not gone or ctx.dry_run:
         return
@@ -151,17 +171,20 @@ def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: Jo
     for post in gone:
         outcome = resolved.get(post.request_id)
         status = outcome.status if outcome is not None else "withdrawn"
-        claimed = ctx.session.execute(
-            update(SpendLimitRequestPost)
-            .where(col(SpendLimitRequestPost.request_id) == post.request_id)
-            .where(col(SpendLimitRequestPost.state).in_(list(OPEN_STATES)))
-            .values(state=SpendRequestState.RESOLVED_ELSEWHERE, updated_at=ctx.now, last_error=status)
+        claimed = repo.transition(
+            session=ctx.session,
+            table=SpendLimitRequestPost,
+            key=post.request_id,
+            from_states=OPEN_STATES,
+            to=SpendRequestState.RESOLVED_ELSEWHERE,
+            now=ctx.now,
+            last_error=status,
         )
         ctx.session.commit()
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if claimed is None:
             continue
         post.state, post.last_error = SpendRequestState.RESOLVED_ELSEWHERE, status
-        _render_root(ctx.deps, post, outcome_line=f"Resolved outside the bot: {status}.")
+        _render_root(ctx.deps, post, resolved_as=status)
         result.notes.append(f"{post.request_id} {status} elsewhere")
 
 
@@ -170,7 +193,7 @@ def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: Jo
 # --------------------------------------------------------------------------------------------------
 
 
-def _decider(deps: Deps, session: Session, slack_user_id: str, post: SpendLimitRequestPost | None) -> Actor:
+def _decider(deps: Deps, slack_user_id: str, post: SpendLimitRequestPost | None) -> Actor:
     actor = resolve_actor(deps, slack_user_id)
     if not actor.is_admin:
         raise UserError("Only admins can approve or deny spend-limit increases.")
@@ -181,27 +204,25 @@ def _decider(deps: Deps, session: Session, slack_user_id: str, post: SpendLimitR
     return actor
 
 
-def _claim(session: Session, request_id: str, to: SpendRequestState, now: datetime) -> bool:
-    before = repo.transition(
-        session=session, table=SpendLimitRequestPost, key=request_id, from_states=OPEN_STATES, to=to, now=now
-    )
-    return before is not None
-
-
-def _already(post: SpendLimitRequestPost) -> UserError:
-    return UserError(f"That request was already handled (it is {post.state}).")
-
-
-def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) -> Reply:
-    """Approve an increase request at `amount` dollars a period (whole cents)."""
-    now = deps.clock()
+def _claim(deps: Deps, slack_user_id: str, request_id: str, to: SpendRequestState, now: datetime) -> Actor:
+    """Check the decider and move the request from pending or failed to `to`; UserError when someone was first."""
     with session_scope(deps.engine) as session:
         post = session.get(SpendLimitRequestPost, request_id)
-        actor = _decider(deps, session, slack_user_id, post)
+        actor = _decider(deps, slack_user_id, post)
         assert post is not None
-        if not _claim(session, request_id, SpendRequestState.APPROVING, now):
+        before = repo.transition(
+            session=session, table=SpendLimitRequestPost, key=request_id, from_states=OPEN_STATES, to=to, now=now
+        )
+        if before is None:
             session.refresh(post)
-            raise _already(post)
+            raise UserError(f"That request was already handled (it is {post.state}).")
+    return actor
+
+
+def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) -> SpendDecision:
+    """Approve an increase request at `amount` dollars a period (whole cents)."""
+    now = deps.clock()
+    actor = _claim(deps, slack_user_id, request_id, SpendRequestState.APPROVING, now)
     try:
         deps.admin.approve_increase_request(request_id, amount_usd=amount)
     except AdminAPIError as exc:
@@ -222,26 +243,15 @@ def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) ->
             after={"state": "approved", "amount_usd": str(amount)},
             at=now,
         )
-    line = f"Approved by {actor.mention}: the {post.period} limit is now {budget_blocks.usd(amount)}."
-    _announce(
-        deps,
-        post,
-        line,
-        f"Your spend-limit increase was approved: your {post.period} limit is now {budget_blocks.usd(amount)}.",
-    )
-    return Reply(line)
+    decision = SpendDecision("approve", actor.slack_user_id, post.period, amount=amount)
+    _announce(deps, post, decision)
+    return decision
 
 
-def deny(deps: Deps, slack_user_id: str, request_id: str) -> Reply:
+def deny(deps: Deps, slack_user_id: str, request_id: str) -> SpendDecision:
     """Deny an increase request."""
     now = deps.clock()
-    with session_scope(deps.engine) as session:
-        post = session.get(SpendLimitRequestPost, request_id)
-        actor = _decider(deps, session, slack_user_id, post)
-        assert post is not None
-        if not _claim(session, request_id, SpendRequestState.DENYING, now):
-            session.refresh(post)
-            raise _already(post)
+    actor = _claim(deps, slack_user_id, request_id, SpendRequestState.DENYING, now)
     try:
         deps.admin.deny_increase_request(request_id)
     except AdminAPIError as exc:
@@ -262,12 +272,12 @@ def deny(deps: Deps, slack_user_id: str, request_id: str) -> Reply:
             after={"state": "denied"},
             at=now,
         )
-    line = f"Denied by {actor.mention}."
-    _announce(deps, post, line, "Your spend-limit increase request was denied. Ask an admin if you need more.")
-    return Reply(line)
+    decision = SpendDecision("deny", actor.slack_user_id, post.period)
+    _announce(deps, post, decision)
+    return decision
 
 
-def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIError) -> Reply:
+def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIError) -> SpendDecision:
     """The API refused: the request is `failed` (buttons stay, so it can be tried again) and the thread says why."""
     now = deps.clock()
     with session_scope(deps.engine) as session:
@@ -283,28 +293,27 @@ def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIE
             detail=exc.user_message,
             at=now,
         )
-    line = f"{actor.mention} tried to {verb} this, but Anthropic said: {exc.user_message}"
-    _announce(deps, post, line, None)
-    return Reply(f"Couldn't {verb} the request: {exc.user_message}")
+    decision = SpendDecision(verb, actor.slack_user_id, post.period, error=exc.user_message)
+    _announce(deps, post, decision)
+    return decision
 
 
-def _announce(deps: Deps, post: SpendLimitRequestPost, thread_line: str, dm: str | None) -> None:
+def _announce(deps: Deps, post: SpendLimitRequestPost, decision: SpendDecision) -> None:
     """Thread reply, root message re-rendered, requester DM'd (each best effort: the decision stands)."""
     if post.channel_id and post.message_ts:
         channel, ts = post.channel_id, post.message_ts
-        _best_effort("reply in the thread", lambda: deps.notifier.post(channel, thread_line, thread_ts=ts))
+        line = blocks_spend_limits.decision_thread_line(decision)
+        _best_effort("reply in the thread", lambda: deps.notifier.post(channel, line, thread_ts=ts))
     _render_root(deps, post)
+    dm = blocks_spend_limits.decision_dm(decision)
     if dm and post.requester_slack_id:
         slack_id = post.requester_slack_id
         _best_effort("DM the requester", lambda: deps.notifier.dm(slack_id, dm))
 
 
-def _render_root(deps: Deps, post: SpendLimitRequestPost, outcome_line: str | None = None) -> None:
+def _render_root(deps: Deps, post: SpendLimitRequestPost, *, resolved_as: str | None = None) -> None:
     if not (post.channel_id and post.message_ts):
         return
-    suggestion = suggested_amount(post.current_limit_usd, post.spend_usd)
-    text, blocks = budget_blocks.build_spend_request(
-        post, suggestion=suggestion, tz=deps.settings.tz, outcome_line=outcome_line
-    )
+    message = blocks_spend_limits.spend_request_card(card(post, deps.settings.tz, resolved_as=resolved_as))
     target = Posted(post.channel_id, post.message_ts)
-    _best_effort("update the request message", lambda: deps.notifier.update(target, text, blocks))
+    _best_effort("update the request message", lambda: deps.notifier.update(target, message.text, message.blocks))

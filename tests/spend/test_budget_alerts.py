@@ -17,8 +17,9 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.deps import Deps, build_deps
+from bot.jobs.context import JobResult
 from bot.registry import run_job
-from bot.services import budgets
+from bot.spend import budgets, positions
 from storage.db import session_scope
 from storage.models import LedgerEntry
 
@@ -74,7 +75,7 @@ def alerts(slack_standin, prefix: str = "") -> list[str]:  # type: ignore[no-unt
 THRESHOLD, FORECAST, SPIKE = "Budget alert", "Forecast alert", "Spend spike"
 
 
-def run(deps: Deps, **kwargs) -> budgets.JobResult:  # type: ignore[no-untyped-def]
+def run(deps: Deps, **kwargs) -> JobResult:  # type: ignore[no-untyped-def]
     result = run_job("budget-alerts", deps, out=lambda _: None, **kwargs)
     assert result is not None
     assert result.errors == []
@@ -198,10 +199,10 @@ def test_the_forecast_stays_quiet_with_under_three_days_of_data(  # type: ignore
 
 def test_forecast_arithmetic_is_exact() -> None:
     start, end = OCT1, OCT1 + 31 * DAY
-    assert budgets.forecast(Decimal("300"), start, end, OCT1 + 3 * DAY) == Decimal("3100")
-    assert budgets.forecast(Decimal("300"), start, end, OCT1 + 3 * DAY - timedelta(microseconds=1)) is None
-    assert budgets.crossed(Decimal("499.99"), Decimal(1000), [50, 75]) == []
-    assert budgets.crossed(Decimal("500.00"), Decimal(1000), [50, 75]) == [50]
+    assert positions.forecast(Decimal("300"), start, end, OCT1 + 3 * DAY) == Decimal("3100")
+    assert positions.forecast(Decimal("300"), start, end, OCT1 + 3 * DAY - timedelta(microseconds=1)) is None
+    assert positions.crossed(Decimal("499.99"), Decimal(1000), [50, 75]) == []
+    assert positions.crossed(Decimal("500.00"), Decimal(1000), [50, 75]) == [50]
 
 
 @pytest.mark.parametrize(

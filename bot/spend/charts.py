@@ -1,6 +1,6 @@
 """PNG charts of spend per day (matplotlib, Agg backend, no pyplot: safe on worker threads).
 
-Imported only when a chart is drawn, so an idle bot never loads matplotlib. Amounts are exact
+matplotlib is imported when the first chart is drawn, so an idle bot never loads it. Amounts are exact
 `Decimal` everywhere else; they become floats here only to be drawn.
 """
 
@@ -10,10 +10,6 @@ import io
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 # Matplotlib's global state (font cache, text layout) is not documented as thread-safe; charts are rare.
 _LOCK = threading.Lock()
@@ -32,6 +28,11 @@ def _top_series(daily: dict[date, dict[str, Decimal]]) -> list[str]:
 
 def daily_spend_png(daily: dict[date, dict[str, Decimal]], start: date, end: date, *, title: str) -> bytes:
     """Bars of spend per day from `start` to `end` (inclusive), stacked by series (model or workspace)."""
+    # Here rather than at the top: loading matplotlib costs the idle bot memory and start-up time.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     top = _top_series(daily)
     names = [*top, OTHER] if any(n not in top for d in daily.values() for n in d) else top

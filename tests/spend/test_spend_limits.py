@@ -18,14 +18,24 @@ from bot.config import Settings
 from bot.core.errors import UserError
 from bot.deps import Deps, build_deps
 from bot.registry import run_job
-from bot.services import spend_limits
 from bot.slack.ids import Action, Callback
+from bot.slack.reply import Reply
+from bot.spend import blocks_spend_limits, spend_limits
 from storage.db import session_scope
 from storage.models import LedgerEntry, SpendLimitRequestPost
 from tests.botserver import post_slack
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 REQUESTS_PATH = r"/v1/organizations/spend_limit_increase_requests"
+
+
+# The services return data; these render it as the listeners do (handlers/spend_limits.py).
+def approve(deps: Deps, user: str, request_id: str, amount: Decimal) -> Reply:
+    return blocks_spend_limits.decision_reply(spend_limits.approve(deps, user, request_id, amount))
+
+
+def deny(deps: Deps, user: str, request_id: str) -> Reply:
+    return blocks_spend_limits.decision_reply(spend_limits.deny(deps, user, request_id))
 
 
 def seed_request(anthropic_standin, email: str = "dev@example.com") -> str:  # type: ignore[no-untyped-def]
@@ -77,7 +87,7 @@ def test_on_a_console_org_it_logs_once_and_stays_quiet(  # type: ignore[no-untyp
     sdeps: Deps, anthropic_standin, slack_standin, caplog: pytest.LogCaptureFixture
 ) -> None:
     anthropic_standin.inject("GET", REQUESTS_PATH, status=400, error_code="organization_type_not_supported", times=3)
-    with caplog.at_level(logging.INFO, logger="bot.services.spend_limits"):
+    with caplog.at_level(logging.INFO, logger="bot.spend.spend_limits"):
         first, second = run(sdeps), run(sdeps)
     assert first.errors == second.errors == []
     assert first.sent == second.sent == 0
@@ -94,12 +104,12 @@ def test_decisions_are_admin_only_once_and_never_your_own(sdeps: Deps, anthropic
     theirs = seed_request(anthropic_standin)
     run(sdeps)
     with pytest.raises(UserError, match="Only admins"):
-        spend_limits.approve(sdeps, "U0DEV", theirs, Decimal(300))
+        approve(sdeps, "U0DEV", theirs, Decimal(300))
     with pytest.raises(UserError, match="your own"):
-        spend_limits.approve(sdeps, "U0ADMIN", mine, Decimal(300))
-    assert spend_limits.deny(sdeps, "U0ADMIN", theirs).text == "Denied by <@U0ADMIN>."
+        approve(sdeps, "U0ADMIN", mine, Decimal(300))
+    assert deny(sdeps, "U0ADMIN", theirs).text == "Denied by <@U0ADMIN>."
     with pytest.raises(UserError, match="already handled"):
-        spend_limits.approve(sdeps, "U0ADMIN", theirs, Decimal(300))
+        approve(sdeps, "U0ADMIN", theirs, Decimal(300))
     assert anthropic_standin.count("POST", rf"{REQUESTS_PATH}/.*/approve") == 0
     assert anthropic_standin.count("POST", rf"{REQUESTS_PATH}/.*/deny") == 1
 
@@ -108,11 +118,11 @@ def test_an_api_failure_leaves_it_failed_with_the_buttons(sdeps: Deps, anthropic
     request_id = seed_request(anthropic_standin)
     run(sdeps)
     anthropic_standin.inject("POST", r"/approve$", status=500, headers={"x-should-retry": "false"})
-    reply = spend_limits.approve(sdeps, "U0ADMIN", request_id, Decimal(300))
+    reply = approve(sdeps, "U0ADMIN", request_id, Decimal(300))
     assert reply.text.startswith("Couldn't approve the request")
     (root,) = roots(slack_standin)
     assert "Last attempt failed" in json.dumps(root.blocks) and Action.SPEND_REQUEST_APPROVE in json.dumps(root.blocks)
-    assert spend_limits.approve(sdeps, "U0ADMIN", request_id, Decimal(300)).text.startswith("Approved by")
+    assert approve(sdeps, "U0ADMIN", request_id, Decimal(300)).text.startswith("Approved by")
     run(sdeps)  # approved through the bot: not "resolved elsewhere"
     with session_scope(sdeps.engine) as session:
         post = session.get(SpendLimitRequestPost, request_id)

@@ -1,5 +1,5 @@
-"""The `weekly-digest` job (DESIGN.md §5): last week's spend by workspace and model, the top 5 keys, week
-over week, and keys due for rotation; posted once per week (ledger key `digest:<monday>`), skipped at $0.
+"""The `weekly-digest` job: last week's spend by workspace and model, the top 5 keys, week over week, and keys
+due for rotation; posted once per week (ledger key `digest:<monday>`), skipped at $0.
 
 Weeks run Monday 00:00 to Monday 00:00 in TIMEZONE; "last week" is the one that ended before this run.
 """
@@ -7,14 +7,15 @@ Weeks run Monday 00:00 to Monday 00:00 in TIMEZONE; "last week" is the one that 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.anthropic_admin import AdminAPIError, ApiKey
 from bot.core import periods
 from bot.jobs.context import JobContext, JobResult
-from bot.services import usage
-from bot.slack import budget_blocks
+from bot.spend import analytics, blocks_digest
+from bot.spend.model import ORG, Digest, KeyRef
 
 logger = logging.getLogger(__name__)
 
@@ -40,28 +41,28 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
         result.errors.append("no ALERT_CHANNEL_ID or ADMIN_CHANNEL_ID")
         return result
     try:
-        rows, as_of = usage.cost_rows(
-            deps, usage.ORG, week_start, week_end, group_by=("workspace_id", "model"), use_cache=False, cache_end=True
+        rows, as_of = analytics.cost_rows(
+            deps, ORG, week_start, week_end, group_by=("workspace_id", "model"), use_cache=False, cache_end=True
         )
         total = sum((r.amount_usd for r in rows), Decimal(0))
         if total == 0:
             result.skipped += 1
             result.notes.append("no spend last week: digest skipped")
             return result
-        by_key_rows, _ = usage.cost_rows(
-            deps, usage.ORG, week_start, week_end, group_by=("api_key_id",), use_cache=False, cache_end=True
+        by_key_rows, _ = analytics.cost_rows(
+            deps, ORG, week_start, week_end, group_by=("api_key_id",), use_cache=False, cache_end=True
         )
         previous_rows, _ = (
-            usage.cost_rows(
+            analytics.cost_rows(
                 deps,
-                usage.ORG,
-                max(previous_start, usage.ANALYTICS_FLOOR),
+                ORG,
+                max(previous_start, analytics.ANALYTICS_FLOOR),
                 week_start,
                 group_by=(),
                 use_cache=False,
                 cache_end=True,
             )
-            if week_start > usage.ANALYTICS_FLOOR
+            if week_start > analytics.ANALYTICS_FLOOR
             else ([], None)
         )
         workspaces = {w.id: w.name for w in deps.admin.list_workspaces(include_archived=True)}
@@ -75,55 +76,48 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
     for row in rows:
         name = workspaces.get(row.workspace_id or "", row.workspace_id or "default workspace")
         by_workspace[name] = by_workspace.get(name, Decimal(0)) + row.amount_usd
-        model = row.model or usage.UNKNOWN_MODEL
+        model = row.model or analytics.UNKNOWN_MODEL
         by_model[model] = by_model.get(model, Decimal(0)) + row.amount_usd
     by_key: dict[str | None, Decimal] = {}
     for row in by_key_rows:
         by_key[row.api_key_id] = by_key.get(row.api_key_id, Decimal(0)) + row.amount_usd
     top = sorted(by_key.items(), key=lambda item: -item[1])[:TOP_KEYS]
-    top_keys = [(_key_label(keys.get(key_id or ""), key_id), amount) for key_id, amount in top]
-    previous = sum((r.amount_usd for r in previous_rows), Decimal(0))
-    due = _rotation_due(keys.values(), ctx, deps.settings.key_max_age_days)
-
-    text, blocks = budget_blocks.build_digest(
+    digest = Digest(
         week_start=week_start,
         week_end=week_end,
         total=total,
-        previous=previous,
+        previous=sum((r.amount_usd for r in previous_rows), Decimal(0)),
         by_workspace=by_workspace,
         by_model=by_model,
-        top_keys=top_keys,
-        rotation_due=due,
+        top_keys=[(_key_ref(keys.get(key_id or ""), key_id), amount) for key_id, amount in top],
+        rotation_due=_rotation_due(keys.values(), ctx.now, deps.settings.key_max_age_days),
         data_as_of=as_of,
         tz=tz,
     )
+    reply = blocks_digest.digest(digest)
     if ctx.dry_run:
-        ctx.out(f"would post to {channel}: {text}")
+        ctx.out(f"would post to {channel}: {reply.text}")
         result.sent += 1
         return result
-    deps.notifier.post(channel, text, blocks)
+    deps.notifier.post(channel, reply.text, reply.blocks)
     ctx.mark_done(key)
     result.sent += 1
     return result
 
 
-def _key_label(key: ApiKey | None, key_id: str | None) -> str:
-    if key_id is None:
-        return "no API key (Console, Claude Code)"
+def _key_ref(key: ApiKey | None, key_id: str | None) -> KeyRef:
     if key is None:
-        return f"`{key_id}`"
-    hint = f" ({budget_blocks.escape(key.partial_key_hint)})" if key.partial_key_hint else ""
-    return f"`{budget_blocks.escape(key.name)}`{hint}"
+        return KeyRef(key_id)
+    return KeyRef(key_id, key.name, key.partial_key_hint)
 
 
-def _rotation_due(keys: object, ctx: JobContext, max_age_days: int) -> list[tuple[str, int]]:
-    """Active keys at or within a week of KEY_MAX_AGE_DAYS, oldest first: (label, age in days)."""
-    out: list[tuple[int, str]] = []
-    for key in keys:  # type: ignore[attr-defined]
+def _rotation_due(keys: Iterable[ApiKey], now: datetime, max_age_days: int) -> list[tuple[KeyRef, int]]:
+    """Active keys at or within a week of KEY_MAX_AGE_DAYS: (key, age in days)."""
+    out: list[tuple[KeyRef, int]] = []
+    for key in keys:
         if key.status != "active":
             continue
-        age = ctx.now - key.created_at
+        age = now - key.created_at
         if age + ROTATION_WARNING >= timedelta(days=max_age_days):
-            out.append((age.days, _key_label(key, key.id)))
-    out.sort(reverse=True)
-    return [(label, days) for days, label in out]
+            out.append((_key_ref(key, key.id), age.days))
+    return out

@@ -16,14 +16,32 @@ from sqlmodel import select
 from bot.config import Settings
 from bot.core.errors import UserError
 from bot.deps import Deps, build_deps
-from bot.services import budgets
 from bot.slack.ids import Action
+from bot.slack.reply import Reply
+from bot.spend import blocks_budgets, budgets
 from storage.db import session_scope
 from storage.models import AuditEvent, Budget
 from tests.botserver import command_body, post_slack
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+
+
+# The services return data; these render it as the listeners do (handlers/budget.py).
+def set_budget(deps: Deps, user: str, amount: Decimal, workspace: str | None = None) -> Reply:
+    return blocks_budgets.budget_saved(budgets.set_budget(deps, user, amount, workspace))
+
+
+def show_budgets(deps: Deps, user: str) -> Reply:
+    return blocks_budgets.budget_list(budgets.show_budgets(deps, user))
+
+
+def set_thresholds(deps: Deps, user: str, marks: tuple[int, ...]) -> Reply:
+    return blocks_budgets.thresholds_saved(budgets.set_thresholds(deps, user, marks))
+
+
+def mirror_budget(deps: Deps, user: str, scope_key: str) -> Reply:
+    return blocks_budgets.mirror_outcome(budgets.mirror_budget(deps, user, scope_key))
 
 
 @pytest.mark.parametrize(
@@ -76,8 +94,8 @@ def test_show_lists_every_budget_with_spend_and_forecast(bdeps: Deps, anthropic_
     for i in range(9):  # $50 a day, Nov 1-9: $450 by the 10th at noon
         start = datetime(2026, 11, 1, tzinfo=UTC) + i * DAY
         anthropic_standin.add_cost(starting_at=start, ending_at=start + DAY, amount_cents="5000", workspace_id=ws)
-    budgets.set_budget(bdeps, "U0ADMIN", Decimal(300), "default-ws")
-    reply = budgets.show_budgets(bdeps, "U0DEV")  # anyone may look
+    set_budget(bdeps, "U0ADMIN", Decimal(300), "default-ws")
+    reply = show_budgets(bdeps, "U0DEV")  # anyone may look
     rendered = json.dumps([b.to_dict() for b in reply.blocks or []])
     assert "*org*: $1,000.00 a month (from MONTHLY_BUDGET_USD)" in rendered
     assert "$450.00 spent (45%)" in rendered
@@ -88,18 +106,18 @@ def test_show_lists_every_budget_with_spend_and_forecast(bdeps: Deps, anthropic_
 
 def test_only_admins_set_budgets_and_thresholds(bdeps: Deps) -> None:
     with pytest.raises(UserError, match="Only admins"):
-        budgets.set_budget(bdeps, "U0DEV", Decimal(5))
+        set_budget(bdeps, "U0DEV", Decimal(5))
     with pytest.raises(UserError, match="Only admins"):
-        budgets.set_thresholds(bdeps, "U0DEV", (10,))
+        set_thresholds(bdeps, "U0DEV", (10,))
     with session_scope(bdeps.engine) as session:
         assert session.exec(select(Budget)).all() == []
 
 
 def test_set_stores_the_budget_bumps_the_revision_and_audits(bdeps: Deps) -> None:
-    reply = budgets.set_budget(bdeps, "U0ADMIN", Decimal("2500.50"))
+    reply = set_budget(bdeps, "U0ADMIN", Decimal("2500.50"))
     assert reply.text == "Saved: the monthly budget for org is $2,500.50."
-    budgets.set_budget(bdeps, "U0ADMIN", Decimal("2500.50"))  # same amount: same revision
-    reply = budgets.set_thresholds(bdeps, "U0ADMIN", (80, 100))
+    set_budget(bdeps, "U0ADMIN", Decimal("2500.50"))  # same amount: same revision
+    reply = set_thresholds(bdeps, "U0ADMIN", (80, 100))
     assert reply.text == "Budget alert thresholds are now 80%, 100%. They apply to every budget."
     with session_scope(bdeps.engine) as session:
         row = session.exec(select(Budget)).one()
@@ -112,9 +130,9 @@ def test_set_stores_the_budget_bumps_the_revision_and_audits(bdeps: Deps) -> Non
 
 
 def test_the_mirror_offer_depends_on_spend_limit_access(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
-    offered = budgets.set_budget(bdeps, "U0ADMIN", Decimal(5000))
+    offered = set_budget(bdeps, "U0ADMIN", Decimal(5000))
     assert Action.BUDGET_MIRROR in json.dumps([b.to_dict() for b in offered.blocks or []])
-    done = budgets.mirror_budget(bdeps, "U0ADMIN", "org")
+    done = mirror_budget(bdeps, "U0ADMIN", "org")
     assert done.text.startswith("Done: Anthropic now enforces a monthly spend limit of $5,000.00 for org")
     (limit,) = [r for r in anthropic_standin.matching("POST", "/v1/organizations/spend_limits")]
     assert limit.body == {"amount": "500000", "scope": {"type": "organization"}, "period": "monthly"}
@@ -122,18 +140,18 @@ def test_the_mirror_offer_depends_on_spend_limit_access(bdeps: Deps, anthropic_s
 
 def test_without_early_access_it_says_so_plainly(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
     anthropic_standin.spend_limit_writes_enabled = False
-    refused = budgets.mirror_budget(bdeps, "U0ADMIN", "org")
+    refused = mirror_budget(bdeps, "U0ADMIN", "org")
     assert "isn't enabled for this organization (early access)" in refused.text
     assert "won't stop spend" in refused.text and "/settings/limits" in refused.text
     # Now known: the next `budget set` says so at once instead of offering the button.
-    again = budgets.set_budget(bdeps, "U0ADMIN", Decimal(6000))
+    again = set_budget(bdeps, "U0ADMIN", Decimal(6000))
     rendered = json.dumps([b.to_dict() for b in again.blocks or []])
     assert Action.BUDGET_MIRROR not in rendered and "can't stop spend" in rendered
 
 
 def test_listing_refused_means_no_offer(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
     anthropic_standin.inject("GET", r"/v1/organizations/spend_limits$", status=404, times=5)
-    reply = budgets.set_budget(bdeps, "U0ADMIN", Decimal(700))
+    reply = set_budget(bdeps, "U0ADMIN", Decimal(700))
     rendered = json.dumps([b.to_dict() for b in reply.blocks or []])
     assert Action.BUDGET_MIRROR not in rendered and "early access" in rendered
 

@@ -1,0 +1,231 @@
+"""Block Kit for budgets: the list, the "saved" answer with its Mirror offer, the Mirror outcome, the alerts.
+
+Pure: data from `bot.spend.model` in, `Reply` (fallback text and blocks) out. Money is rounded to cents here.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from decimal import Decimal
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.core.format import last_day, percent, usd, when
+from bot.slack.ids import Action
+from bot.slack.reply import Reply
+from bot.slack.text import escape
+from bot.spend.model import (
+    AlertKind,
+    BudgetAlert,
+    BudgetList,
+    BudgetPosition,
+    BudgetSaved,
+    BudgetView,
+    Contacts,
+    MirrorOutcome,
+    MirrorPayload,
+    ThresholdsSaved,
+)
+
+MAX_LISTED = 40
+
+
+def budget_label(budget: BudgetView) -> str:
+    """`org` or `workspace <name>` (escaped mrkdwn)."""
+    if budget.workspace_id is None:
+        return "org"
+    return f"workspace {escape(budget.workspace_name or budget.workspace_id or '')}"
+
+
+def month(position: BudgetPosition, tz: tzinfo) -> str:
+    """The budget period's name, e.g. `November 2026`."""
+    return f"{position.period_start.astimezone(tz):%B %Y}"
+
+
+def forecast_text(position: BudgetPosition) -> str:
+    """The forecast, or when there will be one."""
+    if position.forecast is not None:
+        return usd(position.forecast)
+    return f"after {position.forecast_min_days} days of data"
+
+
+def contacts_text(contacts: Contacts) -> str:
+    """Who to talk to about a budget."""
+    if contacts.set_by_slack_id:
+        return f"<@{contacts.set_by_slack_id}> (set this budget)"
+    if contacts.admin_slack_ids:
+        return ", ".join(f"<@{a}>" for a in contacts.admin_slack_ids)
+    if contacts.admin_channel_id:
+        return f"the admins in <#{contacts.admin_channel_id}>"
+    return "your Anthropic org admins"
+
+
+def _facts(position: BudgetPosition, tz: tzinfo) -> str:
+    return (
+        f"*Spent:* {usd(position.spent)} · *Budget:* {usd(position.amount)} · "
+        f"*Used:* {percent(position.spent, position.amount)} · *Forecast:* {forecast_text(position)}\n"
+        f"*Period:* {month(position, tz)}, ends {last_day(position.period_end, tz)} · "
+        f"*Data as of:* {when(position.data_as_of, tz)}"
+    )
+
+
+def _alert_lines(alert: BudgetAlert) -> tuple[str, str]:
+    """(headline, fallback text) of one alert."""
+    position, tz = alert.position, alert.tz
+    label = budget_label(position.budget)
+    amount = usd(position.amount)
+    if alert.kind is AlertKind.THRESHOLD:
+        headline = (
+            f":warning: *Budget alert: {label} has used {alert.threshold}% of its budget for {month(position, tz)}.*"
+        )
+        text = (
+            f"Budget alert: {label} has used {alert.threshold}% of its {amount} budget ({usd(position.spent)} spent)."
+        )
+        return headline, text
+    if alert.kind is AlertKind.FORECAST:
+        projected = usd(position.forecast or Decimal(0))
+        headline = (
+            f":chart_with_upwards_trend: *{label} is on track to go over budget:* forecast {projected} "
+            f"against {amount} by {last_day(position.period_end, tz)}."
+        )
+        return headline, f"Forecast alert: {label} is on track to spend {projected} of a {amount} budget."
+    if alert.kind is AlertKind.SPIKE:
+        spike = alert.spike
+        assert spike is not None
+        shown = f"{spike.day:%b} {spike.day.day}"
+        headline = (
+            f":zap: *Spend spike in {label}:* {usd(spike.spend)} on {shown}, more than {spike.factor}x the "
+            f"{spike.trailing_days}-day average of {usd(spike.mean)}."
+        )
+        return headline, f"Spend spike: {label} spent {usd(spike.spend)} on {shown}."
+    headline = (
+        f":white_check_mark: *Back under budget: new period started for {label}.* The last period went "
+        f"over budget; {month(position, tz)} starts again at {amount}."
+    )
+    return headline, f"Back under budget: new period started for {label}."
+
+
+def budget_alert(alert: BudgetAlert) -> Reply:
+    """One budget alert: what happened, the numbers, and who to talk to."""
+    headline, text = _alert_lines(alert)
+    talk_to = contacts_text(alert.contacts)
+    blocks: list[Block] = [
+        SectionBlock(text=headline),
+        SectionBlock(text=_facts(alert.position, alert.tz)),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Questions about this budget? Talk to {talk_to}.")]),
+    ]
+    return Reply(text, blocks)
+
+
+def budget_list(listing: BudgetList) -> Reply:
+    """`/claude-key budget show`."""
+    tz = listing.tz
+    marks = ", ".join(f"{m}%" for m in listing.thresholds)
+    channel = f"<#{listing.alert_channel}>" if listing.alert_channel else "no channel (set ALERT_CHANNEL_ID)"
+    blocks: list[Block] = [HeaderBlock(text="Budgets")]
+    if not listing.budgets:
+        blocks.append(
+            SectionBlock(
+                text="No budget is set, so no budget alerts are sent. Admins: `/claude-key budget set <usd>` "
+                "(or set MONTHLY_BUDGET_USD)."
+            )
+        )
+    for budget, pos in listing.budgets[:MAX_LISTED]:
+        source = " (from MONTHLY_BUDGET_USD)" if budget.from_settings else ""
+        mirrored = " · enforced as an Anthropic spend limit" if budget.mirrored_limit_id else ""
+        head = f"*{budget_label(budget)}*: {usd(budget.amount)} a month{source}{mirrored}"
+        if pos is None:
+            body = f"{head}\nSpend is unavailable right now."
+        else:
+            body = (
+                f"{head}\n"
+                f"{month(pos, tz)}: {usd(pos.spent)} spent ({percent(pos.spent, pos.amount)}) · "
+                f"forecast {forecast_text(pos)} · data as of {when(pos.data_as_of, tz)}"
+            )
+        blocks.append(SectionBlock(text=body))
+    blocks.append(
+        ContextBlock(elements=[MarkdownTextObject(text=f"Alerts at {marks} of each budget go to {channel}.")])
+    )
+    return Reply(f"{len(listing.budgets)} budget(s); alerts at {marks} go to {channel}.", blocks)
+
+
+def budget_saved(saved: BudgetSaved) -> Reply:
+    """The answer to `budget set`: saved, where it stands, and the spend-limit offer (or why there is none)."""
+    budget, position, tz = saved.budget, saved.position, saved.tz
+    label = budget_label(budget)
+    text = f"Saved: the monthly budget for {label} is {usd(budget.amount)}."
+    lines = [f"*{text}*"]
+    if position is not None:
+        lines.append(
+            f"{month(position, tz)} so far: {usd(position.spent)} ({percent(position.spent, position.amount)}), "
+            f"data as of {when(position.data_as_of, tz)}."
+        )
+    blocks: list[Block] = [SectionBlock(text="\n".join(lines))]
+    if not saved.offer_mirror:
+        blocks.append(
+            SectionBlock(
+                text="This budget is the bot's own: it sends alerts but can't stop spend. Setting Anthropic spend "
+                "limits through the API isn't enabled for this organization (early access), so to enforce a "
+                f"limit set it in the Console: {saved.console_url}/settings/limits"
+            )
+        )
+    else:
+        payload = MirrorPayload(scope_key=budget.scope_key).model_dump_json()
+        blocks.append(
+            SectionBlock(
+                text="Anthropic can also enforce this amount as a monthly spend limit (early access: if it isn't "
+                "enabled for this organization I'll say so).",
+                accessory=ButtonElement(
+                    text="Set as Anthropic spend limit",
+                    action_id=Action.BUDGET_MIRROR,
+                    value=payload,
+                    confirm=ConfirmObject(
+                        title="Set a spend limit?",
+                        text=f"Anthropic will stop API spend for {label} at {usd(budget.amount)} a month.",
+                        confirm="Set limit",
+                        deny="Cancel",
+                    ),
+                ),
+            )
+        )
+    return Reply(text, blocks)
+
+
+def thresholds_saved(saved: ThresholdsSaved) -> Reply:
+    """The answer to `budget thresholds`."""
+    shown = ", ".join(f"{m}%" for m in saved.thresholds)
+    return Reply(f"Budget alert thresholds are now {shown}. They apply to every budget.")
+
+
+def mirror_outcome(outcome: MirrorOutcome) -> Reply:
+    """The answer to the Mirror button: the limit Anthropic now enforces, or why it can't."""
+    budget = outcome.budget
+    if outcome.refusal is not None:
+        return Reply(
+            f"{outcome.refusal} The budget of {usd(budget.amount)} stays the bot's own: "
+            "it alerts, but Anthropic won't stop spend at it. To enforce a limit, set it in the Console: "
+            f"{outcome.console_url}/settings/limits"
+        )
+    return Reply(
+        f"Done: Anthropic now enforces a monthly spend limit of {usd(budget.amount)} for "
+        f"{budget_label(budget)} (limit `{outcome.limit_id}`)."
+    )
+
+
+def budget_line(position: BudgetPosition, tz: tzinfo) -> str:
+    """`*Budget* (org, November 2026): $800.00 of $1,000.00 (80%) · forecast $1,240.00 by Nov 30`."""
+    line = (
+        f"*Budget* ({budget_label(position.budget)}, {month(position, tz)}): {usd(position.spent)} of "
+        f"{usd(position.amount)} ({percent(position.spent, position.amount)})"
+    )
+    if position.forecast is not None:
+        line += f" · forecast {usd(position.forecast)} by {last_day(position.period_end, tz)}"
+    return line
