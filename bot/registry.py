@@ -12,12 +12,15 @@ from bot.deps import Deps
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.spec import JobSpec
-from bot.services import budgets, digest, keys, request_jobs, spend_limits
+from bot.keys.reminders import rotation_reminders
+from bot.keys.rotation import adopt_rotation_keys
+from bot.keys.stale import stale_keys
+from bot.services import budgets, digest, request_jobs, spend_limits
 
 
 def key_adoption(ctx: JobContext) -> JobResult:
     """Keys created by granted requesters fulfil their requests; replacement keys continue their rotations."""
-    return request_jobs.key_adoption(ctx).absorb(keys.adopt_rotation_keys(ctx))
+    return request_jobs.key_adoption(ctx).absorb(adopt_rotation_keys(ctx))
 
 
 JOBS: dict[str, JobSpec] = {
@@ -42,14 +45,14 @@ JOBS: dict[str, JobSpec] = {
             "DM owners of keys due for rotation",
             "daily 09:00",
             {"trigger": "cron", "hour": 9, "minute": 0},
-            keys.rotation_reminders,
+            rotation_reminders,
         ),
         JobSpec(
             "stale-keys",
             "report keys unused for KEY_STALE_DAYS",
             "Mondays 09:00",
             {"trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0},
-            keys.stale_keys,
+            stale_keys,
         ),
         JobSpec(
             "budget-alerts",

@@ -7,22 +7,50 @@ from storage.repositories.audit import append_audit
 from storage.repositories.events import mark_event_processed
 from storage.repositories.jobs import (
     last_job_runs,
+    ledger_done,
     ledger_has,
     ledger_record,
+    ledger_record_all,
     release_lease,
     start_job_run,
     try_acquire_lease,
 )
+from storage.repositories.keys import (
+    add_report_root,
+    add_rotation,
+    complete_rotation,
+    get_rotation,
+    last_revocation,
+    linked_slack_ids,
+    open_rotations,
+    record_replacement,
+    report_root,
+    set_rotation_notice,
+    unfinished_rotations,
+)
 from storage.repositories.transitions import transition
 
 __all__ = [
+    "add_report_root",
+    "add_rotation",
     "append_audit",
+    "complete_rotation",
+    "get_rotation",
     "last_job_runs",
+    "last_revocation",
+    "ledger_done",
     "ledger_has",
     "ledger_record",
+    "ledger_record_all",
+    "linked_slack_ids",
     "mark_event_processed",
+    "open_rotations",
+    "record_replacement",
     "release_lease",
+    "report_root",
+    "set_rotation_notice",
     "start_job_run",
     "transition",
     "try_acquire_lease",
+    "unfinished_rotations",
 ]
