@@ -13,7 +13,9 @@ from bot.deps import Deps
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.spec import JobSpec
-from bot.services import keys
+from bot.keys.reminders import rotation_reminders
+from bot.keys.rotation import adopt_rotation_keys
+from bot.keys.stale import stale_keys
 from bot.spend.alerts import run_budget_alerts
 from bot.spend.digest import run_weekly_digest
 from bot.spend.spend_limits import run_spend_limit_requests
@@ -21,7 +23,7 @@ from bot.spend.spend_limits import run_spend_limit_requests
 
 def key_adoption(ctx: JobContext) -> JobResult:
     """Keys created by granted requesters fulfil their requests; replacement keys continue their rotations."""
-    return access_jobs.key_adoption(ctx).absorb(keys.adopt_rotation_keys(ctx))
+    return access_jobs.key_adoption(ctx).absorb(adopt_rotation_keys(ctx))
 
 
 JOBS: dict[str, JobSpec] = {
@@ -46,14 +48,14 @@ JOBS: dict[str, JobSpec] = {
             "DM owners of keys due for rotation",
             "daily 09:00",
             {"trigger": "cron", "hour": 9, "minute": 0},
-            keys.rotation_reminders,
+            rotation_reminders,
         ),
         JobSpec(
             "stale-keys",
             "report keys unused for KEY_STALE_DAYS",
             "Mondays 09:00",
             {"trigger": "cron", "day_of_week": "mon", "hour": 9, "minute": 0},
-            keys.stale_keys,
+            stale_keys,
         ),
         JobSpec(
             "budget-alerts",

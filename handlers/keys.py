@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Deps
-from bot.services import keys as service
+from bot.keys import check, listing, revoke, rotation, stale
+from bot.keys.blocks import check as check_blocks
+from bot.keys.blocks import listing as listing_blocks
+from bot.keys.blocks import rotation as rotation_blocks
+from bot.keys.blocks import stale as stale_blocks
+from bot.keys.common import is_key_id
+from bot.keys.model import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
-from bot.slack.keys_blocks import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
 from handlers.common import WORKING, answer_later
-from handlers.fallbacks import STALE_BUTTON
+from handlers.middleware import button
 from handlers.router import Router
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-M = TypeVar("M", bound=BaseModel)
+_KEY_ID_HINT = f" (key ids start with `apikey_`: `{COMMAND} keys`)"
 
 
 def usage_line(sub: Sub, hint: str = "") -> str:
@@ -39,13 +43,6 @@ def keys_scope(args: tuple[str, ...]) -> tuple[KeyScope, str | None] | None:
     return ("user", mention.group(1)) if mention else None
 
 
-def _value(body: dict[str, Any], model: type[M]) -> M | None:
-    try:
-        return model.model_validate_json((body.get("actions") or [{}])[0].get("value") or "")
-    except ValidationError:
-        return None
-
-
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     container = body.get("container") or {}
     return container.get("channel_id"), container.get("message_ts")
@@ -60,38 +57,44 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             await ack(text=usage_line(Sub.KEYS, " (mention the person with @)"), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user = command["user_id"]
+        user, (whose, target) = command["user_id"], scope
         await answer_later(
-            deps, respond, lambda: service.list_keys(deps, slack_user_id=user, scope=scope[0], target_slack_id=scope[1])
+            deps,
+            respond,
+            lambda: listing_blocks.key_list_reply(
+                listing.list_keys(deps, slack_user_id=user, scope=whose, target_slack_id=target)
+            ),
         )
 
     async def on_revoke(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
     ) -> None:
-        if not parsed.args or not service.is_key_id(parsed.args[0]):
-            await ack(
-                text=usage_line(Sub.REVOKE, f" (key ids start with `apikey_`: `{COMMAND} keys`)"),
-                response_type="ephemeral",
-            )
+        if not parsed.args or not is_key_id(parsed.args[0]):
+            await ack(text=usage_line(Sub.REVOKE, _KEY_ID_HINT), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id, reason = command["user_id"], parsed.args[0], " ".join(parsed.args[1:])[:REASON_LIMIT]
         await answer_later(
-            deps, respond, lambda: service.start_revoke(deps, slack_user_id=user, key_id=key_id, reason=reason)
+            deps,
+            respond,
+            lambda: listing_blocks.revoke_confirm_reply(
+                revoke.start_revoke(deps, slack_user_id=user, key_id=key_id, reason=reason)
+            ),
         )
 
     async def on_rotate(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
     ) -> None:
-        if len(parsed.args) != 1 or not service.is_key_id(parsed.args[0]):
-            await ack(
-                text=usage_line(Sub.ROTATE, f" (key ids start with `apikey_`: `{COMMAND} keys`)"),
-                response_type="ephemeral",
-            )
+        if len(parsed.args) != 1 or not is_key_id(parsed.args[0]):
+            await ack(text=usage_line(Sub.ROTATE, _KEY_ID_HINT), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id = command["user_id"], parsed.args[0]
-        await answer_later(deps, respond, lambda: service.rotate(deps, slack_user_id=user, key_id=key_id))
+        await answer_later(
+            deps,
+            respond,
+            lambda: rotation_blocks.rotation_started_reply(rotation.rotate(deps, slack_user_id=user, key_id=key_id)),
+        )
 
     async def on_check(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
         if len(parsed.args) != 1:
@@ -99,73 +102,63 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             return
         await ack(text=WORKING, response_type="ephemeral")
         user, query = command["user_id"], parsed.args[0]
-        await answer_later(deps, respond, lambda: service.check(deps, slack_user_id=user, query=query))
+        await answer_later(
+            deps, respond, lambda: check_blocks.check_reply(check.check(deps, slack_user_id=user, query=query))
+        )
 
     router.add(Sub.KEYS, on_keys)
     router.add(Sub.REVOKE, on_revoke)
     router.add(Sub.ROTATE, on_rotate)
     router.add(Sub.CHECK, on_check)
 
-    async def on_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = _value(body, KeysPageRef)
-        if ref is None:
-            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
-            return
-        user = body["user"]["id"]
+    async def on_page(ref: KeysPageRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
             deps,
             respond,
-            lambda: service.list_keys(deps, slack_user_id=user, scope=ref.s, target_slack_id=ref.u, page=ref.p),
+            lambda: listing_blocks.key_list_reply(
+                listing.list_keys(deps, slack_user_id=clicker, scope=ref.s, target_slack_id=ref.u, page=ref.p)
+            ),
         )
 
-    app.action(Action.KEYS_PREV)(on_page)
-    app.action(Action.KEYS_NEXT)(on_page)
+    app.action(Action.KEYS_PREV, middleware=[button(KeysPageRef)])(on_page)
+    app.action(Action.KEYS_NEXT, middleware=[button(KeysPageRef)])(on_page)
 
-    @app.action(Action.REVOKE_CONFIRM)
-    async def on_revoke_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = _value(body, RevokeRef)
-        if ref is None:
-            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
-            return
-        user = body["user"]["id"]
-        await answer_later(deps, respond, lambda: service.revoke(deps, slack_user_id=user, key_id=ref.k, reason=ref.r))
-
-    @app.action(Action.REVOKE_CANCEL)
-    async def on_revoke_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
-        await ack()
-        await respond(text="Cancelled: the key was not changed.", response_type="ephemeral", replace_original=True)
-
-    @app.action(Action.STALE_DEACTIVATE)
-    async def on_stale_deactivate(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = _value(body, KeyRef)
-        if ref is None:
-            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
-            return
-        user, (channel, ts) = body["user"]["id"], _where(body)
-        blocks = (body.get("message") or {}).get("blocks") or []
+    @app.action(Action.REVOKE_CONFIRM, middleware=[button(RevokeRef)])
+    async def on_revoke_confirm(ref: RevokeRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
             deps,
             respond,
-            lambda: service.deactivate_from_report(
-                deps, slack_user_id=user, key_id=ref.k, channel=channel, ts=ts, blocks=blocks
+            lambda: listing_blocks.revoked_reply(
+                revoke.revoke(deps, slack_user_id=clicker, key_id=ref.k, reason=ref.r)
+            ),
+        )
+
+    @app.action(Action.REVOKE_CANCEL)  # its KeyRef is not read: any Cancel click just cancels
+    async def on_revoke_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(text=listing_blocks.REVOKE_CANCELLED, response_type="ephemeral", replace_original=True)
+
+    @app.action(Action.STALE_DEACTIVATE, middleware=[button(KeyRef)])
+    async def on_stale_deactivate(ref: KeyRef, clicker: str, body: dict[str, Any], respond: AsyncRespond) -> None:
+        (channel, ts), blocks = _where(body), (body.get("message") or {}).get("blocks") or []
+        await answer_later(
+            deps,
+            respond,
+            lambda: stale_blocks.stale_deactivated_reply(
+                stale.deactivate_from_report(
+                    deps, slack_user_id=clicker, key_id=ref.k, channel=channel, ts=ts, blocks=blocks
+                )
             ),
             replace_original=False,
         )
 
-    @app.action(Action.ROTATION_DEACTIVATE_OLD)
-    async def on_deactivate_old(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = _value(body, RotationRef)
-        if ref is None:
-            await respond(text=STALE_BUTTON, response_type="ephemeral", replace_original=False)
-            return
-        user = body["user"]["id"]
+    @app.action(Action.ROTATION_DEACTIVATE_OLD, middleware=[button(RotationRef)])
+    async def on_deactivate_old(ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
             deps,
             respond,
-            lambda: service.deactivate_old_key(deps, slack_user_id=user, rotation_id=ref.r),
+            lambda: rotation_blocks.rotation_done_reply(
+                rotation.deactivate_old_key(deps, slack_user_id=clicker, rotation_id=ref.r)
+            ),
             replace_original=False,
         )

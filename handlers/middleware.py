@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 logger = logging.getLogger(__name__)
@@ -22,6 +23,13 @@ logger = logging.getLogger(__name__)
 STALE_BUTTON = "That button is no longer active. Run `/claude-key help` to see what you can do now."
 
 Middleware = Callable[..., Awaitable[Any]]
+
+
+def _handled() -> BoltResponse:
+    """What a middleware returns when the listener must not run: one that neither calls next() nor returns a
+    response makes Bolt try the next matching listener, and the catch-all in handlers/fallbacks.py would answer
+    the click a second time."""
+    return BoltResponse(status=200, body="")
 
 
 def parse_value(model: type[BaseModel], raw: object) -> BaseModel | None:
@@ -49,7 +57,7 @@ def button(model: type[BaseModel], *, stale: str | None = STALE_BUTTON) -> Middl
         respond: AsyncRespond,
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[None]],
-    ) -> None:
+    ) -> BoltResponse | None:
         await ack()
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
@@ -59,9 +67,10 @@ def button(model: type[BaseModel], *, stale: str | None = STALE_BUTTON) -> Middl
             logger.info("stale or malformed %s button", model.__name__)
             if stale is not None and body.get("response_url"):
                 await respond(text=stale, response_type="ephemeral", replace_original=False)
-            return
+            return _handled()
         context["ref"], context["clicker"] = ref, clicker
         await next()
+        return None
 
     return parse_button
 
@@ -75,15 +84,16 @@ def modal(model: type[BaseModel]) -> Middleware:
         body: dict[str, Any],
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[None]],
-    ) -> None:
+    ) -> BoltResponse | None:
         view = body.get("view")
         ref = parse_value(model, view.get("private_metadata") if isinstance(view, dict) else None)
         submitter = _user_id(body)
         if ref is None or submitter is None:
             logger.info("%s submission without its payload", model.__name__)
             await ack()
-            return
+            return _handled()
         context["ref"], context["clicker"] = ref, submitter
         await next()
+        return None
 
     return parse_modal

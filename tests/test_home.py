@@ -1,5 +1,5 @@
 """The App Home tab over HTTP (`app_home_opened` → `views.publish`), on SQLite and PostgreSQL."""
-# ruff: noqa: F811  (the shared fixtures from tests/test_keys_support.py are imported, then requested by name)
+# ruff: noqa: F811  (the shared fixtures from tests/keys/support.py are imported, then requested by name)
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.services import home as home_service
 from storage.db import session_scope
 from storage.models import AccessRequest, KeyRotation, RequestState, RotationState
 from tests.botserver import event_body, post_slack
-from tests.test_keys_support import (  # noqa: F401 - fixtures
+from tests.keys.support import (  # noqa: F401 - fixtures
     T0,
     Clock,
     add_key,

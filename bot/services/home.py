@@ -15,13 +15,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot import keys
 from bot.anthropic_admin import AdminAPIError, AdminGateway, ApiKey
 from bot.core.errors import SORRY
 from bot.deps import Deps
 from bot.identity import Actor, IdentityError, resolve_actor
-from bot.services import keys
+from bot.keys.model import KeyView
 from bot.slack.home_blocks import ADMIN_ITEMS_SHOWN, AdminHome, HomeData, RequestItem, build_home
-from bot.slack.keys_blocks import KeyView
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestState
 

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.keys.blocks.common import key_title, rotation_text
+from bot.keys.model import KeyView
 from bot.slack.blocks import build_help
 from bot.slack.commands import COMMAND
-from bot.slack.keys_blocks import KeyView, key_title, rotation_text
 from bot.slack.text import clip, escape
 
 MAX_HOME_BLOCKS = 100

@@ -3,36 +3,80 @@
 `from storage import repositories as repo` gives every function by its plain name.
 """
 
-from storage.repositories.audit import append_audit, audit_since
-from storage.repositories.events import mark_event_processed
+from storage.repositories.audit import (
+    append_audit,
+    audit_since,
+)
+from storage.repositories.events import (
+    mark_event_processed,
+)
 from storage.repositories.jobs import (
     last_job_runs,
+    ledger_done,
     ledger_has,
     ledger_record,
+    ledger_record_all,
     release_lease,
     start_job_run,
     try_acquire_lease,
 )
-from storage.repositories.requests import add_request, find_requests, get_request, open_duplicate
-from storage.repositories.spend import get_budget_row, list_budget_rows, spend_requests_in
-from storage.repositories.transitions import transition
+from storage.repositories.keys import (
+    add_report_root,
+    add_rotation,
+    complete_rotation,
+    get_rotation,
+    last_revocation,
+    linked_slack_ids,
+    open_rotations,
+    record_replacement,
+    report_root,
+    set_rotation_notice,
+    unfinished_rotations,
+)
+from storage.repositories.requests import (
+    add_request,
+    find_requests,
+    get_request,
+    open_duplicate,
+)
+from storage.repositories.spend import (
+    get_budget_row,
+    list_budget_rows,
+    spend_requests_in,
+)
+from storage.repositories.transitions import (
+    transition,
+)
 
 __all__ = [
+    "add_report_root",
     "add_request",
+    "add_rotation",
     "append_audit",
     "audit_since",
+    "complete_rotation",
     "find_requests",
     "get_budget_row",
     "get_request",
+    "get_rotation",
     "last_job_runs",
+    "last_revocation",
+    "ledger_done",
     "ledger_has",
     "ledger_record",
+    "ledger_record_all",
+    "linked_slack_ids",
     "list_budget_rows",
     "mark_event_processed",
     "open_duplicate",
+    "open_rotations",
+    "record_replacement",
     "release_lease",
+    "report_root",
+    "set_rotation_notice",
     "spend_requests_in",
     "start_job_run",
     "transition",
     "try_acquire_lease",
+    "unfinished_rotations",
 ]

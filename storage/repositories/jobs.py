@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
@@ -25,6 +26,32 @@ def ledger_record(*, session: Session, job: str, key: str, at: datetime) -> bool
     except IntegrityError:
         return False
     return True
+
+
+_LEDGER_BATCH = 500  # keys per IN (...) list: far below every database's parameter limit
+
+
+def ledger_done(*, session: Session, job: str, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` this job already recorded: one query per 500 keys."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for i in range(0, len(wanted), _LEDGER_BATCH):
+        batch = wanted[i : i + _LEDGER_BATCH]
+        found.update(
+            session.exec(select(LedgerEntry.key).where(LedgerEntry.job == job, col(LedgerEntry.key).in_(batch)))
+        )
+    return found
+
+
+def ledger_record_all(*, session: Session, job: str, keys: Iterable[str], at: datetime) -> None:
+    """Record every (job, key) in one INSERT; one by one when another run recorded some of them first."""
+    keys = list(keys)
+    try:
+        with session.begin_nested():
+            session.add_all([LedgerEntry(job=job, key=key, created_at=at) for key in keys])
+    except IntegrityError:
+        for key in keys:
+            ledger_record(session=session, job=job, key=key, at=at)
 
 
 def try_acquire_lease(*, session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

@@ -1,6 +1,5 @@
 """The `rotation-reminders` job over 100 simulated days (injected clock), with reruns, a Slack 429 mid-run and
 a dry run; stand-ins over HTTP, on SQLite and PostgreSQL."""
-# ruff: noqa: F811  (the shared fixtures from tests/test_keys_support.py are imported, then requested by name)
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from bot.jobs.context import JobResult
 from bot.registry import run_job
 from storage.db import session_scope
 from storage.models import KeyRotation, LedgerEntry, RotationState
-from tests.test_keys_support import add_key, clock, ids, kdeps  # noqa: F401 - fixtures
+from tests.keys.support import add_key, ids
 
 _now = datetime.now(UTC)
 # Simulated days start on a Monday 09:00 UTC in the future, so the stand-in (which uses the real clock for

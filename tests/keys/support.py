@@ -1,6 +1,6 @@
-"""Shared fixtures and helpers for the key-hygiene tests (imported by tests/test_keys*.py, test_rotation*.py,
-test_stale*.py and test_home*.py): deps on the parametrized database with a settable clock, the bot served over
-HTTP on those deps, and helpers to seed keys and click buttons."""
+"""Shared fixtures and helpers for the key-hygiene tests (tests/keys/conftest.py offers the fixtures to
+tests/keys/; tests/test_home.py imports them): deps on the parametrized database with a settable clock, the bot
+served over HTTP on those deps, and helpers to seed keys and click buttons."""
 
 from __future__ import annotations
 

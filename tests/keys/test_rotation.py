@@ -1,6 +1,5 @@
 """`/claude-key rotate` and the rotation's later steps (run by key-adoption through
 `adopt_rotation_keys`), over HTTP and the stand-ins, on SQLite and PostgreSQL."""
-# ruff: noqa: F811  (the shared fixtures from tests/test_keys_support.py are imported, then requested by name)
 
 from __future__ import annotations
 
@@ -11,26 +10,12 @@ from sqlmodel import select
 
 from bot.deps import Deps
 from bot.jobs.spec import JobSpec
+from bot.keys.rotation import ROTATION_GRACE, adopt_rotation_keys, replacement_name
 from bot.registry import run_job
-from bot.services.keys import ROTATION_GRACE, adopt_rotation_keys, replacement_name
 from bot.slack.ids import Action
 from storage.db import session_scope
 from storage.models import KeyRotation, RotationState
-from tests.test_keys_support import (  # noqa: F401 - fixtures
-    T0,
-    Clock,
-    add_key,
-    audit_actions,
-    buttons,
-    click,
-    clock,
-    command,
-    http,
-    ids,
-    kbot,
-    kdeps,
-    rendered,
-)
+from tests.keys.support import T0, Clock, add_key, audit_actions, buttons, click, command, ids, rendered
 
 # The key-adoption job (owned by access requests) calls adopt_rotation_keys; here a registry of our own does.
 REGISTRY = {

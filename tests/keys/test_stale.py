@@ -1,6 +1,5 @@
 """The weekly `stale-keys` job (with the leaver sweep) and the report's Deactivate button, through the stand-ins
 over HTTP, on SQLite and PostgreSQL."""
-# ruff: noqa: F811  (the shared fixtures from tests/test_keys_support.py are imported, then requested by name)
 
 from __future__ import annotations
 
@@ -11,23 +10,10 @@ import pytest
 
 from bot.deps import Deps
 from bot.jobs.context import JobResult
+from bot.keys import stale as stale_job
 from bot.registry import run_job
-from bot.services import keys as keys_service
 from bot.slack.ids import Action
-from tests.test_keys_support import (  # noqa: F401 - fixtures
-    T0,
-    Clock,
-    add_key,
-    audit_actions,
-    buttons,
-    click,
-    clock,
-    http,
-    ids,
-    kbot,
-    kdeps,
-    rendered,
-)
+from tests.keys.support import T0, Clock, add_key, audit_actions, buttons, click, ids, rendered
 
 DAY = timedelta(days=1)
 
@@ -117,7 +103,7 @@ def test_at_most_the_weekly_cap_is_listed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     k = seed(anthropic_standin, kdeps)
-    monkeypatch.setattr(keys_service, "STALE_LISTED_PER_WEEK", 2)
+    monkeypatch.setattr(stale_job, "STALE_LISTED_PER_WEEK", 2)
     run(kdeps)
     root, rows = slack_standin.messages("C0ADMIN")
     assert "the first 2 of 4" in rendered(root.blocks)

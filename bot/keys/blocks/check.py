@@ -1,0 +1,113 @@
+"""`/claude-key check`: the diagnosis, failures first, each finding with what to do."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
+
+from bot.keys.blocks.common import MAX_BLOCKS, context, key_line
+from bot.keys.model import Diagnosis, Finding
+from bot.slack.commands import COMMAND
+from bot.slack.reply import Reply
+from bot.slack.text import clip, escape
+
+_SEVERITY = {"fail": ":x:", "warn": ":warning:", "ok": ":white_check_mark:", "info": ":information_source:"}
+_ORDER = {"fail": 0, "warn": 1, "info": 2, "ok": 3}
+_HOW_TO_SEND = (
+    "Copy the whole key (it starts with `sk-ant-api03-` and its hint must match), send it in the "
+    "`x-api-key` header to https://api.anthropic.com, and read the error type: `authentication_error` "
+    "means a wrong or inactive key, `permission_error` a model or feature the key's workspace can't use, "
+    "`rate_limit_error` too much at once (honour `retry-after`), `overloaded_error` try again shortly."
+)
+
+
+def _money(f: Finding) -> str:
+    return f"(${f.spent:,.2f} of ${f.limit:,.2f})"
+
+
+def _deactivated(f: Finding) -> str:
+    who = f" by <@{f.by}>" if f.by else ""
+    who += f" on {f.on:%Y-%m-%d}" if f.on else ""
+    who += f" ({escape(f.note)})" if f.note else ""
+    return f"it was deactivated{who}."
+
+
+def finding_text(f: Finding, *, console_url: str) -> tuple[str, str]:
+    """A finding's sentence and what to do about it ('' when there is nothing to do)."""
+    whose = "its workspace" if f.scope == "workspace" else "the organization"
+    if f.kind == "archived":
+        return "it is archived.", (
+            f"Archived keys are off for good. Create a new key in the Claude Console ({console_url}) and use that "
+            "instead."
+        )
+    if f.kind == "expired":
+        when = f" on {f.on.isoformat()}" if f.on else ""
+        return f"it expired{when}.", (
+            f"Expiry can't be extended. Create a new key in the Claude Console ({console_url}), then deactivate "
+            "this one."
+        )
+    if f.kind == "deactivated":
+        return _deactivated(f), (
+            "An inactive key is refused. If that was a mistake, an admin can reactivate it in the "
+            "Claude Console; otherwise create a new key."
+        )
+    if f.kind == "active":
+        return "The key is active.", ""
+    if f.kind == "expires_soon":
+        on = f.on.isoformat() if f.on else ""
+        return f"It expires in {f.days} day(s), on {on}.", "Create its replacement now: expiry can't be extended."
+    if f.kind == "rotation_overdue":
+        return "It is past its rotation date.", f"Rotate it with `{COMMAND} rotate {f.key_id}`."
+    if f.kind == "workspace_archived":
+        return f"its workspace *{escape(f.name)}* was archived on {f.on:%Y-%m-%d}.", (
+            f"Keys of archived workspaces stop working. Ask for access to another workspace with `{COMMAND} "
+            "request` and create a key there."
+        )
+    if f.kind == "spend_limits_unreadable":
+        return "I can't read spend limits through the API for this organization.", (
+            "If calls fail with a spend-limit error, an admin can check Console → Settings → Limits."
+        )
+    if f.kind == "spend_limit_reached":
+        return f"{whose} has reached its monthly spend limit {_money(f)}.", (
+            "Calls are refused until the limit is raised or the month ends. Ask an admin "
+            f"(`{COMMAND} budget`) to raise it in the Console."
+        )
+    if f.kind == "spend_limit_near":
+        share = f.spent / f.limit
+        return f"{whose.capitalize()} has used {share:.0%} of its monthly spend limit {_money(f)}.", ""
+    if f.kind == "burst":
+        return (
+            f"it was probably rate-limited: its busiest minute in the last 24 hours ({f.at:%Y-%m-%d %H:%M}) had "
+            f"{f.requests:,} requests and {f.tokens:,} tokens."
+        ), (
+            "Bursts like this hit per-minute rate limits and get `429 rate_limit_error`. Spread the calls out and "
+            "retry after the `retry-after` header; an admin can check the organization's rate limits in the "
+            "Console."
+        )
+    if f.kind == "lookup_failed":
+        return f"I couldn't check {f.name}: {f.note}", ""
+    return "If calls still fail, check how the key is sent.", _HOW_TO_SEND
+
+
+def check_reply(diagnosis: Diagnosis) -> Reply:
+    """The diagnosis: what is wrong with the key (failures first) and what to do."""
+    view = diagnosis.key
+    lines = [(f, *finding_text(f, console_url=diagnosis.console_url)) for f in diagnosis.findings]
+    failures = [title for f, title, _ in lines if f.severity == "fail"]
+    if failures:
+        verdict = (
+            f":x: *This key fails because {failures[0]}*"
+            if len(failures) == 1
+            else (f":x: *This key fails for {len(failures)} reasons.*")
+        )
+    else:
+        verdict = ":white_check_mark: *Nothing the Admin API can see stops this key.*"
+    blocks: list[Block] = [SectionBlock(text=f"{verdict}\n{key_line(view)}"), DividerBlock()]
+    for f, title, fix in sorted(lines, key=lambda line: _ORDER[line[0].severity])[: MAX_BLOCKS - 4]:
+        todo = f"\n{fix}" if fix else ""
+        blocks.append(SectionBlock(text=f"{_SEVERITY[f.severity]} {title}{todo}"))
+    if diagnosis.as_of is not None:
+        blocks.append(
+            context(f"Usage and spend data as of {diagnosis.as_of:%Y-%m-%d %H:%M} UTC (it can lag a few hours).")
+        )
+    text = f"Key check for {escape(view.name)}: " + (failures[0] if failures else "no problem found")
+    return Reply(clip(text, 300), blocks)

@@ -1,0 +1,87 @@
+"""`rotation-reminders`: the owner's DM, the admin-channel list of keys without a reachable owner, the weekly
+overdue digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
+
+from bot.keys.blocks.common import MAX_BLOCKS, context, days, key_line, key_title, owner_label, plural
+from bot.keys.model import LISTED_PER_MESSAGE, KeyView, Notice, Owner, Tally
+from bot.slack.commands import COMMAND
+from bot.slack.reply import Reply
+from bot.slack.text import clip, escape
+
+
+def notice_text(notice: Notice) -> str:
+    """One reminder line."""
+    view = notice.key
+    if notice.kind == "expiry":
+        when = "today" if notice.days_left == 0 else f"in {days(notice.days_left)}"
+        assert view.expires is not None
+        what = f":hourglass: expires {when} ({view.expires.isoformat()}); expiry can't be extended"
+    elif notice.days_left > 0:
+        what = f":calendar: rotation due in {days(notice.days_left)} ({view.rotation_due.isoformat()})"
+    elif notice.days_left == 0:
+        what = f":warning: rotation due today ({view.rotation_due.isoformat()})"
+    else:
+        what = f":warning: rotation overdue by {days(-notice.days_left)} (due {view.rotation_due.isoformat()})"
+    where = f" in *{escape(view.workspace)}*" if view.workspace else ""
+    return f"{key_title(view)}{where}\n{what}"
+
+
+def reminder_dm(notices: Sequence[Notice], *, max_age_days: int) -> Reply:
+    """One DM per owner per run listing their keys that need rotating (or expire soon)."""
+    shown = list(notices[:LISTED_PER_MESSAGE])
+    blocks: list[Block] = [
+        SectionBlock(
+            text=f"Your API keys need attention. Keys are rotated every {max_age_days} days: start with "
+            f"`{COMMAND} rotate <key-id>` and I walk you through it."
+        )
+    ]
+    blocks += [SectionBlock(text=notice_text(n)) for n in shown]
+    if len(notices) > len(shown):
+        blocks.append(context(f"…and {len(notices) - len(shown)} more: `{COMMAND} keys` lists them all."))
+    text = (
+        "An API key of yours needs rotating or expires soon"
+        if len(notices) == 1
+        else f"{len(notices)} of your API keys need rotating or expire soon"
+    )
+    return Reply(text, blocks)
+
+
+def unowned_reminders(notices: Sequence[tuple[Notice, Owner]]) -> Reply:
+    """Reminders for keys whose owner has no reachable Slack account, for the admin channel."""
+    shown = list(notices[:LISTED_PER_MESSAGE])
+    blocks: list[Block] = [
+        SectionBlock(
+            text=":bust_in_silhouette: These keys need rotating or expire soon, and I can't reach their "
+            "owners in Slack:"
+        )
+    ]
+    blocks += [SectionBlock(text=f"{notice_text(n)}\nowner: {owner_label(owner)}") for n, owner in shown]
+    if len(notices) > len(shown):
+        blocks.append(context(f"…and {len(notices) - len(shown)} more."))
+    return Reply(f"{plural(len(notices), 'key')} to rotate without a reachable owner", blocks)
+
+
+def overdue_digest(
+    *, total: int, oldest: Sequence[KeyView], by_workspace: Sequence[Tally], week: str, max_age_days: int
+) -> Reply:
+    """The weekly admin digest of keys past their rotation date: counts, then the most overdue."""
+    text = f"Rotation backlog {week}: {plural(total, 'active key')} past {max_age_days} days"
+    blocks: list[Block] = [
+        HeaderBlock(text=clip(f"Rotation backlog {week}", 150)),
+        SectionBlock(text=f"*{total}* active key{'s are' if total != 1 else ' is'} older than {max_age_days} days."),
+    ]
+    if by_workspace:
+        lines = "\n".join(f"• {escape(t.label)}: {t.count}" for t in by_workspace)
+        blocks.append(SectionBlock(text=f"*By workspace*\n{lines}"))
+    if oldest:
+        blocks.append(SectionBlock(text="*Most overdue*"))
+        blocks += [SectionBlock(text=key_line(v, with_status=False)) for v in oldest[:LISTED_PER_MESSAGE]]
+    blocks.append(
+        context(f"Owners were DM'd. `{COMMAND} keys all` lists every key; `{COMMAND} revoke <key-id>` deactivates one.")
+    )
+    return Reply(text, blocks[:MAX_BLOCKS])
