@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltResponse
@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 STALE_BUTTON = "That button is no longer active. Run `/claude-key help` to see what you can do now."
 
 Middleware = Callable[..., Awaitable[Any]]
+M = TypeVar("M", bound=BaseModel)
 
 
 def _handled() -> BoltResponse:
@@ -32,7 +33,7 @@ def _handled() -> BoltResponse:
     return BoltResponse(status=200, body="")
 
 
-def parse_value(model: type[BaseModel], raw: object) -> BaseModel | None:
+def parse_value(model: type[M], raw: object) -> M | None:
     """`raw` (a button value or private_metadata) as `model`, or None when it is missing or malformed."""
     if not isinstance(raw, str) or not raw:
         return None

@@ -139,7 +139,7 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             return
         await ack()
         ref, user = parse_value(RequestRef, view.get("private_metadata")), body["user"]["id"]
-        if isinstance(ref, RequestRef):
+        if ref is not None:
             await tell_later(
                 deps,
                 user=user,
@@ -155,7 +155,7 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             return
         await ack()
         meta, user = parse_value(RequestFormMeta, view.get("private_metadata")), body["user"]["id"]
-        channel = meta.channel if isinstance(meta, RequestFormMeta) else None
+        channel = meta.channel if meta is not None else None
         await tell_later(
             deps,
             user=user,
