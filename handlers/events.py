@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.services import home
+from bot.home import service as home
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

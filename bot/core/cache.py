@@ -22,7 +22,9 @@ class TTLCache:
         self._items: dict[tuple[Any, ...], tuple[datetime, Any]] = {}
         self._inflight: dict[tuple[Any, ...], threading.Lock] = {}
 
-    def get_or_load(self, key: tuple[Any, ...], now: datetime, load: Callable[[], T]) -> T:
+    def get_or_load(
+        self, key: tuple[Any, ...], now: datetime, load: Callable[[], T], *, ttl: timedelta = DEFAULT_TTL
+    ) -> T:
         with self._lock:
             hit = self._items.get(key)
             if hit is not None and hit[0] > now:
@@ -44,7 +46,7 @@ class TTLCache:
                 if len(self._items) >= MAX_ENTRIES:
                     for stale in sorted(self._items, key=lambda k: self._items[k][0])[: MAX_ENTRIES // 4]:
                         del self._items[stale]
-                self._items[key] = (now + DEFAULT_TTL, value)
+                self._items[key] = (now + ttl, value)
                 self._inflight.pop(key, None)
             return value
 

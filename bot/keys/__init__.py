@@ -5,7 +5,7 @@ set expiry, and keys have no last-used field, so activity comes from usage analy
 (`bot.keys.activity`). Services return `bot.keys.model` values; `bot.keys.blocks` renders them. Every change is
 an audit row.
 
-The names below are what the App Home (`bot.services.home`) reads of this domain.
+The names below are what the App Home (`bot.home.service`) reads of this domain.
 """
 
 from bot.keys.common import effective_status, key_view, open_rotations, workspace_names

@@ -184,6 +184,6 @@ def home_usage(deps: Deps, actor: Actor) -> SpendSummary | None:
 
 
 def home_usage_line(deps: Deps, actor: Actor) -> str | None:
-    """`home_usage` rendered as the App Home's one mrkdwn line (what `bot/services/home.py` shows)."""
+    """`home_usage` rendered as the App Home's one mrkdwn line (what `bot/home/service.py` shows)."""
     summary = home_usage(deps, actor)
     return blocks_usage.home_line(summary, deps.settings.tz) if summary is not None else None

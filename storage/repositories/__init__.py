@@ -38,6 +38,8 @@ from storage.repositories.requests import (
     find_requests,
     get_request,
     open_duplicate,
+    requests_of,
+    waiting,
 )
 from storage.repositories.spend import (
     get_budget_row,
@@ -73,10 +75,12 @@ __all__ = [
     "record_replacement",
     "release_lease",
     "report_root",
+    "requests_of",
     "set_rotation_notice",
     "spend_requests_in",
     "start_job_run",
     "transition",
     "try_acquire_lease",
     "unfinished_rotations",
+    "waiting",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import AccessRequest
 
@@ -53,3 +53,19 @@ def open_duplicate(
     if invitee_email is not None:
         query = query.where(AccessRequest.invitee_email == invitee_email)
     return session.exec(query.order_by(col(AccessRequest.id))).first()
+
+
+def requests_of(*, session: Session, requester_slack_id: str, states: Sequence[str]) -> list[AccessRequest]:
+    """One requester's requests in `states`, newest first (App Home)."""
+    query = select(AccessRequest).where(
+        AccessRequest.requester_slack_id == requester_slack_id, col(AccessRequest.state).in_(list(states))
+    )
+    return list(session.exec(query.order_by(col(AccessRequest.created_at).desc())))
+
+
+def waiting(*, session: Session, state: str, oldest: int) -> tuple[int, list[AccessRequest]]:
+    """How many requests are in `state`, and the `oldest` of them (App Home's approvals)."""
+    in_state = col(AccessRequest.state) == state
+    count = session.exec(select(func.count()).select_from(AccessRequest).where(in_state)).one()
+    first = session.exec(select(AccessRequest).where(in_state).order_by(col(AccessRequest.created_at)).limit(oldest))
+    return int(count), list(first)

@@ -4,41 +4,31 @@ should not run on every tab open)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import threading
 from datetime import datetime, timedelta
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import keys
-from bot.anthropic_admin import AdminAPIError, AdminGateway, ApiKey
+from bot.access.model import OPEN_STATES
+from bot.anthropic_admin import AdminAPIError, ApiKey
 from bot.core.errors import SORRY
 from bot.deps import Deps
+from bot.home.blocks import ADMIN_ITEMS_SHOWN, build_home
+from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.identity import Actor, IdentityError, resolve_actor
 from bot.keys.model import KeyView
-from bot.slack.home_blocks import ADMIN_ITEMS_SHOWN, AdminHome, HomeData, RequestItem, build_home
+from bot.spend import usage
+from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestState
 
 logger = logging.getLogger(__name__)
 
-OPEN_REQUEST_STATES = (
-    RequestState.PENDING,
-    RequestState.APPROVED,
-    RequestState.INVITED,
-    RequestState.GRANTED,
-    RequestState.FAILED,
-)
 # Admins' key backlog is one scan of every active key plus usage: reused for this long across tab opens.
 HEALTH_TTL = timedelta(minutes=10)
-
-_health_cache: WeakKeyDictionary[AdminGateway, tuple[datetime, keys.KeyHealth]] = WeakKeyDictionary()
-_health_lock = threading.Lock()
 
 
 def publish_home(deps: Deps, slack_user_id: str) -> None:
@@ -78,11 +68,7 @@ def home_data(deps: Deps, slack_user_id: str) -> HomeData:
     except (IdentityError, AdminAPIError) as exc:
         return HomeData(problem=exc.user_message, **base)
     with session_scope(deps.engine) as session:  # database reads only: no connection held during API calls
-        mine = session.exec(
-            select(AccessRequest)
-            .where(AccessRequest.requester_slack_id == slack_user_id, col(AccessRequest.state).in_(OPEN_REQUEST_STATES))
-            .order_by(col(AccessRequest.created_at).desc())
-        ).all()
+        mine = repo.requests_of(session=session, requester_slack_id=slack_user_id, states=OPEN_STATES)
         requests = [_request_item(r) for r in mine]
         pending = _pending(session) if actor.is_admin else None
     my_keys, total, problem = _my_keys(deps, actor, now)
@@ -101,10 +87,8 @@ def home_data(deps: Deps, slack_user_id: str) -> HomeData:
 
 
 def _pending(session: Session) -> tuple[int, list[RequestItem]]:
-    waiting = col(AccessRequest.state) == RequestState.PENDING
-    count = session.exec(select(func.count()).select_from(AccessRequest).where(waiting)).one()
-    oldest = session.exec(select(AccessRequest).where(waiting).order_by(col(AccessRequest.created_at)).limit(5)).all()
-    return int(count), [_request_item(r) for r in oldest]
+    count, oldest = repo.waiting(session=session, state=RequestState.PENDING, oldest=5)
+    return count, [_request_item(r) for r in oldest]
 
 
 def _my_keys(deps: Deps, actor: Actor, now: datetime) -> tuple[list[KeyView], int, str | None]:
@@ -127,14 +111,9 @@ def _my_keys(deps: Deps, actor: Actor, now: datetime) -> tuple[list[KeyView], in
 
 
 def _usage_line(deps: Deps, actor: Actor) -> str | None:
-    """The spend feature's month-to-date line, when that feature is installed and has data."""
+    """The month-to-date spend line, when there is data."""
     try:
-        usage = importlib.import_module("bot.spend.usage")
-        line_for = usage.home_usage_line
-    except (ImportError, AttributeError):
-        return None
-    try:
-        line = line_for(deps, actor)
+        line = usage.home_usage_line(deps, actor)
     except Exception as exc:  # usage is a nice-to-have on Home: never let it break the tab
         logger.info("home usage line failed: %s", type(exc).__name__)
         return None
@@ -142,15 +121,10 @@ def _usage_line(deps: Deps, actor: Actor) -> str | None:
 
 
 def _health(deps: Deps, now: datetime) -> keys.KeyHealth:
-    with _health_lock:
-        cached = _health_cache.get(deps.admin)
-        if cached is not None and now - cached[0] < HEALTH_TTL:
-            return cached[1]
-    members = keys.Owners(deps, scan=True).members()
-    health = keys.key_health(deps, now, members)
-    with _health_lock:
-        _health_cache[deps.admin] = (now, health)
-    return health
+    def scan() -> keys.KeyHealth:
+        return keys.key_health(deps, now, keys.Owners(deps, scan=True).members())
+
+    return deps.cache.get_or_load(("home", "key-health"), now, scan, ttl=HEALTH_TTL)
 
 
 def _admin_home(deps: Deps, now: datetime, pending: tuple[int, list[RequestItem]]) -> AdminHome:

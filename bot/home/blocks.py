@@ -7,11 +7,10 @@ thousands of keys sees summaries, never endless lists.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.keys.blocks.common import key_title, rotation_text
 from bot.keys.model import KeyView
 from bot.slack.blocks import build_help
@@ -30,54 +29,6 @@ REQUEST_STATES: dict[str, str] = {
     "granted": ":white_check_mark: access granted: create your key in the Console",
     "failed": ":warning: failed: an admin can retry",
 }
-
-
-@dataclass(frozen=True)
-class RequestItem:
-    """An access request as Home lists it."""
-
-    id: int
-    state: str
-    workspace: str | None
-    created: datetime
-    requester_slack_id: str | None = None
-
-
-@dataclass(frozen=True)
-class AdminHome:
-    """The admin section: counts first, a few oldest items each."""
-
-    pending: int
-    pending_oldest: Sequence[RequestItem]
-    active_keys: int | None = None  # None: the key scan failed (see `problem`)
-    overdue: int = 0
-    overdue_oldest: Sequence[KeyView] = ()
-    stale: int = 0
-    stale_oldest: Sequence[KeyView] = ()
-    leavers: int = 0
-    leavers_oldest: Sequence[KeyView] = ()
-    stale_days: int = 30
-    as_of: datetime | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class HomeData:
-    """Everything one user's Home shows; None / empty sections are left out or explained."""
-
-    updated: datetime
-    problem: str | None = None  # shown first (e.g. we couldn't tell who you are)
-    member: bool = True
-    keys: Sequence[KeyView] = ()
-    keys_total: int = 0
-    keys_problem: str | None = None
-    requests: Sequence[RequestItem] = ()
-    requests_total: int = 0
-    usage_line: str | None = None
-    admin: AdminHome | None = None
-    console_url: str = "https://platform.claude.com"
-    tz_name: str = "UTC"
-    notes: list[str] = field(default_factory=list)
 
 
 def _context(text: str) -> ContextBlock:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.deps import Deps
-from bot.services import home as home_service
+from bot.home import service as home_service
 from storage.db import session_scope
 from storage.models import AccessRequest, KeyRotation, RequestState, RotationState
 from tests.botserver import event_body, post_slack
