@@ -8,7 +8,7 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
@@ -25,6 +25,7 @@ from bot.slack.notifier import Notifier
 from storage.db import make_engine
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # Work after an ack (Admin API, database, Slack posts) runs on these threads, never on the event loop.
 WORKER_THREADS = 32
@@ -103,6 +104,34 @@ class Deps:
         self.fanout.shutdown(wait=True, cancel_futures=True)
         self.admin.close()
         self.engine.dispose()
+
+
+class Worker:
+    """What a listener may use: settings, metrics, the notifier, and `run` for work after the ack. The work
+    runs on a worker thread and is handed the full `Deps`; the listener itself never holds the engine or the
+    Admin API gateway."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings."""
+        return self._deps.settings
+
+    @property
+    def metrics(self) -> Metrics:
+        """This app's metrics registry."""
+        return self._deps.metrics
+
+    @property
+    def notifier(self) -> Notifier:
+        """Slack posting (sync: call it from work run through `run`)."""
+        return self._deps.notifier
+
+    async def run(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(deps, *args, **kwargs)` on the worker pool, after the ack; refused when far behind."""
+        return await self._deps.run(fn, self._deps, *args, **kwargs)
 
 
 def build_deps(settings: Settings) -> Deps:

@@ -9,13 +9,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.access import audit
 from bot.access.blocks import replies
 from bot.core.errors import UserError
-from bot.deps import Deps
+from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from handlers.common import WORKING, answer_later
 from handlers.router import Router
 
 
-def register(app: AsyncApp, deps: Deps, router: Router) -> None:
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Register the audit subcommand."""
 
     async def on_audit(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
@@ -27,7 +27,7 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user = command["user_id"]
         await answer_later(
-            deps, respond, lambda: replies.audit_sent(audit.export_audit(deps, slack_user_id=user, days=days))
+            worker, respond, lambda deps: replies.audit_sent(audit.export_audit(deps, slack_user_id=user, days=days))
         )
 
     router.add(Sub.AUDIT, on_audit)

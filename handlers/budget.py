@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.deps import Deps
+from bot.deps import Deps, Worker
 from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
@@ -27,7 +27,7 @@ def _answer(deps: Deps, user: str, wanted: BudgetCommand) -> Reply:
 
 
 async def on_budget(
-    ack: AsyncAck, command: dict[str, Any], parsed: Parsed, deps: Deps, respond: AsyncRespond, **_: Any
+    ack: AsyncAck, command: dict[str, Any], parsed: Parsed, worker: Worker, respond: AsyncRespond, **_: Any
 ) -> None:
     """Show, set, or change the thresholds of budgets."""
     try:
@@ -37,15 +37,17 @@ async def on_budget(
         return
     await ack(text=WORKING, response_type="ephemeral")
     user = command["user_id"]
-    await answer_later(deps, respond, lambda: _answer(deps, user, wanted))
+    await answer_later(worker, respond, lambda deps: _answer(deps, user, wanted))
 
 
-def register(app: AsyncApp, deps: Deps, router: Router) -> None:
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Claim the `budget` subcommand and the Mirror button."""
     router.add(Sub.BUDGET, on_budget)
 
     @app.action(Action.BUDGET_MIRROR, middleware=[button(MirrorPayload)])
     async def on_mirror(ref: MirrorPayload, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps, respond, lambda: blocks_budgets.mirror_outcome(budgets.mirror_budget(deps, clicker, ref.scope_key))
+            worker,
+            respond,
+            lambda deps: blocks_budgets.mirror_outcome(budgets.mirror_budget(deps, clicker, ref.scope_key)),
         )

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
+from bot.deps import Worker
 from bot.slack.blocks import build_help, help_payload, help_text
 from bot.slack.commands import COMMAND, Parsed, parse
 from handlers.router import Router
@@ -24,7 +24,7 @@ async def answer_help(ack: AsyncAck, parsed: Parsed) -> None:
     await ack(text=text, blocks=blocks, response_type="ephemeral")
 
 
-def register(app: AsyncApp, deps: Deps, router: Router) -> None:
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Register the slash command; `router` holds the subcommands' listeners."""
 
     @app.command(COMMAND)
@@ -37,5 +37,5 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             await answer_help(ack, parsed)
             return
         await handler(
-            ack=ack, command=command, parsed=parsed, deps=deps, respond=respond, client=client, context=context
+            ack=ack, command=command, parsed=parsed, worker=worker, respond=respond, client=client, context=context
         )

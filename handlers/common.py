@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.webhook import WebhookClient
 
 from bot.core.errors import SORRY, BotError
-from bot.deps import DatabaseUnavailable, Deps, as_user_facing
-from bot.metrics import ERROR, OK, REFUSED
+from bot.deps import DatabaseUnavailable, Deps, Worker, as_user_facing
+from bot.metrics import ERROR, OK, REFUSED, Metrics
 from bot.slack.reply import Reply
 
 logger = logging.getLogger(__name__)
@@ -39,29 +39,32 @@ def outcome_of(exc: BaseException | None) -> str:
     return ERROR
 
 
-def _failed(deps: Deps, exc: BaseException) -> Reply:
+Work = Callable[[Deps], Reply | None]
+
+
+def _failed(metrics: Metrics, exc: BaseException) -> Reply:
     outcome = outcome_of(exc)
-    deps.metrics.observe_interaction(outcome)
+    metrics.observe_interaction(outcome)
     logger.debug("answered: %s", outcome)
     return reply_for(exc)
 
 
-def _compute(deps: Deps, work: Callable[[], Reply | None]) -> Reply | None:
+def _compute(deps: Deps, work: Work) -> Reply | None:
     try:
-        reply = work()
+        reply = work(deps)
     except Exception as exc:
-        return _failed(deps, exc)
+        return _failed(deps.metrics, exc)
     deps.metrics.observe_interaction(OK)
     logger.debug("answered: %s", OK)
     return reply
 
 
-async def run_for_reply(deps: Deps, work: Callable[[], Reply | None]) -> Reply | None:
+async def run_for_reply(worker: Worker, work: Work) -> Reply | None:
     """Run `work` off the event loop; turn every failure into one clear sentence for the user."""
     try:
-        return await deps.run(_compute, deps, work)
+        return await worker.run(_compute, work)
     except Exception as exc:  # BotBusy, or the pool shutting down
-        return _failed(deps, exc)
+        return _failed(worker.metrics, exc)
 
 
 def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: bool) -> None:
@@ -73,14 +76,12 @@ def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: 
         logger.warning("response_url refused the answer: HTTP %s %s", response.status_code, response.body[:100])
 
 
-async def answer_later(
-    deps: Deps, respond: AsyncRespond, work: Callable[[], Reply | None], *, replace_original: bool = True
-) -> None:
+async def answer_later(worker: Worker, respond: AsyncRespond, work: Work, *, replace_original: bool = True) -> None:
     """Run `work` after the ack and answer through response_url (nothing when it returns None), all on a
     worker thread."""
     response_url = respond.response_url
 
-    def work_and_answer() -> None:
+    def work_and_answer(deps: Deps) -> None:
         reply = _compute(deps, work)
         if reply is None or not response_url:
             return
@@ -90,20 +91,20 @@ async def answer_later(
             logger.warning("could not answer through response_url: %s", type(exc).__name__)
 
     try:
-        await deps.run(work_and_answer)
+        await worker.run(work_and_answer)
     except Exception as exc:  # BotBusy: say so through the async path, the pool is full
-        reply = _failed(deps, exc)
+        reply = _failed(worker.metrics, exc)
         if response_url:
             await respond(text=reply.text, response_type="ephemeral", replace_original=replace_original)
 
 
-async def tell_later(deps: Deps, *, user: str, channel: str | None, work: Callable[[], Reply | None]) -> None:
+async def tell_later(worker: Worker, *, user: str, channel: str | None, work: Work) -> None:
     """For modal submissions (no response_url): answer ephemerally in `channel`, else by DM."""
-    reply = await run_for_reply(deps, work)
+    reply = await run_for_reply(worker, work)
     if reply is None:
         return
 
-    def deliver(reply: Reply) -> None:
+    def deliver(deps: Deps, reply: Reply) -> None:
         if channel:
             try:
                 deps.notifier.ephemeral(channel, user, reply.text, reply.blocks)
@@ -113,6 +114,6 @@ async def tell_later(deps: Deps, *, user: str, channel: str | None, work: Callab
         deps.notifier.dm(user, reply.text, reply.blocks)
 
     try:
-        await deps.run(deliver, reply)
+        await worker.run(deliver, reply)
     except Exception as exc:
         logger.warning("could not deliver an answer to %s: %s", user, type(exc).__name__)

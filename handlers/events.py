@@ -6,15 +6,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.deps import Deps
+from bot.deps import Worker
 from bot.home import service as home
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, worker: Worker) -> None:
     """Register event listeners."""
 
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
-        await deps.run(home.publish_home, deps, event["user"])
+        await worker.run(home.publish_home, event["user"])

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.deps import Deps
+from bot.deps import Worker
 from bot.keys import check, listing, revoke, rotation, stale
 from bot.keys.blocks import check as check_blocks
 from bot.keys.blocks import listing as listing_blocks
@@ -48,7 +48,7 @@ def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return container.get("channel_id"), container.get("message_ts")
 
 
-def register(app: AsyncApp, deps: Deps, router: Router) -> None:
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Register the key commands and buttons."""
 
     async def on_keys(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
@@ -59,9 +59,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user, (whose, target) = command["user_id"], scope
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: listing_blocks.key_list_reply(
+            lambda deps: listing_blocks.key_list_reply(
                 listing.list_keys(deps, slack_user_id=user, scope=whose, target_slack_id=target)
             ),
         )
@@ -75,9 +75,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id, reason = command["user_id"], parsed.args[0], " ".join(parsed.args[1:])[:REASON_LIMIT]
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: listing_blocks.revoke_confirm_reply(
+            lambda deps: listing_blocks.revoke_confirm_reply(
                 revoke.start_revoke(deps, slack_user_id=user, key_id=key_id, reason=reason)
             ),
         )
@@ -91,9 +91,11 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id = command["user_id"], parsed.args[0]
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: rotation_blocks.rotation_started_reply(rotation.rotate(deps, slack_user_id=user, key_id=key_id)),
+            lambda deps: rotation_blocks.rotation_started_reply(
+                rotation.rotate(deps, slack_user_id=user, key_id=key_id)
+            ),
         )
 
     async def on_check(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
@@ -103,7 +105,7 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user, query = command["user_id"], parsed.args[0]
         await answer_later(
-            deps, respond, lambda: check_blocks.check_reply(check.check(deps, slack_user_id=user, query=query))
+            worker, respond, lambda deps: check_blocks.check_reply(check.check(deps, slack_user_id=user, query=query))
         )
 
     router.add(Sub.KEYS, on_keys)
@@ -113,9 +115,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
 
     async def on_page(ref: KeysPageRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: listing_blocks.key_list_reply(
+            lambda deps: listing_blocks.key_list_reply(
                 listing.list_keys(deps, slack_user_id=clicker, scope=ref.s, target_slack_id=ref.u, page=ref.p)
             ),
         )
@@ -126,9 +128,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     @app.action(Action.REVOKE_CONFIRM, middleware=[button(RevokeRef)])
     async def on_revoke_confirm(ref: RevokeRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: listing_blocks.revoked_reply(
+            lambda deps: listing_blocks.revoked_reply(
                 revoke.revoke(deps, slack_user_id=clicker, key_id=ref.k, reason=ref.r)
             ),
         )
@@ -142,9 +144,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     async def on_stale_deactivate(ref: KeyRef, clicker: str, body: dict[str, Any], respond: AsyncRespond) -> None:
         (channel, ts), blocks = _where(body), (body.get("message") or {}).get("blocks") or []
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: stale_blocks.stale_deactivated_reply(
+            lambda deps: stale_blocks.stale_deactivated_reply(
                 stale.deactivate_from_report(
                     deps, slack_user_id=clicker, key_id=ref.k, channel=channel, ts=ts, blocks=blocks
                 )
@@ -155,9 +157,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     @app.action(Action.ROTATION_DEACTIVATE_OLD, middleware=[button(RotationRef)])
     async def on_deactivate_old(ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: rotation_blocks.rotation_done_reply(
+            lambda deps: rotation_blocks.rotation_done_reply(
                 rotation.deactivate_old_key(deps, slack_user_id=clicker, rotation_id=ref.r)
             ),
             replace_original=False,

@@ -20,7 +20,7 @@ from bot.access.parse import (
     read_request_form,
 )
 from bot.core.errors import UserError
-from bot.deps import Deps
+from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action, Callback
 from handlers.common import WORKING, answer_later, reply_for, tell_later
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 BROKEN_BUTTON = "That button is broken; use `/claude-key requests`."
 
 
-def register(app: AsyncApp, deps: Deps, router: Router) -> None:
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Register the request commands, buttons and modals."""
 
     async def open_request_form(client: AsyncWebClient, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -48,7 +48,7 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             return
         view_id = opened["view"]["id"]
         try:
-            view = forms.build_request_modal(await deps.run(intake.workspace_choices, deps), meta=meta)
+            view = forms.build_request_modal(await worker.run(intake.workspace_choices), meta=meta)
         except Exception as exc:
             view = forms.build_request_modal(None, meta=meta, error=reply_for(exc).text)
         try:
@@ -66,7 +66,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
             return
         await ack(text=WORKING, response_type="ephemeral")
         await answer_later(
-            deps, respond, lambda: replies.filed(intake.request_from_args(deps, slack_user_id=user, args=parsed.args))
+            worker,
+            respond,
+            lambda deps: replies.filed(intake.request_from_args(deps, slack_user_id=user, args=parsed.args)),
         )
 
     async def on_requests(
@@ -80,7 +82,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user = command["user_id"]
         await answer_later(
-            deps, respond, lambda: replies.request_list(intake.list_requests(deps, slack_user_id=user, which=which))
+            worker,
+            respond,
+            lambda deps: replies.request_list(intake.list_requests(deps, slack_user_id=user, which=which)),
         )
 
     async def on_invite(
@@ -92,7 +96,9 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         await ack(text=WORKING, response_type="ephemeral")
         user = command["user_id"]
         await answer_later(
-            deps, respond, lambda: replies.invite_answer(intake.invite(deps, slack_user_id=user, args=parsed.args))
+            worker,
+            respond,
+            lambda deps: replies.invite_answer(intake.invite(deps, slack_user_id=user, args=parsed.args)),
         )
 
     router.add(Sub.REQUEST, on_request)
@@ -102,21 +108,27 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
     @app.action(Action.APPROVE_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
     async def on_approve(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps, respond, lambda: decide.approve(deps, request_id=ref.r, slack_user_id=clicker), replace_original=False
+            worker,
+            respond,
+            lambda deps: decide.approve(deps, request_id=ref.r, slack_user_id=clicker),
+            replace_original=False,
         )
 
     @app.action(Action.RETRY_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
     async def on_retry(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps, respond, lambda: decide.retry(deps, request_id=ref.r, slack_user_id=clicker), replace_original=False
+            worker,
+            respond,
+            lambda deps: decide.retry(deps, request_id=ref.r, slack_user_id=clicker),
+            replace_original=False,
         )
 
     @app.action(Action.CANCEL_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
     async def on_cancel(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
         await answer_later(
-            deps,
+            worker,
             respond,
-            lambda: replies.cancelled(decide.cancel(deps, request_id=ref.r, slack_user_id=clicker)),
+            lambda deps: replies.cancelled(decide.cancel(deps, request_id=ref.r, slack_user_id=clicker)),
             replace_original=False,
         )
 
@@ -141,10 +153,10 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         ref, user = parse_value(RequestRef, view.get("private_metadata")), body["user"]["id"]
         if ref is not None:
             await tell_later(
-                deps,
+                worker,
                 user=user,
-                channel=deps.settings.admin_channel_id,
-                work=lambda: decide.deny(deps, request_id=ref.r, slack_user_id=user, reason=reason),
+                channel=worker.settings.admin_channel_id,
+                work=lambda deps: decide.deny(deps, request_id=ref.r, slack_user_id=user, reason=reason),
             )
 
     @app.view(Callback.REQUEST_MODAL)
@@ -157,8 +169,8 @@ def register(app: AsyncApp, deps: Deps, router: Router) -> None:
         meta, user = parse_value(RequestFormMeta, view.get("private_metadata")), body["user"]["id"]
         channel = meta.channel if meta is not None else None
         await tell_later(
-            deps,
+            worker,
             user=user,
             channel=channel,
-            work=lambda: replies.filed(intake.request_from_form(deps, slack_user_id=user, form=form)),
+            work=lambda deps: replies.filed(intake.request_from_form(deps, slack_user_id=user, form=form)),
         )

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
+from bot.deps import Deps, Worker
 from bot.slack.ids import Action, Callback
 from bot.slack.reply import Reply
 from bot.spend import blocks_spend_limits, budgets, spend_limits
@@ -16,7 +16,7 @@ from handlers.common import answer_later, tell_later
 from handlers.middleware import button, modal
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, worker: Worker) -> None:
     """Register the buttons and the Approve modal."""
 
     @app.action(Action.SPEND_REQUEST_APPROVE, middleware=[button(SpendRequestPayload)])
@@ -35,14 +35,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
 
-        def work() -> Reply:
+        def work(deps: Deps) -> Reply:
             return blocks_spend_limits.decision_reply(spend_limits.approve(deps, clicker, ref.request_id, amount))
 
-        await tell_later(deps, user=clicker, channel=ref.channel_id, work=work)
+        await tell_later(worker, user=clicker, channel=ref.channel_id, work=work)
 
     @app.action(Action.SPEND_REQUEST_DENY, middleware=[button(SpendRequestPayload)])
     async def on_deny(ref: SpendRequestPayload, clicker: str, respond: AsyncRespond) -> None:
-        def work() -> Reply:
+        def work(deps: Deps) -> Reply:
             return blocks_spend_limits.decision_reply(spend_limits.deny(deps, clicker, ref.request_id))
 
-        await answer_later(deps, respond, work, replace_original=False)
+        await answer_later(worker, respond, work, replace_original=False)

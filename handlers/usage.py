@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.deps import Deps
+from bot.deps import Deps, Worker
 from bot.slack.commands import Parsed, Sub
 from bot.slack.reply import Reply
 from bot.spend import blocks_usage, usage
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 async def on_usage(
-    ack: AsyncAck, command: dict[str, Any], parsed: Parsed, deps: Deps, respond: AsyncRespond, **_: Any
+    ack: AsyncAck, command: dict[str, Any], parsed: Parsed, worker: Worker, respond: AsyncRespond, **_: Any
 ) -> None:
     """Answer with tokens and cost; a chart of spend per day follows in the user's DM."""
     try:
@@ -30,21 +30,21 @@ async def on_usage(
     await ack(text=WORKING, response_type="ephemeral")
     charts: list[ChartRequest] = []
 
-    def work() -> Reply:
+    def work(deps: Deps) -> Reply:
         report = usage.usage_report(deps, command["user_id"], query)
         chart = blocks_usage.usage_chart(report)
         if chart is not None:
             charts.append(chart)
         return blocks_usage.usage_reply(report)
 
-    await answer_later(deps, respond, work)
+    await answer_later(worker, respond, work)
     for chart in charts:  # the text answer is out; the chart never delays it
-        await _send_chart(deps, respond, chart)
+        await _send_chart(worker, respond, chart)
 
 
-async def _send_chart(deps: Deps, respond: AsyncRespond, chart: ChartRequest) -> None:
+async def _send_chart(worker: Worker, respond: AsyncRespond, chart: ChartRequest) -> None:
     try:
-        uploaded = await deps.run(usage.post_chart, deps, chart)
+        uploaded = await worker.run(usage.post_chart, chart)
     except Exception as exc:
         logger.warning("chart failed: %s", type(exc).__name__, exc_info=exc)
         uploaded = False
@@ -52,6 +52,6 @@ async def _send_chart(deps: Deps, respond: AsyncRespond, chart: ChartRequest) ->
         await respond(text=blocks_usage.CHART_FAILED, response_type="ephemeral", replace_original=False)
 
 
-def register(app: AsyncApp, deps: Deps, router: Router) -> None:
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Claim the `usage` subcommand."""
     router.add(Sub.USAGE, on_usage)

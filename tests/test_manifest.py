@@ -81,6 +81,6 @@ def test_every_manifest_command_is_registered() -> None:
             registered.append(name)
             return lambda fn: fn
 
-    handlers.commands.register(Recorder(), deps=None, router=Router())  # type: ignore[arg-type]
+    handlers.commands.register(Recorder(), worker=None, router=Router())  # type: ignore[arg-type]
     assert AsyncApp is not None
     assert {c["command"] for c in load("manifest.yml")["features"]["slash_commands"]} <= set(registered)
