@@ -11,7 +11,7 @@ from bot.access.blocks.replies import audit_upload
 from bot.access.model import AuditExport
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import resolve_actor
+from bot.identity import resolve_admin
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AuditEvent
@@ -60,9 +60,7 @@ def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> AuditExport:
     """Admins only: upload the last `days` of the audit log to the admin's DM."""
     now = deps.clock()
     with session_scope(deps.engine) as session:
-        actor = resolve_actor(deps, slack_user_id)
-        if not actor.is_admin:
-            raise UserError("Only admins can export the audit log.")
+        actor = resolve_admin(deps, slack_user_id, "Only admins can export the audit log.")
         rows = repo.audit_since(session=session, since=now - timedelta(days=days), limit=MAX_ROWS)
         repo.append_audit(
             session=session,

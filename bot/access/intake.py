@@ -15,7 +15,7 @@ from bot.access.parse import RequestDraft, RequestForm, parse_invite_args, parse
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor
+from bot.identity import Actor, resolve_actor, resolve_admin
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestKind, RequestState
@@ -129,9 +129,11 @@ def list_requests(deps: Deps, *, slack_user_id: str, which: Which) -> RequestLis
     """`requests mine` or `requests pending` (admins)."""
     with session_scope(deps.engine) as session:
         if which == "pending":
-            actor = resolve_actor(deps, slack_user_id)
-            if not actor.is_admin:
-                raise UserError("Only admins can list everyone's pending requests; try `/claude-key requests mine`.")
+            resolve_admin(
+                deps,
+                slack_user_id,
+                "Only admins can list everyone's pending requests; try `/claude-key requests mine`.",
+            )
             requests = repo.find_requests(session=session, states=[S.PENDING, S.FAILED], newest_first=True)
         else:
             requests = repo.find_requests(

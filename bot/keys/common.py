@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from bot import identity
 from bot.anthropic_admin import ApiKey, NotFound
 from bot.core.errors import UserError
 from bot.deps import Deps
@@ -117,8 +118,7 @@ def member_id(actor: Actor) -> str:
 
 def require_admin(actor: Actor, what: str) -> None:
     """Refuse non-admins: 'Only admins can {what}.'"""
-    if not actor.is_admin:
-        raise UserError(msg.admins_only(what))
+    identity.require_admin(actor, msg.admins_only(what))
 
 
 def require_owner_or_admin(actor: Actor, key: ApiKey, verb: str) -> None:

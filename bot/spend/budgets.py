@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor
+from bot.identity import Actor, resolve_actor, resolve_admin
 from bot.slack.text import escape
 from bot.spend import analytics
 from bot.spend.model import (
@@ -100,10 +100,7 @@ def parse_budget(args: Sequence[str]) -> BudgetCommand:
 
 
 def _admin(deps: Deps, slack_user_id: str) -> Actor:
-    actor = resolve_actor(deps, slack_user_id)
-    if not actor.is_admin:
-        raise UserError("Only admins can change budgets. `/claude-key budget show` shows them.")
-    return actor
+    return resolve_admin(deps, slack_user_id, "Only admins can change budgets. `/claude-key budget show` shows them.")
 
 
 def show_budgets(deps: Deps, slack_user_id: str) -> BudgetList:

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from bot.anthropic_admin import AdminAPIError, FeatureUnavailable, IncreaseRequest
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor
+from bot.identity import Actor, resolve_admin
 from bot.jobs.context import JobContext, JobResult
 from bot.slack.notifier import Posted
 from bot.spend import blocks_spend_limits
@@ -194,9 +194,7 @@ def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: Jo
 
 
 def _decider(deps: Deps, slack_user_id: str, post: SpendLimitRequestPost | None) -> Actor:
-    actor = resolve_actor(deps, slack_user_id)
-    if not actor.is_admin:
-        raise UserError("Only admins can approve or deny spend-limit increases.")
+    actor = resolve_admin(deps, slack_user_id, "Only admins can approve or deny spend-limit increases.")
     if post is None:
         raise UserError("I don't know that spend-limit request any more; it may have been removed.")
     if actor.anthropic_user_id is not None and actor.anthropic_user_id == post.requester_user_id:
