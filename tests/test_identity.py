@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from bot.anthropic_admin import AdminAPIError
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.identity import LINK_MAX_AGE, BotRole, IdentityError, bot_role, resolve_actor
+from tests.conftest import DepsFactory
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def id_deps(settings: Settings, engine: Engine) -> Iterator[Deps]:
-    built = build_deps(settings.model_copy(update={"admin_slack_user_ids": ["U0BOSS"]}))
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = lambda: T0
-    yield built
-    built.close()
+def id_deps(make_deps: DepsFactory) -> Deps:
+    return make_deps(admin_slack_user_ids=["U0BOSS"], clock=lambda: T0)
 
 
 @pytest.mark.parametrize(

@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from bot.access import decide, intake
 from bot.access.blocks import replies
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.registry import run_job
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestState
+from tests.conftest import Clock, DepsFactory
 
 S = RequestState
 T0 = datetime.now(UTC).replace(microsecond=0)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clocked(settings: Settings, engine: Engine) -> Iterator[tuple[Deps, Clock]]:
-    deps = build_deps(settings)
-    deps.engine.dispose()
-    deps.engine = engine
-    clock = Clock()
-    deps.clock = clock
-    yield deps, clock
-    deps.close()
+def clocked(make_deps: DepsFactory) -> tuple[Deps, Clock]:
+    clock = Clock(T0)
+    return make_deps(clock=clock), clock
 
 
 def _state(deps: Deps, request_id: int) -> str:

@@ -12,18 +12,18 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.http import create_web_app
 from bot.registry import run_job
 from bot.slack.ids import Action, Callback
 from storage.db import session_scope
 from storage.models import AccessRequest, AuditEvent, RequestState
 from tests.botserver import BotServer, command_body, post_slack
+from tests.conftest import DepsFactory
 
 S = RequestState
 
@@ -131,16 +131,13 @@ class Flow:
 
 
 @pytest.fixture
-def flow(settings: Settings, engine: Engine, slack_standin, anthropic_standin) -> Iterator[Flow]:  # type: ignore[no-untyped-def]
-    deps = build_deps(settings)
-    deps.engine.dispose()
-    deps.engine = engine
+def flow(settings: Settings, make_deps: DepsFactory, slack_standin, anthropic_standin) -> Iterator[Flow]:  # type: ignore[no-untyped-def]
+    deps = make_deps()
     slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")
     server = BotServer(create_web_app(create_app(settings, deps), deps)).start()
     with httpx.Client(timeout=15) as client:
         yield Flow(server.url, deps, slack_standin, anthropic_standin, client)
     server.stop()
-    deps.close()
 
 
 def _root(flow: Flow, request_id: int) -> Any:

@@ -6,37 +6,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from storage.db import session_scope
 from storage.models import AuditEvent
 from tests.botserver import BotServer, command_body, post_slack
+from tests.conftest import Clock, DepsFactory
 
 # A Monday, 09:00 UTC (the jobs' schedule), in the past so the stand-in's real clock agrees on statuses.
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A settable clock for deps.clock."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture
@@ -45,14 +31,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def kdeps(settings: Settings, engine: Engine, clock: Clock) -> Iterator[Deps]:
+def kdeps(make_deps: DepsFactory, clock: Clock) -> Deps:
     """Real deps on the stand-ins, on SQLite and PostgreSQL (the `engine` fixture), with a settable clock."""
-    built = build_deps(settings)
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = clock
-    yield built
-    built.close()
+    return make_deps(clock=clock)
 
 
 @pytest.fixture

@@ -7,56 +7,34 @@ re-arms only the thresholds above spend; the forecast waits for 3 days of data; 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.jobs.context import JobResult
 from bot.registry import run_job
 from bot.spend import budgets, positions
 from storage.db import session_scope
 from storage.models import LedgerEntry
+from tests.conftest import Clock, DepsFactory
 
 OCT1 = datetime(2026, 10, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 CHANNEL = "C0ADMIN"  # ALERT_CHANNEL_ID defaults to the admin channel
 
 
-class Clock:
-    """A settable clock; the stand-in's "data as of" follows it."""
-
-    def __init__(self, standin, now: datetime) -> None:  # type: ignore[no-untyped-def]
-        self.standin = standin
-        self.set(now)
-
-    def set(self, now: datetime) -> None:
-        self.now = now
-        self.standin.data_refreshed_at = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(anthropic_standin) -> Clock:  # type: ignore[no-untyped-def]
-    return Clock(anthropic_standin, OCT1)
+    return Clock(OCT1, anthropic_standin)
 
 
 @pytest.fixture
-def bdeps(settings: Settings, engine: Engine, clock: Clock) -> Iterator[Deps]:
+def bdeps(make_deps: DepsFactory, clock: Clock) -> Deps:
     """Deps on both databases with MONTHLY_BUDGET_USD=1000 and the simulated clock."""
-    built = build_deps(settings.model_copy(update={"monthly_budget_usd": Decimal(1000)}))
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = clock
-    yield built
-    built.close()
+    return make_deps(monthly_budget_usd=Decimal(1000), clock=clock)
 
 
 def daily_costs(standin, first: datetime, amounts_cents: list[str], model: str = "claude-opus-4") -> None:  # type: ignore[no-untyped-def]

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.config import Settings
 from bot.core.errors import UserError
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.spend import blocks_budgets, budgets
 from storage.db import session_scope
 from storage.models import AuditEvent, Budget
 from tests.botserver import command_body, post_slack
+from tests.conftest import DepsFactory
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -80,13 +78,8 @@ def test_bad_budget_arguments_say_how(args: tuple[str, ...]) -> None:
 
 
 @pytest.fixture
-def bdeps(settings: Settings, engine: Engine) -> Iterator[Deps]:
-    built = build_deps(settings.model_copy(update={"monthly_budget_usd": Decimal(1000)}))
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = lambda: NOW
-    yield built
-    built.close()
+def bdeps(make_deps: DepsFactory) -> Deps:
+    return make_deps(monthly_budget_usd=Decimal(1000), clock=lambda: NOW)
 
 
 def test_show_lists_every_budget_with_spend_and_forecast(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]

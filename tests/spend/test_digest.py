@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.engine import Engine
 
-from bot.config import Settings
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.registry import run_job
+from tests.conftest import DepsFactory
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # reports Nov 16-22
 LAST_WEEK = datetime(2026, 11, 16, tzinfo=UTC)
@@ -19,13 +17,8 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def ddeps(settings: Settings, engine: Engine) -> Iterator[Deps]:
-    built = build_deps(settings)
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = lambda: MONDAY
-    yield built
-    built.close()
+def ddeps(make_deps: DepsFactory) -> Deps:
+    return make_deps(clock=lambda: MONDAY)
 
 
 def run(deps: Deps, **kwargs):  # type: ignore[no-untyped-def]

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.config import Settings
 from bot.core.errors import UserError
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.registry import run_job
 from bot.slack.ids import Action, Callback
 from bot.slack.reply import Reply
@@ -24,6 +21,7 @@ from bot.spend import blocks_spend_limits, spend_limits
 from storage.db import session_scope
 from storage.models import LedgerEntry, SpendLimitRequestPost
 from tests.botserver import post_slack
+from tests.conftest import DepsFactory
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 REQUESTS_PATH = r"/v1/organizations/spend_limit_increase_requests"
@@ -48,13 +46,8 @@ def seed_request(anthropic_standin, email: str = "dev@example.com") -> str:  # t
 
 
 @pytest.fixture
-def sdeps(settings: Settings, engine: Engine) -> Iterator[Deps]:
-    built = build_deps(settings)
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = lambda: NOW
-    yield built
-    built.close()
+def sdeps(make_deps: DepsFactory) -> Deps:
+    return make_deps(clock=lambda: NOW)
 
 
 def run(deps: Deps):  # type: ignore[no-untyped-def]

@@ -14,18 +14,17 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
 
-from bot.config import Settings
 from bot.core.errors import UserError
 from bot.core.format import cents, percent, tokens, usd
-from bot.deps import Deps, build_deps
+from bot.deps import Deps
 from bot.identity import resolve_actor
 from bot.slack.reply import Reply
 from bot.spend import analytics, blocks_usage, usage
 from bot.spend.model import ChartRequest, Period, ScopeKind, UsageQuery
 from bot.spend.usage import UsageSyntaxError, parse_usage
 from tests.botserver import command_body, post_slack
+from tests.conftest import DepsFactory
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -104,13 +103,8 @@ def test_periods_start_at_local_midnight_across_dst() -> None:
 
 
 @pytest.fixture
-def udeps(settings: Settings, engine: Engine) -> Iterator[Deps]:
-    built = build_deps(settings)
-    built.engine.dispose()
-    built.engine = engine
-    built.clock = lambda: NOW
-    yield built
-    built.close()
+def udeps(make_deps: DepsFactory) -> Deps:
+    return make_deps(clock=lambda: NOW)
 
 
 def _ids(anthropic_standin) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
