@@ -48,9 +48,9 @@ pytest: $(VENV)/.installed-test
 
 test: lint typecheck pytest
 
-# The bot against local stand-ins of Slack and the Admin API (they live in tests/, hence the test extra).
-demo: $(VENV)/.installed-test
-	$(BIN)/python -m bot.demo
+# The bot against local stand-ins of Slack and the Admin API (bot/sandbox/, part of the package).
+demo: $(VENV)/.installed
+	$(BIN)/claude-key-bot demo
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ack_latency.py

@@ -616,7 +616,7 @@ async def run(args: argparse.Namespace, workdir: Path, children: list[Child], np
     deadline = time.monotonic() + START_DEADLINE_S
     slack = Child(
         "slack-standin",
-        [python, "-m", "tests.standins.slack_api", "--port", "0"],
+        [python, "-m", "bot.sandbox.slack", "--port", "0"],
         env=child_env({}),
         cwd=ROOT,
         log_dir=workdir,
@@ -624,7 +624,7 @@ async def run(args: argparse.Namespace, workdir: Path, children: list[Child], np
     )
     admin = Child(
         "anthropic-standin",
-        [python, "-m", "tests.standins.anthropic_admin", "--port", "0", "--latency", str(args.admin_latency)],
+        [python, "-m", "bot.sandbox.anthropic", "--port", "0", "--latency", str(args.admin_latency)],
         env=child_env({}),
         cwd=ROOT,
         log_dir=workdir,

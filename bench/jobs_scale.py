@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args.child)
 
-    from tests.standins.anthropic_admin import AnthropicStandIn
-    from tests.standins.slack_api import SlackStandIn, seed_default_directory
+    from bot.sandbox.anthropic import AnthropicStandIn
+    from bot.sandbox.slack import SlackStandIn, seed_default_directory
 
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     tmp = tempfile.TemporaryDirectory(prefix="ckb-bench-")

@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.sandbox.anthropic import AnthropicStandIn  # noqa: E402
+from bot.sandbox.slack import SlackStandIn, seed_default_directory  # noqa: E402
 from tests.botserver import command_body, signed_headers  # noqa: E402
-from tests.standins.anthropic_admin import AnthropicStandIn  # noqa: E402
-from tests.standins.slack_api import SlackStandIn, seed_default_directory  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
 BUDGET_S = 1.5

@@ -1,4 +1,4 @@
-"""`claude-key-bot`: run (Socket Mode), run --http, migrate, doctor, jobs list, jobs run."""
+"""`claude-key-bot`: run (Socket Mode), run --http, migrate, doctor, jobs list, jobs run, demo."""
 
 from __future__ import annotations
 
@@ -195,8 +195,15 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     return 1 if result.errors else 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Walk through the bot against local stand-ins of Slack and the Admin API (no accounts needed)."""
+    from bot.sandbox.demo import main as run_demo
+
+    return run_demo()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line interface (README: The two commands, Operations)."""
+    """The command-line interface: run, migrate, doctor, jobs and demo (README: The two commands, Operations)."""
     parser = argparse.ArgumentParser(prog="claude-key-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the bot (Socket Mode; --http for HTTP mode on PORT)")
@@ -212,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     jobs_run.add_argument("name")
     jobs_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
     jobs.set_defaults(func=cmd_jobs)
+    demo = sub.add_parser("demo", help="walk through the bot against local stand-ins of Slack and the Admin API")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 

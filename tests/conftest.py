@@ -33,9 +33,7 @@ for _name in (
 ):
     os.environ.pop(_name, None)
 
-# The stand-ins' fixtures: `slack_standin`, `anthropic_standin`.
-pytest_plugins = ["tests.standins.slack_api", "tests.standins.anthropic_admin"]
-pytest_plugins.append("tests.secret_scan")  # no secret in logs, Slack traffic or uploads
+pytest_plugins = ["tests.secret_scan"]  # no secret in logs, Slack traffic or uploads
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -119,6 +117,39 @@ def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     upgrade(migrated)
     migrated.dispose()
     return url
+
+
+# --- the stand-ins (bot/sandbox/) ----------------------------------------------------------------------------
+
+from bot.sandbox.anthropic import AnthropicStandIn  # noqa: E402
+from bot.sandbox.loopback import PROXY_VARIABLES, with_loopback  # noqa: E402
+from bot.sandbox.slack import SlackStandIn, seed_default_directory  # noqa: E402
+
+
+@pytest.fixture
+def slack_standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlackStandIn]:
+    """A running Slack stand-in with :func:`seed_default_directory` applied.
+
+    For the test's duration the proxy variables are removed and NO_PROXY covers loopback (see
+    bot/sandbox/loopback.py), so both the sync and the async slack_sdk clients reach the stand-in.
+    """
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, with_loopback(os.environ.get(name)))
+    with SlackStandIn() as standin:
+        seed_default_directory(standin)
+        yield standin
+
+
+@pytest.fixture
+def anthropic_standin() -> Iterator[AnthropicStandIn]:
+    """A started Admin API stand-in with org "Stand-in Org", admin@example.com (admin), dev@example.com
+    (developer) and workspace "default-ws" (``standin.seeded`` holds their JSON)."""
+    standin = AnthropicStandIn()
+    standin.seed_basic()
+    with standin:
+        yield standin
 
 
 # --- the bot, wired to the stand-ins -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ bodies, uploaded files such as the audit CSV) and the Admin API stand-in's reque
 stand-in stops. Each test's haul is scanned in its teardown (the test errors, naming what leaked and where);
 records emitted outside any test are scanned when the session ends (the run fails).
 
-Secrets: the values tests hand the bot (tests/botserver.py SIGNING_SECRET, the stand-ins' default bot token,
+Secrets: the values tests hand the bot (bot/sandbox/signing.py SIGNING_SECRET, the stand-ins' default bot token,
 app token and admin key) and anything shaped like a Slack token or a full Anthropic key. Credentials travel in
 the Authorization header, which is the one place they belong, so headers (and a form `token` argument, Slack's
 other way to authenticate) are not scanned. Key hints (`sk-ant-api03-abcd...AA`) are too short to match.
@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from bot.logs import redact
-from tests.botserver import SIGNING_SECRET
-from tests.standins.anthropic_admin import DEFAULT_ADMIN_KEY, AnthropicStandIn
-from tests.standins.slack_api import SlackStandIn
+from bot.sandbox.anthropic import DEFAULT_ADMIN_KEY, AnthropicStandIn
+from bot.sandbox.signing import SIGNING_SECRET
+from bot.sandbox.slack import SlackStandIn
 
 SECRET_VALUES = (SIGNING_SECRET, "xoxb-standin-token", "xapp-standin-token", DEFAULT_ADMIN_KEY)
 SECRET_PATTERN = re.compile(r"xox[bap]-[A-Za-z0-9-]{6,}|xapp-[A-Za-z0-9-]{6,}|sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{20,}")

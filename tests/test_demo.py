@@ -1,4 +1,4 @@
-"""`make demo` (`python -m bot.demo`) runs by itself against the stand-ins, prints each Slack message, exits 0."""
+"""`claude-key-bot demo` (`make demo`) runs by itself against the stand-ins, prints each Slack message, exits 0."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).with_name("claude-key-bot")
+
+
+def _run_demo(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL"))}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=90)
 
 
 def test_the_demo_walks_through_every_step() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_", "DATABASE_URL"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
-    )
+    result = _run_demo([sys.executable, "-m", "bot.sandbox.demo"], ROOT)
     out = result.stdout
     assert result.returncode == 0, result.stderr[-2000:] + out[-2000:]
     steps = [line for line in out.splitlines() if line.startswith("── ")]
@@ -37,4 +40,13 @@ def test_the_demo_walks_through_every_step() -> None:
     alert = out.split("── 6.")[1]
     assert "#claude-key-admins (posted)" in alert and "Budget alert: org has used 75%" in alert
     assert "$800.00" in alert and "$1,000.00" in alert
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
+
+
+def test_the_console_script_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
+    """`claude-key-bot demo` needs nothing from the repository: the stand-ins and their data are in the package."""
+    result = _run_demo([str(BIN), "demo"], tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
+    assert len([line for line in result.stdout.splitlines() if line.startswith("── ")]) == 6
+    assert "Done: every message above went to the local Slack stand-in; nothing left this machine." in result.stdout
     assert "Traceback" not in result.stderr and "ERROR" not in result.stderr

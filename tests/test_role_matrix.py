@@ -26,6 +26,8 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
 from bot.registry import run_job
+from bot.sandbox.anthropic import AnthropicStandIn
+from bot.sandbox.slack import SlackStandIn, seed_default_directory
 from bot.slack.ids import Action, Callback
 from bot.spend import budgets
 from bot.spend.blocks_spend_limits import AMOUNT_BLOCK, AMOUNT_INPUT
@@ -34,8 +36,6 @@ from storage.migrate import upgrade
 from storage.models import AccessRequest, Budget, KeyRotation, RequestState, RotationState, SpendLimitRequestPost
 from tests.botserver import BotServer, command_body, post_slack
 from tests.conftest import make_settings
-from tests.standins.anthropic_admin import AnthropicStandIn
-from tests.standins.slack_api import SlackStandIn, seed_default_directory
 
 # role → (Slack id, email, Anthropic org role or None for a non-member)
 PEOPLE = {

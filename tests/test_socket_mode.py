@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.standins.socket_mode import SocketModeStandIn
+from bot.sandbox.socket_mode import SocketModeStandIn
 from tests.test_cli import BIN, _env
 
 

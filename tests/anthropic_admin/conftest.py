@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.anthropic_admin import AdminGateway
+from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import Recorder
-from tests.standins.anthropic_admin import AnthropicStandIn
 
 
 @pytest.fixture

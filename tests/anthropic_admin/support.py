@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from tests.standins.anthropic_admin import AnthropicStandIn
+from bot.sandbox.anthropic import AnthropicStandIn
 
 ORG = "/v1/organizations"
 NOV_1 = datetime(2026, 11, 1, tzinfo=UTC)

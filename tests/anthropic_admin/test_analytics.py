@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from bot.anthropic_admin import AdminGateway, FeatureUnavailable
+from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import NOV_1, NOV_8, ORG, seeded_id
-from tests.standins.anthropic_admin import AnthropicStandIn
 
 
 def test_cost_report_amounts_are_exact(standin: AnthropicStandIn, gateway: AdminGateway) -> None:

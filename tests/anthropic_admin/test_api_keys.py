@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.anthropic_admin import AdminGateway, ApiKey, KeyLimitReached
+from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import ORG, Recorder, seeded_id
-from tests.standins.anthropic_admin import AnthropicStandIn
 
 
 def test_api_keys(standin: AnthropicStandIn, gateway: AdminGateway) -> None:

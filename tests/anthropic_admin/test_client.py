@@ -34,8 +34,8 @@ from bot.anthropic_admin import (
     WorkspaceFull,
 )
 from bot.anthropic_admin.errors import _BY_ERROR_CODE
+from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import ORG, Recorder, seeded_id
-from tests.standins.anthropic_admin import AnthropicStandIn
 
 # ----------------------------------------------------------------------------------- construction
 

@@ -22,8 +22,8 @@ from bot.anthropic_admin import (
     WorkspaceFull,
     WorkspaceMember,
 )
+from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import ORG, Recorder, seeded_id
-from tests.standins.anthropic_admin import AnthropicStandIn
 
 # ------------------------------------------------------------------------------- users and invites
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from bot.anthropic_admin import AdminGateway, BadRequest, FeatureUnavailable
+from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import NOV_1, ORG, Recorder, seeded_id
-from tests.standins.anthropic_admin import AnthropicStandIn
 
 
 def test_spend_limits(standin: AnthropicStandIn, gateway: AdminGateway) -> None:

@@ -34,16 +34,9 @@ from anthropic.types.organization import (
     WorkspaceMemberLimitExceededError,
 )
 
-from tests.standins.anthropic_admin import (
-    ANALYTICS_BETA,
-    SPEND_LIMIT_READS_BETA,
-    AnthropicStandIn,
-    anthropic_standin,
-)
+from bot.sandbox.anthropic import ANALYTICS_BETA, SPEND_LIMIT_READS_BETA, AnthropicStandIn
 
-__all__ = ["anthropic_standin"]  # re-exported fixture (pytest discovers it by name in this module)
-
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -971,7 +964,7 @@ def test_cli_prints_ready_and_stops_on_sigterm() -> None:
         [
             sys.executable,
             "-m",
-            "tests.standins.anthropic_admin",
+            "bot.sandbox.anthropic",
             "--port",
             "0",
             "--latency",

@@ -28,11 +28,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.standins.slack_api import PROXY_VARIABLES, SlackCall, SlackStandIn, slack_standin
+from bot.sandbox.slack import PROXY_VARIABLES, SlackCall, SlackStandIn
 
-__all__ = ["slack_standin"]  # the fixture is used by name below
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TS_PATTERN = re.compile(r"^\d{10}\.\d{6}$")
 MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Request a key"}, "blocks": []}
 HOME = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}]}
@@ -657,7 +655,7 @@ def test_wait_for_counts_and_predicates(client: WebClient, slack_standin: SlackS
 def standin_process(no_proxies: None) -> Iterator[tuple[subprocess.Popen[str], str]]:
     env = dict(os.environ)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.standins.slack_api", "--port", "0"],
+        [sys.executable, "-m", "bot.sandbox.slack", "--port", "0"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

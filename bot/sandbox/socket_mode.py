@@ -31,9 +31,11 @@ class SocketModeStandIn:
 
     @property
     def url(self) -> str:
+        """The ws URL to hand the bot (``SlackStandIn.socket_mode_url``)."""
         return f"ws://127.0.0.1:{self.port}/link/?ticket=standin"
 
     def start(self) -> SocketModeStandIn:
+        """Serve on 127.0.0.1 in a background event loop."""
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
         return self
@@ -91,6 +93,7 @@ class SocketModeStandIn:
         return envelope_id
 
     def wait_for_connection(self, timeout: float = 30.0) -> None:
+        """Block until a client is connected."""
         deadline = time.monotonic() + timeout
         while not self._sockets:
             if time.monotonic() > deadline:
@@ -98,6 +101,7 @@ class SocketModeStandIn:
             time.sleep(0.05)
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The client's ack of ``envelope_id``, once it arrives."""
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
@@ -109,6 +113,8 @@ class SocketModeStandIn:
             time.sleep(0.02)
 
     def stop(self) -> None:
+        """Close the connections and stop serving."""
+
         async def shutdown() -> None:
             for ws in list(self._sockets):
                 await ws.close()

@@ -1,11 +1,11 @@
-"""`make demo`: the bot against local stand-ins of Slack and the Admin API, no accounts or tokens needed.
+"""`claude-key-bot demo`: the bot against local stand-ins of Slack and the Admin API, no accounts or tokens needed.
 
-Runs from a repository checkout with the test extra installed (the stand-ins live in tests/standins). It starts
-both stand-ins on loopback, seeds a small org, serves the real bot (HTTP mode, SQLite in a temporary directory)
-and drives it the way Slack would: signed requests to POST /slack/events for commands and clicks, and the
-scheduled jobs through `run_job`. Every message the Slack stand-in receives is printed as plain text.
+Runs from an installed package (the stand-ins are part of it, bot/sandbox/). It starts both stand-ins on
+loopback, seeds a small org, serves the real bot (HTTP mode, SQLite in a temporary directory) and drives it the
+way Slack would: signed requests to POST /slack/events for commands and clicks, and the scheduled jobs through
+`run_job`. Every message the Slack stand-in receives is printed as plain text.
 
-    python -m bot.demo
+    claude-key-bot demo        (or `make demo`, or `python -m bot.sandbox.demo`)
 
 Walks through: a developer's access request, an admin's approval, the invite accepted (invite-sync), the new
 key appearing (key-adoption), a rotation reminder (rotation-reminders) and a budget alert (budget-alerts).
@@ -14,7 +14,6 @@ key appearing (key-adoption), a rotation reminder (rotation-reminders) and a bud
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import os
@@ -35,30 +34,21 @@ from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
 from bot.registry import run_job
+from bot.sandbox.anthropic import AnthropicStandIn
+from bot.sandbox.botserver import BotServer
+from bot.sandbox.loopback import PROXY_VARIABLES
+from bot.sandbox.signing import SIGNING_SECRET, command_body, post_slack
+from bot.sandbox.slack import SlackCall, SlackStandIn, seed_default_directory
 from bot.slack.ids import Action
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import AccessRequest
 
-PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 WAIT_SECONDS = 15.0
 BUDGET_USD = Decimal(1000)
 NEWCOMER = ("U0NEW", "newbie", "new@example.com")
 CHANNEL_NAMES = {"C0ADMIN": "#claude-key-admins"}
 SHOWN_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open")
-
-
-def _standins() -> tuple[Any, Any, Any]:
-    """The stand-in classes and the request helpers (tests/ is not installed: a checkout is needed)."""
-    try:
-        slack = importlib.import_module("tests.standins.slack_api")
-        anthropic = importlib.import_module("tests.standins.anthropic_admin")
-        botserver = importlib.import_module("tests.botserver")
-    except ImportError as exc:
-        raise SystemExit(
-            f"the demo needs a repository checkout with the test extra installed ({exc}); run `make demo`"
-        ) from exc
-    return slack, anthropic, botserver
 
 
 # --- printing what Slack received -------------------------------------------------------------------------------
@@ -99,7 +89,7 @@ def render_blocks(blocks: list[Any] | None) -> list[str]:
 class Printer:
     """Prints each new Slack Web API post and response_url answer once, in order."""
 
-    def __init__(self, slack: Any, users: dict[str, str], out: Callable[[str], None]) -> None:
+    def __init__(self, slack: SlackStandIn, users: dict[str, str], out: Callable[[str], None]) -> None:
         self.slack = slack
         self.users = users
         self.out = out
@@ -107,6 +97,7 @@ class Printer:
         self.responses_seen = 0
 
     def where(self, channel: str | None) -> str:
+        """A readable name for a channel id: the admin channel, a person's DM, or the id."""
         if channel is None:
             return "?"
         if channel in CHANNEL_NAMES:
@@ -158,26 +149,28 @@ class Demo:
 
     def __init__(self, out: Callable[[str], None]) -> None:
         self.out = out
-        self.slack_module, self.anthropic_module, self.botserver = _standins()
 
     def step(self, title: str) -> None:
+        """Print a step's heading."""
         self.out("")
         self.out(f"── {title} " + "─" * max(0, 72 - len(title)))
 
     def command(self, text: str, *, user: str) -> None:
+        """Send `/claude-key text` as `user`; wait for the deferred answer when the ack says so."""
         self.out(f"$ /claude-key {text}    (as <@{user}>)")
         response_url = self.slack.new_response_url()
         before = len(self.slack.responses)
-        body = self.botserver.command_body(
+        body = command_body(
             text, user_id=user, response_url=response_url, trigger_id=self.slack.new_trigger_id(user_id=user)
         )
-        ack = self.botserver.post_slack(self.http, self.url, body)
+        ack = post_slack(self.http, self.url, body)
         ack.raise_for_status()
         self.out(f"  ack {ack.status_code}: {ack.json().get('text', '')}")
         if "Working on it" in ack.text:
             self.slack.wait_for_response(count=before + 1, timeout=WAIT_SECONDS)
 
     def click(self, action: str, request_id: int, *, user: str) -> None:
+        """Click a request card's button as `user`."""
         self.out(f"* <@{user}> clicks {action} on request #{request_id}")
         payload = {
             "type": "block_actions",
@@ -199,16 +192,19 @@ class Demo:
                 }
             ],
         }
-        ack = self.botserver.post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
+        ack = post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
         ack.raise_for_status()
 
     def job(self, name: str) -> None:
+        """Run a scheduled job now and print its summary."""
         result = run_job(name, self.deps, out=lambda _: None)
         summary = result.summary() if result is not None else "skipped (lease held elsewhere)"
         self.out(f"$ claude-key-bot jobs run {name}    → {summary}")
 
     def wait_post(self, text: str, *, channel: str | None = None) -> None:
-        def match(call: Any) -> bool:
+        """Wait until the bot posts a message containing `text` (to `channel` or that person's DM)."""
+
+        def match(call: SlackCall) -> bool:
             body = call.body
             wanted = channel is None or body.get("channel") in (channel, self.slack.dm_channel_id(channel))
             return wanted and text in str(body.get("text", ""))
@@ -216,6 +212,7 @@ class Demo:
         self.slack.wait_for("chat.postMessage", predicate=match, timeout=WAIT_SECONDS)
 
     def request_row(self, request_id: int, state: str | None = None) -> AccessRequest:
+        """The access request row, once it exists (and is in `state`, when given)."""
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             with session_scope(self.deps.engine) as session:
@@ -230,10 +227,10 @@ class Demo:
     def running(self) -> Iterator[Demo]:
         """Start the stand-ins and the bot; stop everything on the way out."""
         with contextlib.ExitStack() as stack:
-            self.slack = stack.enter_context(self.slack_module.SlackStandIn())
-            self.slack_module.seed_default_directory(self.slack)
+            self.slack = stack.enter_context(SlackStandIn())
+            seed_default_directory(self.slack)
             self.slack.add_user(NEWCOMER[0], name=NEWCOMER[1], email=NEWCOMER[2])
-            self.anthropic = stack.enter_context(self.anthropic_module.AnthropicStandIn())
+            self.anthropic = stack.enter_context(AnthropicStandIn())
             self.anthropic.seed_basic()
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ckb-demo-")))
             database_url = f"sqlite:///{directory / 'demo.db'}"
@@ -243,7 +240,7 @@ class Demo:
             settings = Settings(
                 _env_file=None,
                 slack_bot_token=self.slack.bot_token,
-                slack_signing_secret=self.botserver.SIGNING_SECRET,
+                slack_signing_secret=SIGNING_SECRET,
                 slack_api_url=self.slack.base_url,
                 anthropic_admin_key=self.anthropic.admin_key,
                 anthropic_base_url=self.anthropic.base_url,
@@ -254,7 +251,7 @@ class Demo:
             )
             self.deps: Deps = build_deps(settings)
             stack.callback(self.deps.close)
-            server = self.botserver.BotServer(create_web_app(create_app(settings, self.deps), self.deps)).start()
+            server = BotServer(create_web_app(create_app(settings, self.deps), self.deps)).start()
             stack.callback(server.stop)
             self.url: str = server.url
             self.http = stack.enter_context(httpx.Client(timeout=WAIT_SECONDS))
@@ -288,6 +285,8 @@ def walk_through(demo: Demo) -> None:
     printer.flush()
 
     demo.step("3. The invite is accepted: invite-sync adds them to the workspace")
+    if request.invite_id is None:
+        raise RuntimeError("request #1 is invited but has no invite id")
     member = anthropic.accept_invite(request.invite_id)
     out(f"(in the Console: {NEWCOMER[2]} accepts the invitation and becomes {member['id']})")
     demo.job("invite-sync")

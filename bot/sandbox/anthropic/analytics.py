@@ -1,0 +1,201 @@
+"""GET /analytics/cost and /analytics/usage: filter, bucket, group, order and page the seeded rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bot.sandbox.anthropic.convert import dec_str, rfc3339, utcnow
+from bot.sandbox.anthropic.errors import bad
+from bot.sandbox.anthropic.paging import cursor_slice
+from bot.sandbox.anthropic.records import CostRow, UsageRow
+from bot.sandbox.anthropic.render import user_actor
+from bot.sandbox.anthropic.request import Req, parse_query_dt
+from bot.sandbox.anthropic.state import AdminState
+from bot.sandbox.anthropic.vocab import (
+    ANALYTICS_BETA,
+    ANALYTICS_FLOOR,
+    BUCKET_WIDTHS,
+    COST_DIMS,
+    COST_ORDER_BY,
+    FANOUT_DIMS,
+    FILTER_DIMS,
+    USAGE_DIMS,
+    USAGE_ORDER_BY,
+)
+
+# Each handler runs under the state lock and returns a JSON-ready object or raises ApiError.
+
+
+def analytics_cost(org: AdminState, req: Req) -> dict[str, Any]:
+    """GET /analytics/cost."""
+    return analytics(org, req, kind="cost")
+
+
+def analytics_usage(org: AdminState, req: Req) -> dict[str, Any]:
+    """GET /analytics/usage."""
+    return analytics(org, req, kind="usage")
+
+
+def analytics(org: AdminState, req: Req, *, kind: str) -> dict[str, Any]:
+    """One page of cost or usage rows: validate the query, filter, bucket, group, order and page."""
+    if ANALYTICS_BETA not in req.betas():
+        raise bad(f"This endpoint requires the anthropic-beta header {ANALYTICS_BETA}")
+    dims_allowed = COST_DIMS if kind == "cost" else USAGE_DIMS
+    order_allowed = COST_ORDER_BY if kind == "cost" else USAGE_ORDER_BY
+    start = parse_query_dt(req, "starting_at")
+    if start is None:
+        raise bad("starting_at: required")
+    end = parse_query_dt(req, "ending_at")
+    width_name = req.one("time_bucket_width")
+    if width_name is not None and width_name not in BUCKET_WIDTHS:
+        raise bad(f"time_bucket_width: must be one of {sorted(BUCKET_WIDTHS)}")
+    width = BUCKET_WIDTHS[width_name] if width_name else None
+    if width is not None and end is None:
+        raise bad("ending_at: required when time_bucket_width is set")
+    if start < ANALYTICS_FLOOR:
+        raise bad("starting_at: must be no earlier than 2026-01-01T00:00:00Z")
+    end = end or min(utcnow(), start + timedelta(days=31))
+    if end <= start:
+        raise bad("ending_at: must be after starting_at")
+    max_range = timedelta(hours=24) if width_name == "1m" else timedelta(days=31)
+    if end - start > max_range:
+        raise bad(f"The time range may span at most {max_range}")
+    group_by = req.many("group_by") or []
+    bad_dims = [d for d in group_by if d not in dims_allowed]
+    if bad_dims:
+        raise bad(f"group_by: unknown dimension(s) {bad_dims}")
+    if len(set(group_by)) != len(group_by):
+        raise bad("group_by: duplicate dimension")
+    if len([d for d in group_by if d not in FANOUT_DIMS]) > 5:
+        raise bad("group_by: at most 5 dimensions")
+    order_by = req.one("order_by") or ("amount" if kind == "cost" else "total_tokens")
+    if order_by not in order_allowed:
+        raise bad(f"order_by: must be one of {sorted(order_allowed)}")
+    if order_by == "time" and width is None:
+        raise bad("order_by=time requires time_bucket_width")
+    order = req.one("order") or "desc"
+    if order not in {"asc", "desc"}:
+        raise bad("order: must be asc or desc")
+    limit = req.integer("limit", 20, 1, 1000)
+    if req.boolean("exclude_deleted_users") and "actor" not in group_by:
+        raise bad("exclude_deleted_users requires grouping by actor")
+
+    source: list[Any] = org._costs if kind == "cost" else org._usage
+    rows = [r for r in source if start <= r.starting_at < end and row_matches(org, req, r)]
+    if req.boolean("exclude_deleted_users"):
+        rows = [r for r in rows if r.dims.get("actor_user_id") is None or r.dims["actor_user_id"] in org._users]
+    buckets: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        bucket = bucket_start(row.starting_at, width_name) if width_name else None
+        key = (bucket, tuple(dim_key(row, d) for d in group_by))
+        buckets.setdefault(key, []).append(row)
+    if not buckets and not group_by and width is None:
+        buckets[(None, ())] = []
+    out = []
+    for (bucket, _), members in buckets.items():
+        if bucket is None:
+            lo, hi = bucket_start(start, "1h"), bucket_start(end, "1h")
+        else:
+            lo, hi = bucket, bucket + width
+        group = {d: dim_value(org, members[0], d) for d in group_by} if members else {}
+        metrics = cost_metrics(members, group_by) if kind == "cost" else usage_metrics(members)
+        item = {"starting_at": rfc3339(lo), "ending_at": rfc3339(hi), "group": group, kind: metrics}
+        out.append(item)
+
+    def metric(item: dict[str, Any]) -> Any:
+        if order_by == "time":
+            return item["starting_at"]
+        value = item[kind][order_by]
+        return Decimal(value) if kind == "cost" else (value or 0)
+
+    out.sort(key=lambda i: (i["starting_at"], json.dumps(i["group"], sort_keys=True)))
+    out.sort(key=metric, reverse=(order == "desc"))
+    page, next_page = cursor_slice(req, out, limit)
+    refreshed = org.data_refreshed_at or utcnow().replace(microsecond=0)
+    return {
+        "data": page,
+        "has_more": next_page is not None,
+        "next_page": next_page,
+        "data_refreshed_at": rfc3339(refreshed),
+    }
+
+
+def row_matches(org: AdminState, req: Req, row: Any) -> bool:
+    """Whether a seeded row passes the query's list filters."""
+    for param, dim in FILTER_DIMS.items():
+        wanted = req.many(param)
+        value = dim_key(row, dim)
+        if dim == "inference_geo" and value is None:
+            value = "not_available"
+        if wanted and value not in wanted:
+            return False
+    api_key_ids = req.many("api_key_ids")
+    if api_key_ids and (row.dims.get("api_key_id") or "") not in api_key_ids:
+        return False
+    actor_ids = req.many("actor_ids")
+    return not (actor_ids and dim_key(row, "actor") not in actor_ids)
+
+
+def bucket_start(when: datetime, width_name: str) -> datetime:
+    """The start of the ``1d``/``1h``/``1m`` bucket ``when`` falls in."""
+    if width_name == "1d":
+        return when.replace(hour=0, minute=0, second=0, microsecond=0)
+    if width_name == "1h":
+        return when.replace(minute=0, second=0, microsecond=0)
+    return when.replace(second=0, microsecond=0)
+
+
+def dim_key(row: Any, dim: str) -> Any:
+    """A row's value for a group_by dimension, as compared (``actor`` is a user or API key id)."""
+    dims = row.dims
+    if dim == "actor":
+        return dims.get("actor_user_id") or dims.get("api_key_id")
+    if dim == "actor_type":
+        if dims.get("actor_user_id"):
+            return "user_actor"
+        return "api_actor" if dims.get("api_key_id") else None
+    return dims.get(dim)
+
+
+def dim_value(org: AdminState, row: Any, dim: str) -> Any:
+    """A row's value for a group_by dimension, as served (``actor`` is an actor object)."""
+    if dim == "actor":
+        if row.dims.get("actor_user_id"):
+            return user_actor(org, row.dims["actor_user_id"])
+        if row.dims.get("api_key_id"):
+            return {"type": "api_actor", "api_key_id": row.dims["api_key_id"]}
+        return None
+    return dim_key(row, dim)
+
+
+def cost_metrics(rows: list[CostRow], group_by: list[str]) -> dict[str, Any]:
+    """The summed cost of ``rows`` (no request count when grouped by cost_type or token_type)."""
+    amount = sum((r.amount for r in rows), Decimal(0))
+    list_amount = sum((r.list_amount for r in rows), Decimal(0))
+    requests = None if FANOUT_DIMS & set(group_by) else sum(r.requests or 0 for r in rows)
+    return {
+        "amount": dec_str(amount),
+        "list_amount": dec_str(list_amount),
+        "currency": "USD",
+        "requests": requests,
+    }
+
+
+def usage_metrics(rows: list[UsageRow]) -> dict[str, Any]:
+    """The summed token usage of ``rows``."""
+    uncached = sum(r.uncached for r in rows)
+    output = sum(r.output for r in rows)
+    cache_read = sum(r.cache_read for r in rows)
+    c5m, c1h = sum(r.cache_5m for r in rows), sum(r.cache_1h for r in rows)
+    return {
+        "uncached_input_tokens": uncached,
+        "output_tokens": output,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation": {"ephemeral_5m_input_tokens": c5m, "ephemeral_1h_input_tokens": c1h},
+        "server_tool_use": {"web_search_requests": sum(r.web_search for r in rows)},
+        "total_tokens": uncached + output + cache_read + c5m + c1h,
+        "requests": sum(r.requests or 0 for r in rows),
+    }

@@ -1,0 +1,58 @@
+"""auth.test, apps.connections.open, users.info, users.lookupByEmail and usergroups.users.list."""
+
+from __future__ import annotations
+
+import uuid
+
+from bot.sandbox.slack.errors import SlackError
+from bot.sandbox.slack.records import Json
+from bot.sandbox.slack.render import user_json
+from bot.sandbox.slack.state import SlackState
+
+# Each handler runs with the stand-in's lock held, after auth, scope and required-argument checks (api.py).
+
+
+def auth_test(s: SlackState, args: Json) -> Json:
+    """auth.test: the bot's identity."""
+    return {
+        "url": "https://standin.slack.com/",
+        "team": s.team_name,
+        "user": s.bot_name,
+        "team_id": s.team_id,
+        "user_id": s.bot_user_id,
+        "bot_id": s.bot_id,
+        "is_enterprise_install": False,
+    }
+
+
+def apps_connections_open(s: SlackState, args: Json) -> Json:
+    """apps.connections.open (app token): the Socket Mode URL."""
+    url = s.socket_mode_url or f"ws://{s.root_url.removeprefix('http://')}/link/?ticket={uuid.uuid4()}"
+    return {"url": url}
+
+
+def users_info(s: SlackState, args: Json) -> Json:
+    """users.info."""
+    user = s._users.get(str(args["user"]))
+    if user is None:
+        raise SlackError("user_not_found")
+    return {"user": user_json(s, user)}
+
+
+def users_lookup_by_email(s: SlackState, args: Json) -> Json:
+    """users.lookupByEmail (deleted users are not found)."""
+    email = str(args["email"]).strip().lower()
+    for user in s._users.values():
+        if user.email and user.email.lower() == email and not user.deleted:
+            return {"user": user_json(s, user)}
+    raise SlackError("users_not_found")
+
+
+def usergroups_users_list(s: SlackState, args: Json) -> Json:
+    """usergroups.users.list (not on free plans)."""
+    if not s.usergroups_enabled:
+        raise SlackError("plan_upgrade_required")
+    members = s._usergroups.get(str(args["usergroup"]))
+    if members is None:
+        raise SlackError("no_such_subteam")
+    return {"users": list(members)}
