@@ -77,7 +77,7 @@ def _drop_postgres_schema(server_url: str, schema: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """An empty database on each backend: a SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'bot.db'}"
@@ -108,7 +108,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def sqlite_url(tmp_path) -> str:
     """A migrated SQLite database, for tests that do not touch storage semantics."""
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     engine = create_engine(url)
@@ -162,7 +162,7 @@ if TYPE_CHECKING:
     from bot.app import BotApp
 
 
-def make_settings(slack, anthropic, database_url: str, **overrides) -> Settings:  # type: ignore[no-untyped-def]
+def make_settings(slack, anthropic, database_url: str, **overrides) -> Settings:
     """Settings pointing every client at the stand-ins (no .env, no environment needed)."""
     values = {
         "slack_bot_token": slack.bot_token,
@@ -176,11 +176,11 @@ def make_settings(slack, anthropic, database_url: str, **overrides) -> Settings:
         "scheduler_enabled": False,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
-def settings(slack_standin, anthropic_standin, sqlite_url: str) -> Settings:  # type: ignore[no-untyped-def]
+def settings(slack_standin, anthropic_standin, sqlite_url: str) -> Settings:
     """Settings for the stand-ins on a migrated SQLite database."""
     return make_settings(slack_standin, anthropic_standin, sqlite_url)
 

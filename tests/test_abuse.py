@@ -47,7 +47,7 @@ def _tampered(body: str, tamper: str, content_type: str) -> tuple[str, dict[str,
     return body.replace("U0", "U1", 1), headers  # signed, then changed in flight
 
 
-def _pending_request(deps) -> int:  # type: ignore[no-untyped-def]
+def _pending_request(deps) -> int:
     with session_scope(deps.engine) as session:
         row = AccessRequest(
             requester_slack_id="U0DEV",
@@ -86,7 +86,7 @@ def _approve_click(request_id: int, response_url: str) -> str:
 
 
 @pytest.mark.parametrize("tamper", TAMPERING)
-def test_tampered_button_click_gets_401_and_runs_nothing(  # type: ignore[no-untyped-def]
+def test_tampered_button_click_gets_401_and_runs_nothing(
     bot_url: str, client: httpx.Client, slack_standin, anthropic_standin, deps, tamper: str
 ) -> None:
     request_id = _pending_request(deps)
@@ -108,7 +108,7 @@ def test_tampered_button_click_gets_401_and_runs_nothing(  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("tamper", TAMPERING)
-def test_tampered_event_gets_401_and_runs_nothing(  # type: ignore[no-untyped-def]
+def test_tampered_event_gets_401_and_runs_nothing(
     bot_url: str, client: httpx.Client, slack_standin, anthropic_standin, tamper: str
 ) -> None:
     event = {

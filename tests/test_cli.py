@@ -27,7 +27,7 @@ def _env(tmp_path: Path, **values: str) -> dict[str, str]:
     return env
 
 
-def _cli(args: list[str], tmp_path: Path, timeout: float = 60, **values: str) -> subprocess.CompletedProcess[str]:
+def _cli(args: list[str], tmp_path: Path, timeout: float = 60, /, **values: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(BIN), *args],
         cwd=tmp_path,
@@ -86,7 +86,7 @@ def test_jobs_run_dry_run_against_the_stand_ins(
     tmp_path: Path,
     slack_standin,
     anthropic_standin,
-    sqlite_url: str,  # type: ignore[no-untyped-def]
+    sqlite_url: str,
 ) -> None:
     result = _cli(
         ["jobs", "run", "request-nudges", "--dry-run"],
@@ -107,7 +107,7 @@ def _free_port() -> int:
 def test_run_http_serves_healthz_and_help_then_stops_on_sigterm(
     tmp_path: Path,
     slack_standin,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
 ) -> None:
     port = _free_port()
     values = {
@@ -157,7 +157,7 @@ def test_doctor_passes_against_healthy_stand_ins(
     tmp_path: Path,
     slack_standin,
     anthropic_standin,
-    sqlite_url: str,  # type: ignore[no-untyped-def]
+    sqlite_url: str,
 ) -> None:
     result = _cli(["doctor"], tmp_path, **_doctor_env(slack_standin, anthropic_standin, sqlite_url))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -171,7 +171,7 @@ def test_doctor_names_each_failure_and_its_fix(
     tmp_path: Path,
     slack_standin,
     anthropic_standin,
-    empty_database_url: str,  # type: ignore[no-untyped-def]
+    empty_database_url: str,
 ) -> None:
     values = _doctor_env(slack_standin, anthropic_standin, empty_database_url)
     values["ANTHROPIC_ADMIN_KEY"] = "sk-ant-admin01-revoked-key"
@@ -189,7 +189,7 @@ def test_doctor_names_each_failure_and_its_fix(
     assert out.splitlines()[-1] == "4 check(s) failed"
 
 
-def _doctor_env(slack, anthropic, database_url: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _doctor_env(slack, anthropic, database_url: str) -> dict[str, str]:
     return {
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_API_URL": slack.base_url,
@@ -206,7 +206,7 @@ def test_doctor_says_to_invite_the_bot(
     slack_standin,
     anthropic_standin,
     sqlite_url: str,
-    channel_state: str,  # type: ignore[no-untyped-def]
+    channel_state: str,
 ) -> None:
     slack_standin.add_channel("C0PRIVATE", name="secret-admins", is_private=True, bot_is_member=False)
     values = _doctor_env(slack_standin, anthropic_standin, sqlite_url)

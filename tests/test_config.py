@@ -39,7 +39,7 @@ ALL_VARIABLES = [
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:  # type: ignore[no-untyped-def]
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)  # no stray .env
     for name in ALL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -98,7 +98,7 @@ def test_every_variable_is_read_by_its_exact_name(env: pytest.MonkeyPatch) -> No
     assert s.scheduler_enabled is False
 
 
-def test_dotenv_file_is_read(env: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dotenv_file_is_read(env: pytest.MonkeyPatch, tmp_path) -> None:
     env.delenv("ADMIN_CHANNEL_ID")
     (tmp_path / ".env").write_text("ADMIN_CHANNEL_ID=C0FROMFILE\n")
     assert load_settings(Mode.HTTP).admin_channel_id == "C0FROMFILE"

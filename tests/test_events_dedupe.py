@@ -64,7 +64,7 @@ def publishes(slack: Any) -> list[Any]:
     return slack.calls_to("views.publish")
 
 
-def test_a_retried_event_is_handled_once(replicas: list[Replica], engine: Engine, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_a_retried_event_is_handled_once(replicas: list[Replica], engine: Engine, slack_standin) -> None:
     one = replicas[0]
     with httpx.Client(timeout=10) as client:
         assert deliver(client, one.url, "Ev0DUP1").status_code == 200
@@ -79,7 +79,7 @@ def test_a_retried_event_is_handled_once(replicas: list[Replica], engine: Engine
     assert processed(engine) == ["Ev0DUP1", "Ev0OTHER"]
 
 
-def test_a_retry_reaching_another_replica_is_skipped(replicas: list[Replica], engine: Engine, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_a_retry_reaching_another_replica_is_skipped(replicas: list[Replica], engine: Engine, slack_standin) -> None:
     first, second = replicas
     with httpx.Client(timeout=10) as client:
         assert deliver(client, first.url, "Ev0REPL").status_code == 200
@@ -91,7 +91,7 @@ def test_a_retry_reaching_another_replica_is_skipped(replicas: list[Replica], en
     assert processed(engine) == ["Ev0NEXT", "Ev0REPL"]
 
 
-def test_simultaneous_deliveries_to_both_replicas_run_one_listener(  # type: ignore[no-untyped-def]
+def test_simultaneous_deliveries_to_both_replicas_run_one_listener(
     replicas: list[Replica], engine: Engine, slack_standin
 ) -> None:
     import concurrent.futures
@@ -105,7 +105,7 @@ def test_simultaneous_deliveries_to_both_replicas_run_one_listener(  # type: ign
     assert processed(engine) == ["Ev0AFTER", "Ev0RACE"]
 
 
-def test_commands_and_clicks_record_no_event_ids(replicas: list[Replica], engine: Engine, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_commands_and_clicks_record_no_event_ids(replicas: list[Replica], engine: Engine, slack_standin) -> None:
     with httpx.Client(timeout=10) as client:
         ack = post_slack(client, replicas[0].url, command_body("help"))
         assert ack.status_code == 200 and "Claude key bot commands" in json.loads(ack.text)["text"]

@@ -26,7 +26,7 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def _ack(response: httpx.Response) -> dict:  # type: ignore[type-arg]
+def _ack(response: httpx.Response) -> dict:
     assert response.status_code == 200, response.text
     return json.loads(response.text)
 
@@ -82,7 +82,7 @@ def test_every_ack_comes_before_any_admin_api_or_database_work(
     anthropic_standin,
     slack_standin,
     deps,
-    text: str,  # type: ignore[no-untyped-def]
+    text: str,
 ) -> None:
     # With the Admin API taking 20 s and the database unreachable, Bolt would answer 404 after its 3 s ack
     # timeout if a listener did any of that work before ack(); a 200 with the ack's own text proves it did not.
@@ -102,7 +102,7 @@ def test_forged_or_replayed_requests_get_401_and_run_nothing(
     bot_url: str,
     client: httpx.Client,
     slack_standin,
-    tamper: str,  # type: ignore[no-untyped-def]
+    tamper: str,
 ) -> None:
     body = command_body("help")
     if tamper == "wrong-secret":
@@ -129,7 +129,7 @@ def test_replayed_signature_within_window_is_still_verified_as_slack_does(bot_ur
     assert client.post(f"{bot_url}/slack/events", content=body, headers=headers).status_code == 200
 
 
-def test_healthz_reports_the_database(bot_url: str, client: httpx.Client, deps) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_reports_the_database(bot_url: str, client: httpx.Client, deps) -> None:
     ok = client.get(f"{bot_url}/healthz")
     assert ok.status_code == 200 and ok.json()["database"] == "up"
     deps.engine = make_engine(UNREACHABLE_DB)
@@ -147,7 +147,7 @@ def test_url_verification_challenge_is_echoed(bot_url: str, client: httpx.Client
 def test_app_home_opened_publishes_the_home_tab(
     bot_url: str,
     client: httpx.Client,
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
 ) -> None:
     event = {
         "type": "app_home_opened",
@@ -166,7 +166,7 @@ def test_app_home_opened_publishes_the_home_tab(
 def test_messages_tab_open_publishes_nothing(
     bot_url: str,
     client: httpx.Client,
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
 ) -> None:
     event = {
         "type": "app_home_opened",
@@ -190,7 +190,7 @@ def test_oversized_body_is_refused_before_parsing(bot_url: str, client: httpx.Cl
     assert response.status_code == 413
 
 
-def _interaction(payload: dict) -> str:  # type: ignore[type-arg]
+def _interaction(payload: dict) -> str:
     from urllib.parse import quote
 
     return "payload=" + quote(json.dumps(payload))
@@ -199,7 +199,7 @@ def _interaction(payload: dict) -> str:  # type: ignore[type-arg]
 def test_a_button_from_an_older_version_is_acked_and_explained(
     bot_url: str,
     client: httpx.Client,
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
 ) -> None:
     response_url = slack_standin.new_response_url()
     payload = {

@@ -38,7 +38,7 @@ def test_extra_admins_are_admins_even_without_org_membership() -> None:
     assert bot_role(None, slack_user_id="U0BOSS", extra_admins=["U0BOSS"]) is BotRole.ADMIN
 
 
-def test_resolves_by_email_and_caches(id_deps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_resolves_by_email_and_caches(id_deps: Deps, slack_standin, anthropic_standin) -> None:
     actor = resolve_actor(id_deps, "U0DEV")
     assert actor.role is BotRole.DEVELOPER and actor.email == "dev@example.com"
     assert actor.anthropic_user_id is not None
@@ -50,7 +50,7 @@ def test_resolves_by_email_and_caches(id_deps: Deps, slack_standin, anthropic_st
 
 def test_stale_link_is_refreshed_and_sees_a_role_change(
     id_deps: Deps,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
 ) -> None:
     first = resolve_actor(id_deps, "U0DEV")
     assert first.anthropic_user_id is not None
@@ -59,19 +59,19 @@ def test_stale_link_is_refreshed_and_sees_a_role_change(
     assert resolve_actor(id_deps, "U0DEV").role is BotRole.VIEWER
 
 
-def test_unknown_email_is_a_non_member(id_deps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_email_is_a_non_member(id_deps: Deps, slack_standin) -> None:
     slack_standin.add_user("U0NEW", name="newbie", email="newbie@example.com")
     actor = resolve_actor(id_deps, "U0NEW")
     assert actor.role is BotRole.NON_MEMBER and actor.anthropic_user_id is None
 
 
-def test_no_visible_email_is_explained(id_deps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_no_visible_email_is_explained(id_deps: Deps, slack_standin) -> None:
     slack_standin.add_user("U0HIDDEN", name="hidden")
     with pytest.raises(IdentityError, match="no visible email"):
         resolve_actor(id_deps, "U0HIDDEN")
 
 
-def test_missing_email_scope_is_explained(id_deps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_missing_email_scope_is_explained(id_deps: Deps, slack_standin) -> None:
     slack_standin.scopes.discard("users:read.email")
     with pytest.raises(IdentityError, match=r"users:read\.email"):
         resolve_actor(id_deps, "U0DEV")
@@ -79,7 +79,7 @@ def test_missing_email_scope_is_explained(id_deps: Deps, slack_standin) -> None:
 
 def test_api_outage_uses_the_stale_link_but_never_guesses(
     id_deps: Deps,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
 ) -> None:
     resolve_actor(id_deps, "U0DEV")
     anthropic_standin.inject("GET", r"/v1/organizations/users", status=500, times=10)

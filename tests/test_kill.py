@@ -30,7 +30,7 @@ INVITES = "/v1/organizations/invites"
 @pytest.mark.parametrize(
     ("empty_database_url", "lost"), [("sqlite", "answer"), ("postgres", "request")], indirect=["empty_database_url"]
 )
-def test_sigkill_during_the_invite_call_is_resumed_after_restart(  # type: ignore[no-untyped-def]
+def test_sigkill_during_the_invite_call_is_resumed_after_restart(
     tmp_path: Path, database_url: str, slack_standin, anthropic_standin, lost: str
 ) -> None:
     slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")
@@ -110,13 +110,13 @@ def _jobs_run(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-def _secret(value: str):  # type: ignore[no-untyped-def]
+def _secret(value: str):
     from pydantic import SecretStr
 
     return SecretStr(value)
 
 
-def test_a_killed_holders_lease_expires_within_ten_minutes(engine, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_killed_holders_lease_expires_within_ten_minutes(engine, settings) -> None:
     from datetime import UTC, datetime
 
     from storage import repositories as repo

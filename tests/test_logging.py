@@ -27,7 +27,7 @@ from tests.botserver import command_body, event_body, post_slack
 @dataclass
 class Line:
     thread: str
-    data: dict  # type: ignore[type-arg]
+    data: dict
 
 
 class Capture(logging.Handler):
@@ -42,7 +42,7 @@ class Capture(logging.Handler):
         self.lock_ = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        line = Line(record.threadName, json.loads(self.format(record)))
+        line = Line(record.threadName or "", json.loads(self.format(record)))
         with self.lock_:
             self.lines.append(line)
 
@@ -66,9 +66,7 @@ def capture() -> Iterator[Capture]:
         logger.setLevel(level)
 
 
-def test_a_command_and_its_after_ack_work_share_a_request_id(  # type: ignore[no-untyped-def]
-    bot_url: str, slack_standin, capture: Capture
-) -> None:
+def test_a_command_and_its_after_ack_work_share_a_request_id(bot_url: str, slack_standin, capture: Capture) -> None:
     with httpx.Client(timeout=10) as client:
         for n in range(2):
             url = slack_standin.new_response_url()
@@ -89,7 +87,7 @@ def test_a_command_and_its_after_ack_work_share_a_request_id(  # type: ignore[no
     assert {line.data["logger"] for line in first} >= {"bot.app", "handlers.common"}
 
 
-def test_an_event_uses_its_event_id(bot_url: str, slack_standin, capture: Capture) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_uses_its_event_id(bot_url: str, slack_standin, capture: Capture) -> None:
     event = {"type": "app_home_opened", "user": "U0DEV", "channel": "D0DEV", "tab": "home", "event_ts": "1.1"}
     with httpx.Client(timeout=10) as client:
         assert post_slack(client, bot_url, event_body(event, event_id="Ev0LOGS")).status_code == 200

@@ -17,7 +17,7 @@ SCHEMA = json.loads((ROOT / "tests/data/slack/manifest.schema.1.0.0.json").read_
 MANIFESTS = ["manifest.yml", "manifest.http.yml"]
 
 
-def load(name: str) -> dict:  # type: ignore[type-arg]
+def load(name: str) -> dict:
     return yaml.safe_load((ROOT / name).read_text())
 
 
@@ -77,7 +77,7 @@ def test_every_manifest_command_is_registered() -> None:
     registered: list[str] = []
 
     class Recorder:
-        def command(self, name: str):  # type: ignore[no-untyped-def]
+        def command(self, name: str):
             registered.append(name)
             return lambda fn: fn
 

@@ -34,7 +34,7 @@ def scrape(client: httpx.Client, url: str) -> dict[tuple[str, frozenset[tuple[st
     return samples
 
 
-def value(samples: dict, metric: str, /, **labels: str) -> float:  # type: ignore[type-arg]
+def value(samples: dict, metric: str, /, **labels: str) -> float:
     return samples.get((metric, frozenset(labels.items())), 0.0)
 
 
@@ -44,7 +44,7 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def command(client: httpx.Client, url: str, slack, text: str, *, user: str) -> str:  # type: ignore[no-untyped-def]
+def command(client: httpx.Client, url: str, slack, text: str, *, user: str) -> str:
     before = len(slack.responses)
     ack = post_slack(client, url, command_body(text, user_id=user, response_url=slack.new_response_url()))
     assert ack.status_code == 200
@@ -53,7 +53,7 @@ def command(client: httpx.Client, url: str, slack, text: str, *, user: str) -> s
     return json.dumps(slack.wait_for_response(count=before + 1)[-1].body)
 
 
-def click(client: httpx.Client, url: str, slack, action: str, *, user: str) -> None:  # type: ignore[no-untyped-def]
+def click(client: httpx.Client, url: str, slack, action: str, *, user: str) -> None:
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
@@ -77,7 +77,7 @@ def click(client: httpx.Client, url: str, slack, action: str, *, user: str) -> N
     assert post_slack(client, url, "payload=" + quote(json.dumps(payload))).status_code == 200
 
 
-def test_commands_clicks_admin_calls_and_acks_are_counted(  # type: ignore[no-untyped-def]
+def test_commands_clicks_admin_calls_and_acks_are_counted(
     bot_url: str, client: httpx.Client, slack_standin, anthropic_standin
 ) -> None:
     start = scrape(client, bot_url)
@@ -116,9 +116,7 @@ def test_commands_clicks_admin_calls_and_acks_are_counted(  # type: ignore[no-un
     assert 0 < value(samples, "claude_key_bot_ack_seconds_sum") < 6 * 3
 
 
-def test_job_runs_durations_and_alerts_sent_are_counted(  # type: ignore[no-untyped-def]
-    settings: Settings, deps: Deps, client: httpx.Client
-) -> None:
+def test_job_runs_durations_and_alerts_sent_are_counted(settings: Settings, deps: Deps, client: httpx.Client) -> None:
     def sends_two(ctx: JobContext) -> JobResult:
         return JobResult(sent=2)
 

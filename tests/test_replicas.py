@@ -234,7 +234,7 @@ def _seed(slack: Any, anthropic: Any, now: datetime) -> dict[str, str]:
     return {"member": member["id"], "workspace": ws}
 
 
-def test_two_replicas_never_write_or_say_anything_twice(  # type: ignore[no-untyped-def]
+def test_two_replicas_never_write_or_say_anything_twice(
     tmp_path: Path, pg_url: str, slack_standin, anthropic_standin
 ) -> None:
     now = datetime.now(UTC)

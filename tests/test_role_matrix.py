@@ -59,7 +59,7 @@ class CountingExecutor(ThreadPoolExecutor):
         self.inflight = 0
         self.lock = threading.Lock()
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         with self.lock:
             self.inflight += 1
 

@@ -28,7 +28,7 @@ def test_redaction_filter_scrubs_tokens_and_response_urls() -> None:
 
 
 @pytest.fixture
-def restore_logging():  # type: ignore[no-untyped-def]
+def restore_logging():
     root = logging.getLogger()
     handlers_before, level_before = list(root.handlers), root.level
     yield
@@ -47,7 +47,7 @@ def test_nothing_secret_leaks_across_a_session(
     deps,
     slack_standin,
     anthropic_standin,
-    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
     restore_logging: None,
 ) -> None:

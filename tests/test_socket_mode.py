@@ -14,7 +14,7 @@ from tests.test_cli import BIN, _env
 def test_socket_mode_connects_and_acks_help_with_the_command_list(
     tmp_path: Path,
     slack_standin,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
 ) -> None:
     socket_server = SocketModeStandIn().start()
     slack_standin.socket_mode_url = socket_server.url

@@ -41,7 +41,7 @@ def test_migrations_create_every_table_and_match_the_models(empty_database_url: 
     engine.dispose()
 
 
-def test_sqlite_default_directory_is_created(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sqlite_default_directory_is_created(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'nested' / 'dir' / 'bot.db'}")
     upgrade(engine)
     assert (tmp_path / "nested" / "dir" / "bot.db").exists()

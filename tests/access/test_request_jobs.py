@@ -38,13 +38,13 @@ def _run(deps: Deps, name: str, *, dry_run: bool = False) -> tuple[int, list[str
     return result.sent, printed
 
 
-def _texts(slack, channel: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _texts(slack, channel: str) -> list[str]:
     return [m.text for m in slack.messages(channel)]
 
 
 def test_pending_request_is_nudged_escalated_then_expired_once_each(
     clocked: tuple[Deps, Clock],
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
 ) -> None:
     deps, clock = clocked
     intake.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "7d", "need", "it"])
@@ -70,7 +70,7 @@ def test_pending_request_is_nudged_escalated_then_expired_once_each(
 def test_time_bound_grant_warns_a_day_before_then_removes_membership(
     clocked: tuple[Deps, Clock],
     slack_standin,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
 ) -> None:
     deps, clock = clocked
     intake.request_from_args(deps, slack_user_id="U0DEV", args=["default-ws", "for", "2d", "short", "test"])
@@ -92,7 +92,7 @@ def test_time_bound_grant_warns_a_day_before_then_removes_membership(
 
 def test_unposted_request_is_posted_by_the_next_run(
     clocked: tuple[Deps, Clock],
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
 ) -> None:
     deps, _ = clocked
     slack_standin.inject("chat.postMessage", error="not_in_channel")
@@ -107,7 +107,7 @@ def test_unposted_request_is_posted_by_the_next_run(
 def test_invitee_is_reminded_at_three_days_and_flagged_at_seven(
     clocked: tuple[Deps, Clock],
     slack_standin,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
 ) -> None:
     deps, clock = clocked
     slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")

@@ -131,7 +131,7 @@ class Flow:
 
 
 @pytest.fixture
-def flow(settings: Settings, make_deps: DepsFactory, slack_standin, anthropic_standin) -> Iterator[Flow]:  # type: ignore[no-untyped-def]
+def flow(settings: Settings, make_deps: DepsFactory, slack_standin, anthropic_standin) -> Iterator[Flow]:
     deps = make_deps()
     slack_standin.add_user("U0NEW", name="newbie", email="new@example.com")
     server = BotServer(create_web_app(create_app(settings, deps), deps)).start()

@@ -29,7 +29,7 @@ from tests.keys.support import (  # noqa: F401 - fixtures
 _events = itertools.count(1)
 
 
-def open_home(http: httpx.Client, url: str, slack, user: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+def open_home(http: httpx.Client, url: str, slack, user: str) -> dict:
     before = len(slack.calls_to("views.publish"))
     event = {
         "type": "app_home_opened",
@@ -43,14 +43,14 @@ def open_home(http: httpx.Client, url: str, slack, user: str) -> dict:  # type: 
     assert call.status == 200 and call.response["ok"], call.response
     view = slack.home_view(user)
     assert view is not None and len(view["blocks"]) <= 100
-    return view  # type: ignore[no-any-return]
+    return view
 
 
-def text(view: dict) -> str:  # type: ignore[type-arg]
+def text(view: dict) -> str:
     return json.dumps(view["blocks"], ensure_ascii=False)
 
 
-def usage_scans(anthropic) -> list:  # type: ignore[no-untyped-def, type-arg]
+def usage_scans(anthropic) -> list:
     """Org-wide usage-by-key calls (the spend feature's Home line makes calls of its own)."""
     return [
         r
@@ -127,7 +127,7 @@ def test_admin_home_summarises_thousands_of_keys(
     assert len([r for r in key_pages if r.query.get("status")]) == 3
 
 
-def test_home_explains_who_you_are_problems(kbot: str, http: httpx.Client, kdeps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_home_explains_who_you_are_problems(kbot: str, http: httpx.Client, kdeps: Deps, slack_standin) -> None:
     slack_standin.add_user("U0HIDDEN", name="hidden")
     shown = text(open_home(http, kbot, slack_standin, "U0HIDDEN"))
     assert "no visible email address" in shown and "/claude-key request" in shown
@@ -140,7 +140,7 @@ def test_home_survives_an_admin_api_outage(
     kbot: str,
     http: httpx.Client,
     kdeps: Deps,
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
     anthropic_standin,
 ) -> None:
     open_home(http, kbot, slack_standin, "U0DEV")  # links the identity while the API is up
@@ -153,14 +153,14 @@ def test_home_survives_an_admin_api_outage(
 def test_usage_section_only_when_the_spend_feature_gives_a_line(
     kbot: str,
     http: httpx.Client,
-    kdeps: Deps,  # type: ignore[no-untyped-def]
+    kdeps: Deps,
     slack_standin,
     monkeypatch: pytest.MonkeyPatch,
     variant: str,
 ) -> None:
     import importlib
 
-    def boom(deps, actor):  # type: ignore[no-untyped-def]
+    def boom(deps, actor):
         raise RuntimeError("spend feature broke")
 
     usage = importlib.import_module("bot.spend.usage")
@@ -179,7 +179,7 @@ def test_usage_section_only_when_the_spend_feature_gives_a_line(
     assert "/claude-key request" in shown
 
 
-def test_health_cache_expires(kdeps: Deps, clock: Clock, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_health_cache_expires(kdeps: Deps, clock: Clock, anthropic_standin) -> None:
     home_service.home_data(kdeps, "U0ADMIN")
     scans = anthropic_standin.count("GET", "/v1/organizations/users")
     home_service.home_data(kdeps, "U0ADMIN")

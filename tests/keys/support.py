@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.deps import Deps
@@ -132,7 +132,7 @@ def rendered(blocks: Any) -> str:
 def audit_actions(deps: Deps, subject_id: str) -> list[str]:
     """Audit actions recorded for a subject, oldest first."""
     with session_scope(deps.engine) as session:
-        rows = session.exec(select(AuditEvent).where(AuditEvent.subject_id == subject_id).order_by(AuditEvent.id))
+        rows = session.exec(select(AuditEvent).where(AuditEvent.subject_id == subject_id).order_by(col(AuditEvent.id)))
         return [row.action for row in rows]
 
 

@@ -42,7 +42,7 @@ VIEW = KeyView(
 )
 
 
-def dicts(blocks) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+def dicts(blocks) -> list[dict]:
     return [b.to_dict() for b in blocks or []]
 
 

@@ -11,7 +11,7 @@ from bot.slack.ids import Action
 from tests.keys.support import T0, Clock, add_key, buttons, click, command, ids, rendered
 
 
-def _check(http: httpx.Client, url: str, slack, query: str, user: str = "U0DEV") -> str:  # type: ignore[no-untyped-def]
+def _check(http: httpx.Client, url: str, slack, query: str, user: str = "U0DEV") -> str:
     reply = command(http, url, slack, f"check {query}", user=user)["reply"]
     return reply["text"] + "\n" + rendered(reply.get("blocks"))
 

@@ -28,11 +28,11 @@ def run(deps: Deps, *, dry_run: bool = False, out: list[str] | None = None) -> J
     return result
 
 
-def key_ids(message) -> set[str]:  # type: ignore[no-untyped-def]
+def key_ids(message) -> set[str]:
     return set(KEY_ID.findall(str(message.blocks)))
 
 
-def test_each_stage_once_over_100_days(kdeps: Deps, clock, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_each_stage_once_over_100_days(kdeps: Deps, clock, slack_standin, anthropic_standin) -> None:
     dev, admin, ws = ids(anthropic_standin)
     ghost = anthropic_standin.add_user("ghost@example.com", role="developer")["id"]  # no Slack account
     day = timedelta(days=1)
@@ -94,7 +94,7 @@ def test_each_stage_once_over_100_days(kdeps: Deps, clock, slack_standin, anthro
     assert not any(e in r for r in rows)  # the key being rotated got no rotation reminders
 
 
-def _owners(slack_standin, anthropic_standin) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _owners(slack_standin, anthropic_standin) -> dict[str, str]:
     dev, admin, ws = ids(anthropic_standin)
     carol = anthropic_standin.add_user("carol@example.com", role="developer")["id"]
     slack_standin.add_user("U0CAROL", name="carol", email="carol@example.com")
@@ -109,7 +109,7 @@ def _owners(slack_standin, anthropic_standin) -> dict[str, str]:  # type: ignore
 def test_a_slack_429_mid_run_resumes_without_duplicates(
     kdeps: Deps,
     clock,
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
     anthropic_standin,
 ) -> None:
     keys = _owners(slack_standin, anthropic_standin)
@@ -130,7 +130,7 @@ def test_a_slack_429_mid_run_resumes_without_duplicates(
 def test_a_single_429_is_retried_within_the_run(
     kdeps: Deps,
     clock,
-    slack_standin,  # type: ignore[no-untyped-def]
+    slack_standin,
     anthropic_standin,
 ) -> None:
     _owners(slack_standin, anthropic_standin)
@@ -141,7 +141,7 @@ def test_a_single_429_is_retried_within_the_run(
     assert [len(slack_standin.dms_to(u)) for u in ("U0ADMIN", "U0CAROL", "U0DEV")] == [1, 1, 1]
 
 
-def test_dry_run_prints_and_sends_nothing(kdeps: Deps, clock, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_prints_and_sends_nothing(kdeps: Deps, clock, slack_standin, anthropic_standin) -> None:
     _owners(slack_standin, anthropic_standin)
     clock.now = SIM0
     printed: list[str] = []

@@ -101,7 +101,7 @@ def test_a_failed_deactivation_leaves_no_audit_row(
     assert kdeps.admin.get_api_key(key["id"]).status == "active"
 
 
-def test_a_stale_button_is_answered_once(kbot: str, http: httpx.Client, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_a_stale_button_is_answered_once(kbot: str, http: httpx.Client, slack_standin) -> None:
     before = len(slack_standin.responses)
     answer = click(http, kbot, slack_standin, action_id=Action.REVOKE_CONFIRM, value="not a payload")
     assert answer["text"] == STALE_BUTTON and answer["replace_original"] is False

@@ -25,7 +25,7 @@ REGISTRY = {
 }
 
 
-def adopt(deps: Deps, *, dry_run: bool = False, out: list[str] | None = None):  # type: ignore[no-untyped-def]
+def adopt(deps: Deps, *, dry_run: bool = False, out: list[str] | None = None):
     result = run_job("adoption", deps, registry=REGISTRY, dry_run=dry_run, out=(out if out is not None else []).append)
     assert result is not None
     return result

@@ -24,7 +24,7 @@ def run(deps: Deps) -> JobResult:
     return result
 
 
-def seed(anthropic, deps: Deps) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def seed(anthropic, deps: Deps) -> dict[str, str]:
     """used, stale (dev), stale-admin, stale-old-use, young, inactive, and a former member's key."""
     dev, admin, ws = ids(anthropic)
     leaver = anthropic.add_user("left@example.com", role="developer")["id"]
@@ -85,7 +85,7 @@ def test_report_lists_leavers_first_then_stale_keys_and_dms_owners(
     assert len(slack_standin.messages("C0ADMIN")) == 4
 
 
-def test_windows_longer_than_31_days_are_split(kdeps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_windows_longer_than_31_days_are_split(kdeps: Deps, slack_standin, anthropic_standin) -> None:
     k = seed(anthropic_standin, kdeps)
     kdeps.settings = kdeps.settings.model_copy(update={"key_stale_days": 45})
     run(kdeps)
@@ -99,7 +99,7 @@ def test_windows_longer_than_31_days_are_split(kdeps: Deps, slack_standin, anthr
 def test_at_most_the_weekly_cap_is_listed(
     kdeps: Deps,
     slack_standin,
-    anthropic_standin,  # type: ignore[no-untyped-def]
+    anthropic_standin,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     k = seed(anthropic_standin, kdeps)
@@ -111,7 +111,7 @@ def test_at_most_the_weekly_cap_is_listed(
     assert run(kdeps).sent == 0  # the cap holds for the week
 
 
-def test_a_429_mid_report_resumes_in_the_same_thread(kdeps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_a_429_mid_report_resumes_in_the_same_thread(kdeps: Deps, slack_standin, anthropic_standin) -> None:
     seed(anthropic_standin, kdeps)
     slack_standin.inject("chat.postMessage")  # the root goes through…
     slack_standin.inject("chat.postMessage", status=429, retry_after=0, times=3)  # …the rows don't
@@ -155,7 +155,7 @@ def test_deactivate_button_is_for_admins_and_edits_only_its_row(
     assert audit_actions(kdeps, k["stale"]) == ["key.revoked"]
 
 
-def test_dry_run_prints_the_report_and_sends_nothing(kdeps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_prints_the_report_and_sends_nothing(kdeps: Deps, slack_standin, anthropic_standin) -> None:
     seed(anthropic_standin, kdeps)
     printed: list[str] = []
     result = run_job("stale-keys", kdeps, dry_run=True, out=printed.append)

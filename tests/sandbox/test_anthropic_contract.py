@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import pytest
@@ -70,7 +71,7 @@ def org(client: anthropic.Anthropic):  # client.beta.organization
 
 def raw_request(
     standin: AnthropicStandIn, method: str, path: str, headers: dict[str, str] | None = None, body: object = None
-) -> tuple[int, dict[str, str], object]:
+) -> tuple[int, dict[str, str], Any]:
     conn = http.client.HTTPConnection("127.0.0.1", standin.port, timeout=10)
     try:
         payload = json.dumps(body).encode() if body is not None else None
@@ -181,7 +182,7 @@ def test_users_list_pages_filters_and_mutations(anthropic_standin: AnthropicStan
     assert org.users.retrieve(dev_id).role == "billing"
     assert anthropic_standin.matching("POST", f"/v1/organizations/users/{dev_id}")[-1].body == {"role": "billing"}
     with pytest.raises(anthropic.BadRequestError) as exc:
-        org.users.update(dev_id, role="admin")  # type: ignore[arg-type]
+        org.users.update(dev_id, role="admin")
     assert exc.value.error_code is None
 
     removed = org.users.remove(users[4].id)
@@ -239,7 +240,7 @@ def test_invites_crud_filters_and_pages(anthropic_standin: AnthropicStandIn, org
     with pytest.raises(anthropic.BadRequestError):
         org.invites.delete(accepted["id"])  # only pending invites can be deleted
     with pytest.raises(anthropic.BadRequestError):
-        org.invites.create(email="boss@example.com", role="admin")  # type: ignore[arg-type]
+        org.invites.create(email="boss@example.com", role="admin")
 
 
 def test_invite_error_codes_map_to_sdk_classes(anthropic_standin: AnthropicStandIn, org) -> None:
@@ -317,7 +318,7 @@ def test_workspace_members(anthropic_standin: AnthropicStandIn, org) -> None:
         "workspace_developer",
     )
     with pytest.raises(anthropic.BadRequestError):
-        org.workspaces.members.add(ws, user_id=admin, workspace_role="workspace_billing")  # type: ignore[arg-type]
+        org.workspaces.members.add(ws, user_id=admin, workspace_role="workspace_billing")
     org.workspaces.members.add(ws, user_id=admin, workspace_role="workspace_admin")
     org.workspaces.members.add(ws, user_id=extra, workspace_role="workspace_user")
     with pytest.raises(anthropic.NotFoundError):
@@ -361,7 +362,7 @@ def test_api_keys_list_filters_update_and_terminal_states(anthropic_standin: Ant
     assert [k.id for k in everything] == [k1["id"], k2["id"], k3["id"], k4["id"]]
     assert anthropic_standin.count("GET", "/v1/organizations/api_keys") == 2
     first = org.api_keys.retrieve(k1["id"])
-    assert first.scope.type == "workspace" and first.scope.workspace_id == ws  # type: ignore[union-attr]
+    assert first.scope.type == "workspace" and first.scope.workspace_id == ws
     assert first.created_by is not None and first.created_by.id == dev
     assert first.principal is not None and first.principal.type == "user_actor"
     legacy = org.api_keys.retrieve(k4["id"])
@@ -381,7 +382,7 @@ def test_api_keys_list_filters_update_and_terminal_states(anthropic_standin: Ant
     assert org.api_keys.update(k1["id"], status="inactive").status == "inactive"
     assert org.api_keys.update(k1["id"], status="active").status == "active"
     with pytest.raises(anthropic.BadRequestError):
-        org.api_keys.update(k1["id"], status="expired")  # type: ignore[arg-type]
+        org.api_keys.update(k1["id"], status="expired")
     with pytest.raises(anthropic.BadRequestError):
         org.api_keys.update(k3["id"], status="active")  # expired keys can't come back
     assert org.api_keys.update(k1["id"], status="archived").status == "archived"
@@ -485,7 +486,7 @@ def test_effective_spend_is_enterprise_only(anthropic_standin: AnthropicStandIn,
     anthropic_standin.reset_requests()
     rows = list(org.spend_limits.effective.list(limit=2))
     assert anthropic_standin.count("GET", "/v1/organizations/spend_limits/effective") == 2
-    by_user_period = {(r.actor.user_id, r.period): r for r in rows}  # type: ignore[union-attr]
+    by_user_period = {(r.actor.user_id, r.period): r for r in rows}
     assert len(rows) == 6  # 3 members x (daily, monthly)
     dev_monthly = by_user_period[(dev, "monthly")]
     assert (dev_monthly.amount, dev_monthly.source.type, dev_monthly.spend_limit_id) == (
@@ -497,7 +498,7 @@ def test_effective_spend_is_enterprise_only(anthropic_standin: AnthropicStandIn,
     assert by_user_period[(dev, "daily")].source.type == "organization"
     assert by_user_period[(admin, "monthly")].period_to_date_spend == "999.125"
     assert by_user_period[(third, "monthly")].amount == "10000"
-    assert by_user_period[(third, "monthly")].actor.email_address == "third@example.com"  # type: ignore[union-attr]
+    assert by_user_period[(third, "monthly")].actor.email_address == "third@example.com"
     only = list(org.spend_limits.effective.list(user_ids=[dev], period=["monthly"]))
     assert [(r.period, r.amount) for r in only] == [("monthly", "30000")]
     assert {s.scope.type for s in org.spend_limits.list()} == {"organization", "user"}
@@ -526,13 +527,13 @@ def test_increase_requests(anthropic_standin: AnthropicStandIn, org) -> None:
     assert pending[1].spend_summary is not None and pending[1].spend_summary.amount == "10000"
 
     got = org.spend_limits.increase_requests.retrieve(r_new["id"])
-    assert (got.status, got.actor.user_id) == ("pending", admin)  # type: ignore[union-attr]
+    assert (got.status, got.actor.user_id) == ("pending", admin)
 
     approved = org.spend_limits.increase_requests.approve(r_old["id"], amount="25000", suppress_notification=True)
     assert approved.status == "approved" and approved.resolved_at is not None and approved.resolved_by is not None
     assert approved.spend_limit is not None
     assert (approved.spend_limit.amount, approved.spend_limit.period) == ("25000", "monthly")
-    assert approved.spend_limit.scope.type == "user" and approved.spend_limit.scope.user_id == dev  # type: ignore[union-attr]
+    assert approved.spend_limit.scope.type == "user" and approved.spend_limit.scope.user_id == dev
     assert anthropic_standin.matching("POST", f".*/{r_old['id']}/approve")[-1].body == {
         "amount": "25000",
         "suppress_notification": True,
@@ -678,7 +679,7 @@ def test_analytics_cost(anthropic_standin: AnthropicStandIn, org) -> None:
     )
     assert len(by_actor) == 1 and by_actor[0].cost.amount == "0.3"
     actor = by_actor[0].group.actor
-    assert actor is not None and actor.type == "user_actor" and actor.email_address == "dev@example.com"  # type: ignore[union-attr]
+    assert actor is not None and actor.type == "user_actor" and actor.email_address == "dev@example.com"
     assert by_actor[0].group.actor_type == "user_actor"
     by_token = list(org.analytics.cost.list(starting_at=NOV, ending_at=end, group_by=["token_type"]))
     assert {(r.group.token_type, r.cost.amount, r.cost.requests) for r in by_token} == {
@@ -690,7 +691,7 @@ def test_analytics_cost(anthropic_standin: AnthropicStandIn, org) -> None:
 
 
 def test_analytics_validation_errors(org) -> None:
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"starting_at": NOV, "ending_at": NOV + timedelta(days=32)},
         {"starting_at": NOV, "time_bucket_width": "1d"},  # ending_at required with a width
         {"starting_at": NOV, "ending_at": NOV - timedelta(hours=1)},
@@ -721,7 +722,7 @@ def test_analytics_validation_errors(org) -> None:
         == []
     )
     with pytest.raises(anthropic.BadRequestError):
-        list(org.analytics.usage.list(starting_at=NOV, group_by=["token_type"]))  # type: ignore[list-item]
+        list(org.analytics.usage.list(starting_at=NOV, group_by=["token_type"]))
     with pytest.raises(anthropic.BadRequestError):
         list(org.analytics.usage.list(starting_at=NOV, extra_headers={"anthropic-beta": "something-else"}))
 
@@ -774,7 +775,7 @@ def test_analytics_usage(anthropic_standin: AnthropicStandIn, org) -> None:
         (6, 7, 300),
     ]
     by_actor = list(org.analytics.usage.list(starting_at=NOV, ending_at=end, group_by=["actor"]))
-    actors = {r.group.actor.type: r.usage.total_tokens for r in by_actor}  # type: ignore[union-attr]
+    actors = {r.group.actor.type: r.usage.total_tokens for r in by_actor}
     assert actors == {"api_actor": 530, "user_actor": 115}
     only_key = list(
         org.analytics.usage.list(

@@ -27,7 +27,7 @@ CHANNEL = "C0ADMIN"  # ALERT_CHANNEL_ID defaults to the admin channel
 
 
 @pytest.fixture
-def clock(anthropic_standin) -> Clock:  # type: ignore[no-untyped-def]
+def clock(anthropic_standin) -> Clock:
     return Clock(OCT1, anthropic_standin)
 
 
@@ -37,14 +37,14 @@ def bdeps(make_deps: DepsFactory, clock: Clock) -> Deps:
     return make_deps(monthly_budget_usd=Decimal(1000), clock=clock)
 
 
-def daily_costs(standin, first: datetime, amounts_cents: list[str], model: str = "claude-opus-4") -> None:  # type: ignore[no-untyped-def]
+def daily_costs(standin, first: datetime, amounts_cents: list[str], model: str = "claude-opus-4") -> None:
     ws = standin.seeded["workspace"]["id"]
     for i, cents in enumerate(amounts_cents):
         start = first + i * DAY
         standin.add_cost(starting_at=start, ending_at=start + DAY, amount_cents=cents, model=model, workspace_id=ws)
 
 
-def alerts(slack_standin, prefix: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+def alerts(slack_standin, prefix: str = "") -> list[str]:
     """Fallback texts of the alerts posted so far, optionally only those starting with `prefix`."""
     texts = [m.text or "" for m in slack_standin.messages(CHANNEL) if m.thread_ts is None]
     return [t for t in texts if t.startswith(prefix)]
@@ -53,14 +53,14 @@ def alerts(slack_standin, prefix: str = "") -> list[str]:  # type: ignore[no-unt
 THRESHOLD, FORECAST, SPIKE = "Budget alert", "Forecast alert", "Spend spike"
 
 
-def run(deps: Deps, **kwargs) -> JobResult:  # type: ignore[no-untyped-def]
+def run(deps: Deps, **kwargs) -> JobResult:
     result = run_job("budget-alerts", deps, out=lambda _: None, **kwargs)
     assert result is not None
     assert result.errors == []
     return result
 
 
-def test_a_simulated_month_alerts_each_threshold_exactly_once(  # type: ignore[no-untyped-def]
+def test_a_simulated_month_alerts_each_threshold_exactly_once(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     daily_costs(anthropic_standin, OCT1 - 30 * DAY, ["4000"] * 61)  # $40 a day; $1,000 is reached on the 25th
@@ -84,7 +84,7 @@ def test_a_simulated_month_alerts_each_threshold_exactly_once(  # type: ignore[n
     assert len(alerts(slack_standin)) == 5
 
 
-def test_crossing_several_thresholds_at_once_names_the_highest(  # type: ignore[no-untyped-def]
+def test_crossing_several_thresholds_at_once_names_the_highest(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     daily_costs(anthropic_standin, OCT1, ["95000"])  # $950 on day one
@@ -99,7 +99,7 @@ def test_crossing_several_thresholds_at_once_names_the_highest(  # type: ignore[
     assert {"threshold:org:2026-10:50:r1", "threshold:org:2026-10:75:r1", "threshold:org:2026-10:90:r1"} <= keys
 
 
-def test_two_schedulers_at_once_send_each_alert_once(  # type: ignore[no-untyped-def]
+def test_two_schedulers_at_once_send_each_alert_once(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     daily_costs(anthropic_standin, OCT1 - 10 * DAY, ["4000"] * 30)  # $800 by the 21st: 50 % and 75 % crossed
@@ -126,7 +126,7 @@ def test_two_schedulers_at_once_send_each_alert_once(  # type: ignore[no-untyped
     assert len(texts) == 2
 
 
-def test_a_budget_raised_mid_month_re_arms_only_thresholds_above_spend(  # type: ignore[no-untyped-def]
+def test_a_budget_raised_mid_month_re_arms_only_thresholds_above_spend(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     daily_costs(anthropic_standin, OCT1, ["80000"])  # $800 on the 1st
@@ -147,7 +147,7 @@ def test_a_budget_raised_mid_month_re_arms_only_thresholds_above_spend(  # type:
     assert run(bdeps).sent == 0
 
 
-def test_a_budget_set_when_the_api_is_down_is_settled_by_the_job(  # type: ignore[no-untyped-def]
+def test_a_budget_set_when_the_api_is_down_is_settled_by_the_job(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     daily_costs(anthropic_standin, OCT1, ["80000"])
@@ -159,7 +159,7 @@ def test_a_budget_set_when_the_api_is_down_is_settled_by_the_job(  # type: ignor
     assert run(bdeps).sent == 0  # 50 % carried over by the job, 75 % above spend
 
 
-def test_the_forecast_stays_quiet_with_under_three_days_of_data(  # type: ignore[no-untyped-def]
+def test_the_forecast_stays_quiet_with_under_three_days_of_data(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     daily_costs(anthropic_standin, OCT1, ["10000", "10000", "10000"])  # $100 a day: $3,100 projected
@@ -187,7 +187,7 @@ def test_forecast_arithmetic_is_exact() -> None:
     ("trailing_cents", "yesterday_cents", "spike"),
     [("500", "10000", True), ("500", "1200", False), ("0", "900", False), ("0", "1001", True)],
 )
-def test_spike_alert(  # type: ignore[no-untyped-def]
+def test_spike_alert(
     bdeps: Deps,
     clock: Clock,
     anthropic_standin,
@@ -208,9 +208,7 @@ def test_spike_alert(  # type: ignore[no-untyped-def]
     assert len([t for t in alerts(slack_standin) if t.startswith("Spend spike")]) == len(spikes)
 
 
-def test_a_spike_waits_until_yesterday_is_complete(  # type: ignore[no-untyped-def]
-    bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
-) -> None:
+def test_a_spike_waits_until_yesterday_is_complete(bdeps: Deps, clock: Clock, anthropic_standin, slack_standin) -> None:
     bdeps.settings = bdeps.settings.model_copy(update={"monthly_budget_usd": Decimal(100000)})
     first = datetime(2026, 10, 10, tzinfo=UTC)
     daily_costs(anthropic_standin, first, ["500"] * 7 + ["10000"])
@@ -220,7 +218,7 @@ def test_a_spike_waits_until_yesterday_is_complete(  # type: ignore[no-untyped-d
     assert not [t for t in alerts(slack_standin) if t.startswith("Spend spike")]
 
 
-def test_a_new_period_is_quiet_unless_the_last_one_went_over(  # type: ignore[no-untyped-def]
+def test_a_new_period_is_quiet_unless_the_last_one_went_over(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     nov1 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -236,9 +234,7 @@ def test_a_new_period_is_quiet_unless_the_last_one_went_over(  # type: ignore[no
     assert run(bdeps).sent == 0
 
 
-def test_dry_run_prints_and_records_nothing(  # type: ignore[no-untyped-def]
-    bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
-) -> None:
+def test_dry_run_prints_and_records_nothing(bdeps: Deps, clock: Clock, anthropic_standin, slack_standin) -> None:
     daily_costs(anthropic_standin, OCT1 - 7 * DAY, ["6000"] * 7 + ["60000"])  # $600 on Oct 1
     clock.set(OCT1 + timedelta(hours=20))  # Oct 1 is still today: no spike judged yet
     printed: list[str] = []
@@ -251,9 +247,7 @@ def test_dry_run_prints_and_records_nothing(  # type: ignore[no-untyped-def]
     assert run(bdeps).sent == 1
 
 
-def test_no_budget_means_no_alerts(  # type: ignore[no-untyped-def]
-    bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
-) -> None:
+def test_no_budget_means_no_alerts(bdeps: Deps, clock: Clock, anthropic_standin, slack_standin) -> None:
     bdeps.settings = bdeps.settings.model_copy(update={"monthly_budget_usd": None})
     daily_costs(anthropic_standin, OCT1, ["500000"])
     clock.set(OCT1 + DAY + timedelta(hours=1))
@@ -262,7 +256,7 @@ def test_no_budget_means_no_alerts(  # type: ignore[no-untyped-def]
     assert anthropic_standin.count("GET", r"/v1/organizations/analytics/.*") == 0
 
 
-def test_workspace_budgets_alert_on_their_own_spend(  # type: ignore[no-untyped-def]
+def test_workspace_budgets_alert_on_their_own_spend(
     bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
 ) -> None:
     other = anthropic_standin.add_workspace("research")["id"]

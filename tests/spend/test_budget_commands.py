@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.errors import UserError
 from bot.deps import Deps
@@ -82,7 +82,7 @@ def bdeps(make_deps: DepsFactory) -> Deps:
     return make_deps(monthly_budget_usd=Decimal(1000), clock=lambda: NOW)
 
 
-def test_show_lists_every_budget_with_spend_and_forecast(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_show_lists_every_budget_with_spend_and_forecast(bdeps: Deps, anthropic_standin) -> None:
     ws = anthropic_standin.seeded["workspace"]["id"]
     for i in range(9):  # $50 a day, Nov 1-9: $450 by the 10th at noon
         start = datetime(2026, 11, 1, tzinfo=UTC) + i * DAY
@@ -116,13 +116,13 @@ def test_set_stores_the_budget_bumps_the_revision_and_audits(bdeps: Deps) -> Non
         row = session.exec(select(Budget)).one()
         assert (row.amount_usd, row.revision, row.thresholds) == (Decimal("2500.50"), 2, "80,100")
         assert row.updated_by_slack_id == "U0ADMIN"
-        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
         (view,) = budgets.list_budgets(session, bdeps.settings)
     assert actions == ["budget.set", "budget.set", "budget.thresholds"]
     assert (view.amount, view.thresholds, view.from_settings) == (Decimal("2500.50"), (80, 100), False)
 
 
-def test_the_mirror_offer_depends_on_spend_limit_access(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_the_mirror_offer_depends_on_spend_limit_access(bdeps: Deps, anthropic_standin) -> None:
     offered = set_budget(bdeps, "U0ADMIN", Decimal(5000))
     assert Action.BUDGET_MIRROR in json.dumps([b.to_dict() for b in offered.blocks or []])
     done = mirror_budget(bdeps, "U0ADMIN", "org")
@@ -131,7 +131,7 @@ def test_the_mirror_offer_depends_on_spend_limit_access(bdeps: Deps, anthropic_s
     assert limit.body == {"amount": "500000", "scope": {"type": "organization"}, "period": "monthly"}
 
 
-def test_without_early_access_it_says_so_plainly(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_without_early_access_it_says_so_plainly(bdeps: Deps, anthropic_standin) -> None:
     anthropic_standin.spend_limit_writes_enabled = False
     refused = mirror_budget(bdeps, "U0ADMIN", "org")
     assert "isn't enabled for this organization (early access)" in refused.text
@@ -142,7 +142,7 @@ def test_without_early_access_it_says_so_plainly(bdeps: Deps, anthropic_standin)
     assert Action.BUDGET_MIRROR not in rendered and "can't stop spend" in rendered
 
 
-def test_listing_refused_means_no_offer(bdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_listing_refused_means_no_offer(bdeps: Deps, anthropic_standin) -> None:
     anthropic_standin.inject("GET", r"/v1/organizations/spend_limits$", status=404, times=5)
     reply = set_budget(bdeps, "U0ADMIN", Decimal(700))
     rendered = json.dumps([b.to_dict() for b in reply.blocks or []])
@@ -181,9 +181,7 @@ def _click(action_id: str, value: str, response_url: str, user: str = "U0ADMIN")
     return "payload=" + quote(json.dumps(payload))
 
 
-def test_budget_set_then_mirror_click_end_to_end(  # type: ignore[no-untyped-def]
-    bot_url: str, deps: Deps, slack_standin, anthropic_standin
-) -> None:
+def test_budget_set_then_mirror_click_end_to_end(bot_url: str, deps: Deps, slack_standin, anthropic_standin) -> None:
     with httpx.Client(timeout=10) as client:
         url = slack_standin.new_response_url()
         ack = post_slack(client, bot_url, command_body("budget set $5,000", user_id="U0ADMIN", response_url=url))
@@ -205,7 +203,7 @@ def test_budget_set_then_mirror_click_end_to_end(  # type: ignore[no-untyped-def
     assert anthropic_standin.count("POST", "/v1/organizations/spend_limits") == 1
 
 
-def test_malformed_budget_is_answered_in_the_ack(bot_url: str, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_budget_is_answered_in_the_ack(bot_url: str, anthropic_standin) -> None:
     anthropic_standin.reset_requests()
     with httpx.Client(timeout=10) as client:
         ack = post_slack(client, bot_url, command_body("budget set lots"))

@@ -21,19 +21,19 @@ def ddeps(make_deps: DepsFactory) -> Deps:
     return make_deps(clock=lambda: MONDAY)
 
 
-def run(deps: Deps, **kwargs):  # type: ignore[no-untyped-def]
+def run(deps: Deps, **kwargs):
     result = run_job("weekly-digest", deps, out=lambda _: None, **kwargs)
     assert result is not None and result.errors == []
     return result
 
 
-def test_no_spend_no_digest(ddeps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_no_spend_no_digest(ddeps: Deps, slack_standin) -> None:
     result = run(ddeps)
     assert (result.sent, result.notes) == (0, ["no spend last week: digest skipped"])
     assert slack_standin.messages("C0ADMIN") == []
 
 
-def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_standin) -> None:
     dev = anthropic_standin.seeded["developer"]["id"]
     ws = anthropic_standin.seeded["workspace"]["id"]
     research = anthropic_standin.add_workspace("research")["id"]
@@ -75,7 +75,7 @@ def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_stan
     assert "Keys due for rotation (1):* `old-key`" in rendered and "(88 d)" in rendered
 
 
-def test_dry_run_sends_nothing(ddeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_sends_nothing(ddeps: Deps, anthropic_standin, slack_standin) -> None:
     anthropic_standin.add_cost(starting_at=LAST_WEEK, ending_at=LAST_WEEK + DAY, amount_cents="100")
     printed: list[str] = []
     result = run_job("weekly-digest", ddeps, dry_run=True, out=printed.append)

@@ -36,7 +36,7 @@ def deny(deps: Deps, user: str, request_id: str) -> Reply:
     return blocks_spend_limits.decision_reply(spend_limits.deny(deps, user, request_id))
 
 
-def seed_request(anthropic_standin, email: str = "dev@example.com") -> str:  # type: ignore[no-untyped-def]
+def seed_request(anthropic_standin, email: str = "dev@example.com") -> str:
     user = next(
         u for u in (anthropic_standin.seeded["developer"], anthropic_standin.seeded["admin"]) if u["email"] == email
     )
@@ -50,17 +50,17 @@ def sdeps(make_deps: DepsFactory) -> Deps:
     return make_deps(clock=lambda: NOW)
 
 
-def run(deps: Deps):  # type: ignore[no-untyped-def]
+def run(deps: Deps):
     result = run_job("spend-limit-requests", deps, out=lambda _: None)
     assert result is not None
     return result
 
 
-def roots(slack_standin) -> list:  # type: ignore[no-untyped-def]
+def roots(slack_standin) -> list:
     return [m for m in slack_standin.messages("C0ADMIN") if m.thread_ts is None]
 
 
-def test_the_job_posts_each_pending_request_once(sdeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_the_job_posts_each_pending_request_once(sdeps: Deps, anthropic_standin, slack_standin) -> None:
     request_id = seed_request(anthropic_standin)
     assert run(sdeps).sent == 1
     assert run(sdeps).sent == 0
@@ -76,7 +76,7 @@ def test_the_job_posts_each_pending_request_once(sdeps: Deps, anthropic_standin,
         assert post.spend_usd == Decimal("198.765")
 
 
-def test_on_a_console_org_it_logs_once_and_stays_quiet(  # type: ignore[no-untyped-def]
+def test_on_a_console_org_it_logs_once_and_stays_quiet(
     sdeps: Deps, anthropic_standin, slack_standin, caplog: pytest.LogCaptureFixture
 ) -> None:
     anthropic_standin.inject("GET", REQUESTS_PATH, status=400, error_code="organization_type_not_supported", times=3)
@@ -92,7 +92,7 @@ def test_on_a_console_org_it_logs_once_and_stays_quiet(  # type: ignore[no-untyp
     assert keys == ["endpoint-unavailable"]
 
 
-def test_decisions_are_admin_only_once_and_never_your_own(sdeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_decisions_are_admin_only_once_and_never_your_own(sdeps: Deps, anthropic_standin) -> None:
     mine = seed_request(anthropic_standin, "admin@example.com")
     theirs = seed_request(anthropic_standin)
     run(sdeps)
@@ -107,7 +107,7 @@ def test_decisions_are_admin_only_once_and_never_your_own(sdeps: Deps, anthropic
     assert anthropic_standin.count("POST", rf"{REQUESTS_PATH}/.*/deny") == 1
 
 
-def test_an_api_failure_leaves_it_failed_with_the_buttons(sdeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_an_api_failure_leaves_it_failed_with_the_buttons(sdeps: Deps, anthropic_standin, slack_standin) -> None:
     request_id = seed_request(anthropic_standin)
     run(sdeps)
     anthropic_standin.inject("POST", r"/approve$", status=500, headers={"x-should-retry": "false"})
@@ -122,7 +122,7 @@ def test_an_api_failure_leaves_it_failed_with_the_buttons(sdeps: Deps, anthropic
         assert post is not None and post.state == "approved"
 
 
-def test_requests_resolved_in_the_console_lose_their_buttons(sdeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_requests_resolved_in_the_console_lose_their_buttons(sdeps: Deps, anthropic_standin, slack_standin) -> None:
     request_id = seed_request(anthropic_standin)
     run(sdeps)
     sdeps.admin.deny_increase_request(request_id)  # someone used the Console
@@ -136,7 +136,7 @@ def test_requests_resolved_in_the_console_lose_their_buttons(sdeps: Deps, anthro
 # --- over HTTP: buttons and the modal ------------------------------------------------------------------------
 
 
-def _payload(kind: str, **fields) -> str:  # type: ignore[no-untyped-def]
+def _payload(kind: str, **fields) -> str:
     base = {
         "type": kind,
         "user": {"id": "U0ADMIN", "username": "admin", "team_id": "T0STANDIN"},
@@ -148,7 +148,7 @@ def _payload(kind: str, **fields) -> str:  # type: ignore[no-untyped-def]
     return "payload=" + quote(json.dumps(base))
 
 
-def _click(message, action_id: str, *, trigger_id: str, response_url: str) -> str:  # type: ignore[no-untyped-def]
+def _click(message, action_id: str, *, trigger_id: str, response_url: str) -> str:
     button = next(
         e for b in message.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action_id
     )
@@ -171,7 +171,7 @@ def _click(message, action_id: str, *, trigger_id: str, response_url: str) -> st
     )
 
 
-def _submit(view: dict, amount: str) -> str:  # type: ignore[type-arg]
+def _submit(view: dict, amount: str) -> str:
     return _payload(
         "view_submission",
         trigger_id="1.2.3",
@@ -187,9 +187,7 @@ def _submit(view: dict, amount: str) -> str:  # type: ignore[type-arg]
     )
 
 
-def test_approve_with_an_edited_amount_end_to_end(  # type: ignore[no-untyped-def]
-    bot_url: str, deps: Deps, slack_standin, anthropic_standin
-) -> None:
+def test_approve_with_an_edited_amount_end_to_end(bot_url: str, deps: Deps, slack_standin, anthropic_standin) -> None:
     request_id = seed_request(anthropic_standin)
     run(deps)
     (message,) = roots(slack_standin)
@@ -220,7 +218,7 @@ def test_approve_with_an_edited_amount_end_to_end(  # type: ignore[no-untyped-de
     assert dm.text == "Your spend-limit increase was approved: your monthly limit is now $1,250.50."
 
 
-def test_deny_end_to_end(bot_url: str, deps: Deps, slack_standin, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_deny_end_to_end(bot_url: str, deps: Deps, slack_standin, anthropic_standin) -> None:
     request_id = seed_request(anthropic_standin)
     run(deps)
     (message,) = roots(slack_standin)

@@ -107,19 +107,19 @@ def udeps(make_deps: DepsFactory) -> Deps:
     return make_deps(clock=lambda: NOW)
 
 
-def _ids(anthropic_standin) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+def _ids(anthropic_standin) -> tuple[str, str, str]:
     seeded = anthropic_standin.seeded
     return seeded["developer"]["id"], seeded["admin"]["id"], seeded["workspace"]["id"]
 
 
-def seed_person(anthropic_standin) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def seed_person(anthropic_standin) -> dict[str, str]:
     """Dev's key, an admin's key, and costs: some dev's by key, some as actor, some both, some not dev's."""
     dev, admin, ws = _ids(anthropic_standin)
     mine = anthropic_standin.add_api_key(name="dev-key", workspace_id=ws, created_by_user_id=dev)["id"]
     theirs = anthropic_standin.add_api_key(name="admin-key", workspace_id=ws, created_by_user_id=admin)["id"]
     day = NOW.replace(hour=0) - 2 * DAY
 
-    def add(**kwargs) -> None:  # type: ignore[no-untyped-def]
+    def add(**kwargs) -> None:
         anthropic_standin.add_cost(workspace_id=ws, **kwargs)
 
     add(starting_at=day, ending_at=day + DAY, amount_cents="1234.565", model="claude-opus-4", api_key_id=mine)
@@ -147,7 +147,7 @@ def seed_person(anthropic_standin) -> dict[str, str]:  # type: ignore[no-untyped
     return {"mine": mine, "theirs": theirs}
 
 
-def test_me_is_my_keys_plus_usage_attributed_to_me_counted_once(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_me_is_my_keys_plus_usage_attributed_to_me_counted_once(udeps: Deps, anthropic_standin) -> None:
     seed_person(anthropic_standin)
     answer = usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.MTD))
     rendered = json.dumps([b.to_dict() for b in answer.reply.blocks or []])
@@ -161,7 +161,7 @@ def test_me_is_my_keys_plus_usage_attributed_to_me_counted_once(udeps: Deps, ant
     assert answer.chart is not None and sum(sum(d.values()) for d in answer.chart.daily.values()) == Decimal("18.35")
 
 
-def test_sums_are_exact_decimals(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_sums_are_exact_decimals(udeps: Deps, anthropic_standin) -> None:
     day = NOW.replace(hour=0) - DAY
     for amount in ("0.1", "0.2", "0.001", "0.0005"):
         anthropic_standin.add_cost(starting_at=day, ending_at=day + DAY, amount_cents=amount, model="m")
@@ -170,7 +170,7 @@ def test_sums_are_exact_decimals(udeps: Deps, anthropic_standin) -> None:  # typ
     assert isinstance(summary.total, Decimal)
 
 
-def test_org_scope_is_for_admins_and_billing_only(udeps: Deps, anthropic_standin, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_org_scope_is_for_admins_and_billing_only(udeps: Deps, anthropic_standin, slack_standin) -> None:
     with pytest.raises(UserError, match="Only admins and billing"):
         usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ORG, Period.D30))
     with pytest.raises(UserError, match="Only admins and billing"):
@@ -181,7 +181,7 @@ def test_org_scope_is_for_admins_and_billing_only(udeps: Deps, anthropic_standin
     assert answer.reply.text.startswith("Usage for the organization")
 
 
-def test_user_and_workspace_scopes(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_user_and_workspace_scopes(udeps: Deps, anthropic_standin) -> None:
     seed_person(anthropic_standin)
     by_user = usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.USER, Period.D7, slack_user_id="U0DEV"))
     assert "<@U0DEV>" in by_user.reply.text and "$18.35" in by_user.reply.text
@@ -191,7 +191,7 @@ def test_user_and_workspace_scopes(udeps: Deps, anthropic_standin) -> None:  # t
         usage_answer(udeps, "U0ADMIN", UsageQuery(ScopeKind.WORKSPACE, Period.D7, workspace="nope"))
 
 
-def test_today_has_no_chart_and_a_non_member_is_told_what_to_do(udeps: Deps, slack_standin) -> None:  # type: ignore[no-untyped-def]
+def test_today_has_no_chart_and_a_non_member_is_told_what_to_do(udeps: Deps, slack_standin) -> None:
     today = usage_answer(udeps, "U0DEV", UsageQuery(ScopeKind.ME, Period.TODAY))
     assert today.chart is None
     slack_standin.add_user("U0NEW", name="new", email="new@example.com")
@@ -199,7 +199,7 @@ def test_today_has_no_chart_and_a_non_member_is_told_what_to_do(udeps: Deps, sla
         usage_answer(udeps, "U0NEW", UsageQuery())
 
 
-def test_report_pages_are_cached_for_a_few_minutes(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_report_pages_are_cached_for_a_few_minutes(udeps: Deps, anthropic_standin) -> None:
     seed_person(anthropic_standin)
     query = UsageQuery(ScopeKind.ORG, Period.D30)
     usage_answer(udeps, "U0ADMIN", query)
@@ -212,7 +212,7 @@ def test_report_pages_are_cached_for_a_few_minutes(udeps: Deps, anthropic_standi
     assert anthropic_standin.count("GET", r"/v1/organizations/analytics/.*") == 2 * calls
 
 
-def test_home_usage_line(udeps: Deps, anthropic_standin) -> None:  # type: ignore[no-untyped-def]
+def test_home_usage_line(udeps: Deps, anthropic_standin) -> None:
     seed_person(anthropic_standin)
     dev = resolve_actor(udeps, "U0DEV")
     line = usage.home_usage_line(udeps, dev)
@@ -232,7 +232,7 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def test_usage_org_30d_answers_then_uploads_a_chart_to_the_dm(  # type: ignore[no-untyped-def]
+def test_usage_org_30d_answers_then_uploads_a_chart_to_the_dm(
     bot_url: str, client: httpx.Client, deps: Deps, slack_standin, anthropic_standin
 ) -> None:
     deps.clock = lambda: NOW
@@ -253,7 +253,7 @@ def test_usage_org_30d_answers_then_uploads_a_chart_to_the_dm(  # type: ignore[n
     assert upload.title is not None and upload.title.startswith("Spend per day: the organization")
 
 
-def test_usage_by_a_developer_for_the_org_is_refused_plainly(  # type: ignore[no-untyped-def]
+def test_usage_by_a_developer_for_the_org_is_refused_plainly(
     bot_url: str, client: httpx.Client, deps: Deps, slack_standin
 ) -> None:
     deps.clock = lambda: NOW
@@ -264,7 +264,7 @@ def test_usage_by_a_developer_for_the_org_is_refused_plainly(  # type: ignore[no
     assert slack_standin.calls_to("files.getUploadURLExternal") == []
 
 
-def test_malformed_usage_is_answered_in_the_ack_without_any_api_call(  # type: ignore[no-untyped-def]
+def test_malformed_usage_is_answered_in_the_ack_without_any_api_call(
     bot_url: str, client: httpx.Client, anthropic_standin
 ) -> None:
     anthropic_standin.reset_requests()
