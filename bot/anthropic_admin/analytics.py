@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from anthropic import Omit, omit
@@ -19,7 +19,24 @@ from bot.anthropic_admin.types import (
     UsageReport,
 )
 
+# The longest range one report call accepts, and the earliest day the reports have data for.
+MAX_RANGE = timedelta(days=31)
+EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
+
 _Item = TypeVar("_Item")
+
+
+def report_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into consecutive ranges of at most 31 days, the longest one report call accepts."""
+    pieces = []
+    cursor = start
+    while cursor < end:
+        upper = min(cursor + MAX_RANGE, end)
+        pieces.append((cursor, upper))
+        cursor = upper
+    return pieces
+
+
 _Row = TypeVar("_Row")
 
 

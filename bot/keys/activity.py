@@ -7,25 +7,19 @@ key in one paged call per 31 days, never one call per key.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.anthropic_admin import UsageRow
+from bot.anthropic_admin.analytics import EARLIEST, report_windows
 from bot.deps import Deps
 
-ANALYTICS_MAX_SPAN = timedelta(days=31)
-ANALYTICS_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)
+ANALYTICS_FLOOR = EARLIEST
 LAST_USED_WINDOW_DAYS = 31
 
 
 def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """[start, end) cut into spans the analytics API accepts (≤ 31 days, not before 2026-01-01)."""
-    start = max(start, ANALYTICS_FLOOR)
-    spans = []
-    while start < end:
-        stop = min(start + ANALYTICS_MAX_SPAN, end)
-        spans.append((start, stop))
-        start = stop
-    return spans
+    return report_windows(max(start, ANALYTICS_FLOOR), end)
 
 
 def is_active(row: UsageRow) -> bool:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.anthropic_admin import BucketWidth, CostGroupBy, CostRow, UsageGroupBy, UsageRow, Workspace
+from bot.anthropic_admin.analytics import report_windows
 from bot.core import periods
 from bot.core.cache import DEFAULT_TTL
 from bot.core.errors import UserError
@@ -27,7 +28,6 @@ T = TypeVar("T")
 CACHE_TTL = DEFAULT_TTL
 # The analytics API refuses ranges that start before this.
 ANALYTICS_FLOOR = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
-MAX_RANGE = timedelta(days=31)
 UNKNOWN_MODEL = "other"
 
 Part = Callable[[], tuple[list[Any], datetime | None]]
@@ -57,14 +57,8 @@ def daily_width(start: datetime, end: datetime) -> BucketWidth:
 
 
 def split_range(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """Pieces of at most 31 days (the API's longest range)."""
-    pieces = []
-    cursor = start
-    while cursor < end:
-        upper = min(cursor + MAX_RANGE, end)
-        pieces.append((cursor, upper))
-        cursor = upper
-    return pieces
+    """Pieces of at most 31 days (the API's longest range), fetched in parallel by `cost_rows`."""
+    return report_windows(start, end)
 
 
 # --------------------------------------------------------------------------------------------------
