@@ -11,12 +11,14 @@ from storage.repositories.events import (
     mark_event_processed,
 )
 from storage.repositories.jobs import (
+    database_now,
     last_job_runs,
     ledger_done,
     ledger_has,
     ledger_record,
     ledger_record_all,
     release_lease,
+    renew_lease,
     start_job_run,
     try_acquire_lease,
 )
@@ -57,6 +59,7 @@ __all__ = [
     "append_audit",
     "audit_since",
     "complete_rotation",
+    "database_now",
     "find_requests",
     "get_budget_row",
     "get_request",
@@ -74,6 +77,7 @@ __all__ = [
     "open_rotations",
     "record_replacement",
     "release_lease",
+    "renew_lease",
     "report_root",
     "requests_of",
     "set_rotation_notice",
