@@ -9,6 +9,7 @@ from storage.repositories.audit import (
 )
 from storage.repositories.events import (
     mark_event_processed,
+    prune_processed_events,
 )
 from storage.repositories.jobs import (
     database_now,
@@ -17,6 +18,7 @@ from storage.repositories.jobs import (
     ledger_has,
     ledger_record,
     ledger_record_all,
+    prune_job_runs,
     release_lease,
     renew_lease,
     start_job_run,
@@ -75,6 +77,8 @@ __all__ = [
     "mark_event_processed",
     "open_duplicate",
     "open_rotations",
+    "prune_job_runs",
+    "prune_processed_events",
     "record_replacement",
     "release_lease",
     "renew_lease",

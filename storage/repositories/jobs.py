@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -114,3 +114,12 @@ def last_job_runs(*, session: Session) -> dict[str, JobRun]:
     for run in session.exec(select(JobRun).order_by(col(JobRun.started_at))):
         latest[run.job] = run
     return latest
+
+
+def prune_job_runs(*, session: Session, before: datetime) -> int:
+    """Delete runs started before `before`, keeping each job's latest run (for `jobs list`); how many went."""
+    latest = select(func.max(JobRun.id)).group_by(col(JobRun.job))
+    gone = session.execute(
+        delete(JobRun).where(col(JobRun.started_at) < before, col(JobRun.id).not_in(latest.scalar_subquery()))
+    )
+    return int(gone.rowcount)  # type: ignore[attr-defined]
