@@ -12,6 +12,7 @@ from bot.access import jobs as access_jobs
 from bot.deps import Deps
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
+from bot.jobs.housekeeping import housekeeping
 from bot.jobs.spec import JobSpec
 from bot.keys.reminders import rotation_reminders
 from bot.keys.rotation import adopt_rotation_keys
@@ -84,6 +85,13 @@ JOBS: dict[str, JobSpec] = {
             "every 5 min",
             {"trigger": "interval", "minutes": 5},
             run_spend_limit_requests,
+        ),
+        JobSpec(
+            "housekeeping",
+            "prune processed_event and job_run rows older than 30 days",
+            "daily 04:00",
+            {"trigger": "cron", "hour": 4, "minute": 0},
+            housekeeping,
         ),
     )
 }

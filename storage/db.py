@@ -29,7 +29,11 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,  # SQL parameters are emails, names and reasons: never in logs or errors
         )
 
         @event.listens_for(engine, "connect")
@@ -50,6 +54,7 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         pool_pre_ping=True,
         pool_timeout=30,
         connect_args={"connect_timeout": 5},
+        hide_parameters=True,  # SQL parameters are emails, names and reasons: never in logs or errors
     )
 
 

@@ -74,9 +74,11 @@ def test_dry_run_prints_and_records_nothing(job_deps: Deps) -> None:
 
 def test_a_live_lease_of_another_replica_skips_the_run(job_deps: Deps) -> None:
     with session_scope(job_deps.engine) as session:
-        assert repo.try_acquire_lease(session=session, name="notify", holder="other", now=T0, ttl=LEASE_TTL)
+        assert repo.try_acquire_lease(session=session, name="notify", holder="other", ttl=LEASE_TTL)
     assert run_job("notify", job_deps, registry=REGISTRY, out=lambda _: None) is None
-    job_deps.clock = lambda: T0 + LEASE_TTL + timedelta(seconds=1)  # the other replica crashed
+    with session_scope(job_deps.engine) as session:  # the other replica crashed: its lease ran out (db clock)
+        taken = repo.database_now(session=session) - LEASE_TTL - timedelta(seconds=1)
+        assert repo.try_acquire_lease(session=session, name="notify", holder="other", now=taken, ttl=LEASE_TTL)
     result = run_job("notify", job_deps, registry=REGISTRY, out=lambda _: None)
     assert result is not None and result.sent == 3
 

@@ -117,22 +117,22 @@ def _secret(value: str):
 
 
 def test_a_killed_holders_lease_expires_within_ten_minutes(engine, settings) -> None:
-    from datetime import UTC, datetime
-
     from storage import repositories as repo
 
-    taken = datetime.now(UTC)
-    with session_scope(engine) as session:  # a replica took the lease, then died without releasing it
-        assert repo.try_acquire_lease(
-            session=session, name="request-nudges", holder="dead:1", now=taken, ttl=timedelta(minutes=10)
-        )
+    def taken_ago(age: timedelta) -> None:  # a replica took the lease `age` ago (db clock), then died
+        with session_scope(engine) as session:
+            taken = repo.database_now(session=session) - age
+            assert repo.try_acquire_lease(
+                session=session, name="request-nudges", holder="dead:1", now=taken, ttl=timedelta(minutes=10)
+            )
+
     deps = build_deps(settings)
     deps.engine.dispose()
     deps.engine = engine
     try:
-        deps.clock = lambda: taken + timedelta(minutes=9, seconds=59)
+        taken_ago(timedelta(minutes=9, seconds=50))
         assert run_job("request-nudges", deps, holder="alive:2", out=lambda _: None) is None  # still held
-        deps.clock = lambda: taken + timedelta(minutes=10)
+        taken_ago(timedelta(minutes=10))
         result = run_job("request-nudges", deps, holder="alive:2", out=lambda _: None)
         assert result is not None and result.errors == []
     finally:

@@ -121,6 +121,13 @@ class FeatureUnavailable(AdminAPIError):
     default_message = "That feature isn't enabled for this Anthropic organization."
 
 
+class ListingIncomplete(AdminAPIError):
+    """A paged listing was stopped: a repeated cursor, too many pages or its overall deadline."""
+
+    default_message = "The Anthropic Admin API listing didn't finish; try again later."
+    default_retryable = True
+
+
 class Conflict(AdminAPIError):
     default_message = "Someone else changed this at the same moment; try again in a minute."
     default_retryable = True

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from bot.anthropic_admin.errors import (
     SDK_FAILURES,
     AdminAPIError,
+    ListingIncomplete,
     RateLimited,
     failure_kind,
     is_transient,
@@ -30,6 +31,10 @@ log = logging.getLogger("bot.anthropic_admin")
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 PAGE_SIZE = 1000  # the API's maximum page size for ID-cursor lists and analytics reports
+# Pages one listing may fetch: 20,000 keys at PAGE_SIZE a page are 20 pages, so this is far beyond any real
+# org; a listing that gets here is a server handing out cursors that never end.
+MAX_PAGES = 200
+LIST_DEADLINE = 120.0  # seconds one listing (all of its pages, retries included) may take
 
 _T = TypeVar("_T")
 _P = TypeVar("_P", bound="_Page")
@@ -39,6 +44,8 @@ class _Page(Protocol):
     def has_next_page(self) -> bool: ...
 
     def get_next_page(self: _P) -> _P: ...
+
+    def next_page_info(self) -> object: ...
 
 
 class Transport:
@@ -55,10 +62,16 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         strict_validation: bool = False,
         on_call: Callable[[str, int | str], None] | None = None,
+        list_deadline: float = LIST_DEADLINE,
+        max_pages: int = MAX_PAGES,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """Build the SDK client with the admin key passed explicitly, so no credential env var is read."""
-        if max_retries < 0 or max_retry_wait < 0 or timeout <= 0:
-            raise ValueError("timeout must be positive; max_retries and max_retry_wait must not be negative")
+        if max_retries < 0 or max_retry_wait < 0 or timeout <= 0 or list_deadline <= 0 or max_pages < 1:
+            raise ValueError(
+                "timeout, list_deadline and max_pages must be positive; max_retries and max_retry_wait must not be"
+                " negative"
+            )
         self._api_key = api_key
         # An explicit base_url too: with None the SDK would read ANTHROPIC_BASE_URL itself, and Settings
         # is the only place that reads the environment.
@@ -68,6 +81,9 @@ class Transport:
         self._max_retry_wait = max_retry_wait
         self._sleep = sleep
         self._on_call = on_call
+        self._list_deadline = list_deadline
+        self._max_pages = max_pages
+        self._monotonic = monotonic
         self._client = anthropic.Anthropic(
             api_key=api_key.get_secret_value(),
             base_url=self._base_url,
@@ -179,9 +195,34 @@ class Transport:
         return float(min(0.5 * 2**attempt, self._max_retry_wait))
 
     def _pages(self, endpoint: str, first: Callable[[], _P], *, feature_404: bool = False) -> Iterator[_P]:
-        """Yield every page, each fetch going through `_call` (the SDK's auto-paging would bypass it)."""
+        """Yield every page, each fetch going through `_call` (the SDK's auto-paging would bypass it).
+
+        Bounded three ways, each raising `ListingIncomplete`: a cursor the server already handed out (it would
+        loop forever), more than `max_pages` pages, and more than `list_deadline` seconds for the whole listing.
+        """
+        deadline = self._monotonic() + self._list_deadline
         page = self._call(endpoint, first, feature_404=feature_404)
         yield page
+        seen: set[str] = set()
+        fetched = 1
         while page.has_next_page():
+            info = page.next_page_info()
+            if info is None:
+                break
+            cursor = repr(vars(info))
+            if cursor in seen:
+                raise self._incomplete(endpoint, fetched, "the API handed out the same page cursor twice")
+            seen.add(cursor)
+            if fetched >= self._max_pages:
+                raise self._incomplete(endpoint, fetched, f"more than {self._max_pages} pages")
+            if self._monotonic() > deadline:
+                raise self._incomplete(endpoint, fetched, f"over {self._list_deadline:.0f}s")
             page = self._call(endpoint, page.get_next_page, feature_404=feature_404)
+            fetched += 1
             yield page
+
+    def _incomplete(self, endpoint: str, pages: int, reason: str) -> ListingIncomplete:
+        log.warning("Admin API %s listing stopped after %d pages: %s", endpoint, pages, reason)
+        return ListingIncomplete(
+            f"The Anthropic Admin API listing of {endpoint} didn't finish ({reason}); try again later."
+        )

@@ -45,9 +45,13 @@ class JobContext:
     dry_run: bool
     job: str
     out: Callable[[str], None] = print
+    # Raises when the run's lease was lost (`bot.jobs.lease.LeaseLost`): checked before every send.
+    check_lease: Callable[[], None] = lambda: None
 
     def already_done(self, key: str) -> bool:
-        """True when this job already recorded `key` (a notice sent, an action taken)."""
+        """True when this job already recorded `key` (a notice sent, an action taken); stops a run that lost
+        its lease, since a send follows."""
+        self.check_lease()
         return repo.ledger_has(session=self.session, job=self.job, key=key)
 
     def mark_done(self, key: str) -> bool:
@@ -56,6 +60,7 @@ class JobContext:
             return True
         recorded = repo.ledger_record(session=self.session, job=self.job, key=key, at=self.now)
         self.session.commit()
+        self.check_lease()  # recorded what was sent; a run that lost its lease sends no more
         return recorded
 
 

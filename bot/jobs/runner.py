@@ -4,14 +4,13 @@ ledger-backed context, logging and metrics."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from bot.deps import Deps
 from bot.jobs.context import JobContext, JobResult
+from bot.jobs.lease import LEASE_RENEW_EVERY, LEASE_TTL, Heartbeat, LeaseLost, holder_id
 from bot.jobs.spec import JobSpec
 from bot.logs import job_context
 from storage import repositories as repo
@@ -20,13 +19,7 @@ from storage.models import JobRun
 
 logger = logging.getLogger(__name__)
 
-# A crashed holder's lease expires within this, so its job runs again on the next fire.
-LEASE_TTL = timedelta(minutes=10)
-
-
-def holder_id() -> str:
-    """This process, as a lease holder."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+__all__ = ["LEASE_TTL", "holder_id", "run_job"]
 
 
 def run_job(
@@ -37,8 +30,11 @@ def run_job(
     registry: Mapping[str, JobSpec],
     holder: str | None = None,
     out: Callable[[str], None] = print,
+    lease_ttl: timedelta = LEASE_TTL,
+    renew_every: timedelta = LEASE_RENEW_EVERY,
 ) -> JobResult | None:
-    """Run one job under its lease; None when another replica holds the lease."""
+    """Run one job under its lease, renewed while it runs; None when another replica holds the lease or
+    took it over during the run."""
     spec = registry.get(name)
     if spec is None:
         raise KeyError(name)
@@ -47,7 +43,7 @@ def run_job(
     now = deps.clock()
     metrics = deps.metrics
     with session_scope(deps.engine) as session:
-        if not repo.try_acquire_lease(session=session, name=name, holder=holder, now=now, ttl=LEASE_TTL):
+        if not repo.try_acquire_lease(session=session, name=name, holder=holder, ttl=lease_ttl):
             logger.info("job %s skipped: another replica holds the lease", name, extra={"job": name})
             metrics.job_runs.labels(name, "skipped").inc()
             return None
@@ -55,14 +51,19 @@ def run_job(
     run_id = run.id
     started = time.perf_counter()
     # Everything logged while the job runs (on this thread) carries the job and its run id.
+    heartbeat = Heartbeat(deps.engine, name=name, holder=holder, ttl=lease_ttl, every=renew_every)
     with job_context(name, run_id):
         try:
-            with session_scope(deps.engine) as session:
-                context = JobContext(deps=deps, session=session, now=now, dry_run=dry_run, job=name, out=out)
+            with heartbeat, session_scope(deps.engine) as session:
+                context = JobContext(
+                    deps=deps, session=session, now=now, dry_run=dry_run, job=name, out=out, check_lease=heartbeat.check
+                )
                 result = fn(context)
                 if dry_run:
                     session.rollback()
             status, detail = "ok", result.summary()
+        except LeaseLost:
+            status, detail, result = "lease_lost", "another replica took the lease; stopped sending", None
         except Exception as exc:
             logger.exception("job %s failed", name, extra={"job": name, "job_run_id": run_id})
             status, detail, result = "failed", type(exc).__name__, None
@@ -76,6 +77,8 @@ def run_job(
     metrics.job_duration.labels(name, status).observe(time.perf_counter() - started)
     if result is not None and result.sent and not dry_run:
         metrics.alerts_sent.labels(name).inc(result.sent)
+    if status == "lease_lost":
+        return None
     if result is None:
         raise RuntimeError(f"job {name} failed: {detail}")
     return result

@@ -17,7 +17,8 @@ from storage import repositories as repo
 
 
 def already_done(ctx: JobContext, keys: Iterable[str]) -> set[str]:
-    """Which of `keys` this job already recorded."""
+    """Which of `keys` this job already recorded (raises when the run lost its lease: a send follows)."""
+    ctx.check_lease()
     return repo.ledger_done(session=ctx.session, job=ctx.job, keys=keys)
 
 
@@ -58,6 +59,7 @@ class Outbox:
             # over an org) must not repeat what a second run already sent.
             self.result.skipped += 1
             return None
+        self.ctx.check_lease()
         if self.ctx.dry_run:
             self.ctx.out(f"would {'DM' if dm else 'post to'} {where}: {message.text}")
             self.result.sent += 1

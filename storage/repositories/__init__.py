@@ -9,14 +9,18 @@ from storage.repositories.audit import (
 )
 from storage.repositories.events import (
     mark_event_processed,
+    prune_processed_events,
 )
 from storage.repositories.jobs import (
+    database_now,
     last_job_runs,
     ledger_done,
     ledger_has,
     ledger_record,
     ledger_record_all,
+    prune_job_runs,
     release_lease,
+    renew_lease,
     start_job_run,
     try_acquire_lease,
 )
@@ -57,6 +61,7 @@ __all__ = [
     "append_audit",
     "audit_since",
     "complete_rotation",
+    "database_now",
     "find_requests",
     "get_budget_row",
     "get_request",
@@ -72,8 +77,11 @@ __all__ = [
     "mark_event_processed",
     "open_duplicate",
     "open_rotations",
+    "prune_job_runs",
+    "prune_processed_events",
     "record_replacement",
     "release_lease",
+    "renew_lease",
     "report_root",
     "requests_of",
     "set_rotation_notice",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.models import ProcessedEvent
 
@@ -18,3 +19,9 @@ def mark_event_processed(*, session: Session, event_id: str, now: datetime) -> b
     except IntegrityError:
         return False
     return True
+
+
+def prune_processed_events(*, session: Session, before: datetime) -> int:
+    """Forget event ids received before `before` (Slack retries come within minutes); how many went."""
+    gone = session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before))
+    return int(gone.rowcount)  # type: ignore[attr-defined]

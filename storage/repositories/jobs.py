@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -54,8 +54,21 @@ def ledger_record_all(*, session: Session, job: str, keys: Iterable[str], at: da
             ledger_record(session=session, job=job, key=key, at=at)
 
 
-def try_acquire_lease(*, session: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
-    """Take or renew the lease `name` for `holder` unless another holder's lease is still live."""
+def database_now(*, session: Session) -> datetime:
+    """The database's clock (UTC): what every replica compares lease expiry against, whatever its own says."""
+    if session.get_bind().dialect.name == "sqlite":
+        raw = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    value = session.execute(text("SELECT now()")).scalar_one()
+    return value.astimezone(UTC)
+
+
+def try_acquire_lease(*, session: Session, name: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
+    """Take or renew the lease `name` for `holder` unless another holder's lease is still live.
+
+    Expiry is measured on the database's clock unless `now` is given (tests of the rule itself).
+    """
+    now = now if now is not None else database_now(session=session)
     expires = now + ttl
     taken = session.execute(
         update(JobLease)
@@ -71,6 +84,15 @@ def try_acquire_lease(*, session: Session, name: str, holder: str, now: datetime
     except IntegrityError:
         return False
     return True
+
+
+def renew_lease(*, session: Session, name: str, holder: str, ttl: timedelta) -> bool:
+    """Extend `holder`'s lease to the database's now + `ttl`; False when the lease is no longer theirs."""
+    expires = database_now(session=session) + ttl
+    renewed = session.execute(
+        update(JobLease).where(col(JobLease.name) == name, col(JobLease.holder) == holder).values(expires_at=expires)
+    )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
 
 
 def release_lease(*, session: Session, name: str, holder: str) -> None:
@@ -92,3 +114,12 @@ def last_job_runs(*, session: Session) -> dict[str, JobRun]:
     for run in session.exec(select(JobRun).order_by(col(JobRun.started_at))):
         latest[run.job] = run
     return latest
+
+
+def prune_job_runs(*, session: Session, before: datetime) -> int:
+    """Delete runs started before `before`, keeping each job's latest run (for `jobs list`); how many went."""
+    latest = select(func.max(JobRun.id)).group_by(col(JobRun.job))
+    gone = session.execute(
+        delete(JobRun).where(col(JobRun.started_at) < before, col(JobRun.id).not_in(latest.scalar_subquery()))
+    )
+    return int(gone.rowcount)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ class Fault:
     reset_connection: bool
     malformed_json: bool
     content_type: str | None
+    repeat_cursor: bool = False
 
 
 def take_fault(faults: list[Fault], method: str, path: str) -> Fault | None:

@@ -69,3 +69,19 @@ def cursor_slice(req: Req, items: list[Any], limit: int) -> tuple[list[Any], str
         raw = json.dumps({"o": offset + limit, "f": fingerprint}).encode()
         next_page = base64.urlsafe_b64encode(raw).decode()
     return page, next_page
+
+
+CURSOR_PARAMS = ("after_id", "before_id", "page")
+
+
+def without_cursor(query: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The query with its paging cursor dropped: what a server stuck on its first page answers."""
+    return {k: v for k, v in query.items() if k not in CURSOR_PARAMS}
+
+
+def always_more(payload: bytes) -> bytes:
+    """A listing answer that says another page follows (``has_more``), so a client keeps following its cursor."""
+    body = json.loads(payload)
+    if isinstance(body, dict) and "data" in body:
+        body["has_more"] = True
+    return json.dumps(body).encode()

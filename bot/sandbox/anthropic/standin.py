@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.sandbox.anthropic.errors import ApiError, bad, error_payload
 from bot.sandbox.anthropic.faults import Fault, fault_body, take_fault
+from bot.sandbox.anthropic.paging import always_more, without_cursor
 from bot.sandbox.anthropic.records import AdminRequest
 from bot.sandbox.anthropic.request import Req
 from bot.sandbox.anthropic.routes import route
@@ -145,6 +146,7 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
         reset_connection: bool = False,
         malformed_json: bool = False,
         content_type: str | None = None,
+        repeat_cursor: bool = False,
     ) -> None:
         """Queue a fault for the next ``times`` requests whose method matches and path ``re.search``-es.
 
@@ -152,6 +154,8 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
         ``malformed_json`` sends a truncated JSON body with ``status`` (use ``status=200`` for a "success").
         ``reset_connection`` aborts the TCP connection (RST) without any response.
         ``content_type`` overrides the response Content-Type (e.g. "text/html" for a proxy error page).
+        ``repeat_cursor`` (with ``status=None``) answers a listing page as if no cursor had been sent, with
+        ``has_more`` set: a server stuck handing out the same page and cursor.
         """
         with self._lock:
             self._faults.append(
@@ -167,6 +171,7 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
                     reset_connection=reset_connection,
                     malformed_json=malformed_json,
                     content_type=content_type,
+                    repeat_cursor=repeat_cursor,
                 )
             )
 
@@ -209,7 +214,11 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
             http.write(fault.status, payload, {**extra, **fault.headers}, fault.content_type)
             return
 
-        status, payload = self._respond(method, path, query, headers, body, body_error, request_id)
+        repeat = fault is not None and fault.repeat_cursor
+        served = without_cursor(query) if repeat else query
+        status, payload = self._respond(method, path, served, headers, body, body_error, request_id)
+        if repeat and status == 200:
+            payload = always_more(payload)
         http.write(status, payload, extra)
 
     def _respond(
