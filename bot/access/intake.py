@@ -15,7 +15,7 @@ from bot.access.parse import RequestDraft, RequestForm, parse_invite_args, parse
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor, resolve_admin
+from bot.identity import Actor, confirm_role, resolve_actor, resolve_admin
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestKind, RequestState
@@ -127,13 +127,14 @@ def request_from_form(deps: Deps, *, slack_user_id: str, form: RequestForm) -> F
 
 def list_requests(deps: Deps, *, slack_user_id: str, which: Which) -> RequestList:
     """`requests mine` or `requests pending` (admins)."""
+    if which == "pending":
+        resolve_admin(
+            deps,
+            slack_user_id,
+            "Only admins can list everyone's pending requests; try `/claude-key requests mine`.",
+        )
     with session_scope(deps.engine) as session:
         if which == "pending":
-            resolve_admin(
-                deps,
-                slack_user_id,
-                "Only admins can list everyone's pending requests; try `/claude-key requests mine`.",
-            )
             requests = repo.find_requests(session=session, states=[S.PENDING, S.FAILED], newest_first=True)
         else:
             requests = repo.find_requests(
@@ -147,6 +148,8 @@ def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Filed | In
     """Admins invite at once (recorded); anyone else files an invite request approved like an access request."""
     email, role = parse_invite_args(args)
     actor = resolve_actor(deps, slack_user_id)
+    if actor.is_admin:
+        actor = confirm_role(deps, actor)  # a direct invite needs a role checked just now
     if not actor.is_admin:
         return create_request(deps, slack_user_id=slack_user_id, invite=(email, role))
     created = deps.admin.create_invite(email, role)  # type: ignore[arg-type]
