@@ -150,8 +150,8 @@ def _stale_owner_dms(
             continue
         try:
             slack_id = owners.slack_id(key.created_by_user_id)
-        except SlackApiError as exc:
-            outbox.result.errors.append(f"owner of {key.id}: Slack {exc.response.get('error')}")
+        except Exception as exc:  # one key's failure never stops the others
+            ctx.item_failed(outbox.result, f"owner of {key.id}", exc)
             continue
         if slack_id is not None:  # keys without a reachable owner are in the admin report already
             by_owner.setdefault(slack_id, []).append(key)
