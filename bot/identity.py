@@ -1,7 +1,9 @@
 """Who is clicking: Slack user → email → Anthropic org user → bot role (README: Commands in Slack, "who").
 
 Links are cached in `identity_link` and refreshed after `LINK_MAX_AGE`; when the Admin API is down a
-stale link is still used for reading, never a guess. Runs after the ack (it calls Slack and the API).
+stale link is still used for reading, never a guess. Privileged actions (`privileged=True`, and every guard
+below) need a role checked within `PRIVILEGED_MAX_AGE` and fail closed when it can't be confirmed. Runs after
+the ack (it calls Slack and the API).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from storage.models import IdentityLink
 logger = logging.getLogger(__name__)
 
 LINK_MAX_AGE = timedelta(hours=1)
+# The oldest role a privileged action (approve, invite, budgets, revoking others' keys, …) may rely on.
+PRIVILEGED_MAX_AGE = timedelta(seconds=60)
 
 
 class BotRole(StrEnum):
@@ -49,6 +53,7 @@ class Actor:
     anthropic_user_id: str | None
     org_role: str | None
     role: BotRole
+    confirmed: bool = False  # the role was checked within PRIVILEGED_MAX_AGE (the guards require it)
 
     @property
     def is_admin(self) -> bool:
@@ -70,6 +75,18 @@ class IdentityError(BotError):
     """The Slack user cannot be matched; `user_message` says why and what to do."""
 
     refused = True
+
+
+def unconfirmed_sentence(reason: str) -> str:
+    """What someone is told when their role can't be confirmed for a privileged action."""
+    return (
+        f"I can't confirm your current role right now ({reason}), so I haven't done that: actions that need "
+        "an admin use a role checked within the last minute. Please try again in a minute."
+    )
+
+
+class RoleUnconfirmed(IdentityError):
+    """A privileged action whose actor's role could not be re-checked just now: refused, never guessed."""
 
 
 def bot_role(org_role: str | None, *, slack_user_id: str, extra_admins: list[str]) -> BotRole:
@@ -130,20 +147,28 @@ def _store_link(
     return link
 
 
-def resolve_actor(deps: Deps, slack_user_id: str, *, refresh: bool = False) -> Actor:
+def resolve_actor(deps: Deps, slack_user_id: str, *, refresh: bool = False, privileged: bool = False) -> Actor:
     """The actor for a Slack user, from the cached link when fresh, else from Slack and the Admin API.
 
+    `privileged`: the link must be at most PRIVILEGED_MAX_AGE old; when the refresh fails the caller is refused
+    (RoleUnconfirmed), the cached role is never used. Otherwise a failed refresh falls back to the cached link.
     The link is read and written in short units of work of its own, so no database connection is held
     while Slack or the Admin API answer (a slow API would otherwise drain the pool).
     """
     now = deps.clock()
+    max_age = PRIVILEGED_MAX_AGE if privileged else LINK_MAX_AGE
     with session_scope(deps.engine) as own:
         link = own.get(IdentityLink, slack_user_id)
-    if link is None or refresh or now - link.refreshed_at > LINK_MAX_AGE:
+    if link is None or refresh or now - link.refreshed_at > max_age:
         try:
             email = _slack_email(deps, slack_user_id)
             org_user = deps.admin.find_user_by_email(email)
-        except (AdminAPIError, IdentityError):
+        except (AdminAPIError, IdentityError) as exc:
+            if privileged:  # fail closed: Slack's own sentence, or the role can't be confirmed
+                logger.warning("identity refresh failed for %s; privileged action refused", slack_user_id)
+                if isinstance(exc, AdminAPIError):
+                    raise RoleUnconfirmed(unconfirmed_sentence("the Anthropic Admin API didn't answer")) from None
+                raise
             if link is None or refresh:
                 raise
             logger.warning("identity refresh failed for %s; using the cached link", slack_user_id)
@@ -152,22 +177,47 @@ def resolve_actor(deps: Deps, slack_user_id: str, *, refresh: bool = False) -> A
                 current = own.get(IdentityLink, slack_user_id)
                 link = _store_link(own, current, slack_user_id, email, org_user, now)
     role = bot_role(link.org_role, slack_user_id=slack_user_id, extra_admins=deps.settings.admin_slack_user_ids)
-    return Actor(slack_user_id, link.email, link.anthropic_user_id, link.org_role, role)
+    confirmed = now - link.refreshed_at <= PRIVILEGED_MAX_AGE
+    return Actor(slack_user_id, link.email, link.anthropic_user_id, link.org_role, role, confirmed=confirmed)
 
 
 # -- guards: the one family every privileged action goes through ---------------------------------------------
 
 
 def require_admin(actor: Actor, refusal: str) -> Actor:
-    """`actor` when they are an Admin; otherwise a refusal with `refusal` as its sentence."""
+    """`actor` when they are an Admin with a role checked within PRIVILEGED_MAX_AGE; otherwise a refusal with
+    `refusal` as its sentence (or RoleUnconfirmed when the role is older: resolve with `privileged=True`, or
+    pass the actor through `confirm_role`)."""
     if not actor.is_admin:
         raise UserError(refusal)
+    if not actor.confirmed:
+        logger.error("privileged check on an unconfirmed role for %s; refused", actor.slack_user_id)
+        raise RoleUnconfirmed(unconfirmed_sentence("it was last checked over a minute ago"))
     return actor
 
 
+def confirm_role(deps: Deps, actor: Actor) -> Actor:
+    """`actor` with a role at most PRIVILEGED_MAX_AGE old: re-resolved when older (RoleUnconfirmed if that fails)."""
+    return actor if actor.confirmed else resolve_actor(deps, actor.slack_user_id, privileged=True)
+
+
+def confirm_admin(deps: Deps, actor: Actor, refusal: str) -> Actor:
+    """An actor resolved from the cache, re-checked before a privileged action: an Admin confirmed now, or a
+    refusal (someone the cache already shows as no admin is refused without a lookup)."""
+    if not actor.is_admin:
+        raise UserError(refusal)
+    return require_admin(confirm_role(deps, actor), refusal)
+
+
 def resolve_admin(deps: Deps, slack_user_id: str, refusal: str) -> Actor:
-    """The Admin behind `slack_user_id` (resolved now), or a refusal with `refusal` as its sentence."""
-    return require_admin(resolve_actor(deps, slack_user_id), refusal)
+    """The Admin behind `slack_user_id` (role checked within PRIVILEGED_MAX_AGE), or a refusal with `refusal`."""
+    return require_admin(resolve_actor(deps, slack_user_id, privileged=True), refusal)
+
+
+def resolve_decider(deps: Deps, slack_user_id: str, *, refusal: str, is_own: bool, own_refusal: str) -> Actor:
+    """An Admin (role checked within PRIVILEGED_MAX_AGE) deciding someone else's request."""
+    actor = resolve_actor(deps, slack_user_id, privileged=True)
+    return require_decider(actor, refusal=refusal, is_own=is_own, own_refusal=own_refusal)
 
 
 def require_decider(actor: Actor, *, refusal: str, is_own: bool, own_refusal: str) -> Actor:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
+
+from storage.models import clip_to_columns
 
 
 def normalize_url(database_url: str) -> URL:
@@ -25,6 +28,8 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
     `pool_size` should match the number of threads that use the engine at once, so none waits for a connection.
     """
     url = normalize_url(database_url)
+    if not event.contains(OrmSession, "before_flush", clip_to_columns):  # every session, jobs' too
+        event.listen(OrmSession, "before_flush", clip_to_columns)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Column, Index, Numeric, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
@@ -36,6 +36,23 @@ class RequestKind(StrEnum):
 
     ACCESS = "access"
     INVITE = "invite"
+
+
+# A name from Slack or the Console shown as is: cut to its column's length when written (PostgreSQL refuses a
+# longer value, SQLite would keep it), never refused. Identifiers and emails are never cut (a cut id or address
+# would name someone else); see `clip_to_columns`.
+CLIPPED = {"info": {"clip": True}}
+
+
+def clip_to_columns(session: Session, _context: object = None, _instances: object = None) -> None:
+    """A `before_flush` hook: every CLIPPED value of a row about to be written, cut to its column's length."""
+    for row in (*session.new, *session.dirty):
+        table = getattr(row, "__table__", None)
+        for column in table.columns if table is not None else ():
+            length = getattr(column.type, "length", None)
+            value = getattr(row, column.key, None)
+            if column.info.get("clip") and length and isinstance(value, str) and len(value) > length:
+                setattr(row, column.key, value[: length - 1] + "…")
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Column:
@@ -65,11 +82,11 @@ class AccessRequest(SQLModel, table=True):
     state: str = Field(default=RequestState.PENDING, max_length=16, index=True)
     requester_slack_id: str = Field(max_length=32)
     requester_email: str | None = Field(default=None, max_length=320)
-    requester_handle: str | None = Field(default=None, max_length=80)
+    requester_handle: str | None = Field(default=None, max_length=80, sa_column_kwargs=CLIPPED)
     invitee_email: str | None = Field(default=None, max_length=320)
     anthropic_user_id: str | None = Field(default=None, max_length=64)
     workspace_id: str | None = Field(default=None, max_length=64)
-    workspace_name: str | None = Field(default=None, max_length=200)
+    workspace_name: str | None = Field(default=None, max_length=200, sa_column_kwargs=CLIPPED)
     role: str = Field(default="workspace_developer", max_length=40)
     duration_days: int | None = None
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -167,7 +184,7 @@ class Budget(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     scope_key: str = Field(max_length=80)
     workspace_id: str | None = Field(default=None, max_length=64)
-    workspace_name: str | None = Field(default=None, max_length=200)
+    workspace_name: str | None = Field(default=None, max_length=200, sa_column_kwargs=CLIPPED)
     amount_usd: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6), nullable=True))
     thresholds: str | None = Field(default=None, max_length=200)
     revision: int = 1
@@ -199,7 +216,7 @@ class SpendLimitRequestPost(SQLModel, table=True):
     period: str = Field(default="monthly", max_length=16)
     requester_user_id: str | None = Field(default=None, max_length=64)
     requester_email: str | None = Field(default=None, max_length=320)
-    requester_name: str | None = Field(default=None, max_length=200)
+    requester_name: str | None = Field(default=None, max_length=200, sa_column_kwargs=CLIPPED)
     requester_slack_id: str | None = Field(default=None, max_length=32)
     current_limit_usd: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6), nullable=True))
     spend_usd: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6), nullable=True))
@@ -232,7 +249,7 @@ class KeyRotation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     old_key_id: str = Field(max_length=64, index=True)
-    old_key_name: str = Field(default="", max_length=500)
+    old_key_name: str = Field(default="", max_length=500, sa_column_kwargs=CLIPPED)
     workspace_id: str | None = Field(default=None, max_length=64)
     owner_anthropic_id: str | None = Field(default=None, max_length=64)
     owner_slack_id: str | None = Field(default=None, max_length=32)
@@ -242,7 +259,7 @@ class KeyRotation(SQLModel, table=True):
     # rotation per key on SQLite and PostgreSQL alike (NULLs never collide).
     open_key_id: str | None = Field(default=None, max_length=64)
     new_key_id: str | None = Field(default=None, max_length=64)
-    new_key_name: str | None = Field(default=None, max_length=500)
+    new_key_name: str | None = Field(default=None, max_length=500, sa_column_kwargs=CLIPPED)
     outcome: str | None = Field(default=None, max_length=32)
     # The owner's "Deactivate old key" DM, edited when the rotation completes.
     notice_channel: str | None = Field(default=None, max_length=32)

@@ -59,8 +59,8 @@ def audit_csv(rows: Sequence[AuditEvent]) -> str:
 def export_audit(deps: Deps, *, slack_user_id: str, days: int) -> AuditExport:
     """Admins only: upload the last `days` of the audit log to the admin's DM."""
     now = deps.clock()
+    actor = resolve_admin(deps, slack_user_id, "Only admins can export the audit log.")
     with session_scope(deps.engine) as session:
-        actor = resolve_admin(deps, slack_user_id, "Only admins can export the audit log.")
         rows = repo.audit_since(session=session, since=now - timedelta(days=days), limit=MAX_ROWS)
         repo.append_audit(
             session=session,

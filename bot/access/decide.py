@@ -12,7 +12,7 @@ from bot.access.model import REASON_LIMIT
 from bot.access.state import load, move
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, require_decider, resolve_actor
+from bot.identity import Actor, resolve_decider
 from bot.slack.text import clip
 from storage.models import AccessRequest, RequestState
 
@@ -20,8 +20,9 @@ S = RequestState
 
 
 def _decider(deps: Deps, slack_user_id: str, request: AccessRequest, verb: str) -> Actor:
-    return require_decider(
-        resolve_actor(deps, slack_user_id),
+    return resolve_decider(
+        deps,
+        slack_user_id,
         refusal=f"Only admins can {verb} requests.",
         is_own=request.requester_slack_id == slack_user_id,
         own_refusal=f"You can't {verb} your own request; another admin has to.",

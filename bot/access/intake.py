@@ -10,12 +10,22 @@ from collections.abc import Sequence
 
 from bot.access import card
 from bot.access.blocks import notices
-from bot.access.model import OPEN_STATES, WORKSPACE_ROLES, Filed, Invited, RequestList, Which
+from bot.access.model import (
+    MAX_OPEN_REQUESTS,
+    OPEN_STATES,
+    WAITING_STATES,
+    WORKSPACE_ROLES,
+    Filed,
+    Invited,
+    RequestList,
+    Which,
+)
 from bot.access.parse import RequestDraft, RequestForm, parse_invite_args, parse_request_args
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor, resolve_admin
+from bot.identity import Actor, confirm_role, resolve_actor, resolve_admin
+from bot.slack.text import escape
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AccessRequest, RequestKind, RequestState
@@ -34,6 +44,19 @@ def _duplicate_refusal(deps: Deps, duplicate: AccessRequest) -> UserError:
     return UserError(
         f"You already have an open request #{duplicate.id} for that{where}; it is {duplicate.state}. "
         "Cancel it with `/claude-key requests mine` if you want to change it."
+    )
+
+
+def _too_many_refusal(waiting: Sequence[AccessRequest]) -> UserError:
+    listed = "; ".join(
+        f"#{r.id} ({'invite ' + (r.invitee_email or '') if r.kind == RequestKind.INVITE else r.workspace_name}, "
+        f"{r.state})"
+        for r in waiting
+    )
+    return UserError(
+        f"You already have {len(waiting)} open requests, the most I file for one person at a time: "
+        f"{escape(listed)}. Cancel one you no longer need with `/claude-key requests mine`, "
+        "or wait until an admin decides on one."
     )
 
 
@@ -69,6 +92,9 @@ def create_request(
         )
         if duplicate is not None:
             raise _duplicate_refusal(deps, duplicate)
+        waiting = repo.find_requests(session=session, states=WAITING_STATES, requester_slack_id=slack_user_id)
+        if len(waiting) >= MAX_OPEN_REQUESTS:
+            raise _too_many_refusal(waiting)
         request = AccessRequest(
             kind=RequestKind.INVITE if invite else RequestKind.ACCESS,
             requester_slack_id=slack_user_id,
@@ -127,13 +153,14 @@ def request_from_form(deps: Deps, *, slack_user_id: str, form: RequestForm) -> F
 
 def list_requests(deps: Deps, *, slack_user_id: str, which: Which) -> RequestList:
     """`requests mine` or `requests pending` (admins)."""
+    if which == "pending":
+        resolve_admin(
+            deps,
+            slack_user_id,
+            "Only admins can list everyone's pending requests; try `/claude-key requests mine`.",
+        )
     with session_scope(deps.engine) as session:
         if which == "pending":
-            resolve_admin(
-                deps,
-                slack_user_id,
-                "Only admins can list everyone's pending requests; try `/claude-key requests mine`.",
-            )
             requests = repo.find_requests(session=session, states=[S.PENDING, S.FAILED], newest_first=True)
         else:
             requests = repo.find_requests(
@@ -147,6 +174,8 @@ def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Filed | In
     """Admins invite at once (recorded); anyone else files an invite request approved like an access request."""
     email, role = parse_invite_args(args)
     actor = resolve_actor(deps, slack_user_id)
+    if actor.is_admin:
+        actor = confirm_role(deps, actor)  # a direct invite needs a role checked just now
     if not actor.is_admin:
         return create_request(deps, slack_user_id=slack_user_id, invite=(email, role))
     created = deps.admin.create_invite(email, role)  # type: ignore[arg-type]

@@ -14,6 +14,10 @@ from storage.models import AccessRequest, RequestState
 S = RequestState
 # States in which a request still counts as open: a second request for the same thing is refused.
 OPEN_STATES = (S.PENDING, S.APPROVED, S.INVITED, S.GRANTED, S.FAILED)
+# States in which a request still waits on someone (an admin, an invitee, a retry); a person may have at most
+# MAX_OPEN_REQUESTS of them at once, so one person can't flood the admin channel.
+WAITING_STATES = (S.PENDING, S.APPROVED, S.INVITED, S.FAILED)
+MAX_OPEN_REQUESTS = 3
 # Reasons are shown in full up to here; Slack's section text limit is 3,000 characters.
 REASON_LIMIT = 1000
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from bot.core.errors import BotError
 from bot.deps import Deps
 from storage import repositories as repo
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +68,20 @@ class JobContext:
         self.session.commit()
         self.check_lease()  # recorded what was sent; a run that lost its lease sends no more
         return recorded
+
+    def item_failed(self, result: JobResult, item: str, exc: Exception) -> None:
+        """One item of the run failed: record it in `result.errors` and let the run carry on with the next (a
+        database error first rolls the session back, so the next item can write)."""
+        if isinstance(exc, SQLAlchemyError):
+            self.session.rollback()
+        if isinstance(exc, BotError):
+            detail = exc.user_message
+        elif isinstance(exc, SlackApiError):
+            detail = f"Slack {exc.response.get('error')}"
+        else:
+            logger.exception("%s: %s failed", self.job, item)
+            detail = type(exc).__name__
+        result.errors.append(f"{item}: {detail}")
 
 
 JobFn = Callable[[JobContext], JobResult]

@@ -12,7 +12,7 @@ from bot.anthropic_admin import AdminAPIError, ApiKey, FeatureUnavailable, NotFo
 from bot.core import periods
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor
+from bot.identity import Actor, confirm_role, resolve_actor
 from bot.keys import messages as msg
 from bot.keys.activity import ANALYTICS_FLOOR
 from bot.keys.common import EXPIRY_WARNING_DAYS, get_key, is_key_id, key_view, local_today, member_id, owns
@@ -56,6 +56,8 @@ def check(deps: Deps, *, slack_user_id: str, query: str) -> Diagnosis:
     bursts that hit rate limits; what was found, for the builder to say in plain words."""
     now = deps.clock()
     actor = resolve_actor(deps, slack_user_id)
+    if actor.is_admin:
+        actor = confirm_role(deps, actor)  # others' keys: a role checked just now
     key = _find_key(deps, actor, query)
     if not (actor.is_admin or owns(actor, key)):
         raise UserError(msg.someone_elses_check(key.id))

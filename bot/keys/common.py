@@ -116,14 +116,18 @@ def member_id(actor: Actor) -> str:
     return actor.anthropic_user_id
 
 
-def require_admin(actor: Actor, what: str) -> None:
-    """Refuse non-admins: 'Only admins can {what}.'"""
-    identity.require_admin(actor, msg.admins_only(what))
+def require_admin(deps: Deps, actor: Actor, what: str) -> Actor:
+    """The actor as an Admin confirmed just now; refuses non-admins: 'Only admins can {what}.'"""
+    return identity.confirm_admin(deps, actor, msg.admins_only(what))
 
 
-def require_owner_or_admin(actor: Actor, key: ApiKey, verb: str) -> None:
-    """The key's owner or an Admin may `verb` it."""
-    if actor.is_admin or owns(actor, key):
+def require_owner_or_admin(deps: Deps, actor: Actor, key: ApiKey, verb: str) -> None:
+    """The key's owner or an Admin (role confirmed just now) may `verb` it."""
+    if owns(actor, key):
+        return
+    if actor.is_admin:
+        actor = identity.confirm_role(deps, actor)
+    if actor.is_admin:
         return
     if actor.role is BotRole.NON_MEMBER:
         raise UserError(msg.NOT_A_MEMBER)

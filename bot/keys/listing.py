@@ -35,11 +35,11 @@ def list_keys(
     if scope == "mine":
         keys = deps.admin.list_api_keys(created_by_user_id=member_id(actor))
     elif scope == "all":
-        require_admin(actor, "list everyone's keys")
+        require_admin(deps, actor, "list everyone's keys")
         keys = deps.admin.list_api_keys()
         owner_emails = {u.id: u.email for u in deps.admin.list_users()}
     else:
-        require_admin(actor, "list other people's keys")
+        require_admin(deps, actor, "list other people's keys")
         if not target_slack_id:
             raise UserError(msg.KEYS_OF_WHOM)
         found = org_user_for_slack(deps, target_slack_id)

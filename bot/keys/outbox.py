@@ -76,6 +76,13 @@ class Outbox:
                 self.stopped = True
                 self.result.errors.append("Slack is rate-limiting the bot: stopped; the next run sends the rest")
             return None
-        mark_all(self.ctx, ledger_keys)
+        except Exception as exc:  # one message's failure never stops the others
+            self.ctx.item_failed(self.result, where, exc)
+            return None
+        try:
+            mark_all(self.ctx, ledger_keys)
+        except Exception as exc:  # sent, but not recorded: said in the errors, and the run goes on
+            self.ctx.item_failed(self.result, f"{where} (sent, not recorded)", exc)
+            return posted
         self.result.sent += 1
         return posted

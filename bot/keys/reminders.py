@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from slack_sdk.errors import SlackApiError
-
 from bot.anthropic_admin import ApiKey
 from bot.jobs.context import JobContext, JobResult
 from bot.keys.blocks.reminders import overdue_digest, reminder_dm, unowned_reminders
@@ -73,8 +71,8 @@ def rotation_reminders(ctx: JobContext) -> JobResult:
             notice = Notice(key_view(key, deps, now, workspaces=workspaces), kind, left)
             try:
                 slack_id = owners.slack_id(key.created_by_user_id)
-            except SlackApiError as exc:
-                result.errors.append(f"owner of {key.id}: Slack {exc.response.get('error')}")
+            except Exception as exc:  # one key's failure never stops the others
+                ctx.item_failed(result, f"owner of {key.id}", exc)
                 continue
             if slack_id is None:
                 unowned.append((ledger_key, notice, owners.owner(key.created_by_user_id)))

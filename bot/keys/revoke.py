@@ -44,7 +44,7 @@ def start_revoke(deps: Deps, *, slack_user_id: str, key_id: str, reason: str) ->
     now = deps.clock()
     actor = resolve_actor(deps, slack_user_id)
     key = get_key(deps, key_id)
-    require_owner_or_admin(actor, key, "revoke")
+    require_owner_or_admin(deps, actor, key, "revoke")
     require_active(key, now, "revoke")
     return RevokeRequest(key=key_view(key, deps, now, workspaces=workspace_names(deps)), reason=reason)
 
@@ -52,9 +52,9 @@ def start_revoke(deps: Deps, *, slack_user_id: str, key_id: str, reason: str) ->
 def revoke(deps: Deps, *, slack_user_id: str, key_id: str, reason: str) -> Revoked:
     """Deactivate a key after the confirm click: permission and state re-checked, audit row, admin post."""
     now = deps.clock()
-    actor = resolve_actor(deps, slack_user_id, refresh=True)
+    actor = resolve_actor(deps, slack_user_id, privileged=True)
     key = get_key(deps, key_id)
-    require_owner_or_admin(actor, key, "revoke")
+    require_owner_or_admin(deps, actor, key, "revoke")
     require_active(key, now, "revoke")
     deactivate_and_audit(deps, key, actor, now, reason)
     revoked = Revoked(

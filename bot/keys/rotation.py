@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot.anthropic_admin import AdminAPIError, BadRequest, NotFound
 from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor
+from bot.identity import Actor, confirm_admin, resolve_actor
 from bot.jobs.context import JobContext, JobResult
 from bot.keys import messages as msg
 from bot.keys.activity import unused_for
@@ -66,7 +66,7 @@ def rotate(deps: Deps, *, slack_user_id: str, key_id: str) -> RotationStarted:
     now = deps.clock()
     actor = resolve_actor(deps, slack_user_id)
     key = get_key(deps, key_id)
-    require_owner_or_admin(actor, key, "rotate")
+    require_owner_or_admin(deps, actor, key, "rotate")
     require_active(key, now, "rotate")
     steps = RotationSteps(
         key=key_view(key, deps, now, workspaces=workspace_names(deps)),
@@ -115,17 +115,23 @@ def rotate(deps: Deps, *, slack_user_id: str, key_id: str) -> RotationStarted:
     return RotationStarted(steps, owner_unreachable=not owner_slack and not owns(actor, key))
 
 
+def is_owner(actor: Actor, rotation: KeyRotation) -> bool:
+    """Whether the actor is the rotation's recorded owner; never when either id is unknown."""
+    owner = rotation.owner_anthropic_id
+    return owner is not None and actor.anthropic_user_id is not None and actor.anthropic_user_id == owner
+
+
 def deactivate_old_key(deps: Deps, *, slack_user_id: str, rotation_id: int) -> RotationDone:
     """The owner's "Deactivate old key" click: owner or admin, once, whatever the grace period says."""
     now = deps.clock()
-    actor = resolve_actor(deps, slack_user_id, refresh=True)
+    actor = resolve_actor(deps, slack_user_id, privileged=True)
     with session_scope(deps.engine) as session:
         rotation = repo.get_rotation(session=session, rotation_id=rotation_id)
     if rotation is None:
         raise UserError(msg.NO_SUCH_ROTATION)
-    by_owner = actor.anthropic_user_id == rotation.owner_anthropic_id
-    if not (actor.is_admin or by_owner):
-        raise UserError(msg.OWNER_OR_ADMIN_DEACTIVATES)
+    by_owner = is_owner(actor, rotation)
+    if not by_owner:
+        actor = confirm_admin(deps, actor, msg.OWNER_OR_ADMIN_DEACTIVATES)
     if rotation.state == RotationState.COMPLETED:
         raise UserError(msg.rotation_already_done(rotation.old_key_id))
     outcome = _deactivate(deps, rotation.old_key_id)

@@ -150,8 +150,8 @@ def _stale_owner_dms(
             continue
         try:
             slack_id = owners.slack_id(key.created_by_user_id)
-        except SlackApiError as exc:
-            outbox.result.errors.append(f"owner of {key.id}: Slack {exc.response.get('error')}")
+        except Exception as exc:  # one key's failure never stops the others
+            ctx.item_failed(outbox.result, f"owner of {key.id}", exc)
             continue
         if slack_id is not None:  # keys without a reachable owner are in the admin report already
             by_owner.setdefault(slack_id, []).append(key)
@@ -173,8 +173,8 @@ def deactivate_from_report(
 ) -> StaleDeactivated:
     """A Deactivate click in the stale-key report: Admins only, re-checked; the row shows who did it."""
     now = deps.clock()
-    actor = resolve_actor(deps, slack_user_id, refresh=True)
-    require_admin(actor, "deactivate keys from the stale-key report")
+    actor = resolve_actor(deps, slack_user_id, privileged=True)
+    require_admin(deps, actor, "deactivate keys from the stale-key report")
     key = get_key(deps, key_id)
     done = StaleDeactivated(key_id=key.id, name=key.name, status=effective_status(key, now), by=actor.slack_user_id)
     if done.deactivated:

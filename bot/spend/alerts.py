@@ -18,9 +18,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from slack_sdk.errors import SlackApiError
-
-from bot.anthropic_admin import AdminAPIError
 from bot.core import periods
 from bot.deps import Deps
 from bot.jobs.context import JobContext, JobResult
@@ -61,10 +58,9 @@ def run_budget_alerts(ctx: JobContext) -> JobResult:
     for budget in budgets:
         try:
             _check_budget(ctx, budget, channel, result)
-        except (AdminAPIError, SlackApiError) as exc:
-            detail = exc.user_message if isinstance(exc, AdminAPIError) else exc.response.get("error")
-            logger.warning("budget alerts for %s failed: %s", budget.scope_key, detail)
-            result.errors.append(f"{budget.scope_key}: {detail}")
+        except Exception as exc:  # one budget's failure never stops the others
+            logger.warning("budget alerts for %s failed: %s", budget.scope_key, type(exc).__name__)
+            ctx.item_failed(result, budget.scope_key, exc)
     return result
 
 

@@ -125,9 +125,8 @@ def run_spend_limit_requests(ctx: JobContext) -> JobResult:
         try:
             _post_request(ctx, request, channel, key)
             result.sent += 1
-        except (SlackApiError, AdminAPIError) as exc:
-            detail = exc.user_message if isinstance(exc, AdminAPIError) else exc.response.get("error")
-            result.errors.append(f"{request.id}: {detail}")
+        except Exception as exc:  # one request's failure never stops the others
+            ctx.item_failed(result, request.id, exc)
     _close_resolved_elsewhere(ctx, {r.id for r in pending}, result)
     return result
 
@@ -151,10 +150,13 @@ def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: 
     if ctx.dry_run:
         ctx.out(f"would post to {channel}: {message.text}")
         return
+    # The row first: a request whose row can't be stored is never posted (it would be posted again every run).
+    post = ctx.session.merge(post)
+    ctx.session.commit()
     posted = deps.notifier.post(channel, message.text, message.blocks)
     post.channel_id, post.message_ts = posted.channel, posted.ts
-    ctx.session.merge(post)
-    ctx.mark_done(key)  # commits the row with the ledger key
+    ctx.session.add(post)
+    ctx.mark_done(key)  # commits where it was posted with the ledger key
 
 
 def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: JobResult) -> None:
@@ -169,23 +171,32 @@ def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: Jo
         result.errors.append(f"resolved requests: {exc.user_message}")
         return
     for post in gone:
-        outcome = resolved.get(post.request_id)
-        status = outcome.status if outcome is not None else "withdrawn"
-        claimed = repo.transition(
-            session=ctx.session,
-            table=SpendLimitRequestPost,
-            key=post.request_id,
-            from_states=OPEN_STATES,
-            to=SpendRequestState.RESOLVED_ELSEWHERE,
-            now=ctx.now,
-            last_error=status,
-        )
-        ctx.session.commit()
-        if claimed is None:
-            continue
-        post.state, post.last_error = SpendRequestState.RESOLVED_ELSEWHERE, status
-        _render_root(ctx.deps, post, resolved_as=status)
-        result.notes.append(f"{post.request_id} {status} elsewhere")
+        try:
+            _close_one(ctx, post, resolved.get(post.request_id), result)
+        except Exception as exc:  # one request's failure never stops the others
+            ctx.item_failed(result, post.request_id, exc)
+
+
+def _close_one(
+    ctx: JobContext, post: SpendLimitRequestPost, outcome: IncreaseRequest | None, result: JobResult
+) -> None:
+    """A request approved or denied in the Console (or withdrawn): its message loses the buttons."""
+    status = outcome.status if outcome is not None else "withdrawn"
+    claimed = repo.transition(
+        session=ctx.session,
+        table=SpendLimitRequestPost,
+        key=post.request_id,
+        from_states=OPEN_STATES,
+        to=SpendRequestState.RESOLVED_ELSEWHERE,
+        now=ctx.now,
+        last_error=status,
+    )
+    ctx.session.commit()
+    if claimed is None:
+        return
+    post.state, post.last_error = SpendRequestState.RESOLVED_ELSEWHERE, status
+    _render_root(ctx.deps, post, resolved_as=status)
+    result.notes.append(f"{post.request_id} {status} elsewhere")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from bot.anthropic_admin import AdminAPIError
 from bot.core.errors import UserError
 from bot.core.periods import local_midnight, month_start
 from bot.deps import Deps
-from bot.identity import Actor, resolve_actor
+from bot.identity import Actor, confirm_role, resolve_actor
 from bot.spend import analytics, blocks_usage, charts, positions
 from bot.spend.model import (
     ORG,
@@ -124,6 +124,8 @@ def usage_report(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageRepo
     now = deps.clock()
     tz = deps.settings.tz
     actor = resolve_actor(deps, slack_user_id)
+    if query.scope is not ScopeKind.ME and _may_see_others(actor):
+        actor = confirm_role(deps, actor)  # others' usage: a role checked just now; own usage may use the cache
     target = None
     if query.scope is ScopeKind.USER and _may_see_others(actor) and query.slack_user_id:
         target = resolve_actor(deps, query.slack_user_id)

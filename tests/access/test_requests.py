@@ -409,3 +409,21 @@ def test_request_form_loads_live_workspaces_and_validates_in_the_modal(flow: Flo
     )
     receipt = flow.slack.wait_for("chat.postEphemeral")[-1]
     assert receipt.body["user"] == "U0NEW" and "Request #1 sent" in receipt.body["text"]
+
+
+def test_open_requests_per_person_are_capped(flow: Flow) -> None:
+    from bot.access.model import MAX_OPEN_REQUESTS
+
+    for n in range(1, MAX_OPEN_REQUESTS + 1):
+        assert f"Request #{n} sent" in flow.command(f"invite friend{n}@example.com", user="U0NEW")
+    answer = flow.command("invite friend99@example.com", user="U0NEW")
+    assert f"You already have {MAX_OPEN_REQUESTS} open requests" in answer, answer
+    assert "#1 (invite friend1@example.com, pending)" in answer and "/claude-key requests mine" in answer
+    roots = [m for m in flow.slack.messages("C0ADMIN") if m.thread_ts is None]
+    assert len(roots) == MAX_OPEN_REQUESTS  # no admin post for the refused one
+    with session_scope(flow.deps.engine) as session:
+        assert len(session.exec(select(AccessRequest)).all()) == MAX_OPEN_REQUESTS
+    flow.click(Action.CANCEL_REQUEST, 1, user="U0NEW")
+    flow.wait_state(1, S.CANCELLED)
+    flow.slack.wait_for_response(predicate=lambda r: "Request #1 cancelled" in json.dumps(r.body))
+    assert "Request #4 sent" in flow.command("request default-ws for 7d one more", user="U0NEW")
