@@ -75,9 +75,13 @@ def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
     import uvicorn
 
     from bot.app import create_app
-    from bot.http import create_web_app
+    from bot.http import BotTokenError, create_web_app, uvicorn_options
 
-    web_app = create_web_app(create_app(settings, deps), deps)
+    try:
+        web_app = create_web_app(create_app(settings, deps), deps)
+    except BotTokenError as exc:
+        print(f"claude-key-bot cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     logger.info("serving HTTP on %s:%d (POST /slack/events, GET /healthz)", host, settings.port)
     config = uvicorn.Config(
         web_app,
@@ -87,6 +91,7 @@ def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=10,
+        **uvicorn_options(),
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; these no-op handlers let
     # the process finish its own cleanup (scheduler, connections) and exit 0.
