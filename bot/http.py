@@ -291,7 +291,19 @@ class _ConcurrencyLogFilter(logging.Filter):
         return True
 
 
+class _AcceptFailureLogFilter(logging.Filter):
+    """asyncio logs a traceback for every failed accept() when file descriptors run out; one line per
+    interval goes through REFUSALS instead (the header deadline frees the descriptors)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("socket.accept() out of system resource"):
+            REFUSALS.refused("out_of_files", "no file descriptor left to accept a connection (ulimit -n)")
+            return False
+        return True
+
+
 logging.getLogger("uvicorn.error").addFilter(_ConcurrencyLogFilter())
+logging.getLogger("asyncio").addFilter(_AcceptFailureLogFilter())
 
 
 def uvicorn_options() -> dict[str, Any]:

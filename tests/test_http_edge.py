@@ -352,6 +352,15 @@ def test_a_body_that_stops_arriving_gets_408(monkeypatch: pytest.MonkeyPatch, se
         server.stop()
 
 
+def test_failed_accepts_are_logged_once_not_once_each(caplog: pytest.LogCaptureFixture) -> None:
+    for _ in range(50):
+        logging.getLogger("asyncio").error("socket.accept() out of system resource", exc_info=OSError(24, "Too many"))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "refused a request to /slack/events: out_of_files: no file descriptor left to accept a connection (ulimit -n)"
+    ]
+
+
 def test_uvicorn_runs_with_deadlines_and_a_concurrency_limit() -> None:
     options = edge.uvicorn_options()
     assert options["http"] is edge.DeadlineH11Protocol
