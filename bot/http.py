@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 import h11
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
@@ -163,20 +161,18 @@ def verify_signature(headers: Any, body: bytes, secret: bytes, now: float) -> No
         raise Refused(401, "bad_signature", "signature does not match SLACK_SIGNING_SECRET")
 
 
-def parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
-    """The body as Bolt will see it (JSON, a form, or a form's `payload` JSON); anything else → 400."""
+def bolt_request_of(request: Request, raw: bytes) -> AsyncBoltRequest:
+    """The verified body as Bolt's request, parsed once, by Bolt's own rules (JSON, a form, or a form's `payload`
+    JSON); anything that is not UTF-8 or does not parse into an object → 400."""
     try:
-        text = raw.decode("utf-8")
-        if content_type.startswith("application/json"):
-            parsed: Any = json.loads(text)
-        else:
-            form = {key: values[0] for key, values in parse_qs(text, keep_blank_values=True).items()}
-            parsed = json.loads(form["payload"]) if "payload" in form else form
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        bolt_request = AsyncBoltRequest(
+            body=raw.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
+        )
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):  # UTF-8, JSON, shapes
         raise Refused(400, "malformed", "body is not UTF-8 JSON or a form Slack would send") from None
-    if not isinstance(parsed, dict):
+    if not isinstance(bolt_request.body, dict):
         raise Refused(400, "malformed", "body is not a JSON object")
-    return parsed
+    return bolt_request
 
 
 def _ids(body: dict[str, Any]) -> tuple[set[str], set[str]]:
@@ -341,9 +337,8 @@ def create_web_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
         try:
             raw = await read_body(request)
             verify_signature(request.headers, raw, secret, time.time())
-            check_team(parse_body(request.headers.get("content-type", ""), raw), served)
-            # Bolt parses the same text again and checks the signature itself; its parsed body is made safe.
-            bolt_request = AsyncBoltRequest(body=raw.decode(), query=request.url.query, headers=dict(request.headers))
+            bolt_request = bolt_request_of(request, raw)  # Bolt checks the signature again: it is cheap
+            check_team(bolt_request.body, served)
             normalize_shape(bolt_request.body)
         except Refused as refused:
             return _refuse(metrics, refused)

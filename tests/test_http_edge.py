@@ -232,7 +232,18 @@ def test_malformed_unsigned_bodies_get_401_without_a_traceback(
     _no_tracebacks(caplog)
 
 
-@pytest.mark.parametrize("body", ["payload=x", "payload=%7B", "payload=%5B%5D", "a=%ZZ&payload"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "payload=x",
+        "payload=%7B",
+        "payload=%5B%5D",
+        "a=%ZZ&payload",
+        "{=1&team_id=T0STANDIN",
+        "payload=" + quote(json.dumps({"type": "block_actions", "team": ["id"]})),
+        "payload=" + quote(json.dumps({"type": "block_actions", "team": {"id": "T0STANDIN"}, "user": 5})),
+    ],
+)
 def test_signed_but_unparseable_bodies_get_400(
     bot_url: str, client: httpx.Client, caplog: pytest.LogCaptureFixture, body: str
 ) -> None:
