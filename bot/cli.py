@@ -71,14 +71,33 @@ def _freeze_startup_objects() -> None:
     sys.setswitchinterval(0.001)
 
 
+def _raise_open_files_limit(wanted: int) -> None:
+    """Every connection is a file descriptor: raise the soft limit to the hard one so uvicorn's 503 over
+    `limit_concurrency` comes before "Too many open files"; say so when the hard limit is lower."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard == resource.RLIM_INFINITY else min(hard, max(soft, 65536))
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        logger.warning("open files limit is %d; HTTP mode wants at least %d (ulimit -n)", soft, wanted)
+
+
 def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
     import uvicorn
 
     from bot.app import create_app
-    from bot.http import create_web_app
+    from bot.http import LIMIT_CONCURRENCY, BotTokenError, create_web_app, uvicorn_options
 
-    web_app = create_web_app(create_app(settings, deps), deps)
+    try:
+        web_app = create_web_app(create_app(settings, deps), deps)
+    except BotTokenError as exc:
+        print(f"claude-key-bot cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     logger.info("serving HTTP on %s:%d (POST /slack/events, GET /healthz)", host, settings.port)
+    _raise_open_files_limit(LIMIT_CONCURRENCY + 100)
     config = uvicorn.Config(
         web_app,
         host=host,
@@ -87,6 +106,7 @@ def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=10,
+        **uvicorn_options(),
     )
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; these no-op handlers let
     # the process finish its own cleanup (scheduler, connections) and exit 0.

@@ -38,6 +38,8 @@ FIXES: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your Slack app's Basic Information page",
     "SLACK_APP_TOKEN": "create an app-level token with the connections:write scope (Basic Information → "
     "App-Level Tokens) and set it (xapp-…)",
+    "SLACK_TEAM_ID": "set the workspace ID (T…) or Enterprise Grid ID (E…) to serve, or leave it empty for the "
+    "bot token's workspace",
     "SLACK_API_URL": "set an http(s) URL ending in /api/, or remove it to use https://slack.com/api/",
     "ANTHROPIC_ADMIN_KEY": "create an Admin API key (sk-ant-admin…) in the Claude Console under "
     "Settings → Admin keys and set it",
@@ -112,6 +114,7 @@ class Settings(DatabaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_team_id: str | None = None
     anthropic_admin_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     admin_channel_id: str | None = None
@@ -147,6 +150,16 @@ class Settings(DatabaseSettings):
     @classmethod
     def _admin_key(cls, value: SecretStr | None) -> SecretStr | None:
         return _check_secret(value, "sk-ant-admin")
+
+    @field_validator("slack_team_id")
+    @classmethod
+    def _team_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"[TE][A-Z0-9]{2,}", value):
+            raise ValueError("not a workspace (T…) or Enterprise Grid (E…) ID")
+        return value
 
     @field_validator("slack_api_url")
     @classmethod

@@ -4,7 +4,8 @@ What is counted and where:
 - interactions (commands, clicks, modal submissions) by name and outcome: handlers/common.py's answer path;
 - Admin API attempts by endpoint and status: AdminGateway's `on_call` hook (bot/deps.py);
 - Slack notices sent by jobs, job runs and durations: bot/jobs.py `run_job`;
-- ack latency: bot/http.py, around Bolt's handling of each POST /slack/events (it answers when ack() is called).
+- ack latency: bot/http.py, around Bolt's handling of each POST /slack/events (it answers when ack() is called);
+- requests refused before Bolt (signature, timestamp, size, shape, team): bot/http.py, by reason.
 
 Labels come from closed sets (subcommands, our action/callback ids, job names, documented endpoints) so a forged
 or unusual payload cannot grow the registry.
@@ -81,6 +82,13 @@ class Metrics:
             "claude_key_bot_ack_seconds",
             "Time from a Slack request arriving at POST /slack/events to the HTTP response (the ack).",
             buckets=ACK_BUCKETS,
+            registry=self.registry,
+        )
+        self.http_refusals = Counter(
+            "claude_key_bot_http_refusals",
+            "Requests to POST /slack/events refused before Bolt, by reason (bad_signature, stale_timestamp, "
+            "unsigned, bad_timestamp, malformed, too_large, slow_body, other_team); not in the ack histogram.",
+            ["reason"],
             registry=self.registry,
         )
 

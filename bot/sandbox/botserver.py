@@ -9,9 +9,11 @@ import time
 import uvicorn
 from starlette.applications import Starlette
 
+from bot.http import uvicorn_options
+
 
 class BotServer:
-    """uvicorn serving an ASGI app on 127.0.0.1 in a background thread."""
+    """uvicorn serving an ASGI app on 127.0.0.1 in a background thread, configured as `run --http` is."""
 
     def __init__(self, app: Starlette) -> None:
         self.app = app
@@ -20,7 +22,7 @@ class BotServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", **uvicorn_options())
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
