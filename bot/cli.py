@@ -164,6 +164,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from bot.doctor import run_doctor
 
     configure_logging("WARNING", settings.log_format)
+    logging.disable(logging.CRITICAL)  # the report is the output: no library or retry lines in between
     deps = build_deps(settings)
     try:
         return run_doctor(deps)

@@ -248,13 +248,55 @@ def test_doctor_names_each_failure_and_its_fix(
     result = _cli(["doctor"], tmp_path, **values)
     assert result.returncode == 1
     out = result.stdout
-    assert "FAIL  database: schema at nothing" in out and "claude-key-bot migrate" in out
+    assert "ok    database: reachable and empty; `run` creates the tables" in out  # the first doctor, before run
     assert "FAIL  slack token: missing scopes users:read.email" in out
     assert "FAIL  channel ALERT_CHANNEL_ID: C0MISSING not found" in out
     assert "FAIL  anthropic admin key" in out and "ANTHROPIC_ADMIN_KEY" in out
     assert "ok    channel ADMIN_CHANNEL_ID" in out
     assert "sk-ant-admin01-revoked-key" not in out + result.stderr
-    assert out.splitlines()[-1] == "4 check(s) failed"
+    assert out.splitlines()[-1] == "3 check(s) failed"
+
+
+def test_doctor_checks_the_app_token_when_it_is_set(
+    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str
+) -> None:
+    values = _doctor_env(slack_standin, anthropic_standin, sqlite_url)
+    good = _cli(["doctor"], tmp_path, SLACK_APP_TOKEN=slack_standin.app_token, **values)
+    assert good.returncode == 0, good.stdout
+    assert "ok    slack app token" in good.stdout
+    assert [c.method for c in slack_standin.calls].count("apps.connections.open") == 1
+    bad = _cli(["doctor"], tmp_path, SLACK_APP_TOKEN="xapp-1-A0WRONG-0000-deadbeef", **values)
+    assert bad.returncode == 1
+    line = next(line for line in bad.stdout.splitlines() if "slack app token" in line)
+    assert line.startswith("FAIL") and "apps.connections.open" in line and "SLACK_APP_TOKEN" in line
+    assert "xapp-1-A0WRONG" not in bad.stdout + bad.stderr
+
+
+def test_doctor_against_hosts_that_never_answer_names_each_url_and_reason(tmp_path: Path) -> None:
+    silent = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-1-doctor-test",
+        "SLACK_API_URL": f"{base}/api/",
+        "SLACK_APP_TOKEN": "xapp-1-A0DOCTOR-1-test",
+        "ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-doctor-test",
+        "ANTHROPIC_BASE_URL": base,
+        "ADMIN_CHANNEL_ID": "C0ADMIN",
+    }
+    try:
+        result = _cli(["doctor"], tmp_path, 60, **values)
+    finally:
+        silent.close()
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ok    database: reachable and empty")
+    for name in ("slack token", "slack app token", "channel ADMIN_CHANNEL_ID", "anthropic admin key"):
+        line = next(line for line in lines if f"  {name}:" in line)
+        assert line.startswith("FAIL") and base in line and "no answer" in line, line
+    assert "try again" not in result.stdout
+    assert result.stderr == ""  # no library or retry log lines around the report
 
 
 def _doctor_env(slack, anthropic, database_url: str) -> dict[str, str]:
