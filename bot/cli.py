@@ -105,29 +105,14 @@ def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
 
 
 def _serve_socket_mode(settings: Settings, deps: Deps) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
     from bot.app import create_app
+    from bot.socket_mode import serve_socket_mode
 
     assert settings.slack_app_token is not None  # checked by load_settings(Mode.SOCKET)
     app = create_app(settings, deps, socket_mode=True)
-    app_token = settings.slack_app_token.get_secret_value()
-
-    async def serve() -> None:
-        # The handler's aiohttp session needs a running loop, so it is built in here.
-        handler = AsyncSocketModeHandler(app, app_token)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await handler.connect_async()
-        logger.info("connected to Slack in Socket Mode")
-        await stop.wait()
-        logger.info("disconnecting")
-        await handler.close_async()
-
     _freeze_startup_objects()
-    asyncio.run(serve())
+    # The handler's aiohttp session needs a running loop, so it is built inside.
+    asyncio.run(serve_socket_mode(app, settings.slack_app_token.get_secret_value(), settings.slack_api_url))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
