@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Mode, Settings, load_database_settings, load_settings
@@ -20,24 +21,31 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bot")
 
 
+NO_SLACK_HINT = "No Slack app configured yet? `make demo` runs the bot against local stand-ins, no accounts needed."
+
+
 def _settings_or_exit(mode: Mode) -> Settings:
+    """The settings for `mode`, or exit 2 with one line per problem. Every command calls this before importing
+    the SDKs, so a settings error appears at once (this module imports only settings and logging up front)."""
     try:
         return load_settings(mode)
     except ConfigError as exc:
         print("claude-key-bot cannot start: fix these settings (environment or .env):", file=sys.stderr)
         for line in exc.problems:
             print(f"  {line}", file=sys.stderr)
+        if any(line.startswith("SLACK_BOT_TOKEN: missing") for line in exc.problems):
+            print(NO_SLACK_HINT, file=sys.stderr)
         raise SystemExit(2) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: migrate, schedule jobs, then serve Socket Mode or HTTP."""
+    settings = _settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
     from bot.deps import build_deps
     from bot.jobs.scheduler import start_scheduler
     from bot.registry import JOBS
     from storage.migrate import upgrade
 
-    settings = _settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
     configure_logging(settings.log_level, settings.log_format)
     deps = build_deps(settings)
     try:
@@ -117,29 +125,14 @@ def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
 
 
 def _serve_socket_mode(settings: Settings, deps: Deps) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
     from bot.app import create_app
+    from bot.socket_mode import serve_socket_mode
 
     assert settings.slack_app_token is not None  # checked by load_settings(Mode.SOCKET)
     app = create_app(settings, deps, socket_mode=True)
-    app_token = settings.slack_app_token.get_secret_value()
-
-    async def serve() -> None:
-        # The handler's aiohttp session needs a running loop, so it is built in here.
-        handler = AsyncSocketModeHandler(app, app_token)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await handler.connect_async()
-        logger.info("connected to Slack in Socket Mode")
-        await stop.wait()
-        logger.info("disconnecting")
-        await handler.close_async()
-
     _freeze_startup_objects()
-    asyncio.run(serve())
+    # The handler's aiohttp session needs a running loop, so it is built inside.
+    asyncio.run(serve_socket_mode(app, settings.slack_app_token.get_secret_value(), settings.slack_api_url))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -171,11 +164,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """Check credentials, scopes, channels and the database."""
+    settings = _settings_or_exit(Mode.DOCTOR)
     from bot.deps import build_deps
     from bot.doctor import run_doctor
 
-    settings = _settings_or_exit(Mode.DOCTOR)
     configure_logging("WARNING", settings.log_format)
+    logging.disable(logging.CRITICAL)  # the report is the output: no library or retry lines in between
     deps = build_deps(settings)
     try:
         return run_doctor(deps)
@@ -183,26 +177,43 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         deps.close()
 
 
-def cmd_jobs(args: argparse.Namespace) -> int:
-    """List the jobs, or run one by hand (optionally as a dry run that sends nothing)."""
-    from bot.registry import JOBS, run_job
+# The job names of bot/registry.py (tests/test_cli.py checks they match), here so that `--help` and a wrong name
+# need no import of the bot.
+JOB_NAMES = (
+    "invite-sync",
+    "key-adoption",
+    "rotation-reminders",
+    "stale-keys",
+    "budget-alerts",
+    "weekly-digest",
+    "request-nudges",
+    "spend-limit-requests",
+)
 
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """List the jobs, or run one by hand (optionally as a dry run that sends and writes nothing)."""
     if args.jobs_command == "list":
+        from bot.registry import JOBS
+
         for spec in JOBS.values():
             print(f"{spec.name:22} {spec.schedule:15} {spec.description}")
         return 0
-    if args.name not in JOBS:
+    if args.name not in JOB_NAMES:
         print(f"unknown job {args.name!r}; `claude-key-bot jobs list` shows them", file=sys.stderr)
         return 2
-    from bot.deps import build_deps
-    from storage.migrate import upgrade
-
     settings = _settings_or_exit(Mode.JOBS)
     configure_logging(settings.log_level, settings.log_format)
+    if args.dry_run:
+        return _dry_run(args.name, settings)
+    from bot.deps import build_deps
+    from bot.registry import run_job
+    from storage.migrate import upgrade
+
     deps = build_deps(settings)
     try:
         upgrade(deps.engine)
-        result = run_job(args.name, deps, dry_run=args.dry_run)
+        result = run_job(args.name, deps)
     except RuntimeError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -211,7 +222,63 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if result is None:
         print(f"{args.name}: another replica is running it now; nothing done")
         return 0
-    print(f"{args.name}{' (dry run)' if args.dry_run else ''}: {result.summary()}")
+    print(f"{args.name}: {result.summary()}")
+    return 1 if result.errors else 0
+
+
+def _dry_run(name: str, settings: Settings) -> int:
+    """`jobs run NAME --dry-run`: print each notice the job would send, write nothing anywhere.
+
+    No migration, no lease, no run row. A database that does not exist yet (or has no tables) is not created:
+    the job reads an empty schema in a temporary directory instead, and the Admin API and Slack as they are.
+    """
+    import tempfile
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugins and a scratch schema are no news here
+    from bot.deps import build_deps
+    from bot.jobs.runner import describe_failure
+    from bot.registry import run_job
+    from storage.db import make_engine, normalize_url
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    url = normalize_url(settings.database_url)
+    exists = True
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        exists = Path(url.database or "").exists()  # opening it would create it (and its folder)
+    current = None
+    if exists:
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            current = current_revision(engine)
+        except Exception as exc:
+            print(f"{name} (dry run): cannot read the database ({describe_failure(exc)}); check DATABASE_URL")
+            return 1
+        finally:
+            engine.dispose()
+    if current is not None and current != head_revision():
+        print(
+            f"{name} (dry run): the database schema is at {current}, this version needs {head_revision()}; "
+            "run `claude-key-bot migrate` first"
+        )
+        return 1
+    with tempfile.TemporaryDirectory(prefix="claude-key-bot-dry-run-") as scratch:
+        if current is None:
+            print(f"{name} (dry run): the database has no tables yet (`run` creates them); reading an empty one")
+            settings = settings.model_copy(update={"database_url": f"sqlite:///{Path(scratch) / 'empty.db'}"})
+        deps = build_deps(settings)
+        try:
+            if current is None:
+                upgrade(deps.engine)
+            result = run_job(name, deps, dry_run=True)
+        except RuntimeError as exc:
+            print(f"{name} (dry run): {exc}")
+            return 1
+        finally:
+            deps.close()
+    assert result is not None  # a dry run takes no lease
+    print(f"{name} (dry run): {result.summary()}")
+    for error in result.errors:
+        print(f"  error: {error}")
     return 1 if result.errors else 0
 
 
@@ -235,9 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list or run scheduled jobs")
     jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
     jobs_sub.add_parser("list", help="list jobs and schedules")
-    jobs_run = jobs_sub.add_parser("run", help="run one job now")
-    jobs_run.add_argument("name")
-    jobs_run.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    jobs_run = jobs_sub.add_parser(
+        "run", help="run one job now", epilog="jobs: " + ", ".join(JOB_NAMES) + " (`jobs list` describes them)"
+    )
+    jobs_run.add_argument("name", help="the job to run: " + ", ".join(JOB_NAMES))
+    jobs_run.add_argument(
+        "--dry-run", action="store_true", help="print who and what would be notified; send and write nothing"
+    )
     jobs.set_defaults(func=cmd_jobs)
     demo = sub.add_parser("demo", help="walk through the bot against local stand-ins of Slack and the Admin API")
     demo.set_defaults(func=cmd_demo)

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/claude-key-bot.db"
 
 # Values people leave in from examples and docs: refused so the bot never starts half-configured.
+# `backend[+driver]://…`, checked without importing SQLAlchemy (settings are read before any heavy import).
+_DATABASE_URL = re.compile(r"^(?P<backend>[A-Za-z][A-Za-z0-9]*)(\+[A-Za-z0-9_]+)?://")
 _PLACEHOLDER = re.compile(r"(your[-_]|changeme|change-me|replace[-_]?me|xxxx|<|>|\.\.\.|…)", re.IGNORECASE)
 
 
@@ -98,11 +98,10 @@ class DatabaseSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _valid_database_url(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError as exc:
-            raise ValueError("not a SQLAlchemy URL") from exc
-        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        match = _DATABASE_URL.match(value)
+        if match is None:
+            raise ValueError("not a SQLAlchemy URL")
+        if match["backend"].lower() not in {"sqlite", "postgresql"}:
             raise ValueError("only sqlite and postgresql are supported")
         return value
 

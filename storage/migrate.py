@@ -30,6 +30,14 @@ def head_revision() -> str | None:
     return ",".join(heads) or None
 
 
+def known_revision(revision: str) -> bool:
+    """True when `revision` is one this version ships (an older or the current schema, not a newer one)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own CommandError / ResolutionError for an unknown id
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision(s) the database is at (None when never migrated)."""
     with engine.connect() as connection:

@@ -72,10 +72,8 @@ def test_nothing_secret_leaks_across_a_session(
         )
     apology = slack_standin.wait_for_response()
     assert apology[0].body["text"] == SORRY
-    deps.admin = type(deps.admin)(
-        api_key=deps.settings.anthropic_admin_key.__class__("sk-ant-admin01-wrong-key"),
-        base_url=anthropic_standin.base_url,
-    )
+    wrong_key = deps.settings.anthropic_admin_key.__class__("sk-ant-admin01-wrong-key")
+    deps.settings = deps.settings.model_copy(update={"anthropic_admin_key": wrong_key})  # doctor's own clients
     run_doctor(deps, out=doctor_out.append)
     assert any("FAIL  anthropic admin key" in line for line in doctor_out)
 

@@ -6,6 +6,7 @@ Each is idempotent: state changes are conditional transitions, notices go throug
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -41,7 +42,10 @@ def _requests(ctx: JobContext, *states: str) -> list[AccessRequest]:
 def _each(
     ctx: JobContext, result: JobResult, requests: list[AccessRequest], step: Callable[[AccessRequest], None]
 ) -> None:
+    out = ctx.out
     for request in requests:
+        if ctx.dry_run:  # every "would …" line of this request names the people it is about
+            ctx.out = functools.partial(_with_people, out, request)
         try:
             step(request)
         except AdminAPIError as exc:
@@ -49,6 +53,17 @@ def _each(
         except Exception as exc:
             logger.exception("request #%s failed in %s", request.id, ctx.job)
             result.errors.append(f"request #{request.id}: {type(exc).__name__}")
+        finally:
+            ctx.out = out
+
+
+def _with_people(out: Callable[[str], None], request: AccessRequest, line: str) -> None:
+    people = [f"requester {request.requester_email or request.requester_slack_id}"]
+    if request.invitee_email:
+        people.append(f"invitee {request.invitee_email}")
+    if request.workspace_name:
+        people.append(f"workspace {request.workspace_name}")
+    out(f"{line} ({', '.join(people)})")
 
 
 def _notice(ctx: JobContext, result: JobResult, key: str, description: str, send: Callable[[], None]) -> None:

@@ -29,7 +29,9 @@ from bot.anthropic_admin.errors import (
     SeatLimitReached,
     Unavailable,
     WorkspaceFull,
+    operator_reason,
 )
+from bot.anthropic_admin.transport import DEFAULT_BASE_URL
 from bot.anthropic_admin.types import (
     ASSIGNABLE_ORG_ROLES,
     ApiKey,
@@ -63,6 +65,7 @@ from bot.anthropic_admin.types import (
 
 __all__ = [
     "ASSIGNABLE_ORG_ROLES",
+    "DEFAULT_BASE_URL",
     "AdminAPIError",
     "AdminGateway",
     "AdminKeyInvalid",
@@ -110,4 +113,5 @@ __all__ = [
     "WorkspaceFull",
     "WorkspaceMember",
     "WorkspaceRole",
+    "operator_reason",
 ]

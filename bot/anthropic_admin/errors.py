@@ -252,6 +252,26 @@ def to_domain_error(
     return domain_cls(sentence, **context)
 
 
+def operator_reason(error: AdminAPIError) -> str:
+    """Why a call failed, for the operator at a terminal (doctor, a dry run): the cause, not Slack's sentence."""
+    cause = error.__cause__
+    if isinstance(cause, anthropic.APITimeoutError):
+        return "no answer in time"
+    if isinstance(cause, anthropic.APIConnectionError):
+        root = cause.__cause__
+        while root is not None and root.__cause__ is not None:
+            root = root.__cause__
+        detail = str(root).strip().splitlines()[0] if root is not None and str(root).strip() else ""
+        return f"cannot connect ({detail or type(root or cause).__name__})"
+    if isinstance(error, AdminKeyInvalid):
+        return f"HTTP {error.status}: the key is invalid or revoked"
+    if error.status is not None:
+        code = f" {error.error_code}" if error.error_code else ""
+        said = f": {error.api_message.rstrip('.')}" if error.api_message else ""
+        return f"HTTP {error.status}{code}{said}"
+    return error.user_message.rstrip(".")
+
+
 def _scrub(text: str, secret: str) -> str:
     if secret:
         text = text.replace(secret, "[redacted]")

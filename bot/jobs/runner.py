@@ -8,11 +8,14 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 
+from sqlmodel import Session
+
+from bot.anthropic_admin import DEFAULT_BASE_URL, AdminAPIError, operator_reason
 from bot.deps import Deps
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.lease import LEASE_RENEW_EVERY, LEASE_TTL, Heartbeat, LeaseLost, holder_id
 from bot.jobs.spec import JobSpec
-from bot.logs import job_context
+from bot.logs import job_context, redact
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import JobRun
@@ -38,6 +41,8 @@ def run_job(
     spec = registry.get(name)
     if spec is None:
         raise KeyError(name)
+    if dry_run:
+        return _dry_run(spec, deps, out)
     fn = spec.target
     holder = holder or holder_id()
     now = deps.clock()
@@ -61,7 +66,7 @@ def run_job(
                 result = fn(context)
                 if dry_run:
                     session.rollback()
-            status, detail = "ok", result.summary()
+            status, detail = ("errors" if result.errors else "ok"), result.summary()
         except LeaseLost:
             status, detail, result = "lease_lost", "another replica took the lease; stopped sending", None
         except Exception as exc:
@@ -82,3 +87,38 @@ def run_job(
     if result is None:
         raise RuntimeError(f"job {name} failed: {detail}")
     return result
+
+
+def _dry_run(spec: JobSpec, deps: Deps, out: Callable[[str], None]) -> JobResult:
+    """The job with nothing written: no lease, no run row, its session rolled back; `out` gets each "would …"
+    line. A job that fails raises RuntimeError with one line (logged without a traceback)."""
+    with job_context(spec.name, None):
+        try:
+            with Session(deps.engine, expire_on_commit=False) as session:
+                try:
+                    result = spec.target(
+                        JobContext(deps=deps, session=session, now=deps.clock(), dry_run=True, job=spec.name, out=out)
+                    )
+                finally:
+                    session.rollback()
+        except Exception as exc:
+            reason = describe_failure(exc, admin_api_url=deps.settings.anthropic_base_url)
+            logger.warning("job %s (dry run) failed: %s", spec.name, reason, extra={"job": spec.name})
+            raise RuntimeError(f"job {spec.name} failed: {reason}") from None
+        logger.info(
+            "job %s (dry run) %s: %s",
+            spec.name,
+            "errors" if result.errors else "ok",
+            result.summary(),
+            extra={"job": spec.name},
+        )
+    return result
+
+
+def describe_failure(exc: BaseException, *, admin_api_url: str | None = None) -> str:
+    """One line for an operator, no traceback: `Admin API at URL: cannot connect (…)`, else the exception's kind
+    and the first line of its message."""
+    if isinstance(exc, AdminAPIError):
+        return redact(f"Admin API at {admin_api_url or DEFAULT_BASE_URL}: {operator_reason(exc)}")
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return redact(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)

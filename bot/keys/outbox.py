@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 
 from bot.jobs.context import JobContext, JobResult
-from bot.keys.model import Tally
+from bot.keys.model import KeyView, Tally
 from bot.slack.notifier import Posted
 from bot.slack.reply import Reply
 from storage import repositories as repo
@@ -31,6 +31,13 @@ def mark_all(ctx: JobContext, keys: Sequence[str]) -> None:
     ctx.session.commit()
 
 
+def describe_keys(keys: Sequence[KeyView]) -> str:
+    """` (keys: "ci" apikey_01…, …)` for a dry run's line; empty without keys."""
+    if not keys:
+        return ""
+    return " (keys: " + ", ".join(f'"{k.name}" {k.id}' for k in keys) + ")"
+
+
 def tally(labels: Iterable[str], top: int = 10) -> list[Tally]:
     """The `top` most common labels with their counts."""
     return [Tally(label, count) for label, count in Counter(labels).most_common(top)]
@@ -49,9 +56,17 @@ class Outbox:
     stopped: bool = False
 
     def send(
-        self, where: str, message: Reply, ledger_keys: Sequence[str], *, dm: bool, thread_ts: str | None = None
+        self,
+        where: str,
+        message: Reply,
+        ledger_keys: Sequence[str],
+        *,
+        dm: bool,
+        thread_ts: str | None = None,
+        about: Sequence[KeyView] = (),
     ) -> Posted | None:
-        """Post (or print in a dry run), then record `ledger_keys`; None when nothing was sent."""
+        """Post (or print in a dry run, naming the keys `about`), then record `ledger_keys`; None when nothing
+        was sent."""
         if self.stopped:
             return None
         if ledger_keys and not self.ctx.dry_run and set(ledger_keys) <= already_done(self.ctx, ledger_keys):
@@ -61,7 +76,7 @@ class Outbox:
             return None
         self.ctx.check_lease()
         if self.ctx.dry_run:
-            self.ctx.out(f"would {'DM' if dm else 'post to'} {where}: {message.text}")
+            self.ctx.out(f"would {'DM' if dm else 'post to'} {where}: {message.text}{describe_keys(about)}")
             self.result.sent += 1
             return Posted(where, "dry-run")
         notifier = self.ctx.deps.notifier

@@ -81,13 +81,13 @@ def rotation_reminders(ctx: JobContext) -> JobResult:
         for slack_id in sorted(by_owner):
             items = by_owner[slack_id]
             message = reminder_dm([n for _, n in items], max_age_days=deps.settings.key_max_age_days)
-            outbox.send(slack_id, message, [k for k, _ in items], dm=True)
+            outbox.send(slack_id, message, [k for k, _ in items], dm=True, about=[n.key for _, n in items])
         channel = deps.settings.admin_channel_id
         for i in range(0, len(unowned), LISTED_PER_MESSAGE):
             part = unowned[i : i + LISTED_PER_MESSAGE]
             if channel:
                 message = unowned_reminders([(n, owner) for _, n, owner in part])
-                outbox.send(channel, message, [k for k, _, _ in part], dm=False)
+                outbox.send(channel, message, [k for k, _, _ in part], dm=False, about=[n.key for _, n, _ in part])
     _overdue_digest(ctx, outbox, overdue, workspaces)
     result.notes.append(f"{len(pending)} reminder(s) due, {len(overdue)} key(s) overdue")
     return result
@@ -101,11 +101,12 @@ def _overdue_digest(ctx: JobContext, outbox: Outbox, overdue: list[ApiKey], work
     if not overdue or channel is None or ctx.already_done(ledger_key):
         return
     oldest = sorted(overdue, key=lambda k: (k.created_at, k.id))[:LISTED_PER_MESSAGE]
+    oldest_views = [key_view(k, deps, now, workspaces=workspaces) for k in oldest]
     message = overdue_digest(
         total=len(overdue),
-        oldest=[key_view(k, deps, now, workspaces=workspaces) for k in oldest],
+        oldest=oldest_views,
         by_workspace=tally(workspaces.get(k.workspace_id or "", "organization-wide") for k in overdue),
         week=week,
         max_age_days=deps.settings.key_max_age_days,
     )
-    outbox.send(channel, message, [ledger_key], dm=False)
+    outbox.send(channel, message, [ledger_key], dm=False, about=oldest_views)

@@ -135,7 +135,14 @@ def _stale_report(
             )
             for k, leaver in part
         ]
-        outbox.send(channel, stale_rows(rows), [row_keys[k.id] for k, _ in part], dm=False, thread_ts=thread_ts)
+        outbox.send(
+            channel,
+            stale_rows(rows),
+            [row_keys[k.id] for k, _ in part],
+            dm=False,
+            thread_ts=thread_ts,
+            about=[row.key for row in rows],
+        )
 
 
 def _stale_owner_dms(
@@ -159,7 +166,7 @@ def _stale_owner_dms(
         keys = by_owner[slack_id]
         views = [key_view(k, deps, now, workspaces=workspaces) for k in keys]
         message = stale_owner_dm(views, stale_days=deps.settings.key_stale_days)
-        outbox.send(slack_id, message, [ledger[k.id] for k in keys], dm=True)
+        outbox.send(slack_id, message, [ledger[k.id] for k in keys], dm=True, about=views)
 
 
 def deactivate_from_report(

@@ -54,7 +54,7 @@ def test_pending_request_is_nudged_escalated_then_expired_once_each(
     assert _run(deps, "request-nudges")[0] == 0  # rerun sends nothing new
     clock.now = T0 + timedelta(days=1, hours=1)
     sent, printed = _run(deps, "request-nudges", dry_run=True)
-    assert sent == 1 and printed == ["would escalate request #1"]
+    assert sent == 1 and printed == ["would escalate request #1 (requester dev@example.com, workspace default-ws)"]
     assert _run(deps, "request-nudges")[0] == 1
     assert _run(deps, "request-nudges")[0] == 0
     texts = _texts(slack_standin, "C0ADMIN")

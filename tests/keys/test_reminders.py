@@ -142,14 +142,17 @@ def test_a_single_429_is_retried_within_the_run(
 
 
 def test_dry_run_prints_and_sends_nothing(kdeps: Deps, clock, slack_standin, anthropic_standin) -> None:
-    _owners(slack_standin, anthropic_standin)
+    keys = _owners(slack_standin, anthropic_standin)
     clock.now = SIM0
     printed: list[str] = []
     result = run(kdeps, dry_run=True, out=printed)
     assert result.sent == 3
-    assert printed == [
-        f"would DM {u}: An API key of yours needs rotating or expires soon" for u in ("U0ADMIN", "U0CAROL", "U0DEV")
+    text = "An API key of yours needs rotating or expires soon"
+    assert [line.split(" (keys: ")[0] for line in printed] == [
+        f"would DM {u}: {text}" for u in ("U0ADMIN", "U0CAROL", "U0DEV")
     ]
+    for line, key_id in zip(printed, [keys[u] for u in ("U0ADMIN", "U0CAROL", "U0DEV")], strict=True):
+        assert key_id in line  # each line names the key (and its name) it is about
     assert slack_standin.calls_to("chat.postMessage") == []
     with session_scope(kdeps.engine) as session:
         assert session.exec(select(LedgerEntry).where(LedgerEntry.job == "rotation-reminders")).all() == []
