@@ -92,6 +92,7 @@ def run_job(
 def _dry_run(spec: JobSpec, deps: Deps, out: Callable[[str], None]) -> JobResult:
     """The job with nothing written: no lease, no run row, its session rolled back; `out` gets each "would …"
     line. A job that fails raises RuntimeError with one line (logged without a traceback)."""
+    started = time.perf_counter()
     with job_context(spec.name, None):
         try:
             with Session(deps.engine, expire_on_commit=False) as session:
@@ -104,15 +105,17 @@ def _dry_run(spec: JobSpec, deps: Deps, out: Callable[[str], None]) -> JobResult
         except Exception as exc:
             reason = describe_failure(exc, admin_api_url=deps.settings.anthropic_base_url)
             logger.warning("job %s (dry run) failed: %s", spec.name, reason, extra={"job": spec.name})
+            _count(deps, spec.name, "failed", started)
             raise RuntimeError(f"job {spec.name} failed: {reason}") from None
-        logger.info(
-            "job %s (dry run) %s: %s",
-            spec.name,
-            "errors" if result.errors else "ok",
-            result.summary(),
-            extra={"job": spec.name},
-        )
+        status = "errors" if result.errors else "ok"
+        logger.info("job %s (dry run) %s: %s", spec.name, status, result.summary(), extra={"job": spec.name})
+    _count(deps, spec.name, status, started)
     return result
+
+
+def _count(deps: Deps, name: str, status: str, started: float) -> None:
+    deps.metrics.job_runs.labels(name, status).inc()
+    deps.metrics.job_duration.labels(name, status).observe(time.perf_counter() - started)
 
 
 def describe_failure(exc: BaseException, *, admin_api_url: str | None = None) -> str:
