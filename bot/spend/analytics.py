@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.anthropic_admin import BucketWidth, CostGroupBy, CostRow, UsageGroupBy, UsageRow, Workspace
-from bot.anthropic_admin.analytics import report_windows
+from bot.anthropic_admin.analytics import EARLIEST, report_windows
 from bot.core import periods
 from bot.core.cache import DEFAULT_TTL
 from bot.core.errors import UserError
@@ -27,7 +27,7 @@ T = TypeVar("T")
 # How long a report page is reused: long enough to absorb bursts, short next to the API's own lag.
 CACHE_TTL = DEFAULT_TTL
 # The analytics API refuses ranges that start before this.
-ANALYTICS_FLOOR = datetime.fromisoformat("2026-01-01T00:00:00+00:00")
+ANALYTICS_FLOOR = EARLIEST
 UNKNOWN_MODEL = "other"
 
 Part = Callable[[], tuple[list[Any], datetime | None]]
@@ -54,11 +54,6 @@ def daily_width(start: datetime, end: datetime) -> BucketWidth:
     """1d buckets when local days are UTC days; else hourly buckets, summed into local days here."""
     aligned = start.utcoffset() == timedelta(0) and end.utcoffset() == timedelta(0)
     return "1d" if aligned else "1h"
-
-
-def split_range(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """Pieces of at most 31 days (the API's longest range), fetched in parallel by `cost_rows`."""
-    return report_windows(start, end)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,7 +108,7 @@ def cost_rows(
 
     def load() -> tuple[list[CostRow], datetime | None]:
         parts: list[Part] = []
-        for lo, hi in split_range(start, end):
+        for lo, hi in report_windows(start, end):
             parts.extend(_cost_parts(deps, who, lo, hi, group, width))
         results = fan_out(deps, *parts)
         rows = [row for part_rows, _ in results for row in part_rows]
