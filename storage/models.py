@@ -101,6 +101,35 @@ class AccessRequest(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     granted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     grant_expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # What the grant changed at Anthropic (JSON, `bot.access.model.GrantChanges`): expiry undoes this and only this.
+    grant_changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AdminWriteState(StrEnum):
+    """What became of an Admin API write the bot set out to make."""
+
+    PENDING = "pending"  # recorded before the call; still pending later means the outcome is unknown
+    DONE = "done"  # the API accepted it and the bot recorded what followed
+    FAILED = "failed"  # the API refused it: nothing changed at Anthropic
+    RECONCILED = "reconciled"  # found pending later and checked against the API (`outcome` says what was found)
+
+
+class AdminWrite(SQLModel, table=True):
+    """An intent row: written and committed before an Admin API write, completed after it. A row still
+    `pending` after a few minutes is a write whose outcome the bot never recorded; a job checks the API."""
+
+    __tablename__ = "admin_write"
+    __table_args__ = (Index("ix_admin_write_state_created", "state", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    target: str = Field(max_length=255)
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    state: str = Field(default=AdminWriteState.PENDING, max_length=16)
+    actor_slack_id: str | None = Field(default=None, max_length=32)
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    completed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuditEvent(SQLModel, table=True):
