@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from bot.access import jobs as access_jobs
+from bot.access.writes import CHECKS as ACCESS_WRITE_CHECKS
 from bot.deps import Deps
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
@@ -17,14 +18,24 @@ from bot.jobs.spec import JobSpec
 from bot.keys.reminders import rotation_reminders
 from bot.keys.rotation import adopt_rotation_keys
 from bot.keys.stale import stale_keys
+from bot.keys.writes import CHECKS as KEY_WRITE_CHECKS
 from bot.spend.alerts import run_budget_alerts
 from bot.spend.digest import run_weekly_digest
-from bot.spend.spend_limits import run_spend_limit_requests
+from bot.spend.spend_limit_job import run_spend_limit_requests
+from bot.writes import reconcile
 
 
 def key_adoption(ctx: JobContext) -> JobResult:
-    """Keys created by granted requesters fulfil their requests; replacement keys continue their rotations."""
-    return access_jobs.key_adoption(ctx).absorb(adopt_rotation_keys(ctx))
+    """Keys created by granted requesters fulfil their requests; replacement keys continue their rotations; key
+    status changes whose outcome was never recorded are checked against the API."""
+    result = access_jobs.key_adoption(ctx).absorb(adopt_rotation_keys(ctx))
+    return result.absorb(reconcile(ctx, KEY_WRITE_CHECKS))
+
+
+def invite_sync(ctx: JobContext) -> JobResult:
+    """Accepted invites continue their requests; invites and role changes whose outcome was never recorded are
+    checked against the API."""
+    return access_jobs.invite_sync(ctx).absorb(reconcile(ctx, ACCESS_WRITE_CHECKS))
 
 
 JOBS: dict[str, JobSpec] = {
@@ -35,7 +46,7 @@ JOBS: dict[str, JobSpec] = {
             "accepted invites continue their requests",
             "every 15 min",
             {"trigger": "interval", "minutes": 15},
-            access_jobs.invite_sync,
+            invite_sync,
         ),
         JobSpec(
             "key-adoption",

@@ -12,6 +12,7 @@ from bot.core.errors import SORRY, BotError
 from bot.deps import DatabaseUnavailable, Deps, Worker, as_user_facing
 from bot.metrics import ERROR, OK, REFUSED, Metrics
 from bot.slack.reply import Reply
+from bot.writes import explain, unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +51,14 @@ def _failed(metrics: Metrics, exc: BaseException) -> Reply:
 
 
 def _compute(deps: Deps, work: Work) -> Reply | None:
-    try:
-        reply = work(deps)
-    except Exception as exc:
-        return _failed(deps.metrics, exc)
+    with unit_of_work() as changes:
+        try:
+            reply = work(deps)
+        except Exception as exc:
+            answer = _failed(deps.metrics, exc)
+            # Once an Admin API write may have happened, "nothing was changed" would be a lie: say what is known.
+            known = explain(changes)
+            return answer if known is None else Reply(known)
     deps.metrics.observe_interaction(OK)
     logger.debug("answered: %s", OK)
     return reply

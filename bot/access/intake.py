@@ -21,6 +21,7 @@ from bot.access.model import (
     Which,
 )
 from bot.access.parse import RequestDraft, RequestForm, parse_invite_args, parse_request_args
+from bot.access.writes import invite_now
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.core.errors import UserError
 from bot.deps import Deps
@@ -178,16 +179,5 @@ def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Filed | In
         actor = confirm_role(deps, actor)  # a direct invite needs a role checked just now
     if not actor.is_admin:
         return create_request(deps, slack_user_id=slack_user_id, invite=(email, role))
-    created = deps.admin.create_invite(email, role)  # type: ignore[arg-type]
-    with session_scope(deps.engine) as session:
-        repo.append_audit(
-            session=session,
-            action="invite.created",
-            subject_type="invite",
-            subject_id=created.id,
-            actor_slack_id=slack_user_id,
-            actor_anthropic_id=actor.anthropic_user_id,
-            after={"email": email, "role": role, "status": created.status},
-            at=deps.clock(),
-        )
+    created = invite_now(deps, actor, email, role)
     return Invited(email=email, role=role, expires_at=created.expires_at)

@@ -14,29 +14,14 @@ from bot.identity import Actor, resolve_actor
 from bot.keys.blocks.listing import revoked_notice
 from bot.keys.common import get_key, key_view, require_active, require_owner_or_admin, workspace_names
 from bot.keys.model import Revoked, RevokeRequest
-from storage import repositories as repo
-from storage.db import session_scope
+from bot.keys.writes import set_key_status
 
 logger = logging.getLogger(__name__)
 
 
 def deactivate_and_audit(deps: Deps, key: ApiKey, actor: Actor, now: datetime, detail: str) -> None:
-    """Set the key inactive, then write its audit row (no database connection is held while the API answers;
-    a failed call leaves no row)."""
-    deps.admin.update_api_key(key.id, status="inactive")
-    with session_scope(deps.engine) as session:
-        repo.append_audit(
-            session=session,
-            action="key.revoked",
-            subject_type="api_key",
-            subject_id=key.id,
-            actor_slack_id=actor.slack_user_id,
-            actor_anthropic_id=actor.anthropic_user_id,
-            before={"status": key.status},
-            after={"status": "inactive"},
-            detail=detail or None,
-            at=now,
-        )
+    """Set the key inactive through an intent row, then write its audit row (a refused call leaves no row)."""
+    set_key_status(deps, key, actor, now, status="inactive", action="key.revoked", detail=detail)
 
 
 def start_revoke(deps: Deps, *, slack_user_id: str, key_id: str, reason: str) -> RevokeRequest:

@@ -142,7 +142,7 @@ def amount_error() -> dict[str, str]:
 
 def decision_thread_line(decision: SpendDecision) -> str:
     """What the request's thread is told: who decided what, or who tried and what Anthropic said."""
-    mention = f"<@{decision.decider_slack_id}>"
+    mention = f"<@{decision.decider_slack_id}>" if decision.decider_slack_id else "An admin"
     if decision.error is not None:
         return f"{mention} tried to {decision.verb} this, but Anthropic said: {decision.error}"
     if decision.verb == "approve":

@@ -25,6 +25,7 @@ from bot.spend.model import (
     ThresholdsSaved,
 )
 from bot.spend.positions import budget_for_scope, list_budgets, position, settle, thresholds
+from bot.spend.writes import mirror
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import Budget
@@ -251,29 +252,15 @@ def mirror_budget(deps: Deps, slack_user_id: str, scope_key: str) -> MirrorOutco
         raise UserError("That budget no longer exists; set it again with `/claude-key budget set`.")
     console = deps.settings.console_url
     try:
-        limit = deps.admin.set_spend_limit(
-            amount_usd=budget.amount,
-            scope_type="workspace" if budget.workspace_id else "organization",
+        limit_id = mirror(
+            deps,
+            actor,
+            scope_key=scope_key,
+            label=budget.workspace_name or budget.workspace_id or "the organization",
+            amount=budget.amount,
             workspace_id=budget.workspace_id,
         )
     except FeatureUnavailable as exc:
         deps.cache.put(_WRITES_KEY, WRITES_OFF, now, ttl=timedelta(hours=1))
         return MirrorOutcome(budget, limit_id=None, refusal=exc.user_message, console_url=console)
-    with session_scope(deps.engine) as session:
-        row = repo.get_budget_row(session=session, scope_key=scope_key)
-        if row is None:
-            row = Budget(scope_key=scope_key, amount_usd=budget.amount, created_at=now)
-        row.mirrored_limit_id = limit.id
-        row.updated_at = now
-        session.add(row)
-        repo.append_audit(
-            session=session,
-            action="budget.mirrored",
-            subject_type="budget",
-            subject_id=scope_key,
-            actor_slack_id=actor.slack_user_id,
-            actor_anthropic_id=actor.anthropic_user_id,
-            after={"spend_limit_id": limit.id, "amount_usd": str(budget.amount)},
-            at=now,
-        )
-    return MirrorOutcome(budget, limit_id=limit.id, refusal=None, console_url=console)
+    return MirrorOutcome(budget, limit_id=limit_id, refusal=None, console_url=console)

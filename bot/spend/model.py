@@ -360,7 +360,7 @@ class SpendDecision:
     """What an Approve or Deny did: `verb` "approve" or "deny"; `error` when Anthropic refused."""
 
     verb: str
-    decider_slack_id: str
+    decider_slack_id: str | None  # None: a decision recorded later whose decider the bot never stored
     period: str
     amount: Decimal | None = None
     error: str | None = None

@@ -4,22 +4,23 @@ Members of an Enterprise org ask Anthropic for a higher spend limit; the `spend-
 each new pending request to the admin channel once (ledger key `posted:<id>`), with Approve (amount in a
 modal) and Deny. A decision is claimed with a conditional update (`… WHERE state IN ('pending','failed')`),
 so a double click, two admins or two replicas act once; then the API is called, the thread gets a reply,
-the root message loses its buttons and the requester is DM'd. On a Console org the endpoint is
-unavailable: the job logs that once (ledger key `endpoint-unavailable`) and stays quiet.
+the root message loses its buttons and the requester is DM'd. The claim is the decision's intent row: one
+whose outcome was never recorded (a kill, no clear answer from the API) is checked against the API by the job
+(`bot/spend/spend_limit_job.py`) a few minutes later. On a Console org the endpoint is unavailable: the job
+logs that once (ledger key `endpoint-unavailable`) and stays quiet.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_CEILING, Decimal
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session, select
 
-from bot.anthropic_admin import AdminAPIError, FeatureUnavailable, IncreaseRequest
+from bot.anthropic_admin import AdminAPIError, IncreaseRequest
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, resolve_admin
@@ -27,15 +28,19 @@ from bot.jobs.context import JobContext, JobResult
 from bot.slack.notifier import Posted
 from bot.spend import blocks_spend_limits
 from bot.spend.model import SpendDecision, SpendRequestCard
+from bot.writes import CHECK_WITHIN, Intent, Outcome, note, uncertain
 from storage import repositories as repo
 from storage.db import session_scope
-from storage.models import IdentityLink, SpendLimitRequestPost, SpendRequestState
+from storage.models import SpendLimitRequestPost, SpendRequestState
 
 logger = logging.getLogger(__name__)
 
-JOB = "spend-limit-requests"
-UNAVAILABLE_KEY = "endpoint-unavailable"
 OPEN_STATES = (SpendRequestState.PENDING, SpendRequestState.FAILED)
+# A decision's claim: the API call is in flight, or it was interrupted (then `settle_stale_claims` checks it).
+CLAIMED_STATES = (SpendRequestState.APPROVING, SpendRequestState.DENYING)
+Verb = Literal["approve", "deny"]
+CLAIMS: dict[Verb, SpendRequestState] = {"approve": SpendRequestState.APPROVING, "deny": SpendRequestState.DENYING}
+STALE_CLAIM = timedelta(minutes=5)
 MIN_SUGGESTION = Decimal(100)
 
 T = TypeVar("T")
@@ -71,132 +76,15 @@ def card(post: SpendLimitRequestPost, tz: tzinfo, *, resolved_as: str | None = N
     )
 
 
-def _slack_id_for(deps: Deps, session: Session, email: str | None) -> str | None:
-    """The requester's Slack id: the identity link by email, else Slack's lookup by email."""
-    if not email:
-        return None
-    link = session.exec(select(IdentityLink).where(IdentityLink.email == email)).first()
-    if link is not None:
-        return link.slack_user_id
-    try:
-        return deps.notifier.user_by_email(email)
-    except SlackApiError:
-        return None
-
-
 def _best_effort(what: str, fn: Callable[[], T]) -> T | None:
+    """Slack calls after a decision: the decision stands whatever Slack says (an error, a timeout)."""
     try:
         return fn()
     except SlackApiError as exc:
         logger.warning("could not %s: %s", what, exc.response.get("error"))
-        return None
-
-
-# --------------------------------------------------------------------------------------------------
-# The job
-# --------------------------------------------------------------------------------------------------
-
-
-def run_spend_limit_requests(ctx: JobContext) -> JobResult:
-    """Post new pending increase requests; mark the ones resolved in the Console."""
-    result = JobResult()
-    deps = ctx.deps
-    channel = deps.settings.admin_channel_id
-    try:
-        pending = deps.admin.list_increase_requests(("pending",))
-    except FeatureUnavailable:
-        # Console orgs: no per-user limits, so no increase requests. Say it once, then stay quiet.
-        if not ctx.already_done(UNAVAILABLE_KEY):
-            logger.warning(
-                "spend-limit increase requests are not available for this Anthropic organization "
-                "(they exist in Enterprise orgs); the spend-limit-requests job will stay quiet"
-            )
-            ctx.mark_done(UNAVAILABLE_KEY)
-        result.notes.append("increase requests unavailable for this organization")
-        return result
-    if channel is None:
-        result.errors.append("no ADMIN_CHANNEL_ID")
-        return result
-    for request in reversed(pending):  # oldest first, so the channel reads in order
-        key = f"posted:{request.id}"
-        if ctx.already_done(key):
-            result.skipped += 1
-            continue
-        try:
-            _post_request(ctx, request, channel, key)
-            result.sent += 1
-        except Exception as exc:  # one request's failure never stops the others
-            ctx.item_failed(result, request.id, exc)
-    _close_resolved_elsewhere(ctx, {r.id for r in pending}, result)
-    return result
-
-
-def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: str) -> None:
-    deps = ctx.deps
-    slack_id = _slack_id_for(deps, ctx.session, request.requester_email)
-    post = SpendLimitRequestPost(
-        request_id=request.id,
-        period=request.period,
-        requester_user_id=request.requester_user_id,
-        requester_email=request.requester_email,
-        requester_name=request.requester_name,
-        requester_slack_id=slack_id,
-        current_limit_usd=request.current_limit_usd,
-        spend_usd=request.period_to_date_spend_usd,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-    )
-    message = blocks_spend_limits.spend_request_card(card(post, deps.settings.tz))
-    if ctx.dry_run:
-        ctx.out(f"would post to {channel}: {message.text}")
-        return
-    # The row first: a request whose row can't be stored is never posted (it would be posted again every run).
-    post = ctx.session.merge(post)
-    ctx.session.commit()
-    posted = deps.notifier.post(channel, message.text, message.blocks)
-    post.channel_id, post.message_ts = posted.channel, posted.ts
-    ctx.session.add(post)
-    ctx.mark_done(key)  # commits where it was posted with the ledger key
-
-
-def _close_resolved_elsewhere(ctx: JobContext, pending_ids: set[str], result: JobResult) -> None:
-    """Requests approved or denied in the Console: their messages lose the buttons."""
-    posts = repo.spend_requests_in(session=ctx.session, states=OPEN_STATES)
-    gone = [p for p in posts if p.request_id not in pending_ids]
-    if not gone or ctx.dry_run:
-        return
-    try:
-        resolved = {r.id: r for r in ctx.deps.admin.list_increase_requests(("approved", "denied"))}
-    except AdminAPIError as exc:
-        result.errors.append(f"resolved requests: {exc.user_message}")
-        return
-    for post in gone:
-        try:
-            _close_one(ctx, post, resolved.get(post.request_id), result)
-        except Exception as exc:  # one request's failure never stops the others
-            ctx.item_failed(result, post.request_id, exc)
-
-
-def _close_one(
-    ctx: JobContext, post: SpendLimitRequestPost, outcome: IncreaseRequest | None, result: JobResult
-) -> None:
-    """A request approved or denied in the Console (or withdrawn): its message loses the buttons."""
-    status = outcome.status if outcome is not None else "withdrawn"
-    claimed = repo.transition(
-        session=ctx.session,
-        table=SpendLimitRequestPost,
-        key=post.request_id,
-        from_states=OPEN_STATES,
-        to=SpendRequestState.RESOLVED_ELSEWHERE,
-        now=ctx.now,
-        last_error=status,
-    )
-    ctx.session.commit()
-    if claimed is None:
-        return
-    post.state, post.last_error = SpendRequestState.RESOLVED_ELSEWHERE, status
-    _render_root(ctx.deps, post, resolved_as=status)
-    result.notes.append(f"{post.request_id} {status} elsewhere")
+    except Exception as exc:
+        logger.warning("could not %s: %s", what, type(exc).__name__)
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -213,77 +101,104 @@ def _decider(deps: Deps, slack_user_id: str, post: SpendLimitRequestPost | None)
     return actor
 
 
-def _claim(deps: Deps, slack_user_id: str, request_id: str, to: SpendRequestState, now: datetime) -> Actor:
-    """Check the decider and move the request from pending or failed to `to`; UserError when someone was first."""
+def _claim(
+    deps: Deps, slack_user_id: str, request_id: str, to: SpendRequestState, now: datetime, amount: Decimal | None
+) -> Actor:
+    """Check the decider and move the request from pending or failed to `to`, recording who decided and the
+    amount (the claim is the decision's intent row); UserError when someone was first."""
     with session_scope(deps.engine) as session:
         post = session.get(SpendLimitRequestPost, request_id)
         actor = _decider(deps, slack_user_id, post)
         assert post is not None
         before = repo.transition(
-            session=session, table=SpendLimitRequestPost, key=request_id, from_states=OPEN_STATES, to=to, now=now
+            session=session,
+            table=SpendLimitRequestPost,
+            key=request_id,
+            from_states=OPEN_STATES,
+            to=to,
+            now=now,
+            decided_by_slack_id=actor.slack_user_id,
+            approved_amount_usd=amount,
         )
         if before is None:
             session.refresh(post)
+            if post.state in CLAIMED_STATES:
+                raise UserError(
+                    f"Another decision on that request is still being made (it is {post.state}); if it doesn't "
+                    f"finish, I'll check it with Anthropic {CHECK_WITHIN}."
+                )
             raise UserError(f"That request was already handled (it is {post.state}).")
     return actor
 
 
-def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) -> SpendDecision:
-    """Approve an increase request at `amount` dollars a period (whole cents)."""
+def _decide(
+    deps: Deps, slack_user_id: str, request_id: str, verb: Verb, amount: Decimal | None, call: Callable[[], object]
+) -> SpendDecision:
     now = deps.clock()
-    actor = _claim(deps, slack_user_id, request_id, SpendRequestState.APPROVING, now)
+    actor = _claim(deps, slack_user_id, request_id, CLAIMS[verb], now, amount)
+    phrase = f"approve spend-limit request {request_id} at ${amount}" if verb == "approve" else f"deny {request_id}"
+    intent = Intent("spend_limit.decision", request_id, phrase, actor_slack_id=actor.slack_user_id)
     try:
-        deps.admin.approve_increase_request(request_id, amount_usd=amount)
-    except AdminAPIError as exc:
-        return _failed(deps, request_id, actor, "approve", exc)
-    with session_scope(deps.engine) as session:
-        post = session.get(SpendLimitRequestPost, request_id)
-        assert post is not None
-        post.state, post.decided_by_slack_id, post.decided_at = SpendRequestState.APPROVED, actor.slack_user_id, now
-        post.approved_amount_usd, post.updated_at, post.last_error = amount, now, None
-        repo.append_audit(
-            session=session,
-            action="spend_request.approved",
-            subject_type="spend_limit_request",
-            subject_id=request_id,
-            actor_slack_id=actor.slack_user_id,
-            actor_anthropic_id=actor.anthropic_user_id,
-            before={"state": "pending"},
-            after={"state": "approved", "amount_usd": str(amount)},
-            at=now,
-        )
-    decision = SpendDecision("approve", actor.slack_user_id, post.period, amount=amount)
+        call()
+    except Exception as exc:
+        if uncertain(exc):  # it may have happened: stays claimed; spend-limit-requests checks it with the API
+            note(intent, Outcome.UNKNOWN)
+            raise
+        assert isinstance(exc, AdminAPIError)
+        return _failed(deps, request_id, actor, verb, exc)
+    change = note(intent, Outcome.UNRECORDED)
+    post = _record(deps, request_id, verb, actor.slack_user_id, actor.anthropic_user_id, amount, now, detail=None)
+    change.outcome = Outcome.RECORDED
+    decision = SpendDecision(verb, actor.slack_user_id, post.period, amount=amount)
     _announce(deps, post, decision)
     return decision
+
+
+def approve(deps: Deps, slack_user_id: str, request_id: str, amount: Decimal) -> SpendDecision:
+    """Approve an increase request at `amount` dollars a period (whole cents)."""
+    call = lambda: deps.admin.approve_increase_request(request_id, amount_usd=amount)  # noqa: E731
+    return _decide(deps, slack_user_id, request_id, "approve", amount, call)
 
 
 def deny(deps: Deps, slack_user_id: str, request_id: str) -> SpendDecision:
     """Deny an increase request."""
-    now = deps.clock()
-    actor = _claim(deps, slack_user_id, request_id, SpendRequestState.DENYING, now)
-    try:
-        deps.admin.deny_increase_request(request_id)
-    except AdminAPIError as exc:
-        return _failed(deps, request_id, actor, "deny", exc)
+    return _decide(deps, slack_user_id, request_id, "deny", None, lambda: deps.admin.deny_increase_request(request_id))
+
+
+def _record(
+    deps: Deps,
+    request_id: str,
+    verb: Verb,
+    by_slack_id: str | None,
+    by_anthropic_id: str | None,
+    amount: Decimal | None,
+    now: datetime,
+    *,
+    detail: str | None,
+) -> SpendLimitRequestPost:
+    """The decision Anthropic accepted: state, who and when, and its audit row."""
+    state = SpendRequestState.APPROVED if verb == "approve" else SpendRequestState.DENIED
+    after: dict[str, str] = {"state": str(state)}
+    if amount is not None:
+        after["amount_usd"] = str(amount)
     with session_scope(deps.engine) as session:
         post = session.get(SpendLimitRequestPost, request_id)
         assert post is not None
-        post.state, post.decided_by_slack_id, post.decided_at = SpendRequestState.DENIED, actor.slack_user_id, now
-        post.updated_at, post.last_error = now, None
+        post.state, post.decided_by_slack_id, post.decided_at = state, by_slack_id, now
+        post.approved_amount_usd, post.updated_at, post.last_error = amount, now, None
         repo.append_audit(
             session=session,
-            action="spend_request.denied",
+            action=f"spend_request.{state}",
             subject_type="spend_limit_request",
             subject_id=request_id,
-            actor_slack_id=actor.slack_user_id,
-            actor_anthropic_id=actor.anthropic_user_id,
+            actor_slack_id=by_slack_id,
+            actor_anthropic_id=by_anthropic_id,
             before={"state": "pending"},
-            after={"state": "denied"},
+            after=after,
+            detail=detail,
             at=now,
         )
-    decision = SpendDecision("deny", actor.slack_user_id, post.period)
-    _announce(deps, post, decision)
-    return decision
+    return post
 
 
 def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIError) -> SpendDecision:
@@ -293,6 +208,7 @@ def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIE
         post = session.get(SpendLimitRequestPost, request_id)
         assert post is not None
         post.state, post.last_error, post.updated_at = SpendRequestState.FAILED, exc.user_message, now
+        post.decided_by_slack_id, post.approved_amount_usd = None, None
         repo.append_audit(
             session=session,
             action=f"spend_request.{verb}_failed",
@@ -313,16 +229,95 @@ def _announce(deps: Deps, post: SpendLimitRequestPost, decision: SpendDecision) 
         channel, ts = post.channel_id, post.message_ts
         line = blocks_spend_limits.decision_thread_line(decision)
         _best_effort("reply in the thread", lambda: deps.notifier.post(channel, line, thread_ts=ts))
-    _render_root(deps, post)
+    render_root(deps, post)
     dm = blocks_spend_limits.decision_dm(decision)
     if dm and post.requester_slack_id:
         slack_id = post.requester_slack_id
         _best_effort("DM the requester", lambda: deps.notifier.dm(slack_id, dm))
 
 
-def _render_root(deps: Deps, post: SpendLimitRequestPost, *, resolved_as: str | None = None) -> None:
+def render_root(deps: Deps, post: SpendLimitRequestPost, *, resolved_as: str | None = None) -> None:
+    """Re-render the request's admin-channel message from its row (best effort)."""
     if not (post.channel_id and post.message_ts):
         return
     message = blocks_spend_limits.spend_request_card(card(post, deps.settings.tz, resolved_as=resolved_as))
     target = Posted(post.channel_id, post.message_ts)
     _best_effort("update the request message", lambda: deps.notifier.update(target, message.text, message.blocks))
+
+
+# --------------------------------------------------------------------------------------------------
+# Claims whose outcome was never recorded (a crash, a kill, no clear answer from the API)
+# --------------------------------------------------------------------------------------------------
+
+
+def settle_stale_claims(ctx: JobContext) -> JobResult:
+    """Claims older than `STALE_CLAIM` are checked against the API: decided there → recorded and announced;
+    still pending → back to `failed` with the buttons, and the thread says the decision didn't go through."""
+    result = JobResult()
+    stale = [
+        p
+        for p in repo.spend_requests_in(session=ctx.session, states=CLAIMED_STATES)
+        if p.updated_at <= ctx.now - STALE_CLAIM
+    ]
+    if not stale:
+        return result
+    if ctx.dry_run:
+        for post in stale:
+            ctx.out(f"would check the interrupted {post.state} of {post.request_id} with Anthropic")
+        return result
+    try:
+        found = {r.id: r for r in ctx.deps.admin.list_increase_requests(None)}
+    except AdminAPIError as exc:
+        result.errors.append(f"interrupted decisions: {exc.user_message}")
+        return result
+    for post in stale:
+        try:
+            _settle(ctx, post, found.get(post.request_id), result)
+        except Exception as exc:  # one request's failure never stops the others
+            ctx.item_failed(result, post.request_id, exc)
+    return result
+
+
+def _settle(ctx: JobContext, post: SpendLimitRequestPost, found: IncreaseRequest | None, result: JobResult) -> None:
+    deps, claimed = ctx.deps, SpendRequestState(post.state)
+    verb: Verb = "approve" if claimed == SpendRequestState.APPROVING else "deny"
+    status = found.status if found is not None else "withdrawn"
+    expected = "approved" if verb == "approve" else "denied"
+    if status == expected:
+        recorded = _record(
+            deps,
+            post.request_id,
+            verb,
+            post.decided_by_slack_id,
+            None,
+            post.approved_amount_usd if verb == "approve" else None,
+            ctx.now,
+            detail="recorded by spend-limit-requests: the decision's outcome was never recorded",
+        )
+        decision = SpendDecision(verb, post.decided_by_slack_id, recorded.period, amount=recorded.approved_amount_usd)
+        _announce(deps, recorded, decision)
+        result.notes.append(f"{post.request_id}: {status} (recorded now)")
+        result.sent += 1
+        return
+    error = f"The {verb} didn't go through (it was interrupted); Anthropic says the request is {status}."
+    moved = repo.transition(
+        session=ctx.session,
+        table=SpendLimitRequestPost,
+        key=post.request_id,
+        from_states=[claimed],
+        to=SpendRequestState.FAILED if status == "pending" else SpendRequestState.RESOLVED_ELSEWHERE,
+        now=ctx.now,
+        last_error=error if status == "pending" else status,
+        decided_by_slack_id=None,
+        approved_amount_usd=None,
+    )
+    ctx.session.commit()
+    if moved is None:
+        return
+    ctx.session.refresh(post)
+    if post.channel_id and post.message_ts:
+        channel, ts = post.channel_id, post.message_ts
+        _best_effort("reply in the thread", lambda: deps.notifier.post(channel, error, thread_ts=ts))
+    render_root(deps, post, resolved_as=None if status == "pending" else status)
+    result.notes.append(f"{post.request_id}: interrupted {verb}, {status}")
+    result.sent += 1

@@ -53,6 +53,12 @@ from storage.repositories.spend import (
 from storage.repositories.transitions import (
     transition,
 )
+from storage.repositories.writes import (
+    begin_write,
+    finish_write,
+    pending_writes,
+    writes_for,
+)
 
 __all__ = [
     "add_report_root",
@@ -60,9 +66,11 @@ __all__ = [
     "add_rotation",
     "append_audit",
     "audit_since",
+    "begin_write",
     "complete_rotation",
     "database_now",
     "find_requests",
+    "finish_write",
     "get_budget_row",
     "get_request",
     "get_rotation",
@@ -77,6 +85,7 @@ __all__ = [
     "mark_event_processed",
     "open_duplicate",
     "open_rotations",
+    "pending_writes",
     "prune_job_runs",
     "prune_processed_events",
     "record_replacement",
@@ -91,4 +100,5 @@ __all__ = [
     "try_acquire_lease",
     "unfinished_rotations",
     "waiting",
+    "writes_for",
 ]

@@ -37,7 +37,7 @@ def append_audit(
         actor_anthropic_id=actor_anthropic_id,
         before=_json(before),
         after=_json(after),
-        detail=detail,
+        detail=None if detail is None else detail.replace("\x00", ""),  # PostgreSQL text can't hold NUL
     )
     if at is not None:
         row.at = at

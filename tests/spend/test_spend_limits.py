@@ -107,10 +107,10 @@ def test_decisions_are_admin_only_once_and_never_your_own(sdeps: Deps, anthropic
     assert anthropic_standin.count("POST", rf"{REQUESTS_PATH}/.*/deny") == 1
 
 
-def test_an_api_failure_leaves_it_failed_with_the_buttons(sdeps: Deps, anthropic_standin, slack_standin) -> None:
+def test_an_api_refusal_leaves_it_failed_with_the_buttons(sdeps: Deps, anthropic_standin, slack_standin) -> None:
     request_id = seed_request(anthropic_standin)
     run(sdeps)
-    anthropic_standin.inject("POST", r"/approve$", status=500, headers={"x-should-retry": "false"})
+    anthropic_standin.inject("POST", r"/approve$", status=400, error_type="invalid_request_error")
     reply = approve(sdeps, "U0ADMIN", request_id, Decimal(300))
     assert reply.text.startswith("Couldn't approve the request")
     (root,) = roots(slack_standin)

@@ -25,6 +25,7 @@ class Fault:
     malformed_json: bool
     content_type: str | None
     repeat_cursor: bool = False
+    applied: bool = False  # serve the request first (a write takes effect), then answer with the fault
 
 
 def take_fault(faults: list[Fault], method: str, path: str) -> Fault | None:

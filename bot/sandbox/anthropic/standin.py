@@ -147,6 +147,7 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
         malformed_json: bool = False,
         content_type: str | None = None,
         repeat_cursor: bool = False,
+        applied: bool = False,
     ) -> None:
         """Queue a fault for the next ``times`` requests whose method matches and path ``re.search``-es.
 
@@ -156,6 +157,8 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
         ``content_type`` overrides the response Content-Type (e.g. "text/html" for a proxy error page).
         ``repeat_cursor`` (with ``status=None``) answers a listing page as if no cursor had been sent, with
         ``has_more`` set: a server stuck handing out the same page and cursor.
+        ``applied`` serves the request first, so a write takes effect, and then answers with the fault (a
+        timeout or 5xx after the server committed: the client can't tell whether the write happened).
         """
         with self._lock:
             self._faults.append(
@@ -172,6 +175,7 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
                     malformed_json=malformed_json,
                     content_type=content_type,
                     repeat_cursor=repeat_cursor,
+                    applied=applied,
                 )
             )
 
@@ -206,6 +210,8 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed):
         pause = self.latency + (fault.delay if fault else 0.0)
         if pause > 0:
             time.sleep(pause)
+        if fault is not None and fault.applied:
+            self._respond(method, path, query, headers, body, body_error, request_id)
         if fault is not None and fault.reset_connection:
             http.reset()
             return

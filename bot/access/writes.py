@@ -1,0 +1,121 @@
+"""Access writes through intent rows (an admin's direct invite, an org role change), and how the reconciler
+checks one whose outcome was never recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.anthropic_admin import Invite, NotFound, OrgUser
+from bot.deps import Deps
+from bot.identity import Actor
+from bot.jobs.context import JobContext
+from bot.slack.text import escape
+from bot.writes import Check, Intent, Verdict, perform
+from storage import repositories as repo
+from storage.models import AdminWrite
+
+INVITE = "invite.create"
+ORG_ROLE = "user.role"
+RECONCILED = "recorded by the reconciler: the write's outcome was never recorded"
+
+
+def _invite_audit(session: Session, payload: dict[str, Any], invite: Invite, at: datetime, detail: str | None) -> None:
+    repo.append_audit(
+        session=session,
+        action="invite.created",
+        subject_type="invite",
+        subject_id=invite.id,
+        actor_slack_id=payload.get("actor_slack_id"),
+        actor_anthropic_id=payload.get("actor_anthropic_id"),
+        after={"email": payload["email"], "role": payload["role"], "status": invite.status},
+        detail=detail,
+        at=at,
+    )
+
+
+def invite_now(deps: Deps, actor: Actor, email: str, role: str) -> Invite:
+    """An admin's direct invite: intent row, the invite, its audit row."""
+    payload = {
+        "email": email,
+        "role": role,
+        "actor_slack_id": actor.slack_user_id,
+        "actor_anthropic_id": actor.anthropic_user_id,
+    }
+    intent = Intent(INVITE, email, f"invite {escape(email)} as {role}", payload, actor.slack_user_id)
+    now = deps.clock()
+
+    def record(session: Session, invite: Invite) -> Invite:
+        _invite_audit(session, payload, invite, now, None)
+        return invite
+
+    return perform(deps, intent, lambda: deps.admin.create_invite(email, role), record)  # type: ignore[arg-type]
+
+
+def check_invite(ctx: JobContext, write: AdminWrite, payload: dict[str, Any]) -> Verdict:
+    """An interrupted invite: a pending invite for the email (or a member by now) means it was sent."""
+    email = payload.get("email") or write.target
+    shown = escape(email)
+    invites = ctx.deps.admin.list_invites(email=email, statuses=["pending", "accepted"])
+    if invites:
+        invite = invites[0]
+        _invite_audit(ctx.session, payload, invite, ctx.now, RECONCILED)
+        return Verdict(True, f"the invite for {shown} was sent ({invite.status}); recorded in the audit log now.")
+    return Verdict(False, f"there is no invite for {shown} at Anthropic: the invite wasn't sent. Nothing changed.")
+
+
+def _role_audit(session: Session, payload: dict[str, Any], at: datetime, detail: str | None) -> None:
+    repo.append_audit(
+        session=session,
+        action="user.role_changed",
+        subject_type="org_user",
+        subject_id=payload["user_id"],
+        actor_slack_id=payload.get("actor_slack_id"),
+        actor_anthropic_id=payload.get("actor_anthropic_id"),
+        before={"role": payload["from_role"]},
+        after={"role": payload["to_role"]},
+        detail=detail,
+        at=at,
+    )
+
+
+def set_org_role(
+    deps: Deps, user: OrgUser, to_role: str, *, actor_slack_id: str | None, actor_anthropic_id: str | None, why: str
+) -> OrgUser:
+    """Change a member's org role through an intent row, with its audit row (`why`: the detail)."""
+    payload = {
+        "user_id": user.id,
+        "email": user.email,
+        "from_role": user.role,
+        "to_role": to_role,
+        "actor_slack_id": actor_slack_id,
+        "actor_anthropic_id": actor_anthropic_id,
+        "detail": why,
+    }
+    what = f"change the org role of {escape(user.email)} from {user.role} to {to_role}"
+    now = deps.clock()
+
+    def record(session: Session, updated: OrgUser) -> OrgUser:
+        _role_audit(session, payload, now, why)
+        return updated
+
+    call = lambda: deps.admin.update_user_role(user.id, to_role)  # type: ignore[arg-type]  # noqa: E731
+    return perform(deps, Intent(ORG_ROLE, user.id, what, payload, actor_slack_id), call, record)
+
+
+def check_org_role(ctx: JobContext, write: AdminWrite, payload: dict[str, Any]) -> Verdict:
+    """An interrupted role change: the member's role now tells."""
+    shown = escape(payload.get("email") or write.target)
+    try:
+        user = ctx.deps.admin.get_user(write.target)
+    except NotFound:
+        return Verdict(False, f"{shown} is no longer an org member; nothing to record.")
+    if user.role != payload.get("to_role"):
+        return Verdict(False, f"{shown} is still {user.role}: the role change didn't happen.")
+    _role_audit(ctx.session, payload, ctx.now, " ".join(filter(None, [payload.get("detail"), f"({RECONCILED})"])))
+    return Verdict(True, f"{shown} is {user.role} at Anthropic; recorded in the audit log now.")
+
+
+CHECKS: dict[str, Check] = {INVITE: check_invite, ORG_ROLE: check_org_role}
