@@ -207,7 +207,8 @@ def end_grant(deps: Deps, request_id: int, *, now: datetime) -> bool:
 
 def _take_over(session: Session, heir_id: int, part: GrantChanges, *, from_request: int, now: datetime) -> None:
     heir = get_request(session=session, request_id=heir_id)
-    merged = merge(changes_of(heir) or GrantChanges(), part)
+    # A grant from before changes were recorded ends by losing its membership; its record keeps saying so.
+    merged = merge(changes_of(heir) or GrantChanges(workspace_added=True), part)
     moved = transition(
         session,
         heir_id,

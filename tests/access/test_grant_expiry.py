@@ -289,3 +289,51 @@ def test_a_grant_from_before_recorded_changes_still_loses_its_membership(
     assert _run(deps)[0] == 1
     assert _request(deps, 1).state == S.REVOKED
     assert deps.admin.get_workspace_member(workspace, developer) is None
+
+
+def test_a_grant_retried_after_a_failure_half_way_still_records_the_role_it_raised(
+    clocked: tuple[Deps, Clock], slack_standin, anthropic_standin
+) -> None:
+    deps, clock = clocked
+    viewer = _viewer(slack_standin, anthropic_standin)
+    workspace = anthropic_standin.seeded["workspace"]["id"]
+    intake.request_from_args(deps, slack_user_id="U0VIEW", args=["default-ws", "for", "1d", "test"])
+    anthropic_standin.inject("POST", r"/workspaces/[^/]+/members$", status=403, error_type="permission_error")
+    decide.approve(deps, request_id=1, slack_user_id="U0ADMIN")
+    assert _request(deps, 1).state == S.FAILED
+    assert deps.admin.get_user(viewer["id"]).role == "developer"  # raised before the failure
+
+    decide.retry(deps, request_id=1, slack_user_id="U0ADMIN")  # sees developer now, adds the membership
+    request = _request(deps, 1)
+    changes = changes_of(request)
+    assert request.state == S.GRANTED and changes is not None
+    assert changes.org_role_from == "user" and changes.workspace_added
+    assert request.grant_expires_at == T0 + timedelta(days=1)
+
+    clock.now = T0 + timedelta(days=1, minutes=1)
+    assert _run(deps)[0] == 1
+    assert deps.admin.get_user(viewer["id"]).role == "user"
+    assert deps.admin.get_workspace_member(workspace, viewer["id"]) is None
+
+
+def test_a_grant_from_before_recorded_changes_that_takes_over_still_loses_its_membership(
+    clocked: tuple[Deps, Clock], slack_standin, anthropic_standin
+) -> None:
+    deps, clock = clocked
+    viewer = _viewer(slack_standin, anthropic_standin)
+    other = anthropic_standin.add_workspace("other-ws")["id"]
+    _grant(deps, "U0VIEW", ["default-ws", "for", "1d", "first"])
+    _grant(deps, "U0VIEW", ["other-ws", "for", "3d", "second"])
+    with session_scope(deps.engine) as session:
+        row = session.get(AccessRequest, 2)
+        assert row is not None
+        row.grant_changes = None
+        session.add(row)
+    clock.now = T0 + timedelta(days=1, minutes=1)
+    assert _run(deps)[0] == 1
+    heir = changes_of(_request(deps, 2))
+    assert heir is not None and heir.org_role_from == "user" and heir.workspace_added
+    clock.now = T0 + timedelta(days=3, minutes=1)
+    assert _run(deps)[0] == 1
+    assert deps.admin.get_workspace_member(other, viewer["id"]) is None
+    assert deps.admin.get_user(viewer["id"]).role == "user"
