@@ -86,6 +86,10 @@ def test_expiry_deactivates_keys_made_under_the_grant_and_restores_the_org_role(
     )
 
     clock.now = T0 + timedelta(days=1, hours=1)
+    sent, printed = _run(deps, dry_run=True)
+    assert sent == 1 and len(printed) == 1
+    assert printed[0].startswith("would warn about request #1 ending: These keys will be deactivated: `viewer-batch`")
+    assert not [m for m in slack_standin.dms_to("U0VIEW") if "ends" in m.text]  # the dry run sent nothing
     assert _run(deps)[0] == 1
     assert _run(deps)[0] == 0  # warned once
     warning = [m.text for m in slack_standin.dms_to("U0VIEW") if "ends" in m.text]
