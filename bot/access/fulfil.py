@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.access import card
 from bot.access.blocks import notices
-from bot.access.expiry import changes_of, merge
+from bot.access.expiry import changes_of
 from bot.access.model import (
     AddedToWorkspace,
     AlreadyMember,
@@ -22,10 +22,10 @@ from bot.access.model import (
     RoleRaised,
     WorkspaceRoleChanged,
 )
-from bot.access.state import get_request, load, move
+from bot.access.state import load, move
+from bot.access.writes import set_org_role, set_workspace_member
 from bot.anthropic_admin import AdminAPIError, ApiKey, InviteAlreadyPending, OrgUser
 from bot.deps import Deps
-from storage.db import session_scope
 from storage.models import AccessRequest, RequestKind, RequestState
 
 logger = logging.getLogger(__name__)
@@ -78,36 +78,49 @@ def _send_invite(deps: Deps, request: AccessRequest, *, email: str, org_role: st
         card.update(deps, request, thread=notices.invite_sent(email, org_role), dm=dm)
 
 
-def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser) -> list[GrantStep]:
-    """Make the Admin API writes; each change is recorded on the request as soon as it is made, so a retry after
-    a failure half way still knows what this grant changed (the retry sees the change as already there)."""
+def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser, actor: str | None) -> list[GrantStep]:
+    """Make the Admin API writes, each through an intent row that records what this grant changed with it, so a
+    retry after a failure half way (or the reconciler after a crash) still knows (the retry sees the change as
+    already there)."""
     steps: list[GrantStep] = []
     request_id = request.id or 0
     if org_user.role in RAISE_TO_DEVELOPER and request.role != "workspace_user":
-        deps.admin.update_user_role(org_user.id, "developer")
-        _remember(deps, request_id, GrantChanges(org_role_from=org_user.role))
+        set_org_role(
+            deps,
+            org_user,
+            "developer",
+            actor_slack_id=actor,
+            actor_anthropic_id=None,
+            why=f"request #{request_id}: the role {org_user.role} can't create keys",
+            request_id=request_id,
+            grant_part=GrantChanges(org_role_from=org_user.role),
+        )
         steps.append(RoleRaised(from_role=org_user.role))
     workspace_id = request.workspace_id or ""
     workspace = request.workspace_name or workspace_id
     member = deps.admin.get_workspace_member(workspace_id, org_user.id)
+
+    def workspace_step(part: GrantChanges, *, add: bool) -> None:
+        set_workspace_member(
+            deps,
+            request_id=request_id,
+            workspace_id=workspace_id,
+            workspace=workspace,
+            user=org_user,
+            role=request.role,
+            grant_part=part,
+            add=add,
+        )
+
     if member is None:
-        deps.admin.add_workspace_member(workspace_id, org_user.id, request.role)  # type: ignore[arg-type]
-        _remember(deps, request_id, GrantChanges(workspace_added=True))
+        workspace_step(GrantChanges(workspace_added=True), add=True)
         steps.append(AddedToWorkspace(workspace=workspace, role=request.role))
     elif member.workspace_role != request.role and member.workspace_role in LESSER_WORKSPACE_ROLES:
-        deps.admin.update_workspace_member(workspace_id, org_user.id, request.role)  # type: ignore[arg-type]
-        _remember(deps, request_id, GrantChanges(workspace_role_from=member.workspace_role))
+        workspace_step(GrantChanges(workspace_role_from=member.workspace_role), add=False)
         steps.append(WorkspaceRoleChanged(from_role=member.workspace_role, to_role=request.role))
     else:
         steps.append(AlreadyMember(role=member.workspace_role, workspace=workspace))
     return steps
-
-
-def _remember(deps: Deps, request_id: int, part: GrantChanges) -> None:
-    with session_scope(deps.engine) as session:
-        row = get_request(session=session, request_id=request_id)
-        row.grant_changes = merge(changes_of(row) or GrantChanges(), part).model_dump_json()
-        session.add(row)
 
 
 def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, actor_slack_id: str | None) -> bool:
@@ -119,7 +132,7 @@ def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, ac
     request = load(deps, request_id)
     if request.kind == RequestKind.INVITE:
         return _finish_invite(deps, request, org_user, from_state, actor_slack_id)
-    steps = _grant_steps(deps, request, org_user)
+    steps = _grant_steps(deps, request, org_user, actor_slack_id)
     now = deps.clock()
     changes = changes_of(load(deps, request_id)) or GrantChanges()
     if changes.changed:
