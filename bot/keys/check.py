@@ -14,7 +14,7 @@ from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, confirm_role, resolve_actor
 from bot.keys import messages as msg
-from bot.keys.activity import ANALYTICS_FLOOR
+from bot.keys.activity import floor
 from bot.keys.common import EXPIRY_WARNING_DAYS, get_key, is_key_id, key_view, local_today, member_id, owns
 from bot.keys.model import Diagnosis, Finding, KeyView
 from storage import repositories as repo
@@ -121,7 +121,7 @@ def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
     if not relevant:
         return []
     report = deps.admin.cost_report(
-        starting_at=max(periods.month_start(now, deps.settings.tz), ANALYTICS_FLOOR),
+        starting_at=max(periods.month_start(now, deps.settings.tz), floor(now)),
         ending_at=now,
         group_by=["workspace_id"],
     )
@@ -146,7 +146,7 @@ def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
 
 def _burst_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime]) -> list[Finding]:
     """Minutes in the last 24 hours busy enough to hit rate limits (usage has no 429 counts)."""
-    start = max(now - timedelta(hours=24), ANALYTICS_FLOOR)
+    start = max(now - timedelta(hours=24), floor(now))
     report = deps.admin.usage_report(
         starting_at=start, ending_at=now, bucket_width="1m", group_by=["api_key_id"], api_key_ids=[key.id]
     )

@@ -56,13 +56,13 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
             analytics.cost_rows(
                 deps,
                 ORG,
-                max(previous_start, analytics.ANALYTICS_FLOOR),
+                max(previous_start, analytics.floor(ctx.now)),
                 week_start,
                 group_by=(),
                 use_cache=False,
                 cache_end=True,
             )
-            if week_start > analytics.ANALYTICS_FLOOR
+            if week_start > analytics.floor(ctx.now)
             else ([], None)
         )
         workspaces = {w.id: w.name for w in deps.admin.list_workspaces(include_archived=True)}

@@ -41,6 +41,7 @@ class AdminState:
         self.currency = "USD"
         self.invite_ttl = timedelta(days=21)
         self.data_refreshed_at: datetime | None = None  # None: "now" on each analytics page
+        self.clock_now: datetime | None = None  # "now" for the analytics 365-day window; None: the real time
         self.admin_key_id = "apikey_01STANDINADMINKEY000000000"
         self.seeded: dict[str, dict[str, Any]] = {}
         self.created_at = datetime(2025, 6, 1, tzinfo=UTC)

@@ -33,6 +33,7 @@ SPEND_SCOPE_TYPES = {
 }
 INCREASE_STATUSES = {"approved", "denied", "pending"}
 ANALYTICS_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)
+ANALYTICS_LOOKBACK = timedelta(days=365)
 BUCKET_WIDTHS = {"1d": timedelta(days=1), "1h": timedelta(hours=1), "1m": timedelta(minutes=1)}
 USAGE_DIMS = (
     "actor",
