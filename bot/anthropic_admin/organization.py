@@ -112,8 +112,12 @@ class OrganizationCalls(Transport):
     # -- workspaces and members --------------------------------------------------------------------
 
     def list_workspaces(self, include_archived: bool = False) -> list[Workspace]:
-        """All workspaces, archived ones only if asked."""
-        first = lambda: self._org.workspaces.list(limit=PAGE_SIZE, include_archived=include_archived)  # noqa: E731
+        """All workspaces, the org's Default Workspace included, archived ones only if asked."""
+        # Without include_default the API leaves the Default Workspace out, yet keys and analytics rows carry
+        # its id: the bot would show a raw `wrkspc_` id and count its keys as organization-wide.
+        first = lambda: self._org.workspaces.list(  # noqa: E731
+            limit=PAGE_SIZE, include_archived=include_archived, include_default=True
+        )
         return [convert.workspace(w) for page in self._pages("workspaces.list", first) for w in page.data]
 
     def get_workspace(self, workspace_id: str) -> Workspace:

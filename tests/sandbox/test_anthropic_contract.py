@@ -990,3 +990,15 @@ def test_cli_prints_ready_and_stops_on_sigterm() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_default_workspace_is_listed_only_with_include_default(anthropic_standin: AnthropicStandIn, org) -> None:
+    default = anthropic_standin.default_workspace_id
+    assert [w.name for w in org.workspaces.list()] == ["default-ws"]
+    listed = {w.id: w.name for w in org.workspaces.list(include_default=True)}
+    assert listed[default] == "Default" and len(listed) == 2
+    assert org.workspaces.retrieve(default).name == "Default"
+    key = anthropic_standin.add_api_key(name="in-default", workspace_id=default)
+    assert org.api_keys.retrieve(key["id"]).scope.workspace_id == default
+    with pytest.raises(anthropic.BadRequestError):
+        org.workspaces.archive(default)

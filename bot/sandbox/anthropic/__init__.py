@@ -33,6 +33,9 @@ Behaviour worth knowing (the real API does not document all of it; choices here 
   Analytics rows by the ``order_by`` metric (default amount / total_tokens, desc), ties by time then group.
 * Computed statuses: a ``pending`` invite or an ``active`` key whose ``expires_at`` has passed reads
   ``expired``.
+* The Default Workspace (``default_workspace_id``, name "Default") exists from the start; ``workspaces.list``
+  leaves it out unless ``include_default=true``, while keys and analytics rows carry its real id. It can't be
+  archived or renamed.
 * Archiving a workspace archives its keys (inferred). Removing a user drops their workspace memberships and
   hides their increase requests from the list; their keys are untouched.
 * Spend limits: ``org_type`` decides the scopes (Console: organization/workspace, monthly, amount required;
