@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+OrgType = Literal["console", "enterprise"]  # a Claude Console (API) org or a Claude Enterprise org
+OrgTypeSetting = Literal["auto", "console", "enterprise"]
 OrgRole = Literal[
     "admin",
     "billing",

@@ -104,10 +104,11 @@ def test_increase_requests(standin: AnthropicStandIn, gateway: AdminGateway) -> 
 def test_approve_whose_answer_was_lost_is_read_back(
     standin: AnthropicStandIn, make_gateway: Callable[..., AdminGateway]
 ) -> None:
+    standin.org_type = "enterprise"
     user = standin.add_user("cy@example.com", role="user")
     request = standin.add_increase_request(user["id"])
     recorder = Recorder(really_sleep=True)
-    gateway = make_gateway(timeout=0.3, sleep=recorder.sleep, on_call=recorder.on_call)
+    gateway = make_gateway(timeout=0.3, sleep=recorder.sleep, on_call=recorder.on_call, org_type="enterprise")
     standin.inject("POST", r"/approve$", status=None, delay=0.6)
 
     approved = gateway.approve_increase_request(request["id"], amount_usd=Decimal("20"))
