@@ -9,7 +9,7 @@ from typing import Any, cast
 from anthropic import omit
 
 from bot.anthropic_admin import convert
-from bot.anthropic_admin.errors import AdminAPIError, BadRequest, Conflict
+from bot.anthropic_admin.errors import AdminAPIError, BadRequest, Conflict, FeatureUnavailable
 from bot.anthropic_admin.org_type import OrgTypeCalls
 from bot.anthropic_admin.types import (
     IncreaseRequest,
@@ -40,13 +40,22 @@ class SpendCalls(OrgTypeCalls):
         workspace_id: str | None = None,
         user_id: str | None = None,
         period: SpendPeriod = "monthly",
+        currency: str = "USD",
     ) -> SpendLimit:
-        """Create or replace the limit for (scope, period); the amount must be whole cents.
+        """Create or replace the limit for (scope, period); the amount must be whole cents, in `currency`.
 
         Console orgs set organization and workspace limits, Enterprise orgs per-person ones: the other kind is
-        refused here as FeatureUnavailable, in a sentence, before any call."""
+        refused here as FeatureUnavailable, in a sentence, before any call. The API takes amounts in the org's
+        billing currency, read from its limits first: an amount in another currency is refused, never converted.
+        """
         amount = convert.usd_to_minor_units(amount_usd)
         self._require_spend_scope(scope_type)
+        billing = {s.currency.upper() for s in self.list_spend_limits()}
+        if billing and billing != {currency.upper()}:
+            raise FeatureUnavailable(
+                f"This Anthropic organization is billed in {', '.join(sorted(billing))}, and the amount is in "
+                f"{currency.upper()}; I never convert amounts, so set that limit in the Console instead."
+            )
         scope: dict[str, str]
         if scope_type == "workspace":
             if not workspace_id:
