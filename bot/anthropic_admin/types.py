@@ -195,3 +195,4 @@ class IncreaseRequest:
     current_limit_usd: Decimal | None
     period_to_date_spend_usd: Decimal | None
     resolved_at: datetime | None = None
+    currency: str | None = None  # of the two amounts: the org's billing currency (None without a summary)

@@ -82,7 +82,7 @@ def test_increase_requests(standin: AnthropicStandIn, gateway: AdminGateway) -> 
         "ana@example.com",
         "Ana",
     )
-    assert ana_request.current_limit_usd == Decimal("500")
+    assert ana_request.current_limit_usd == Decimal("500") and ana_request.currency == "USD"
     assert ana_request.period_to_date_spend_usd == Decimal("12.34567")
     assert (ana_request.status, ana_request.period) == ("pending", "monthly")
     assert len(gateway.list_increase_requests(statuses=None)) == 3
