@@ -31,6 +31,7 @@ from bot.anthropic_admin.errors import (
     WorkspaceFull,
     operator_reason,
 )
+from bot.anthropic_admin.org_type import ORG_KIND
 from bot.anthropic_admin.transport import DEFAULT_BASE_URL
 from bot.anthropic_admin.types import (
     ASSIGNABLE_ORG_ROLES,
@@ -68,6 +69,7 @@ from bot.anthropic_admin.types import (
 __all__ = [
     "ASSIGNABLE_ORG_ROLES",
     "DEFAULT_BASE_URL",
+    "ORG_KIND",
     "AdminAPIError",
     "AdminGateway",
     "AdminKeyInvalid",
