@@ -31,7 +31,8 @@ from storage.models import AccessRequest, RequestKind, RequestState
 logger = logging.getLogger(__name__)
 
 S = RequestState
-# Org roles that cannot create keys and are raised to developer on approval; other roles are left alone.
+# Org roles that may not create keys, raised on approval to the org type's key-creating role (Console: developer;
+# Enterprise: user, so nothing to raise there); other roles are left alone.
 RAISE_TO_DEVELOPER = {"user", "claude_code_user"}
 # Existing workspace roles that a granted request upgrades; admins and developers keep what they have.
 LESSER_WORKSPACE_ROLES = {"workspace_user", "workspace_restricted_developer", "workspace_billing"}
@@ -48,7 +49,13 @@ def fulfil(deps: Deps, *, request_id: int, actor_slack_id: str | None) -> None:
             return
         org_user = deps.admin.find_user_by_email(request.requester_email or "")
         if org_user is None:
-            _send_invite(deps, request, email=request.requester_email or "", org_role="developer", actor=actor_slack_id)
+            _send_invite(
+                deps,
+                request,
+                email=request.requester_email or "",
+                org_role=deps.admin.key_creating_role(),
+                actor=actor_slack_id,
+            )
         else:
             grant(deps, request_id=request_id, org_user=org_user, from_state=S.APPROVED, actor_slack_id=actor_slack_id)
     except AdminAPIError as exc:
@@ -84,18 +91,19 @@ def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser, actor: s
     already there)."""
     steps: list[GrantStep] = []
     request_id = request.id or 0
-    if org_user.role in RAISE_TO_DEVELOPER and request.role != "workspace_user":
+    key_role = deps.admin.key_creating_role()
+    if org_user.role in RAISE_TO_DEVELOPER and org_user.role != key_role and request.role != "workspace_user":
         set_org_role(
             deps,
             org_user,
-            "developer",
+            key_role,
             actor_slack_id=actor,
             actor_anthropic_id=None,
             why=f"request #{request_id}: the role {org_user.role} can't create keys",
             request_id=request_id,
             grant_part=GrantChanges(org_role_from=org_user.role),
         )
-        steps.append(RoleRaised(from_role=org_user.role))
+        steps.append(RoleRaised(from_role=org_user.role, to_role=key_role))
     workspace_id = request.workspace_id or ""
     workspace = request.workspace_name or workspace_id
     member = deps.admin.get_workspace_member(workspace_id, org_user.id)

@@ -94,9 +94,10 @@ class AuditExport:
 # What a grant did, step by step, for the thread reply.
 @dataclass(frozen=True)
 class RoleRaised:
-    """The org role was raised to developer (the old role could not create keys)."""
+    """The org role was raised to one that creates keys (the old role could not)."""
 
     from_role: str
+    to_role: str = "developer"
 
 
 @dataclass(frozen=True)

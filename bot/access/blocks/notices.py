@@ -125,7 +125,7 @@ def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> 
 
 def _step(step: GrantStep) -> str:
     if isinstance(step, RoleRaised):
-        return f"Org role raised from {step.from_role} to developer."
+        return f"Org role raised from {step.from_role} to {step.to_role}."
     if isinstance(step, AddedToWorkspace):
         return f"Added to {escape(step.workspace)} as {step.role}."
     if isinstance(step, WorkspaceRoleChanged):
