@@ -1,4 +1,4 @@
-"""Safe mrkdwn: user text can never form mentions, links or channel pings."""
+"""Safe mrkdwn: user text can never form mentions, links or channel pings, and always fits Slack's limits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ ZWJ = "\u200d"
 # inside each keeps the text as it reads but stops the auto-linking (a Console-side key or workspace name such
 # as "https://evil.example/login" must not become a link in a bot message).
 _LINK_STARTS = re.compile(r"(:)(//)|\b(www)(\.)", re.IGNORECASE)
+# The longest entity escape() writes is "&amp;": a cut within 4 characters after an "&" may split one.
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
+ELLIPSIS = "…"
 
 
 def escape(text: str) -> str:
@@ -21,5 +24,26 @@ def escape(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """Cut text to Slack's field limits, marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Cut text to Slack's field limits, marking the cut (for text that is not escaped: ids, plain_text)."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def clip_escaped(escaped: str, limit: int) -> str:
+    """Cut already-escaped mrkdwn to `limit` characters without splitting an `&amp;`/`&lt;`/`&gt;` entity."""
+    if len(escaped) <= limit:
+        return escaped
+    head = escaped[: limit - 1]
+    tail = _ENTITY_TAIL.search(head)
+    if tail is not None and escaped.startswith(("&amp;", "&lt;", "&gt;"), tail.start()):
+        head = head[: tail.start()]
+    return head + ELLIPSIS
+
+
+def escape_clip(text: str, limit: int) -> str:
+    """User or Console text for mrkdwn: escaped first, then cut to `limit` (escaping can grow a text fivefold)."""
+    return clip_escaped(escape(text), limit)
+
+
+def decode(text: str) -> str:
+    """Undo Slack's encoding of typed text (`&amp;`, `&lt;`, `&gt;`), once, ampersand last."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot.keys.model import KeyView, Owner
-from bot.slack.text import clip, escape
+from bot.slack.text import escape, escape_clip
 
 MAX_BLOCKS = 50
 
@@ -53,8 +53,8 @@ def activity_text(view: KeyView, window_days: int) -> str:
 
 def title(name: str, key_id: str, hint: str | None = None) -> str:
     """'*name* `apikey_…` `hint`' in safe mrkdwn."""
-    shown_hint = f" `{escape(hint)}`" if hint else ""
-    return f"*{escape(clip(name, 200))}* `{key_id}`{shown_hint}"
+    shown_hint = f" `{escape_clip(hint, 40)}`" if hint else ""
+    return f"*{escape_clip(name, 200)}* `{key_id}`{shown_hint}"
 
 
 def key_title(view: KeyView) -> str:
