@@ -74,9 +74,7 @@ def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: 
     client = WebhookClient(response_url, timeout=10)
 
     def send(blocks: list[Block] | None) -> WebhookResponse:
-        return client.send(
-            text=reply.text, blocks=blocks, response_type="ephemeral", replace_original=replace_original
-        )
+        return client.send(text=reply.text, blocks=blocks, response_type="ephemeral", replace_original=replace_original)
 
     try:
         response = send(reply.blocks)

@@ -1,9 +1,9 @@
 """Block Kit as Slack checks it: the limits of blocks, elements and composition objects, in Slack's words.
 
-Limits are those of Slack's public Block Kit reference (docs.slack.dev/reference/block-kit, checked 2026-12-01).
-Each problem is one string in Slack's
-form, ``"[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]"``; an empty list means
-Slack would take the payload. Slack reports every problem it finds, so do these checks.
+Limits are those of Slack's public Block Kit pages (docs.slack.dev, block-kit section, checked 2026-12-01).
+Each problem is one string in Slack's form,
+``"[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]"``; an empty list means Slack
+would take the payload. Slack reports every problem it finds, and so does this.
 """
 
 from __future__ import annotations
