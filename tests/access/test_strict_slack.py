@@ -31,9 +31,9 @@ def _longest_text(blocks: list[dict[str, Any]]) -> int:
 def test_a_reason_of_a_thousand_ampersands_reaches_the_admins(flow: Flow) -> None:
     ok = flow.submit(Callback.REQUEST_MODAL, _form(flow, AMPERSANDS), user="U0NEW", metadata='{"channel": "C0ADMIN"}')
     assert ok.status_code == 200
-    request = flow.wait_state(1, S.PENDING)
-    flow.slack.wait_for("chat.postEphemeral")
-    assert request.admin_message_ts is not None, "the admin message was never posted"
+    flow.wait_state(1, S.PENDING)
+    flow.slack.wait_for("chat.postEphemeral")  # the receipt comes after the admin post
+    assert flow.request(1).admin_message_ts is not None, "the admin message was never posted"
     blocks = _root(flow, 1).blocks
     assert "&amp;&amp;" in json.dumps(blocks) and _longest_text(blocks) <= 3000
     receipt = flow.slack.calls_to("chat.postEphemeral")[-1].body["text"]
@@ -44,8 +44,10 @@ def test_a_reason_of_a_thousand_ampersands_reaches_the_admins(flow: Flow) -> Non
 
 def test_a_committed_request_whose_post_failed_is_posted_by_request_nudges(flow: Flow) -> None:
     flow.slack.inject("chat.postMessage", error="not_in_channel")
-    answer = flow.command(f"request default-ws {AMPERSANDS}", user="U0NEW")
-    assert "Request #1 sent" in answer and "couldn't post it to the admin channel yet" in answer
+    ok = flow.submit(Callback.REQUEST_MODAL, _form(flow, AMPERSANDS), user="U0NEW", metadata='{"channel": "C0ADMIN"}')
+    assert ok.status_code == 200
+    receipt = flow.slack.wait_for("chat.postEphemeral")[-1].body["text"]
+    assert "Request #1 sent" in receipt and "couldn't post it to the admin channel yet" in receipt
     assert flow.request(1).admin_message_ts is None
     flow.job("request-nudges")
     assert flow.request(1).admin_message_ts is not None
