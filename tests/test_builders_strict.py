@@ -18,11 +18,27 @@ from slack_sdk.models.views import View
 from bot.access.blocks.forms import build_request_modal
 from bot.access.blocks.message import build_request_list, build_request_message
 from bot.access.model import RequesterContext, RequestFormMeta
+from bot.home.blocks import build_home
+from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.keys.blocks.listing import build_key_list, build_revoke_confirm, revoked_notice
-from bot.keys.model import KeyList, KeysPageRef, KeyView, Owner, Revoked, RevokeRequest
+from bot.keys.blocks.reminders import overdue_digest, reminder_dm, unowned_reminders
+from bot.keys.blocks.rotation import build_rotation_replaced, build_rotation_started
+from bot.keys.blocks.stale import stale_root
+from bot.keys.model import (
+    KeyList,
+    KeysPageRef,
+    KeyView,
+    Notice,
+    Owner,
+    Replacement,
+    Revoked,
+    RevokeRequest,
+    RotationSteps,
+    Tally,
+)
 from bot.sandbox.slack.blockkit import message_problems, view_problems
 from bot.slack.blocks import build_help
-from bot.slack.text import clip_escaped, decode, escape, escape_clip
+from bot.slack.text import clip_escaped, decode, escape, escape_clip, fit_lines
 from bot.spend.blocks_digest import digest
 from bot.spend.model import Digest, KeyRef
 from storage.models import AccessRequest, RequestState
@@ -160,6 +176,60 @@ def test_weekly_digest(workspaces: list[str], models: list[str], keys: list[tupl
 
 
 @QUICK
+@given(keys=st.lists(st.tuples(long_hostile, hostile, hostile, hostile), max_size=10), workspaces=st.lists(hostile))
+def test_home_tab(keys: list[tuple[str, str, str, str]], workspaces: list[str]) -> None:
+    views = [_key(*k) for k in keys]
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    items = [RequestItem(id=n, state="pending", workspace=w or None, created=now) for n, w in enumerate(workspaces)]
+    admin = AdminHome(
+        pending=len(items),
+        pending_oldest=items,
+        active_keys=len(views),
+        overdue=40,
+        overdue_oldest=views,
+        stale=40,
+        stale_oldest=views,
+        leavers=40,
+        leavers_oldest=views,
+    )
+    data = HomeData(updated=now, keys=views, keys_total=40, requests=items, requests_total=40, admin=admin)
+    view = View(type="home", blocks=build_home(data)).to_dict()
+    assert view_problems(view) == []
+
+
+@QUICK
+@given(
+    keys=st.lists(st.tuples(long_hostile, hostile, hostile, hostile), min_size=1, max_size=12),
+    workspaces=st.lists(hostile, max_size=120),
+)
+def test_reminders_stale_and_rotation(keys: list[tuple[str, str, str, str]], workspaces: list[str]) -> None:
+    views = [_key(*k) for k in keys]
+    tallies = [Tally(label=w, count=n) for n, w in enumerate(workspaces)]
+    notices = [Notice(key=v, kind="rotation", days_left=-3) for v in views]
+    replies = [
+        reminder_dm(notices, max_age_days=90),
+        unowned_reminders([(n, n.key.owner or Owner(user_id=None)) for n in notices]),
+        overdue_digest(total=len(views), oldest=views, by_workspace=tallies, week="2026-W49", max_age_days=90),
+        stale_root(leavers=3, stale=4, by_workspace=tallies, stale_days=30, listed=7, week="2026-W49", as_of=None),
+    ]
+    for reply in replies:
+        assert reply.blocks is not None
+        assert_sendable(reply.blocks)
+    view = views[0]
+    steps = RotationSteps(key=view, suggested_name=view.name, console_url="https://x", grace_hours=48, for_owner=False)
+    assert_sendable(build_rotation_started(steps))
+    replaced = Replacement(
+        rotation_id=1,
+        old_key_id=view.id,
+        old_key_name=view.name,
+        new_key_id="apikey_02",
+        new_key_name=keys[-1][0],
+        grace_until=datetime(2026, 12, 3, tzinfo=UTC),
+    )
+    assert_sendable(build_rotation_replaced(replaced))
+
+
+@QUICK
 @given(word=long_hostile)
 def test_help_for_an_unknown_word(word: str) -> None:
     assert_sendable(build_help(unknown=word))
@@ -191,3 +261,12 @@ def test_escape_clip_fits_and_never_splits_an_entity(text: str, limit: int) -> N
 def test_decode_undoes_slacks_encoding(text: str) -> None:
     encoded = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     assert decode(encoded) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(st.text(max_size=300), max_size=60), limit=st.integers(min_value=20, max_value=3000))
+def test_fit_lines_stays_within_its_limit(lines: list[str], limit: int) -> None:
+    fitted = fit_lines(lines, limit)
+    assert len(fitted) <= limit
+    if fitted != "\n".join(lines):
+        assert fitted.endswith(" more")

@@ -47,3 +47,18 @@ def escape_clip(text: str, limit: int) -> str:
 def decode(text: str) -> str:
     """Undo Slack's encoding of typed text (`&amp;`, `&lt;`, `&gt;`), once, ampersand last."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def fit_lines(lines: list[str], limit: int) -> str:
+    """Lines joined by newlines, as many as fit in `limit` characters with a note of how many were left out."""
+    shown: list[str] = []
+    used = 0
+    for n, line in enumerate(lines):
+        after = len(lines) - n - 1
+        need = used + (1 if shown else 0) + len(line)
+        room_for_note = len(f"\n…and {after} more") if after else 0
+        if need + room_for_note > limit:
+            return "\n".join([*shown, f"…and {len(lines) - n} more"])
+        shown.append(line)
+        used = need
+    return "\n".join(shown)
