@@ -40,7 +40,8 @@ from bot.sandbox.slack.blockkit import message_problems, view_problems
 from bot.slack.blocks import build_help
 from bot.slack.text import clip_escaped, decode, escape, escape_clip, fit_lines
 from bot.spend.blocks_digest import digest
-from bot.spend.model import Digest, KeyRef
+from bot.spend.blocks_spend_limits import spend_request_card
+from bot.spend.model import Digest, KeyRef, SpendRequestCard
 from storage.models import AccessRequest, RequestState
 
 FRAGMENTS = ["&", "<", ">", "&amp;", "<!channel>", "<@U0EVIL|boss>", "<https://evil.example|x>", "www.evil.example"]
@@ -227,6 +228,33 @@ def test_reminders_stale_and_rotation(keys: list[tuple[str, str, str, str]], wor
         grace_until=datetime(2026, 12, 3, tzinfo=UTC),
     )
     assert_sendable(build_rotation_replaced(replaced))
+
+
+@QUICK
+@given(name=long_hostile, email=hostile, error=long_hostile, decidable=st.booleans())
+def test_spend_request_card(name: str, email: str, error: str, decidable: bool) -> None:
+    card = SpendRequestCard(
+        request_id="req_1",
+        state="failed",
+        period="monthly",
+        requester_slack_id=None,
+        requester_name=name or None,
+        requester_email=email or None,
+        requester_user_id="user_1",
+        current_limit=Decimal(100),
+        spend=Decimal(99),
+        suggestion=Decimal(200),
+        decidable=decidable,
+        last_error=error,
+        approved_amount=None,
+        decided_by_slack_id=None,
+        decided_at=None,
+        resolved_as=None,
+        tz=UTC,
+    )
+    reply = spend_request_card(card)
+    assert reply.blocks is not None
+    assert_sendable(reply.blocks)
 
 
 @QUICK
