@@ -173,7 +173,7 @@ class _Checker:
         if "initial_option" in obj:
             self.option(obj["initial_option"], pointer + "/initial_option")
 
-    def block(self, obj: Any, pointer: str, *, in_view: bool) -> None:
+    def block(self, obj: Any, pointer: str) -> None:
         if not isinstance(obj, dict):
             self.add("must be an object", pointer)
             return
@@ -220,22 +220,22 @@ class _Checker:
         if obj.get("accessory") is not None:
             self.element(obj["accessory"], pointer + "/accessory")
 
-    def blocks(self, value: Any, pointer: str, limit: int, *, in_view: bool) -> None:
+    def blocks(self, value: Any, pointer: str, limit: int) -> None:
         for b, block in enumerate(self.items(value, pointer, limit)):
-            self.block(block, f"{pointer}/{b}", in_view=in_view)
+            self.block(block, f"{pointer}/{b}")
 
 
 def message_problems(blocks: Any) -> Problems:
     """What Slack refuses in a message's ``blocks`` (chat.*, response_url), as ``invalid_blocks`` messages."""
     checker = _Checker()
-    checker.blocks(blocks, "/blocks", MAX_MESSAGE_BLOCKS, in_view=False)
+    checker.blocks(blocks, "/blocks", MAX_MESSAGE_BLOCKS)
     return checker.problems
 
 
 def view_problems(view: dict[str, Any]) -> Problems:
     """What Slack refuses in a view (views.*), as ``invalid_arguments`` messages."""
     checker = _Checker()
-    checker.blocks(view.get("blocks", []), "/view/blocks", MAX_VIEW_BLOCKS, in_view=True)
+    checker.blocks(view.get("blocks", []), "/view/blocks", MAX_VIEW_BLOCKS)
     checker.string(view.get("callback_id"), "/view/callback_id", MAX_ID)
     checker.string(view.get("external_id"), "/view/external_id", MAX_ID)
     checker.string(view.get("private_metadata"), "/view/private_metadata", 3000)
