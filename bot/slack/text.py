@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from slack_sdk.models.blocks import PlainTextObject
+
 ZWJ = "\u200d"
 # What makes Slack turn bare text into a link: a scheme's "://" and a leading "www.". A zero-width joiner
 # inside each keeps the text as it reads but stops the auto-linking (a Console-side key or workspace name such
@@ -62,3 +64,8 @@ def fit_lines(lines: list[str], limit: int) -> str:
         shown.append(line)
         used = need
     return "\n".join(shown)
+
+
+def confirm_text(text: str) -> PlainTextObject:
+    """A confirm dialog's text: Slack shows it unformatted whatever its type, so plain_text, not escaped, ≤ 300."""
+    return PlainTextObject(text=clip(text, 300))

@@ -25,7 +25,7 @@ from slack_sdk.models.views import View
 from bot.core.format import usd, when
 from bot.slack.ids import Action, Callback
 from bot.slack.reply import Reply
-from bot.slack.text import escape_clip
+from bot.slack.text import confirm_text, escape_clip
 from bot.spend.model import SpendDecision, SpendModalPayload, SpendRequestCard, SpendRequestPayload
 
 AMOUNT_BLOCK = "amount"
@@ -81,7 +81,7 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
                         style="danger",
                         confirm=ConfirmObject(
                             title="Deny this request?",
-                            text="The member keeps their current limit.",
+                            text=confirm_text("The member keeps their current limit."),
                             confirm="Deny",
                             deny="Cancel",
                         ),

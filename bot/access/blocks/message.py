@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.access.model import WORKSPACE_ROLES, RequesterContext, RequestRef
 from bot.core.format import usd
 from bot.slack.ids import Action
-from bot.slack.text import clip, clip_escaped, escape_clip
+from bot.slack.text import clip, confirm_text, escape_clip
 from storage.models import AccessRequest, RequestKind, RequestState
 
 MAX_LISTED = 20
@@ -63,6 +63,14 @@ def what_plain(request: AccessRequest) -> str:
     if request.kind == RequestKind.INVITE:
         return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as {escape_clip(request.role, 40)}"
     workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
+    return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
+
+
+def plain_what(request: AccessRequest) -> str:
+    """What the request asks for, as plain text (a confirm dialog shows its text unformatted)."""
+    if request.kind == RequestKind.INVITE:
+        return f"an invite for {clip(request.invitee_email or '?', 320)} as {request.role}"
+    workspace = clip(request.workspace_name or "?", NAME_SHOWN)
     return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
 
@@ -118,9 +126,10 @@ def build_request_message(
     buttons: list[ButtonElement] = []
     if request.state in (RequestState.PENDING, RequestState.FAILED):
         if request.state == RequestState.PENDING:
+            requester = request.requester_handle or "the requester"
             confirm = ConfirmObject(
                 title="Approve this request?",
-                text=clip_escaped(f"The bot will give <@{request.requester_slack_id}> {what(request)}.", 300),
+                text=confirm_text(f"The bot will give {requester} {plain_what(request)}."),
                 confirm="Approve",
                 deny="Cancel",
             )
@@ -152,7 +161,7 @@ def build_request_list(requests: list[AccessRequest], *, links: dict[int, str], 
                 value=RequestRef(r=request.id or 0).model_dump_json(),
                 confirm=ConfirmObject(
                     title="Cancel this request?",
-                    text="Admins will see it was cancelled.",
+                    text=confirm_text("Admins will see it was cancelled."),
                     confirm="Cancel request",
                     deny="Keep it",
                 ),

@@ -10,7 +10,7 @@ from bot.keys.blocks.common import NAME_SHOWN, context, key_title, rotation_text
 from bot.keys.model import Replacement, RotationDone, RotationRef, RotationStarted, RotationSteps
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip_escaped, escape, escape_clip
+from bot.slack.text import clip, confirm_text, escape, escape_clip
 
 
 def build_rotation_started(steps: RotationSteps) -> list[Block]:
@@ -88,7 +88,7 @@ def build_rotation_replaced(replacement: Replacement, done: RotationDone | None 
         value=RotationRef(r=r.rotation_id).model_dump_json(),
         confirm=ConfirmObject(
             title="Deactivate the old key?",
-            text=clip_escaped(f"{escape_clip(r.old_key_name, 200)} ({r.old_key_id}) stops working at once.", 300),
+            text=confirm_text(f"{clip(r.old_key_name, 200)} ({r.old_key_id}) stops working at once."),
             confirm="Deactivate",
             deny="Not yet",
         ),

@@ -14,7 +14,7 @@ from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, StaleDeactivated
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, clip_escaped, escape, escape_clip, fit_lines
+from bot.slack.text import clip, confirm_text, escape, escape_clip, fit_lines
 
 
 def stale_block_id(key_id: str) -> str:
@@ -75,7 +75,7 @@ def stale_rows(rows: Sequence[StaleRow]) -> Reply:
             value=KeyRef(k=view.id).model_dump_json(),
             confirm=ConfirmObject(
                 title="Deactivate this key?",
-                text=clip_escaped(f"{escape_clip(view.name, 200)} ({view.id}) stops working at once.", 300),
+                text=confirm_text(f"{clip(view.name, 200)} ({view.id}) stops working at once."),
                 confirm="Deactivate",
                 deny="Keep it",
             ),
