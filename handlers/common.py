@@ -78,11 +78,11 @@ def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: 
 
     try:
         response = send(reply.blocks)
+        if response.status_code == 400 and reply.blocks:  # Slack refused the blocks (invalid_blocks)
+            logger.warning("response_url refused an answer's blocks: %s; sending its text alone", response.body[:100])
+            response = send(None)
     except SlackObjectFormationError:  # slack_sdk refused the blocks before sending: the text alone still goes
         logger.warning("an answer's blocks were refused (SlackObjectFormationError); sending its text alone")
-        response = send(None)
-    if response.status_code == 400 and reply.blocks:  # Slack refused the blocks (invalid_blocks)
-        logger.warning("response_url refused an answer's blocks: %s; sending its text alone", response.body[:100])
         response = send(None)
     if response.status_code != 200:
         logger.warning("response_url refused the answer: HTTP %s %s", response.status_code, response.body[:100])
