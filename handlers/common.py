@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncRespond
-from slack_sdk.webhook import WebhookClient
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.core.errors import SORRY, BotError
 from bot.deps import DatabaseUnavailable, Deps, Worker, as_user_facing
@@ -74,9 +76,19 @@ async def run_for_reply(worker: Worker, work: Work) -> Reply | None:
 
 def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: bool) -> None:
     # Sync client on the worker thread: the event loop is left to acks alone (bench/ack_latency.py).
-    response = WebhookClient(response_url, timeout=10).send(
-        text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=replace_original
-    )
+    client = WebhookClient(response_url, timeout=10)
+
+    def send(blocks: list[Block] | None) -> WebhookResponse:
+        return client.send(text=reply.text, blocks=blocks, response_type="ephemeral", replace_original=replace_original)
+
+    try:
+        response = send(reply.blocks)
+        if response.status_code == 400 and reply.blocks:  # Slack refused the blocks (invalid_blocks)
+            logger.warning("response_url refused an answer's blocks: %s; sending its text alone", response.body[:100])
+            response = send(None)
+    except SlackObjectFormationError:  # slack_sdk refused the blocks before sending: the text alone still goes
+        logger.warning("an answer's blocks were refused (SlackObjectFormationError); sending its text alone")
+        response = send(None)
     if response.status_code != 200:
         logger.warning("response_url refused the answer: HTTP %s %s", response.status_code, response.body[:100])
 

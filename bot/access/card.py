@@ -20,6 +20,7 @@ from bot.access.state import get_request
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.core.periods import month_start
 from bot.deps import Deps
+from bot.slack.notifier import Posted
 from storage.db import session_scope
 from storage.models import AccessRequest
 
@@ -77,6 +78,9 @@ def post_root(deps: Deps, request_id: int, context: RequesterContext | None) -> 
                 exc.response.get("error"),
             )
             return request
+        except Exception as exc:  # the request is filed; request-nudges posts it later
+            logger.error("could not post request #%s to the admin channel: %s", request_id, type(exc).__name__)
+            return request
         request.admin_channel_id, request.admin_message_ts = posted.channel, posted.ts
         session.add(request)
     return request
@@ -89,12 +93,8 @@ def refresh_root(deps: Deps, request: AccessRequest, context: RequesterContext |
     # The requester's keys and spend were a snapshot for the decision; an edit without them drops the section
     # rather than showing a stale or wrong one.
     blocks = build_request_message(request, context, show_context=context is not None)
-    text = root_text(request)
-    channel, ts = request.admin_channel_id, request.admin_message_ts
-    safely(
-        "update the request message",
-        lambda: deps.notifier.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
-    )
+    posted = Posted(channel=request.admin_channel_id, ts=request.admin_message_ts)
+    safely("update the request message", lambda: deps.notifier.update(posted, root_text(request), blocks))
 
 
 def thread_reply(deps: Deps, request: AccessRequest, text: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from bot.access.model import REASON_LIMIT, Which
 from bot.anthropic_admin import Workspace
 from bot.core.errors import UserError
-from bot.slack.text import clip, escape
+from bot.slack.text import escape_clip
 
 MAX_DURATION_DAYS = 90
 INVITABLE_ROLES = ("developer", "user", "billing", "claude_code_user", "managed")
@@ -44,10 +44,16 @@ class RequestForm:
     reason: str
 
 
+DURATION = re.compile(r"(\d{1,3})\s*(d|day|days)?", re.IGNORECASE)
+# After "for", a word that starts like a number is meant as a duration (and refused when it isn't one);
+# anything else ("for a side project") is the reason.
+_LOOKS_LIKE_DURATION = re.compile(r"\d")
+
+
 def _duration(word: str) -> int | None:
-    match = re.fullmatch(r"(\d{1,3})\s*(d|day|days)?", word.lower())
+    match = DURATION.fullmatch(word)
     if not match:
-        raise UserError(f"I can't read the duration `{escape(clip(word, 20))}`. " + USAGE_REQUEST)
+        raise UserError(f"I can't read the duration `{escape_clip(word, 20)}`. " + USAGE_REQUEST)
     days = int(match.group(1))
     if not 1 <= days <= MAX_DURATION_DAYS:
         raise UserError(f"A time-bound grant lasts 1 to {MAX_DURATION_DAYS} days. " + USAGE_REQUEST)
@@ -65,12 +71,12 @@ def parse_request_args(args: Sequence[str], workspaces: list[Workspace]) -> Requ
             chosen, rest = by_name[candidate], list(args[end:])
             break
     if chosen is None:
-        names = ", ".join(f"`{escape(w.name)}`" for w in workspaces[:15]) or "none yet"
-        raise UserError(f"I don't know the workspace `{escape(clip(args[0], 60))}`. Workspaces: {names}.")
+        names = ", ".join(f"`{escape_clip(w.name, 60)}`" for w in workspaces[:15]) or "none yet"
+        raise UserError(f"I don't know the workspace `{escape_clip(args[0], 60)}`. Workspaces: {names}.")
     days: int | None = None
-    if len(rest) >= 2 and rest[0].lower() == "for":
+    if len(rest) >= 2 and rest[0].lower() == "for" and _LOOKS_LIKE_DURATION.match(rest[1]):
         days, rest = _duration(rest[1]), rest[2:]
-    reason = " ".join(rest).strip()
+    reason = " ".join(rest).strip()[:REASON_LIMIT]  # typed reasons are kept to the form's maximum
     if not reason:
         raise UserError("Please add a reason so the admins can decide. " + USAGE_REQUEST)
     return RequestDraft(workspace=chosen, role="workspace_developer", duration_days=days, reason=reason)
@@ -84,12 +90,12 @@ def parse_invite_args(args: Sequence[str]) -> tuple[str, str | None]:
     mailto = re.fullmatch(r"<mailto:([^|>]+)(\|[^>]*)?>", raw)  # Slack escapes emails in command text
     email = (mailto.group(1) if mailto else raw).strip().lower()
     if not EMAIL.match(email) or len(email) > 320:
-        raise UserError(f"`{escape(clip(raw, 80))}` is not an email address. " + USAGE_INVITE)
+        raise UserError(f"`{escape_clip(raw, 80)}` is not an email address. " + USAGE_INVITE)
     role = args[1].lower() if len(args) > 1 else None
     if role == "admin":
         raise UserError("The Admin API cannot make anyone an admin. Invite them, then promote them in the Console.")
     if role is not None and role not in INVITABLE_ROLES:
-        raise UserError(f"`{escape(clip(role, 30))}` is not a role I can invite with. " + USAGE_INVITE)
+        raise UserError(f"`{escape_clip(role, 30)}` is not a role I can invite with. " + USAGE_INVITE)
     if len(args) > 2:
         raise UserError(USAGE_INVITE)
     return email, role

@@ -15,12 +15,14 @@ from bot.keys.blocks.common import key_title, rotation_text
 from bot.keys.model import KeyView
 from bot.slack.blocks import build_help
 from bot.slack.commands import COMMAND
-from bot.slack.text import clip, escape
+from bot.slack.text import clip_escaped, escape, escape_clip
 
 MAX_HOME_BLOCKS = 100
 MY_KEYS_SHOWN = 8
 REQUESTS_SHOWN = 5
 ADMIN_ITEMS_SHOWN = 5
+#: Workspace names (typed in the Console) are escaped, then cut to this, so every list stays within a section.
+NAME_SHOWN = 200
 
 REQUEST_STATES: dict[str, str] = {
     "pending": ":hourglass_flowing_sand: waiting for approval",
@@ -36,14 +38,14 @@ def _context(text: str) -> ContextBlock:
 
 
 def _key_item(view: KeyView) -> str:
-    where = f" · *{escape(view.workspace)}*" if view.workspace else ""
+    where = f" · *{escape_clip(view.workspace, NAME_SHOWN)}*" if view.workspace else ""
     state = rotation_text(view) if view.status == "active" else view.status
     return f"{key_title(view)}{where}\n{state}"
 
 
 def _request_item(item: RequestItem, *, who: bool = False) -> str:
     state = REQUEST_STATES.get(item.state, escape(item.state))
-    workspace = f" for *{escape(item.workspace)}*" if item.workspace else ""
+    workspace = f" for *{escape_clip(item.workspace, NAME_SHOWN)}*" if item.workspace else ""
     by = f" from <@{item.requester_slack_id}>" if who and item.requester_slack_id else ""
     return f"#{item.id}{by}{workspace} · {state} · since {item.created:%Y-%m-%d}"
 
@@ -132,7 +134,7 @@ def build_home(data: HomeData) -> list[Block]:
     """The whole Home tab, within Slack's 100 blocks."""
     blocks: list[Block] = [HeaderBlock(text="Claude keys")]
     if data.problem:
-        blocks.append(SectionBlock(text=clip(data.problem, 3000)))
+        blocks.append(SectionBlock(text=clip_escaped(data.problem, 3000)))
     else:
         blocks += _my_keys(data)
         blocks += _my_requests(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,26 @@ def signed_headers(
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": content_type}
 
 
+# What Slack's client turns into markup before sending command text: mentions, channel links, special mentions,
+# emails and URLs. It stays bracketed; every other "&", "<" and ">" the user typed arrives as an entity.
+_MARKUP = re.compile(r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+|![a-z^]+|mailto:|https?://)[^<>]*>")
+
+
+def slack_encoded(text: str) -> str:
+    """Command text as Slack sends it: typed `&`, `<` and `>` entity-encoded, Slack's own markup left as is."""
+    parts, last = [], 0
+    for match in _MARKUP.finditer(text):
+        parts.append(_encode(text[last : match.start()]))
+        parts.append(match.group(0))
+        last = match.end()
+    parts.append(_encode(text[last:]))
+    return "".join(parts)
+
+
+def _encode(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def command_body(
     text: str,
     *,
@@ -36,7 +57,7 @@ def command_body(
     channel_id: str = "C0ADMIN",
     trigger_id: str = "1337.42.abcd",
 ) -> str:
-    """A slash-command form body with the fields Slack sends."""
+    """A slash-command form body with the fields Slack sends (`text` as typed: encoded here as Slack does)."""
     return urlencode(
         {
             "token": "deprecated-verification-token",
@@ -47,7 +68,7 @@ def command_body(
             "user_id": user_id,
             "user_name": user_id.lower(),
             "command": "/claude-key",
-            "text": text,
+            "text": slack_encoded(text),
             "api_app_id": "A0BOT",
             "is_enterprise_install": "false",
             "response_url": response_url,

@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.slack.commands import COMMAND, USAGE
-from bot.slack.text import clip, escape
+from bot.slack.text import escape, escape_clip
 
 
 def help_text() -> str:
@@ -28,7 +28,7 @@ def build_help(*, unknown: str | None = None) -> list[Block]:
     """The help message; names an unknown subcommand if there was one."""
     blocks: list[Block] = []
     if unknown is not None:
-        word = escape(clip(unknown, 40))
+        word = escape_clip(unknown, 40)
         blocks.append(SectionBlock(text=f"I don't know `{word}`. Here is what I can do:"))
     blocks.append(HeaderBlock(text="Claude key bot"))
     lines = [f"`{COMMAND} {escape(usage)}`\n{description}" for usage, description in USAGE.values()]

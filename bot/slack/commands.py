@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.slack.text import decode
+
 COMMAND = "/claude-key"
 
 
@@ -59,8 +61,11 @@ class Parsed:
 
 
 def parse(text: str | None) -> Parsed:
-    """Split command text; an empty text means help, an unknown first word keeps `sub=None`."""
-    words = (text or "")[:MAX_TEXT].split()
+    """Split command text; an empty text means help, an unknown first word keeps `sub=None`.
+
+    Slack sends typed `&`, `<` and `>` as entities; they are decoded here, once, so the arguments are what the
+    user typed (a workspace `R&D` matches) and every builder escapes them once."""
+    words = decode((text or "")[:MAX_TEXT]).split()
     if not words:
         return Parsed(Sub.HELP, ())
     first = words[0].lower()

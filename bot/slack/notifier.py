@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from slack_sdk.web import SlackResponse
 
-from bot.slack.text import clip
+from bot.slack.text import clip_escaped
 
-# Slack truncates message text at 40,000 characters; fallback text only needs to be a summary.
+logger = logging.getLogger(__name__)
+
+# Slack truncates message text at 40,000 characters (slack_sdk warns past 4,000); fallback text only needs to be
+# a summary, and it may hold escaped user text, so it is cut without splitting an entity.
 FALLBACK_LIMIT = 3000
+# How Slack refuses blocks it won't render; the text alone still gets the message across.
+BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"})
+
+
+def blocks_refused(exc: Exception) -> str | None:
+    """Why Slack (or slack_sdk, before sending) refused a message's blocks, or None for any other failure."""
+    if isinstance(exc, SlackObjectFormationError):
+        return "SlackObjectFormationError"
+    if isinstance(exc, SlackApiError) and exc.response.get("error") in BLOCK_ERRORS:
+        return str(exc.response.get("error"))
+    return None
+
+
+def with_text_fallback(
+    send: Callable[[list[Block] | None], SlackResponse], blocks: list[Block] | None, *, without: list[Block] | None
+) -> SlackResponse:
+    """`send(blocks)`; when the blocks are refused, `send(without)` so the text alone still goes out."""
+    try:
+        return send(blocks)
+    except (SlackApiError, SlackObjectFormationError) as exc:
+        reason = blocks_refused(exc)
+        if blocks is None or reason is None:
+            raise
+        logger.warning("Slack refused a message's blocks (%s); sending its text alone", reason)
+        return send(without)
 
 
 class MissingScope(Exception):
@@ -55,23 +86,39 @@ class Notifier:
         self, channel: str, text: str, blocks: list[Block] | None = None, *, thread_ts: str | None = None
     ) -> Posted:
         """Post a message (or a thread reply) and return its channel and ts."""
-        response = self.client.chat_postMessage(
-            channel=channel,
-            text=clip(text, FALLBACK_LIMIT),
-            blocks=blocks,
-            thread_ts=thread_ts,
-            unfurl_links=False,
-            unfurl_media=False,
+        response = with_text_fallback(
+            lambda b: self.client.chat_postMessage(
+                channel=channel,
+                text=clip_escaped(text, FALLBACK_LIMIT),
+                blocks=b,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            blocks,
+            without=None,
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
     def update(self, posted: Posted, text: str, blocks: list[Block] | None = None) -> None:
-        """Edit a message the bot posted."""
-        self.client.chat_update(channel=posted.channel, ts=posted.ts, text=clip(text, FALLBACK_LIMIT), blocks=blocks)
+        """Edit a message the bot posted (refused blocks: the text alone replaces the old blocks)."""
+        with_text_fallback(
+            lambda b: self.client.chat_update(
+                channel=posted.channel, ts=posted.ts, text=clip_escaped(text, FALLBACK_LIMIT), blocks=b
+            ),
+            blocks,
+            without=[],
+        )
 
     def ephemeral(self, channel: str, user: str, text: str, blocks: list[Block] | None = None) -> None:
         """Show a message to one user in a channel."""
-        self.client.chat_postEphemeral(channel=channel, user=user, text=clip(text, FALLBACK_LIMIT), blocks=blocks)
+        with_text_fallback(
+            lambda b: self.client.chat_postEphemeral(
+                channel=channel, user=user, text=clip_escaped(text, FALLBACK_LIMIT), blocks=b
+            ),
+            blocks,
+            without=None,
+        )
 
     def dm(self, user: str, text: str, blocks: list[Block] | None = None) -> Posted:
         """Direct-message a user through the app's Messages tab."""

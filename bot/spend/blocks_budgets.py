@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from bot.core.format import last_day, percent, usd, when
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import escape
+from bot.slack.text import clip, confirm_text, escape_clip
 from bot.spend.model import (
     AlertKind,
     BudgetAlert,
@@ -42,7 +42,14 @@ def budget_label(budget: BudgetView) -> str:
     """`org` or `workspace <name>` (escaped mrkdwn)."""
     if budget.workspace_id is None:
         return "org"
-    return f"workspace {escape(budget.workspace_name or budget.workspace_id or '')}"
+    return f"workspace {escape_clip(budget.workspace_name or budget.workspace_id or '', 200)}"
+
+
+def plain_budget_label(budget: BudgetView) -> str:
+    """`org` or `workspace <name>` as plain text (for confirm dialogs, which show text unformatted)."""
+    if budget.workspace_id is None:
+        return "org"
+    return f"workspace {clip(budget.workspace_name or budget.workspace_id or '', 200)}"
 
 
 def month(position: BudgetPosition, tz: tzinfo) -> str:
@@ -189,7 +196,10 @@ def budget_saved(saved: BudgetSaved) -> Reply:
                     value=payload,
                     confirm=ConfirmObject(
                         title="Set a spend limit?",
-                        text=f"Anthropic will stop API spend for {label} at {usd(budget.amount)} a month.",
+                        text=confirm_text(
+                            f"Anthropic will stop API spend for {plain_budget_label(budget)} at "
+                            f"{usd(budget.amount)} a month."
+                        ),
                         confirm="Set limit",
                         deny="Cancel",
                     ),

@@ -8,11 +8,15 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from bot.core.format import day, last_day, percent, usd, when
 from bot.slack.reply import Reply
-from bot.slack.text import escape
+from bot.slack.text import escape_clip
 from bot.spend.model import Digest, KeyRef
 
 DIGEST_ROWS = 8
 ROTATION_SHOWN = 10
+# Names come from the Console (anyone with access types them): escaped, then cut, so eight rows stay within a
+# field's 2,000 characters and ten labels within a section's 3,000.
+NAME_SHOWN = 80
+HINT_SHOWN = 20
 
 
 def key_label(key: KeyRef) -> str:
@@ -21,15 +25,15 @@ def key_label(key: KeyRef) -> str:
         return "no API key (Console, Claude Code)"
     if key.name is None:
         return f"`{key.key_id}`"
-    hint = f" ({escape(key.hint)})" if key.hint else ""
-    return f"`{escape(key.name)}`{hint}"
+    hint = f" ({escape_clip(key.hint, HINT_SHOWN)})" if key.hint else ""
+    return f"`{escape_clip(key.name, NAME_SHOWN)}`{hint}"
 
 
 def _ranked(amounts: dict[str, Decimal], total: Decimal, *, code: bool) -> str:
     ranked = sorted(amounts.items(), key=lambda item: (-item[1], item[0]))
     lines = []
     for name, amount in ranked[:DIGEST_ROWS]:
-        shown = f"`{escape(name)}`" if code else escape(name)
+        shown = f"`{escape_clip(name, NAME_SHOWN)}`" if code else escape_clip(name, NAME_SHOWN)
         lines.append(f"{shown} {usd(amount)} ({percent(amount, total)})")
     if len(ranked) > DIGEST_ROWS:
         rest = sum((a for _, a in ranked[DIGEST_ROWS:]), Decimal(0))

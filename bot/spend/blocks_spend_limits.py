@@ -25,7 +25,7 @@ from slack_sdk.models.views import View
 from bot.core.format import usd, when
 from bot.slack.ids import Action, Callback
 from bot.slack.reply import Reply
-from bot.slack.text import escape
+from bot.slack.text import confirm_text, escape_clip
 from bot.spend.model import SpendDecision, SpendModalPayload, SpendRequestCard, SpendRequestPayload
 
 AMOUNT_BLOCK = "amount"
@@ -49,9 +49,9 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
     who = (
         f"<@{card.requester_slack_id}>"
         if card.requester_slack_id
-        else escape(card.requester_name or card.requester_email or card.requester_user_id or "an API key")
+        else escape_clip(card.requester_name or card.requester_email or card.requester_user_id or "an API key", 200)
     )
-    email = f" ({escape(card.requester_email)})" if card.requester_email and card.requester_slack_id else ""
+    email = f" ({escape_clip(card.requester_email, 320)})" if card.requester_email and card.requester_slack_id else ""
     limit = usd(card.current_limit) if card.current_limit is not None else "none set"
     spend = usd(card.spend) if card.spend is not None else "unknown"
     text = f"Spend-limit increase request from {who}: {card.period} limit {limit}, spent {spend}."
@@ -81,7 +81,7 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
                         style="danger",
                         confirm=ConfirmObject(
                             title="Deny this request?",
-                            text="The member keeps their current limit.",
+                            text=confirm_text("The member keeps their current limit."),
                             confirm="Deny",
                             deny="Cancel",
                         ),
@@ -90,7 +90,7 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
             )
         )
         if card.state == "failed" and card.last_error:
-            warning = f":warning: Last attempt failed: {escape(card.last_error)} You can try again."
+            warning = f":warning: Last attempt failed: {escape_clip(card.last_error, 500)} You can try again."
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=warning)]))
         return Reply(text, blocks)
     if card.resolved_as is not None:

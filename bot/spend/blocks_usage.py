@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.core.format import tokens, usd, when
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape
+from bot.slack.text import escape, escape_clip
 from bot.spend.blocks_budgets import budget_line
 from bot.spend.model import ChartRequest, Period, ScopeKind, SpendSummary, Tokens, UsageReport, Who
 
@@ -70,7 +70,7 @@ def usage_reply(report: UsageReport) -> Reply:
         lines = []
         for model in models[:MAX_MODEL_LINES]:
             cost = summary.by_model.get(model, Decimal(0))
-            line = f"`{escape(clip(model, 60))}` {usd(cost)}"
+            line = f"`{escape_clip(model, 60)}` {usd(cost)}"
             if model in summary.tokens:
                 line += f" · {_token_line(summary.tokens[model])}"
             lines.append(line)

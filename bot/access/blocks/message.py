@@ -14,13 +14,16 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.access.model import REASON_LIMIT, WORKSPACE_ROLES, RequesterContext, RequestRef
+from bot.access.model import WORKSPACE_ROLES, RequesterContext, RequestRef
 from bot.core.format import usd
 from bot.slack.ids import Action
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, confirm_text, escape_clip
 from storage.models import AccessRequest, RequestKind, RequestState
 
 MAX_LISTED = 20
+#: Slack's limit for a section's text; names (Console-side, anyone with access types them) are cut much shorter.
+SECTION_TEXT = 3000
+NAME_SHOWN = 200
 
 STATE_LABELS: dict[str, str] = {
     RequestState.PENDING: ":hourglass_flowing_sand: Pending approval",
@@ -50,16 +53,24 @@ def _role_label(role: str) -> str:
 def what(request: AccessRequest) -> str:
     """What the request asks for, in mrkdwn (names in bold)."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {escape(request.invitee_email or '?')} as *{escape(request.role)}*"
-    workspace = escape(request.workspace_name or "?")
+        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as *{escape_clip(request.role, 40)}*"
+    workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
     return f"*{workspace}* as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
 
 def what_plain(request: AccessRequest) -> str:
     """What the request asks for, in a sentence without bold."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {escape(request.invitee_email or '?')} as {escape(request.role)}"
-    workspace = escape(request.workspace_name or "?")
+        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as {escape_clip(request.role, 40)}"
+    workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
+    return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
+
+
+def plain_what(request: AccessRequest) -> str:
+    """What the request asks for, as plain text (a confirm dialog shows its text unformatted)."""
+    if request.kind == RequestKind.INVITE:
+        return f"an invite for {clip(request.invitee_email or '?', 320)} as {request.role}"
+    workspace = clip(request.workspace_name or "?", NAME_SHOWN)
     return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
 
@@ -76,14 +87,15 @@ def root_text(request: AccessRequest) -> str:
 def _context_lines(context: RequesterContext | None) -> str:
     if context is None:
         return "Not yet a member of the Anthropic organization."
-    lines = [f"Org role: *{escape(context.org_role or 'none')}*"]
+    lines = [f"Org role: *{escape_clip(context.org_role or 'none', 40)}*"]
     if context.keys is None:
         lines.append("Keys: unavailable right now")
     elif not context.keys:
         lines.append("Keys: none")
     else:
         shown = ", ".join(
-            f"`{escape(name)}`" + (f" …{escape(hint)}" if hint else "") for name, hint in context.keys[:5]
+            f"`{escape_clip(name, NAME_SHOWN)}`" + (f" …{escape_clip(hint, 20)}" if hint else "")
+            for name, hint in context.keys[:5]
         )
         more = f" and {len(context.keys) - 5} more" if len(context.keys) > 5 else ""
         lines.append(f"Keys ({len(context.keys)}): {shown}{more}")
@@ -100,7 +112,8 @@ def build_request_message(
 ) -> list[Block]:
     """The admin-channel root message: who, what, why, context (when known), state, and buttons while actionable."""
     value = RequestRef(r=request.id or 0).model_dump_json()
-    reason = escape(clip(request.reason or "(no reason given)", REASON_LIMIT))
+    # Escaped first, then cut: 1,000 typed "&" become 5,000 characters, past a section's 3,000.
+    reason = escape_clip(request.reason or "(no reason given)", SECTION_TEXT - len("*Why:*\n"))
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Access request #{request.id}", 150)),
         SectionBlock(text=request_summary(request)),
@@ -109,13 +122,14 @@ def build_request_message(
         SectionBlock(text=f"*State:* {STATE_LABELS.get(request.state, request.state)}"),
     ]
     if request.state == RequestState.FAILED and request.last_error:
-        blocks.append(SectionBlock(text=f"*Last error:* {escape(clip(request.last_error, 500))}"))
+        blocks.append(SectionBlock(text=f"*Last error:* {escape_clip(request.last_error, 500)}"))
     buttons: list[ButtonElement] = []
     if request.state in (RequestState.PENDING, RequestState.FAILED):
         if request.state == RequestState.PENDING:
+            requester = request.requester_handle or "the requester"
             confirm = ConfirmObject(
                 title="Approve this request?",
-                text=clip(f"The bot will give <@{request.requester_slack_id}> {what(request)}.", 300),
+                text=confirm_text(f"The bot will give {requester} {plain_what(request)}."),
                 confirm="Approve",
                 deny="Cancel",
             )
@@ -147,7 +161,7 @@ def build_request_list(requests: list[AccessRequest], *, links: dict[int, str], 
                 value=RequestRef(r=request.id or 0).model_dump_json(),
                 confirm=ConfirmObject(
                     title="Cancel this request?",
-                    text="Admins will see it was cancelled.",
+                    text=confirm_text("Admins will see it was cancelled."),
                     confirm="Cancel request",
                     deny="Keep it",
                 ),
@@ -165,5 +179,5 @@ def key_name_hint(handle: str | None, workspace: str | None) -> str:
     """The key naming convention `<env>-<slack-handle>-<purpose>`, filled in as far as we can."""
     slug = "".join(c if c.isalnum() else "-" for c in (handle or "you").lower()).strip("-") or "you"
     return f"`dev-{slug}-<purpose>` (or `prod-{slug}-<purpose>`)" + (
-        f" in workspace *{escape(workspace)}*" if workspace else ""
+        f" in workspace *{escape_clip(workspace, NAME_SHOWN)}*" if workspace else ""
     )

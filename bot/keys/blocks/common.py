@@ -5,9 +5,11 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
 from bot.keys.model import KeyView, Owner
-from bot.slack.text import clip, escape
+from bot.slack.text import escape, escape_clip
 
 MAX_BLOCKS = 50
+#: Console-side names and emails (anyone with Console access types them) are escaped, then cut to this.
+NAME_SHOWN = 200
 
 
 def status_label(status: str) -> str:
@@ -53,8 +55,8 @@ def activity_text(view: KeyView, window_days: int) -> str:
 
 def title(name: str, key_id: str, hint: str | None = None) -> str:
     """'*name* `apikey_…` `hint`' in safe mrkdwn."""
-    shown_hint = f" `{escape(hint)}`" if hint else ""
-    return f"*{escape(clip(name, 200))}* `{key_id}`{shown_hint}"
+    shown_hint = f" `{escape_clip(hint, 40)}`" if hint else ""
+    return f"*{escape_clip(name, NAME_SHOWN)}* `{key_id}`{shown_hint}"
 
 
 def key_title(view: KeyView) -> str:
@@ -64,7 +66,7 @@ def key_title(view: KeyView) -> str:
 
 def member_email(owner: Owner) -> str:
     """The owner in an admin's key list: their email, or 'no current member'."""
-    return escape(owner.email) if owner.email is not None else "no current member"
+    return escape_clip(owner.email, NAME_SHOWN) if owner.email is not None else "no current member"
 
 
 def owner_label(owner: Owner) -> str:
@@ -73,12 +75,12 @@ def owner_label(owner: Owner) -> str:
         return "no recorded creator"
     if owner.email is None:
         return f"former member `{owner.user_id}`"
-    return escape(owner.email)
+    return escape_clip(owner.email, NAME_SHOWN)
 
 
 def key_line(view: KeyView, *, activity_window_days: int = 31, with_status: bool = True) -> str:
     """Everything `/claude-key keys` shows about one key, in two lines."""
-    where = f"workspace *{escape(view.workspace)}*" if view.workspace else "organization-wide"
+    where = f"workspace *{escape_clip(view.workspace, NAME_SHOWN)}*" if view.workspace else "organization-wide"
     status = f" · {status_label(view.status)}" if with_status else ""
     owner = f" · owner {member_email(view.owner)}" if view.owner else ""
     expires = f"expires {view.expires.isoformat()}" if view.expires else "no expiry"

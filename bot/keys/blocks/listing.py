@@ -8,9 +8,12 @@ from bot.keys.blocks.common import MAX_BLOCKS, context, key_line, key_title
 from bot.keys.model import REASON_LIMIT, KeyList, KeyRef, Revoked, RevokeRef, RevokeRequest
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, escape, escape_clip
 
 REVOKE_CANCELLED = "Cancelled: the key was not changed."
+#: How much of a reason a message shows (escaped), and the most a button value may hold (Slack's limits).
+REASON_SHOWN = 1500
+BUTTON_VALUE = 2000
 
 
 def heading(keys: KeyList) -> str:
@@ -69,11 +72,21 @@ def key_list_reply(keys: KeyList) -> Reply:
     return Reply(f"{heading(keys)}: {keys.total} (page {keys.page + 1} of {keys.pages})", build_key_list(keys))
 
 
+def revoke_value(key_id: str, reason: str) -> str:
+    """The Deactivate button's value: the key and as much of the reason as fits Slack's 2,000 characters."""
+    reason = reason[:REASON_LIMIT]
+    value = RevokeRef(k=key_id, r=reason).model_dump_json()
+    while len(value) > BUTTON_VALUE:  # JSON escaping ("\"", "\\", control characters) can grow the reason
+        reason = reason[: len(reason) * 2 // 3]
+        value = RevokeRef(k=key_id, r=reason).model_dump_json()
+    return value
+
+
 def build_revoke_confirm(request: RevokeRequest) -> list[Block]:
     """The confirm step: names the key, with Deactivate and Cancel."""
     view = request.key
-    reason = clip(request.reason, REASON_LIMIT)
-    why = f"\nReason: {escape(reason)}" if reason else ""
+    # Escaped first, then cut, so the section stays within Slack's 3,000 characters.
+    why = f"\nReason: {escape_clip(request.reason, REASON_SHOWN)}" if request.reason else ""
     text = (
         f"Deactivate {key_line(view)}{why}\n\nAnything using this key stops working at once. "
         "An admin can reactivate an inactive key in the Claude Console."
@@ -86,7 +99,7 @@ def build_revoke_confirm(request: RevokeRequest) -> list[Block]:
                     text="Deactivate key",
                     action_id=Action.REVOKE_CONFIRM,
                     style="danger",
-                    value=RevokeRef(k=view.id, r=reason).model_dump_json(),
+                    value=revoke_value(view.id, request.reason),
                 ),
                 ButtonElement(text="Cancel", action_id=Action.REVOKE_CANCEL, value=KeyRef(k=view.id).model_dump_json()),
             ]
@@ -103,7 +116,7 @@ def revoke_confirm_reply(request: RevokeRequest) -> Reply:
 def revoked_notice(revoked: Revoked) -> Reply:
     """The admin-channel post after a revoke."""
     view, by = revoked.key, f"<@{revoked.by}>"
-    why = f"\nReason: {escape(clip(revoked.reason, REASON_LIMIT))}" if revoked.reason else ""
+    why = f"\nReason: {escape_clip(revoked.reason, REASON_SHOWN)}" if revoked.reason else ""
     blocks: list[Block] = [
         SectionBlock(text=f":lock: Key deactivated by {by}: {key_line(view, with_status=False)}{why}")
     ]

@@ -11,7 +11,7 @@ from bot.keys.blocks.common import MAX_BLOCKS, context, days, key_line, key_titl
 from bot.keys.model import LISTED_PER_MESSAGE, KeyView, Notice, Owner, Tally
 from bot.slack.commands import COMMAND
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, escape_clip, fit_lines
 
 
 def notice_text(notice: Notice) -> str:
@@ -27,7 +27,7 @@ def notice_text(notice: Notice) -> str:
         what = f":warning: rotation due today ({view.rotation_due.isoformat()})"
     else:
         what = f":warning: rotation overdue by {days(-notice.days_left)} (due {view.rotation_due.isoformat()})"
-    where = f" in *{escape(view.workspace)}*" if view.workspace else ""
+    where = f" in *{escape_clip(view.workspace, 200)}*" if view.workspace else ""
     return f"{key_title(view)}{where}\n{what}"
 
 
@@ -76,7 +76,7 @@ def overdue_digest(
         SectionBlock(text=f"*{total}* active key{'s are' if total != 1 else ' is'} older than {max_age_days} days."),
     ]
     if by_workspace:
-        lines = "\n".join(f"• {escape(t.label)}: {t.count}" for t in by_workspace)
+        lines = fit_lines([f"• {escape_clip(t.label, 200)}: {t.count}" for t in by_workspace], 2900)
         blocks.append(SectionBlock(text=f"*By workspace*\n{lines}"))
     if oldest:
         blocks.append(SectionBlock(text="*Most overdue*"))

@@ -6,20 +6,20 @@ from dataclasses import replace
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, SectionBlock
 
-from bot.keys.blocks.common import context, key_title, rotation_text, title
+from bot.keys.blocks.common import NAME_SHOWN, context, key_title, rotation_text, title
 from bot.keys.model import Replacement, RotationDone, RotationRef, RotationStarted, RotationSteps
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, confirm_text, escape, escape_clip
 
 
 def build_rotation_started(steps: RotationSteps) -> list[Block]:
     """What to do to rotate a key: create the replacement; the bot does the rest."""
     view = steps.key
-    where = f"in workspace *{escape(view.workspace)}*" if view.workspace else "with the same scope"
+    where = f"in workspace *{escape_clip(view.workspace, NAME_SHOWN)}*" if view.workspace else "with the same scope"
     who = "Your key" if steps.for_owner else "Key"
     todo = (
-        f"1. Create a new key named `{escape(steps.suggested_name)}` {where} in the Claude Console: "
+        f"1. Create a new key named `{escape_clip(steps.suggested_name, NAME_SHOWN)}` {where} in the Claude Console: "
         f"{steps.console_url}\n"
         "   (the convention is `<env>-<slack-handle>-<purpose>`; keep the old name's stem so people recognise it)\n"
         "2. Put the new key wherever the old one is used.\n"
@@ -72,7 +72,7 @@ def build_rotation_replaced(replacement: Replacement, done: RotationDone | None 
     """The owner's DM once the replacement is seen: the Deactivate button, or the outcome once done."""
     r = replacement
     head = (
-        f":white_check_mark: I see your new key *{escape(clip(r.new_key_name, 200))}* `{r.new_key_id}` replacing "
+        f":white_check_mark: I see your new key *{escape_clip(r.new_key_name, NAME_SHOWN)}* `{r.new_key_id}` replacing "
         f"{title(r.old_key_name, r.old_key_id)}."
     )
     if done is not None:
@@ -88,7 +88,7 @@ def build_rotation_replaced(replacement: Replacement, done: RotationDone | None 
         value=RotationRef(r=r.rotation_id).model_dump_json(),
         confirm=ConfirmObject(
             title="Deactivate the old key?",
-            text=clip(f"{escape(r.old_key_name)} ({r.old_key_id}) stops working at once.", 300),
+            text=confirm_text(f"{clip(r.old_key_name, 200)} ({r.old_key_id}) stops working at once."),
             confirm="Deactivate",
             deny="Not yet",
         ),

@@ -14,7 +14,7 @@ from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, StaleDeactivated
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, confirm_text, escape, escape_clip, fit_lines
 
 
 def stale_block_id(key_id: str) -> str:
@@ -46,9 +46,8 @@ def stale_root(
         SectionBlock(text="\n".join(lines)),
     ]
     if by_workspace:
-        blocks.append(
-            SectionBlock(text="*By workspace*\n" + "\n".join(f"• {escape(t.label)}: {t.count}" for t in by_workspace))
-        )
+        tallies = [f"• {escape_clip(t.label, 200)}: {t.count}" for t in by_workspace]
+        blocks.append(SectionBlock(text="*By workspace*\n" + fit_lines(tallies, 2900)))
     total = leavers + stale
     more = f" (the first {listed} of {total}; the rest follow in next week's audit)" if listed < total else ""
     notes = [f"The keys are in the thread, former members' first{more}. Deactivate is for admins."]
@@ -76,7 +75,7 @@ def stale_rows(rows: Sequence[StaleRow]) -> Reply:
             value=KeyRef(k=view.id).model_dump_json(),
             confirm=ConfirmObject(
                 title="Deactivate this key?",
-                text=clip(f"{escape(view.name)} ({view.id}) stops working at once.", 300),
+                text=confirm_text(f"{clip(view.name, 200)} ({view.id}) stops working at once."),
                 confirm="Deactivate",
                 deny="Keep it",
             ),

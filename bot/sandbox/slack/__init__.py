@@ -36,6 +36,17 @@ from ``tests/data/slack/methods/<method>.json`` ``args.required`` (``token`` ign
 → a documented error of that method if one fits, e.g. ``channel_not_found``, else
 ``invalid_arguments`` with ``response_metadata.messages``).
 
+Block Kit (``blockkit``) is checked as Slack does on ``chat.postMessage``/``chat.update``/``chat.postEphemeral``
+(``invalid_blocks`` with ``errors`` and ``response_metadata.messages`` such as ``"[ERROR] must be less than 3001
+characters [json-pointer:/blocks/0/text/text]"``), on ``views.*`` (``invalid_arguments`` with the same messages)
+and on response_urls (``400 "invalid_blocks"``). A message's top-level ``text`` is cut at 40,000, not refused.
+
+Rate limits (``ratelimit``): with ``tiers=True`` each method has its tier's calls a minute (from its document;
+``chat.postMessage`` per channel), a minute lasting ``60 * time_scale`` seconds; over it: HTTP 429,
+``Retry-After`` in whole seconds and ``{"ok": false, "error": "ratelimited"}``. Off by default.
+
+``users.list`` pages with ``cursor``/``limit`` (at most 1,000 a page) and lists deleted people, bots and Slackbot.
+
 response_url rules: Slack documents "up to 5 times within 30 minutes" but not the errors. This
 stand-in answers like Slack's webhook endpoints (plain-text bodies): ``200 "ok"``; a body that is
 not a JSON object → ``400 "invalid_payload"``; an id it never issued → ``404 "no_service"``; a sixth
@@ -47,8 +58,9 @@ Modules: ``standin`` (lifecycle, observations, routing) on ``directory`` (seedin
 ``state`` (identity, knobs, stored data, one lock); ``api`` (the method table and the checks above) with
 the method handlers by family in ``chat``, ``conversations``, ``workspace``, ``views`` and ``files``;
 ``render`` (the JSON of messages, conversations and users); ``sinks`` (uploads and response_urls);
-``control`` (``/_standin/...``); ``faults``; ``transport`` (the HTTP server); ``docs`` (the method
-documents in ``methods/``, Slack's own, see ``methods/README.md``); ``cli`` (``python -m bot.sandbox.slack``).
+``control`` (``/_standin/...``); ``faults``; ``blockkit``; ``ratelimit``; ``transport`` (the HTTP server);
+``docs`` (the method documents in ``methods/``, Slack's own, see ``methods/README.md``); ``cli``
+(``python -m bot.sandbox.slack``).
 """
 
 from bot.sandbox.loopback import PROXY_VARIABLES

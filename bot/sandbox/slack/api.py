@@ -40,6 +40,7 @@ METHODS: dict[str, ApiMethod] = {
     "conversations.info": ApiMethod(conversations.conversations_info),
     "conversations.members": ApiMethod(conversations.conversations_members),
     "users.info": ApiMethod(workspace.users_info),
+    "users.list": ApiMethod(workspace.users_list),
     "users.lookupByEmail": ApiMethod(workspace.users_lookup_by_email),
     "usergroups.users.list": ApiMethod(workspace.usergroups_users_list),
     "reactions.add": ApiMethod(chat.reactions_add),
@@ -86,6 +87,10 @@ def answer_api(
     spec = METHODS.get(method)
     if spec is None:
         return Answer.json(404, {"ok": False, "error": "unknown_method"})
+    if s.tiers:
+        wait = s.rate_limiter.retry_after(method, args, time_scale=s.time_scale)
+        if wait is not None:
+            return Answer.json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
     with s._cond:  # one request's checks and state change see one consistent state
         auth_error = check_auth(s, spec, headers, args)
         if auth_error is not None:

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from bot.sandbox.slack.args import opt_str, truthy
+from bot.sandbox.slack.blockkit import message_problems
 from bot.sandbox.slack.errors import SlackError
 from bot.sandbox.slack.records import Json, StoredEphemeral, StoredMessage
 from bot.sandbox.slack.render import message_json
 from bot.sandbox.slack.state import SlackState
 
-_MAX_MESSAGE_BLOCKS = 50
+#: Slack cuts a message's top-level text here rather than refusing it.
+MAX_TEXT = 40_000
 
 # Each handler runs with the stand-in's lock held, after auth, scope and required-argument checks (api.py).
 
 
-def message_content(args: Json, *, max_blocks: int = _MAX_MESSAGE_BLOCKS) -> Json:
-    """text/blocks/attachments of a message call; no_text when none is given."""
+def invalid_blocks(problems: list[str]) -> SlackError:
+    """Slack's answer to blocks it refuses: every problem, with its json-pointer."""
+    return SlackError(
+        "invalid_blocks",
+        errors=[p.removeprefix("[ERROR] ") for p in problems],
+        response_metadata={"messages": problems},
+    )
+
+
+def message_content(args: Json) -> Json:
+    """text/blocks/attachments of a message call, Block Kit checked; no_text when none is given."""
     content: Json = {}
     if opt_str(args.get("text")) is not None:
-        content["text"] = str(args["text"])
+        content["text"] = str(args["text"])[:MAX_TEXT]
     elif opt_str(args.get("markdown_text")) is not None:
-        content["text"] = str(args["markdown_text"])
+        content["text"] = str(args["markdown_text"])[:MAX_TEXT]
     for key, error in (("blocks", "invalid_blocks_format"), ("attachments", "invalid_attachments")):
         value = args.get(key)
         if value is None or value == "":
@@ -27,10 +38,9 @@ def message_content(args: Json, *, max_blocks: int = _MAX_MESSAGE_BLOCKS) -> Jso
         if not isinstance(value, list):
             raise SlackError(error)
         content[key] = value
-    if len(content.get("blocks") or ()) > max_blocks:
-        raise SlackError(
-            "invalid_blocks", response_metadata={"messages": [f"[ERROR] must be at most {max_blocks} items"]}
-        )
+    problems = message_problems(content["blocks"]) if "blocks" in content else []
+    if problems:
+        raise invalid_blocks(problems)
     if not (content.get("text") or content.get("blocks") or content.get("attachments")):
         raise SlackError("no_text")
     return content

@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--team-id", default="T0STANDIN")
     parser.add_argument("--bot-user-id", default="U0BOT")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    parser.add_argument("--tiers", action="store_true", help="enforce Slack's rate-limit tiers")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="with --tiers: seconds a minute lasts, over 60")
     parser.add_argument("--empty", action="store_true", help="skip the default users and admin channel")
     options = parser.parse_args(argv)
 
@@ -33,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         team_id=options.team_id,
         bot_user_id=options.bot_user_id,
         port=options.port,
+        tiers=options.tiers,
+        time_scale=options.time_scale,
     )
     standin.latency = options.latency
     if not options.empty:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.sandbox.slack.blockkit import message_problems
 from bot.sandbox.slack.faults import fault_answer
 from bot.sandbox.slack.records import ResponseCall
 from bot.sandbox.slack.state import SlackState
@@ -65,5 +66,7 @@ def accept_response(s: SlackState, url_id: str, body: Any) -> Answer:
             return Answer.text(404, "used_url")
         if not isinstance(body, dict):
             return Answer.text(400, "invalid_payload")
+        if body.get("blocks") is not None and message_problems(body["blocks"]):
+            return Answer.text(400, "invalid_blocks")  # Slack's webhooks answer 400 with the error's name
         state.uses += 1
     return Answer.text(200, "ok")

@@ -36,6 +36,9 @@ class SlackStandIn(SlackDirectory):
     running). Inspect what the bot did with :attr:`calls`, :meth:`wait_for`, :meth:`messages`,
     :meth:`ephemerals`, :meth:`dms_to`, :attr:`views`, :meth:`home_view`, :attr:`uploads` and
     :attr:`responses`.
+
+    Block Kit is always checked as Slack does (blockkit.py). ``tiers=True`` enforces Slack's rate-limit tiers
+    (ratelimit.py) with a minute lasting ``60 * time_scale`` seconds, e.g. ``tiers=True, time_scale=0.01``.
     """
 
     def __init__(
@@ -46,8 +49,11 @@ class SlackStandIn(SlackDirectory):
         team_id: str = "T0STANDIN",
         bot_user_id: str = "U0BOT",
         port: int = 0,
+        tiers: bool = False,
+        time_scale: float = 1.0,
     ) -> None:
         super().__init__(bot_token=bot_token, app_token=app_token, team_id=team_id, bot_user_id=bot_user_id)
+        self.tiers, self.time_scale = tiers, time_scale
         self._port = port
         self._thread: threading.Thread | None = None
         self.add_user(bot_user_id, name=self.bot_name, real_name="Claude Key Bot", is_bot=True)

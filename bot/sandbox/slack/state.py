@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from bot.sandbox.slack.errors import SlackError
 from bot.sandbox.slack.faults import Fault
+from bot.sandbox.slack.ratelimit import RateLimiter
 from bot.sandbox.slack.records import (
     EPOCH,
     Channel,
@@ -77,6 +78,11 @@ class SlackState:
         self.usergroups_enabled = True
         #: Seconds slept before answering every request.
         self.latency = 0.0
+        #: True: enforce Slack's rate-limit tiers (ratelimit.py), a minute lasting ``60 * time_scale`` seconds.
+        #: Off by default: most tests are about something else and make calls faster than any real client would.
+        self.tiers = False
+        self.time_scale = 1.0
+        self.rate_limiter = RateLimiter()
         #: Seconds a trigger id stays valid.
         self.trigger_ttl = 3.0
         #: Seconds a response_url stays valid, and how many posts it takes.

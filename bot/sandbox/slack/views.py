@@ -8,17 +8,17 @@ import secrets
 from collections.abc import Iterable
 
 from bot.sandbox.slack.args import opt_str
+from bot.sandbox.slack.blockkit import MAX_VIEW_BLOCKS, view_problems
 from bot.sandbox.slack.errors import SlackError, invalid_arguments
 from bot.sandbox.slack.records import EPOCH, Json, Trigger
 from bot.sandbox.slack.state import SlackState
 
-_MAX_VIEW_BLOCKS = 100
 _MAX_VIEW_BYTES = 250_000
 _MAX_PUSHED_VIEWS = 3
 
 
 def view_arg(args: Json, allowed_types: Iterable[str]) -> Json:
-    """The ``view`` argument, checked against Slack's limits (type, block count, size)."""
+    """The ``view`` argument, checked against Slack's limits (type, Block Kit, size)."""
     view = args.get("view")
     if isinstance(view, str):
         try:
@@ -33,8 +33,11 @@ def view_arg(args: Json, allowed_types: Iterable[str]) -> Json:
     blocks = view.get("blocks", [])
     if not isinstance(blocks, list):
         raise invalid_arguments("view.blocks must be an array [json-pointer:/view/blocks]")
-    if len(blocks) > _MAX_VIEW_BLOCKS:
-        raise invalid_arguments(f"no more than {_MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]")
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        raise invalid_arguments(f"no more than {MAX_VIEW_BLOCKS} items allowed [json-pointer:/view/blocks]")
+    problems = view_problems(view)
+    if problems:
+        raise SlackError("invalid_arguments", response_metadata={"messages": problems})
     if len(json.dumps(view)) > _MAX_VIEW_BYTES:
         raise SlackError("view_too_large")
     return view
