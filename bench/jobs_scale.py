@@ -12,6 +12,7 @@ Reported per run: wall time of the job, Admin API calls per endpoint against the
 
     .venv/bin/python bench/jobs_scale.py [--keys 20000 --users 2000 --workspaces 100] [--latency 0.05]
                                          [--slack-latency 0] [--database-url URL] [--check]
+                                         [--jobs stale-keys] [--profile DIR]
 
 Writes bench/results/jobs_scale.json. Exit status 1 with --check when a target is missed.
 """
@@ -53,9 +54,19 @@ def child(job: str) -> int:
     settings = load_settings(Mode.JOBS)
     deps = build_deps(settings)
     upgrade(deps.engine)
+    profile_to = os.environ.get("BENCH_PROFILE")
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
     result = run_job(job, deps, out=lambda _: None)
     seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_to}/{job}.prof")
     deps.close()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
     assert result is not None
@@ -159,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slack-latency", type=float, default=0.0, help="Slack seconds per call")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--profile", metavar="DIR", help="write each child's cProfile stats to DIR/<job>.prof")
+    parser.add_argument("--jobs", default=",".join(JOBS), help="comma-separated jobs to run (default: both)")
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
@@ -196,9 +209,10 @@ def main(argv: list[str] | None = None) -> int:
                 "DATABASE_URL": database_url,
                 "SCHEDULER_ENABLED": "false",
                 "LOG_LEVEL": "WARNING",
+                **({"BENCH_PROFILE": str(Path(args.profile).resolve())} if args.profile else {}),
             }
         )
-        for job in JOBS:
+        for job in args.jobs.split(","):
             for attempt in ("first run", "rerun"):
                 anthropic.reset_requests()
                 slack.reset_calls()

@@ -116,6 +116,7 @@ class Settings(DatabaseSettings):
     slack_team_id: str | None = None
     anthropic_admin_key: SecretStr | None = None
     anthropic_base_url: str | None = None
+    anthropic_org_type: Literal["auto", "console", "enterprise"] = "auto"
     admin_channel_id: str | None = None
     alert_channel_id: str | None = None
     admin_slack_user_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)

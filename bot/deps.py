@@ -147,6 +147,7 @@ def build_deps(settings: Settings) -> Deps:
             api_key=settings.anthropic_admin_key,
             base_url=settings.anthropic_base_url,
             on_call=metrics.observe_admin_call,
+            org_type=settings.anthropic_org_type,
         ),
         metrics=metrics,
     )

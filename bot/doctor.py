@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.anthropic_admin import (
     DEFAULT_BASE_URL,
+    ORG_KIND,
     AdminAPIError,
     AdminGateway,
     AdminKeyInvalid,
@@ -66,6 +67,7 @@ class Probes:
                 base_url=settings.anthropic_base_url,
                 timeout=timeout,
                 max_retries=0,
+                org_type=settings.anthropic_org_type,
             )
         return cls(settings, slack, admin, timeout)
 
@@ -181,7 +183,12 @@ def check_admin_key(probes: Probes) -> Check:
         else:
             fix = "check ANTHROPIC_BASE_URL and the network"
         return Check("anthropic admin key", False, f"Admin API at {url}: {operator_reason(exc)}; {fix}")
-    return Check("anthropic admin key", True, f"organization {org.name} ({org.id})")
+    how = "detected" if probes.settings.anthropic_org_type == "auto" else "ANTHROPIC_ORG_TYPE"
+    try:
+        kind = f"a {ORG_KIND[probes.admin.org_type()]} org ({how})"
+    except AdminAPIError as exc:
+        kind = f"org type unknown ({operator_reason(exc)}); set ANTHROPIC_ORG_TYPE"
+    return Check("anthropic admin key", True, f"organization {org.name} ({org.id}), {kind}")
 
 
 def run_doctor(deps: Deps, out: Callable[[str], None] = print, *, timeout: float = CHECK_TIMEOUT) -> int:

@@ -34,9 +34,9 @@ def key_adoption(ctx: JobContext) -> JobResult:
 
 
 def invite_sync(ctx: JobContext) -> JobResult:
-    """Accepted invites continue their requests; invites and role changes whose outcome was never recorded are
-    checked against the API."""
-    return access_jobs.invite_sync(ctx).absorb(reconcile(ctx, ACCESS_WRITE_CHECKS))
+    """Invites, role and workspace changes whose outcome was never recorded are checked against the API first (so
+    a resumed grant knows what it changed), then accepted invites continue their requests."""
+    return reconcile(ctx, ACCESS_WRITE_CHECKS).absorb(access_jobs.invite_sync(ctx))
 
 
 JOBS: dict[str, JobSpec] = {

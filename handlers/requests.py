@@ -56,6 +56,16 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         except SlackApiError as exc:  # the user closed the form meanwhile
             logger.info("request form not updated: %s", exc.response.get("error"))
 
+    @app.options({"block_id": forms.WORKSPACE_BLOCK, "action_id": "value"})
+    async def on_workspace_options(ack: AsyncAck, payload: dict[str, Any]) -> None:
+        try:  # the workspace list is cached for minutes: the answer fits Slack's 3 seconds
+            choices = await worker.run(intake.workspace_choices)
+        except Exception as exc:
+            logger.info("workspace options failed: %s", type(exc).__name__)
+            choices = []
+        options = forms.workspace_options(choices, str(payload.get("value") or ""))
+        await ack(options=[option.to_dict() for option in options])
+
     async def on_request(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, client: AsyncWebClient, **_: Any
     ) -> None:

@@ -223,6 +223,7 @@ class Clock:
         self.now = now
         if self.standin is not None:
             self.standin.data_refreshed_at = now
+            self.standin.clock_now = now
 
     def advance(self, **delta: float) -> datetime:
         """Step forward by `timedelta(**delta)`."""

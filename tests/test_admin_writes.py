@@ -150,3 +150,38 @@ def test_the_reconciler_leaves_a_write_it_cannot_check_pending(
     anthropic_standin.clear_faults()
     run_job("invite-sync", wdeps, out=lambda _: None)
     assert _writes(wdeps)[0].state == AdminWriteState.RECONCILED
+
+
+def test_a_grant_whose_role_raise_was_not_recorded_still_restores_it_at_expiry(
+    wdeps: Deps, clock: Clock, slack_standin, anthropic_standin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process loses its database right after Anthropic raised `user` to `developer`: the approval stays
+    `approved`, invite-sync first records what the lost write changed, then resumes the grant, so its expiry
+    still puts the role back."""
+    from bot.access import decide
+    from bot.access.expiry import changes_of
+    from storage.models import AccessRequest, RequestState
+
+    slack_standin.add_user("U0VIEW", name="viewer", email="viewer@example.com")
+    viewer = anthropic_standin.add_user("viewer@example.com", role="user")
+    workspace_id = anthropic_standin.seeded["workspace"]["id"]
+    wdeps.admin.add_workspace_member(workspace_id, viewer["id"], "workspace_developer")  # already a member
+    filed = intake.request_from_args(wdeps, slack_user_id="U0VIEW", args=["default-ws", "for", "2d", "a", "test"])
+    request_id = filed.request.id or 0
+    monkeypatch.setattr(access_writes, "_role_audit", lambda *a, **k: _database_gone())
+    with pytest.raises(OperationalError):
+        decide.approve(wdeps, request_id=request_id, slack_user_id="U0ADMIN")
+    monkeypatch.undo()
+    assert wdeps.admin.get_user(viewer["id"]).role == "developer"
+
+    clock.advance(minutes=6)
+    run_job("invite-sync", wdeps, out=lambda _: None)
+    with session_scope(wdeps.engine) as session:
+        request = session.get(AccessRequest, request_id)
+        assert request is not None and request.state == RequestState.GRANTED
+        changes = changes_of(request)
+        assert changes is not None and changes.org_role_from == "user" and not changes.workspace_added
+        assert request.grant_expires_at is not None
+    clock.advance(days=3)
+    run_job("request-nudges", wdeps, out=lambda _: None)
+    assert wdeps.admin.get_user(viewer["id"]).role == "user"

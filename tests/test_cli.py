@@ -232,6 +232,7 @@ def test_doctor_passes_against_healthy_stand_ins(
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines[:-1]] == ["ok"] * (len(lines) - 1)
     assert any("anthropic admin key" in line and "Stand-in Org" in line for line in lines)
+    assert any("a Claude Console org (detected)" in line for line in lines)
     assert lines[-1] == "all checks passed"
 
 

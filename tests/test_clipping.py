@@ -42,6 +42,7 @@ def test_a_300_character_display_name_is_clipped_and_posted_once(
 def test_a_300_character_requester_name_is_posted_once_and_the_queue_moves_on(
     make_deps: DepsFactory, slack_standin: Any, anthropic_standin: Any
 ) -> None:
+    anthropic_standin.org_type = "enterprise"  # increase requests exist only in Claude Enterprise orgs
     deps = make_deps()
     long_user = anthropic_standin.add_user("long@example.com", name=LONG, role="developer")
     first = anthropic_standin.add_increase_request(long_user["id"])

@@ -23,6 +23,7 @@ ALL_VARIABLES = [
     "SLACK_API_URL",
     "ANTHROPIC_ADMIN_KEY",
     "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_ORG_TYPE",
     "DATABASE_URL",
     "ADMIN_CHANNEL_ID",
     "ALERT_CHANNEL_ID",
@@ -52,6 +53,7 @@ def test_defaults_match_the_design(env: pytest.MonkeyPatch) -> None:
     settings = load_settings(Mode.HTTP)
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.anthropic_base_url is None
+    assert settings.anthropic_org_type == "auto"
     assert settings.database_url == "sqlite:///./data/claude-key-bot.db"
     assert settings.alert_channel == "C0ADMIN"
     assert settings.admin_slack_user_ids == []
@@ -70,6 +72,7 @@ def test_every_variable_is_read_by_its_exact_name(env: pytest.MonkeyPatch) -> No
     values = {
         "SLACK_API_URL": "http://127.0.0.1:9/api",
         "ANTHROPIC_BASE_URL": "http://127.0.0.1:8",
+        "ANTHROPIC_ORG_TYPE": "enterprise",
         "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/test",
         "ALERT_CHANNEL_ID": "C0ALERTS",
         "ADMIN_SLACK_USER_IDS": "U01, U02",
@@ -87,6 +90,7 @@ def test_every_variable_is_read_by_its_exact_name(env: pytest.MonkeyPatch) -> No
     s = load_settings(Mode.SOCKET)
     assert s.slack_api_url == "http://127.0.0.1:9/api/"  # trailing slash added
     assert s.anthropic_base_url == "http://127.0.0.1:8"
+    assert s.anthropic_org_type == "enterprise"
     assert s.database_url.startswith("postgresql://")
     assert s.alert_channel == "C0ALERTS"
     assert s.admin_slack_user_ids == ["U01", "U02"]

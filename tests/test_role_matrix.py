@@ -22,6 +22,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from bot.anthropic_admin import AdminGateway
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
@@ -527,7 +528,28 @@ CASES = [
 ]
 
 
+@pytest.fixture
+def org_kind(world: World, action: str) -> Iterator[None]:
+    """Increase requests exist only in Claude Enterprise orgs: the spend actions run against one, told so."""
+    if not action.startswith("spend"):
+        yield
+        return
+    console = world.deps.admin
+    settings = world.deps.settings
+    assert settings.anthropic_admin_key is not None
+    world.admin.org_type = "enterprise"
+    world.deps.admin = AdminGateway(
+        api_key=settings.anthropic_admin_key, base_url=settings.anthropic_base_url, org_type="enterprise"
+    )
+    try:
+        yield
+    finally:
+        world.deps.admin.close()
+        world.deps.admin, world.admin.org_type = console, "console"
+
+
 @pytest.mark.parametrize(("action", "role"), CASES)
+@pytest.mark.usefixtures("org_kind")
 def test_role_matrix(world: World, action: str, role: str) -> None:
     spec = SPECS[action]
     expected = OK if role in spec.allowed else NO

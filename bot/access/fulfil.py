@@ -1,5 +1,6 @@
 """Making an approval real through the Admin API: an invite for non-members, then workspace membership (and a
-role raise where the org role cannot create keys); the key the requester creates; a time-bound grant's end.
+role raise where the org role cannot create keys), recorded as the grant's changes; the key the requester
+creates. A time-bound grant's end is `bot.access.expiry`.
 
 An Admin API failure leaves the request `failed` with a Retry button; each step is a transition of its own,
 so a retry (or invite-sync after a crash) continues from where it stopped.
@@ -12,14 +13,17 @@ from datetime import datetime, timedelta
 
 from bot.access import card
 from bot.access.blocks import notices
+from bot.access.expiry import changes_of
 from bot.access.model import (
     AddedToWorkspace,
     AlreadyMember,
+    GrantChanges,
     GrantStep,
     RoleRaised,
     WorkspaceRoleChanged,
 )
 from bot.access.state import load, move
+from bot.access.writes import set_org_role, set_workspace_member
 from bot.anthropic_admin import AdminAPIError, ApiKey, InviteAlreadyPending, OrgUser
 from bot.deps import Deps
 from storage.models import AccessRequest, RequestKind, RequestState
@@ -27,7 +31,8 @@ from storage.models import AccessRequest, RequestKind, RequestState
 logger = logging.getLogger(__name__)
 
 S = RequestState
-# Org roles that cannot create keys and are raised to developer on approval; other roles are left alone.
+# Org roles that may not create keys, raised on approval to the org type's key-creating role (Console: developer;
+# Enterprise: user, so nothing to raise there); other roles are left alone.
 RAISE_TO_DEVELOPER = {"user", "claude_code_user"}
 # Existing workspace roles that a granted request upgrades; admins and developers keep what they have.
 LESSER_WORKSPACE_ROLES = {"workspace_user", "workspace_restricted_developer", "workspace_billing"}
@@ -44,7 +49,13 @@ def fulfil(deps: Deps, *, request_id: int, actor_slack_id: str | None) -> None:
             return
         org_user = deps.admin.find_user_by_email(request.requester_email or "")
         if org_user is None:
-            _send_invite(deps, request, email=request.requester_email or "", org_role="developer", actor=actor_slack_id)
+            _send_invite(
+                deps,
+                request,
+                email=request.requester_email or "",
+                org_role=deps.admin.key_creating_role(),
+                actor=actor_slack_id,
+            )
         else:
             grant(deps, request_id=request_id, org_user=org_user, from_state=S.APPROVED, actor_slack_id=actor_slack_id)
     except AdminAPIError as exc:
@@ -74,19 +85,46 @@ def _send_invite(deps: Deps, request: AccessRequest, *, email: str, org_role: st
         card.update(deps, request, thread=notices.invite_sent(email, org_role), dm=dm)
 
 
-def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser) -> list[GrantStep]:
+def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser, actor: str | None) -> list[GrantStep]:
+    """Make the Admin API writes, each through an intent row that records what this grant changed with it, so a
+    retry after a failure half way (or the reconciler after a crash) still knows (the retry sees the change as
+    already there)."""
     steps: list[GrantStep] = []
-    if org_user.role in RAISE_TO_DEVELOPER and request.role != "workspace_user":
-        deps.admin.update_user_role(org_user.id, "developer")
-        steps.append(RoleRaised(from_role=org_user.role))
+    request_id = request.id or 0
+    key_role = deps.admin.key_creating_role()
+    if org_user.role in RAISE_TO_DEVELOPER and org_user.role != key_role and request.role != "workspace_user":
+        set_org_role(
+            deps,
+            org_user,
+            key_role,
+            actor_slack_id=actor,
+            actor_anthropic_id=None,
+            why=f"request #{request_id}: the role {org_user.role} can't create keys",
+            request_id=request_id,
+            grant_part=GrantChanges(org_role_from=org_user.role),
+        )
+        steps.append(RoleRaised(from_role=org_user.role, to_role=key_role))
     workspace_id = request.workspace_id or ""
     workspace = request.workspace_name or workspace_id
     member = deps.admin.get_workspace_member(workspace_id, org_user.id)
+
+    def workspace_step(part: GrantChanges, *, add: bool) -> None:
+        set_workspace_member(
+            deps,
+            request_id=request_id,
+            workspace_id=workspace_id,
+            workspace=workspace,
+            user=org_user,
+            role=request.role,
+            grant_part=part,
+            add=add,
+        )
+
     if member is None:
-        deps.admin.add_workspace_member(workspace_id, org_user.id, request.role)  # type: ignore[arg-type]
+        workspace_step(GrantChanges(workspace_added=True), add=True)
         steps.append(AddedToWorkspace(workspace=workspace, role=request.role))
     elif member.workspace_role != request.role and member.workspace_role in LESSER_WORKSPACE_ROLES:
-        deps.admin.update_workspace_member(workspace_id, org_user.id, request.role)  # type: ignore[arg-type]
+        workspace_step(GrantChanges(workspace_role_from=member.workspace_role), add=False)
         steps.append(WorkspaceRoleChanged(from_role=member.workspace_role, to_role=request.role))
     else:
         steps.append(AlreadyMember(role=member.workspace_role, workspace=workspace))
@@ -94,13 +132,21 @@ def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser) -> list[
 
 
 def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, actor_slack_id: str | None) -> bool:
-    """Make an org member able to create keys in the workspace, then mark the request granted."""
+    """Make an org member able to create keys in the workspace, then mark the request granted.
+
+    What the grant changed is recorded with it; a time-bound grant that changed nothing (the access was already
+    there) gets no expiry, since ending it would take away access the person had before.
+    """
     request = load(deps, request_id)
     if request.kind == RequestKind.INVITE:
         return _finish_invite(deps, request, org_user, from_state, actor_slack_id)
-    steps = _grant_steps(deps, request, org_user)
+    steps = _grant_steps(deps, request, org_user, actor_slack_id)
     now = deps.clock()
-    expires = now + timedelta(days=request.duration_days) if request.duration_days else None
+    changes = changes_of(load(deps, request_id)) or GrantChanges()
+    if changes.changed:
+        changes = changes.model_copy(update={"keys_since": changes.keys_since or now})
+    expires = now + timedelta(days=request.duration_days) if request.duration_days and changes.changed else None
+    already_there = bool(request.duration_days) and not changes.changed
     moved, request = move(
         deps,
         request_id,
@@ -112,11 +158,14 @@ def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, ac
         anthropic_user_id=org_user.id,
         granted_at=now,
         grant_expires_at=expires,
+        grant_changes=changes.model_dump_json(),
     )
     if not moved:
         return False
-    dm = notices.granted_dm(request, expires=expires, console_url=deps.settings.console_url)
-    card.update(deps, request, thread=notices.granted(steps), dm=dm)
+    dm = notices.granted_dm(
+        request, expires=expires, console_url=deps.settings.console_url, already_there=already_there
+    )
+    card.update(deps, request, thread=notices.granted(steps, already_there=already_there), dm=dm)
     return True
 
 
@@ -178,22 +227,4 @@ def adopt_key(deps: Deps, request: AccessRequest, key: ApiKey, *, now: datetime)
         card.update(
             deps, request, thread=notices.key_seen(key.name, hint), dm=notices.key_seen_dm(request, key.name, hint)
         )
-    return moved
-
-
-def end_grant(deps: Deps, request: AccessRequest, *, now: datetime) -> bool:
-    """A time-bound grant ended: remove the workspace membership, mark the request revoked."""
-    deps.admin.remove_workspace_member(request.workspace_id or "", request.anthropic_user_id or "")
-    moved, request = move(
-        deps,
-        request.id or 0,
-        from_states=[S.GRANTED, S.FULFILLED],
-        to=S.REVOKED,
-        now=now,
-        actor_slack_id=None,
-        action="request.revoked",
-        detail="time-bound grant ended",
-    )
-    if moved:
-        card.update(deps, request, thread=notices.GRANT_ENDED, dm=notices.grant_ended_dm(request))
     return moved

@@ -173,10 +173,12 @@ def list_requests(deps: Deps, *, slack_user_id: str, which: Which) -> RequestLis
 
 def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Filed | Invited:
     """Admins invite at once (recorded); anyone else files an invite request approved like an access request."""
-    email, role = parse_invite_args(args)
+    email, typed_role = parse_invite_args(args)
     actor = resolve_actor(deps, slack_user_id)
     if actor.is_admin:
         actor = confirm_role(deps, actor)  # a direct invite needs a role checked just now
+    # The org type decides the roles: the key-creating one by default; one it lacks is refused in a sentence.
+    role = deps.admin.org_role_for(typed_role) if typed_role else deps.admin.key_creating_role()
     if not actor.is_admin:
         return create_request(deps, slack_user_id=slack_user_id, invite=(email, role))
     created = invite_now(deps, actor, email, role)

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.access import card
+from bot.access import card, expiry
 from bot.access.blocks import notices
 from bot.access.decide import expire_invite, expire_undecided
-from bot.access.fulfil import adopt_key, end_grant, fulfil, grant
+from bot.access.fulfil import adopt_key, fulfil, grant
 from bot.anthropic_admin import AdminAPIError
 from bot.jobs.context import JobContext, JobResult
 from storage import repositories as repo
@@ -215,17 +215,22 @@ def request_nudges(ctx: JobContext) -> JobResult:
             return
         if ctx.now >= ends:
             if ctx.dry_run:
-                ctx.out(f"would remove {request.requester_email} from {request.workspace_name} (request #{request.id})")
+                what = notices.grant_plan(request, expiry.plan(deps, request))
+                ctx.out(f"would end request #{request.id}: {what}")
                 return
-            if end_grant(deps, request, now=ctx.now):
+            if expiry.end_grant(deps, request.id or 0, now=ctx.now):
                 result.sent += 1
         elif ctx.now >= ends - GRANT_WARNING:
+            if ctx.already_done(f"grant-ending:{request.id}"):
+                result.skipped += 1
+                return
+            plan = expiry.plan(deps, request)
             _notice(
                 ctx,
                 result,
                 f"grant-ending:{request.id}",
-                f"would warn about request #{request.id} ending",
-                lambda: card.dm_requester(deps, request, notices.grant_ending_dm(request, ends)),
+                f"would warn about request #{request.id} ending: {notices.grant_plan(request, plan)}",
+                lambda: card.dm_requester(deps, request, notices.grant_ending_dm(request, ends, plan)),
             )
 
     _each(ctx, result, _requests(ctx, S.PENDING, S.FAILED), unposted)

@@ -94,9 +94,10 @@ class AuditExport:
 # What a grant did, step by step, for the thread reply.
 @dataclass(frozen=True)
 class RoleRaised:
-    """The org role was raised to developer (the old role could not create keys)."""
+    """The org role was raised to one that creates keys (the old role could not)."""
 
     from_role: str
+    to_role: str = "developer"
 
 
 @dataclass(frozen=True)
@@ -124,3 +125,50 @@ class AlreadyMember:
 
 
 GrantStep = RoleRaised | AddedToWorkspace | WorkspaceRoleChanged | AlreadyMember
+
+
+class GrantChanges(BaseModel):
+    """What a grant changed at Anthropic (`access_request.grant_changes`): its expiry undoes this and only this.
+
+    A later grant of the same person that relies on a change takes it over when this one ends (its record then
+    holds the change, and `keys_since` moves back to the earlier grant's time).
+    """
+
+    org_role_from: str | None = None  # the org role raised to developer; None: the org role was not touched
+    workspace_added: bool = False  # the grant created the workspace membership
+    workspace_role_from: str | None = None  # the lesser workspace role it upgraded; None: not upgraded
+    keys_since: datetime | None = None  # keys in the workspace by the person from here on were made under it
+
+    @property
+    def changed(self) -> bool:
+        """True when the grant gave anything the person did not have."""
+        return bool(self.org_role_from or self.workspace_added or self.workspace_role_from)
+
+
+@dataclass(frozen=True)
+class GrantKey:
+    """A key the person created in the workspace under a grant."""
+
+    id: str
+    name: str
+    hint: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class ExpiryPlan:
+    """What ending a time-bound grant does, read from the Admin API now: the DM a day before, a dry run and the
+    expiry itself show and do the same. `kept` are sentences about what stays and why."""
+
+    keys: list[GrantKey]  # made under the grant; the active ones are deactivated
+    remove_membership: bool
+    workspace_role_to: str | None  # the workspace role put back
+    org_role_to: str | None  # the org role put back
+    handed: dict[int, GrantChanges]  # still-active requests of the same person that take over changes they need
+    kept: list[str]
+
+    @property
+    def undoes_anything(self) -> bool:
+        """True when the expiry changes something at Anthropic."""
+        active = any(key.active for key in self.keys)
+        return active or self.remove_membership or bool(self.workspace_role_to or self.org_role_to)

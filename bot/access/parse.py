@@ -13,13 +13,13 @@ from bot.core.errors import UserError
 from bot.slack.text import clip, escape
 
 MAX_DURATION_DAYS = 90
-INVITABLE_ROLES = ("developer", "user", "billing", "claude_code_user")
+INVITABLE_ROLES = ("developer", "user", "billing", "claude_code_user", "managed")
 EMAIL = re.compile(r"^[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+$")
 USAGE_REQUEST = (
     "Usage: `/claude-key request [workspace] [for 7d] [reason…]`, e.g. "
     "`/claude-key request ml-platform for 7d evaluating Claude for search`. With no arguments it opens a form."
 )
-USAGE_INVITE = "Usage: `/claude-key invite <email> [developer | user | billing | claude_code_user]`"
+USAGE_INVITE = "Usage: `/claude-key invite <email> [developer | user | billing | claude_code_user | managed]`"
 USAGE_REQUESTS = "Usage: `/claude-key requests [mine | pending]`"
 DENY_REASON_MISSING = "Please give a reason; the requester sees it."
 
@@ -76,8 +76,8 @@ def parse_request_args(args: Sequence[str], workspaces: list[Workspace]) -> Requ
     return RequestDraft(workspace=chosen, role="workspace_developer", duration_days=days, reason=reason)
 
 
-def parse_invite_args(args: Sequence[str]) -> tuple[str, str]:
-    """`<email> [role]` → (email, org role); `admin` is refused with the reason."""
+def parse_invite_args(args: Sequence[str]) -> tuple[str, str | None]:
+    """`<email> [role]` → (email, org role or None: the org's key-creating role); `admin` is refused."""
     if not args:
         raise UserError(USAGE_INVITE)
     raw = args[0]
@@ -85,12 +85,10 @@ def parse_invite_args(args: Sequence[str]) -> tuple[str, str]:
     email = (mailto.group(1) if mailto else raw).strip().lower()
     if not EMAIL.match(email) or len(email) > 320:
         raise UserError(f"`{escape(clip(raw, 80))}` is not an email address. " + USAGE_INVITE)
-    role = args[1].lower() if len(args) > 1 else "developer"
+    role = args[1].lower() if len(args) > 1 else None
     if role == "admin":
-        raise UserError(
-            "The Admin API cannot make anyone an admin. Invite them as `developer`, then promote them in the Console."
-        )
-    if role not in INVITABLE_ROLES:
+        raise UserError("The Admin API cannot make anyone an admin. Invite them, then promote them in the Console.")
+    if role is not None and role not in INVITABLE_ROLES:
         raise UserError(f"`{escape(clip(role, 30))}` is not a role I can invite with. " + USAGE_INVITE)
     if len(args) > 2:
         raise UserError(USAGE_INVITE)

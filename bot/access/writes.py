@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.access.expiry import changes_of, merge
+from bot.access.model import GrantChanges
+from bot.access.state import get_request
 from bot.anthropic_admin import Invite, NotFound, OrgUser
 from bot.deps import Deps
 from bot.identity import Actor
@@ -19,6 +22,7 @@ from storage.models import AdminWrite
 
 INVITE = "invite.create"
 ORG_ROLE = "user.role"
+WORKSPACE_MEMBER = "workspace.member"
 RECONCILED = "recorded by the reconciler: the write's outcome was never recorded"
 
 
@@ -81,11 +85,34 @@ def _role_audit(session: Session, payload: dict[str, Any], at: datetime, detail:
     )
 
 
+def remember(session: Session, request_id: int, part: GrantChanges) -> None:
+    """Add `part` to what the request's grant changed (in the caller's transaction)."""
+    row = get_request(session=session, request_id=request_id)
+    row.grant_changes = merge(changes_of(row) or GrantChanges(), part).model_dump_json()
+    session.add(row)
+
+
+def _remember_from(session: Session, payload: dict[str, Any]) -> None:
+    if payload.get("request_id") and payload.get("grant_part"):
+        remember(session, int(payload["request_id"]), GrantChanges.model_validate(payload["grant_part"]))
+
+
 def set_org_role(
-    deps: Deps, user: OrgUser, to_role: str, *, actor_slack_id: str | None, actor_anthropic_id: str | None, why: str
+    deps: Deps,
+    user: OrgUser,
+    to_role: str,
+    *,
+    actor_slack_id: str | None,
+    actor_anthropic_id: str | None,
+    why: str,
+    request_id: int | None = None,
+    grant_part: GrantChanges | None = None,
 ) -> OrgUser:
-    """Change a member's org role through an intent row, with its audit row (`why`: the detail)."""
+    """Change a member's org role through an intent row, with its audit row (`why`: the detail) and, for a
+    grant, what the grant changed, in one transaction."""
     payload = {
+        "request_id": request_id,
+        "grant_part": grant_part.model_dump(mode="json") if grant_part else None,
         "user_id": user.id,
         "email": user.email,
         "from_role": user.role,
@@ -99,6 +126,7 @@ def set_org_role(
 
     def record(session: Session, updated: OrgUser) -> OrgUser:
         _role_audit(session, payload, now, why)
+        _remember_from(session, payload)
         return updated
 
     call = lambda: deps.admin.update_user_role(user.id, to_role)  # type: ignore[arg-type]  # noqa: E731
@@ -115,7 +143,58 @@ def check_org_role(ctx: JobContext, write: AdminWrite, payload: dict[str, Any]) 
     if user.role != payload.get("to_role"):
         return Verdict(False, f"{shown} is still {user.role}: the role change didn't happen.")
     _role_audit(ctx.session, payload, ctx.now, " ".join(filter(None, [payload.get("detail"), f"({RECONCILED})"])))
+    _remember_from(ctx.session, payload)
     return Verdict(True, f"{shown} is {user.role} at Anthropic; recorded in the audit log now.")
 
 
-CHECKS: dict[str, Check] = {INVITE: check_invite, ORG_ROLE: check_org_role}
+def set_workspace_member(
+    deps: Deps,
+    *,
+    request_id: int,
+    workspace_id: str,
+    workspace: str,
+    user: OrgUser,
+    role: str,
+    grant_part: GrantChanges,
+    add: bool,
+) -> None:
+    """A grant's workspace step (add the member, or upgrade their role) through an intent row; what the grant
+    changed is recorded with it."""
+    payload = {
+        "request_id": request_id,
+        "workspace_id": workspace_id,
+        "workspace": workspace,
+        "user_id": user.id,
+        "email": user.email,
+        "role": role,
+        "grant_part": grant_part.model_dump(mode="json"),
+    }
+    verb = "add" if add else "give"
+    what = f"{verb} {escape(user.email)} {'to' if add else 'the role ' + role + ' in'} workspace {escape(workspace)}"
+    if add:
+        what += f" as {role}"
+
+    def call() -> object:
+        if add:
+            return deps.admin.add_workspace_member(workspace_id, user.id, role)  # type: ignore[arg-type]
+        return deps.admin.update_workspace_member(workspace_id, user.id, role)  # type: ignore[arg-type]
+
+    intent = Intent(WORKSPACE_MEMBER, f"{workspace_id}:{user.id}", what, payload)
+    perform(deps, intent, call, lambda session, _: _remember_from(session, payload))
+
+
+def check_workspace_member(ctx: JobContext, write: AdminWrite, payload: dict[str, Any]) -> Verdict:
+    """An interrupted workspace step: the member's current role tells."""
+    who, where = escape(payload.get("email") or ""), escape(payload.get("workspace") or "")
+    member = ctx.deps.admin.get_workspace_member(payload["workspace_id"], payload["user_id"])
+    if member is None or member.workspace_role != payload.get("role"):
+        return Verdict(False, f"{who} is not {payload.get('role')} in workspace {where}: the change didn't happen.")
+    _remember_from(ctx.session, payload)
+    return Verdict(True, f"{who} is {member.workspace_role} in workspace {where}; the grant records it now.")
+
+
+CHECKS: dict[str, Check] = {
+    INVITE: check_invite,
+    ORG_ROLE: check_org_role,
+    WORKSPACE_MEMBER: check_workspace_member,
+}

@@ -31,6 +31,7 @@ from bot.anthropic_admin.errors import (
     WorkspaceFull,
     operator_reason,
 )
+from bot.anthropic_admin.org_type import ORG_KIND
 from bot.anthropic_admin.transport import DEFAULT_BASE_URL
 from bot.anthropic_admin.types import (
     ASSIGNABLE_ORG_ROLES,
@@ -49,6 +50,8 @@ from bot.anthropic_admin.types import (
     NoBillingWorkspaceRole,
     Organization,
     OrgRole,
+    OrgType,
+    OrgTypeSetting,
     OrgUser,
     SettableApiKeyStatus,
     SettableSpendScopeType,
@@ -66,6 +69,7 @@ from bot.anthropic_admin.types import (
 __all__ = [
     "ASSIGNABLE_ORG_ROLES",
     "DEFAULT_BASE_URL",
+    "ORG_KIND",
     "AdminAPIError",
     "AdminGateway",
     "AdminKeyInvalid",
@@ -93,6 +97,8 @@ __all__ = [
     "NoBillingWorkspaceRole",
     "NotFound",
     "OrgRole",
+    "OrgType",
+    "OrgTypeSetting",
     "OrgUser",
     "Organization",
     "PaymentRequired",

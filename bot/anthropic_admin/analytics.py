@@ -19,11 +19,18 @@ from bot.anthropic_admin.types import (
     UsageReport,
 )
 
-# The longest range one report call accepts, and the earliest day the reports have data for.
+# The longest range one report call accepts; the earliest day the reports have data for, and how far back
+# from now the API answers at all (the later of the two applies).
 MAX_RANGE = timedelta(days=31)
 EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
+LOOKBACK = timedelta(days=365)
 
 _Item = TypeVar("_Item")
+
+
+def analytics_floor(now: datetime) -> datetime:
+    """The earliest start the analytics API accepts at `now`: 2026-01-01 or 365 days back, whichever is later."""
+    return max(EARLIEST, now - LOOKBACK)
 
 
 def report_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -116,16 +123,19 @@ class AnalyticsCalls(Transport):
     ) -> tuple[tuple[_Row, ...], datetime | None]:
         """Every row of one report and its oldest "data as of" time (usage data can lag hours behind)."""
         _check_range(starting_at, ending_at)
+        filters = {
+            "api_key_ids": _listed(api_key_ids),
+            "workspace_ids": _listed(workspace_ids),
+            "models": _listed(models),
+            "actor_ids": _listed(actor_ids),
+        }
         first = lambda: list_page(  # noqa: E731
             starting_at=starting_at,
             ending_at=ending_at,
             limit=PAGE_SIZE,
             group_by=list(group_by) if group_by else omit,
             time_bucket_width=bucket_width if bucket_width is not None else omit,
-            api_key_ids=_listed(api_key_ids),
-            workspace_ids=_listed(workspace_ids),
-            models=_listed(models),
-            actor_ids=_listed(actor_ids),
+            **filters,
         )
         rows: list[_Row] = []
         refreshed: list[datetime] = []
@@ -149,5 +159,10 @@ def _require_aware(**values: datetime | None) -> None:
 
 
 def _listed(values: Sequence[str] | None) -> list[str] | Omit:
-    # An empty list is sent as given: for api_key_ids an empty entry means "key-less usage".
-    return list(values) if values is not None else omit
+    # The SDK drops an empty list from the query string, which the API reads as "no filter": the whole org.
+    # A caller with nothing to ask about must skip the call. (An empty *entry*, [""], means key-less usage.)
+    if values is None:
+        return omit
+    if not values:
+        raise ValueError("an empty analytics filter would mean the whole organization; skip the call instead")
+    return list(values)

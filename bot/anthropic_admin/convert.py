@@ -189,4 +189,5 @@ def increase_request(r: BetaSpendLimitIncreaseRequest | IncreaseRequestApproveRe
         current_limit_usd=minor_units_to_usd(summary.amount) if summary and summary.amount is not None else None,
         period_to_date_spend_usd=minor_units_to_usd(summary.period_to_date_spend) if summary else None,
         resolved_at=r.resolved_at,
+        currency=summary.currency if summary else None,
     )

@@ -16,7 +16,8 @@ from bot.anthropic_admin.errors import (
     NotFound,
     RoleNotAssignable,
 )
-from bot.anthropic_admin.transport import PAGE_SIZE, Transport
+from bot.anthropic_admin.org_type import OrgTypeCalls
+from bot.anthropic_admin.transport import PAGE_SIZE
 from bot.anthropic_admin.types import (
     ASSIGNABLE_ORG_ROLES,
     AssignableOrgRole,
@@ -32,7 +33,7 @@ from bot.anthropic_admin.types import (
 )
 
 
-class OrganizationCalls(Transport):
+class OrganizationCalls(OrgTypeCalls):
     """The organization, its users and invites, its workspaces and their members."""
 
     # -- organization and users --------------------------------------------------------------------
@@ -61,8 +62,8 @@ class OrganizationCalls(Transport):
         return [convert.user(u) for page in self._pages("users.list", first) for u in page.data]
 
     def update_user_role(self, user_id: str, role: OrgRole) -> OrgUser:
-        """Change a member's org role; `admin` and owner roles are refused locally."""
-        assignable = _assignable_org_role(role)
+        """Change a member's org role; `admin`, owner roles and roles this org type lacks are refused locally."""
+        assignable = self.org_role_for(_assignable_org_role(role))
         return convert.user(self._call("users.update", lambda: self._org.users.update(user_id, role=assignable)))
 
     def remove_user(self, user_id: str) -> None:
@@ -71,9 +72,9 @@ class OrganizationCalls(Transport):
 
     # -- invites -----------------------------------------------------------------------------------
 
-    def create_invite(self, email: str, role: OrgRole = "developer") -> Invite:
-        """Invite an email to the org; `admin` and owner roles are refused locally."""
-        assignable = _assignable_org_role(role)
+    def create_invite(self, email: str, role: OrgRole | None = None) -> Invite:
+        """Invite an email to the org (default: the role that creates keys); roles it can't give are refused."""
+        assignable = self.key_creating_role() if role is None else self.org_role_for(_assignable_org_role(role))
         address = email.strip()
 
         # invites.create has no idempotency key. If an attempt created the invite but its answer was lost
@@ -112,8 +113,12 @@ class OrganizationCalls(Transport):
     # -- workspaces and members --------------------------------------------------------------------
 
     def list_workspaces(self, include_archived: bool = False) -> list[Workspace]:
-        """All workspaces, archived ones only if asked."""
-        first = lambda: self._org.workspaces.list(limit=PAGE_SIZE, include_archived=include_archived)  # noqa: E731
+        """All workspaces, the org's Default Workspace included, archived ones only if asked."""
+        # Without include_default the API leaves the Default Workspace out, yet keys and analytics rows carry
+        # its id: the bot would show a raw `wrkspc_` id and count its keys as organization-wide.
+        first = lambda: self._org.workspaces.list(  # noqa: E731
+            limit=PAGE_SIZE, include_archived=include_archived, include_default=True
+        )
         return [convert.workspace(w) for page in self._pages("workspaces.list", first) for w in page.data]
 
     def get_workspace(self, workspace_id: str) -> Workspace:

@@ -9,8 +9,8 @@ from typing import Any, cast
 from anthropic import omit
 
 from bot.anthropic_admin import convert
-from bot.anthropic_admin.errors import AdminAPIError, BadRequest, Conflict
-from bot.anthropic_admin.transport import Transport
+from bot.anthropic_admin.errors import AdminAPIError, BadRequest, Conflict, FeatureUnavailable
+from bot.anthropic_admin.org_type import OrgTypeCalls
 from bot.anthropic_admin.types import (
     IncreaseRequest,
     IncreaseRequestStatus,
@@ -20,7 +20,7 @@ from bot.anthropic_admin.types import (
 )
 
 
-class SpendCalls(Transport):
+class SpendCalls(OrgTypeCalls):
     """Spend limits (early access for Console orgs) and spend-limit increase requests."""
 
     def list_spend_limits(self) -> list[SpendLimit]:
@@ -40,9 +40,22 @@ class SpendCalls(Transport):
         workspace_id: str | None = None,
         user_id: str | None = None,
         period: SpendPeriod = "monthly",
+        currency: str = "USD",
     ) -> SpendLimit:
-        """Create or replace the limit for (scope, period); the amount must be whole cents."""
+        """Create or replace the limit for (scope, period); the amount must be whole cents, in `currency`.
+
+        Console orgs set organization and workspace limits, Enterprise orgs per-person ones: the other kind is
+        refused here as FeatureUnavailable, in a sentence, before any call. The API takes amounts in the org's
+        billing currency, read from its limits first: an amount in another currency is refused, never converted.
+        """
         amount = convert.usd_to_minor_units(amount_usd)
+        self._require_spend_scope(scope_type)
+        billing = {s.currency.upper() for s in self.list_spend_limits()}
+        if billing and billing != {currency.upper()}:
+            raise FeatureUnavailable(
+                f"This Anthropic organization is billed in {', '.join(sorted(billing))}, and the amount is in "
+                f"{currency.upper()}; I never convert amounts, so set that limit in the Console instead."
+            )
         scope: dict[str, str]
         if scope_type == "workspace":
             if not workspace_id:
@@ -66,7 +79,8 @@ class SpendCalls(Transport):
     def list_increase_requests(
         self, statuses: Sequence[IncreaseRequestStatus] | None = ("pending",)
     ) -> list[IncreaseRequest]:
-        """Spend-limit increase requests, newest first (default: pending only; None: all)."""
+        """Spend-limit increase requests, newest first (default: pending only; None: all); Enterprise orgs only."""
+        self._require_increase_requests()
         first = lambda: self._org.spend_limits.increase_requests.list(  # noqa: E731
             status=list(statuses) if statuses else omit
         )
@@ -81,6 +95,7 @@ class SpendCalls(Transport):
     ) -> IncreaseRequest:
         """Approve a request by writing the requester's limit at `amount_usd` (whole cents)."""
         amount = convert.usd_to_minor_units(amount_usd)
+        self._require_increase_requests()
         increase_requests = self._org.spend_limits.increase_requests
 
         # Idempotency of approve is not documented: if a retried approve is refused, read the request back
@@ -108,6 +123,7 @@ class SpendCalls(Transport):
 
     def deny_increase_request(self, request_id: str, *, notify: bool = True) -> IncreaseRequest:
         """Deny a request (idempotent on an already denied one)."""
+        self._require_increase_requests()
         increase_requests = self._org.spend_limits.increase_requests
         return convert.increase_request(
             self._call(

@@ -8,6 +8,7 @@ itself, with a bounded wait.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Protocol, Self, TypeVar
@@ -25,6 +26,7 @@ from bot.anthropic_admin.errors import (
     retry_after_seconds,
     to_domain_error,
 )
+from bot.anthropic_admin.types import OrgType, OrgTypeSetting
 
 # One logger for the whole gateway package, whichever module makes the call.
 log = logging.getLogger("bot.anthropic_admin")
@@ -65,8 +67,14 @@ class Transport:
         list_deadline: float = LIST_DEADLINE,
         max_pages: int = MAX_PAGES,
         monotonic: Callable[[], float] = time.monotonic,
+        org_type: OrgTypeSetting = "auto",
     ) -> None:
         """Build the SDK client with the admin key passed explicitly, so no credential env var is read."""
+        if org_type not in ("auto", "console", "enterprise"):
+            raise ValueError("org_type must be auto, console or enterprise")
+        # "console" or "enterprise" once known: set, or detected from the API on first need (OrgTypeCalls).
+        self._org_type: OrgType | None = None if org_type == "auto" else org_type
+        self._org_type_lock = threading.Lock()
         if max_retries < 0 or max_retry_wait < 0 or timeout <= 0 or list_deadline <= 0 or max_pages < 1:
             raise ValueError(
                 "timeout, list_deadline and max_pages must be positive; max_retries and max_retry_wait must not be"

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+OrgType = Literal["console", "enterprise"]  # a Claude Console (API) org or a Claude Enterprise org
+OrgTypeSetting = Literal["auto", "console", "enterprise"]
 OrgRole = Literal[
     "admin",
     "billing",
@@ -193,3 +195,4 @@ class IncreaseRequest:
     current_limit_usd: Decimal | None
     period_to_date_spend_usd: Decimal | None
     resolved_at: datetime | None = None
+    currency: str | None = None  # of the two amounts: the org's billing currency (None without a summary)

@@ -20,6 +20,13 @@ def usd(amount: Decimal) -> str:
     return f"{sign}${abs(rounded):,.2f}"
 
 
+def money(amount: Decimal, currency: str) -> str:
+    """An amount in its currency: `$1,234.57` for USD, `1,234.57 EUR` for any other ISO 4217 code."""
+    if currency.upper() == "USD":
+        return usd(amount)
+    return f"{cents(amount):,.2f} {currency.upper()}"
+
+
 def percent(part: Decimal, whole: Decimal) -> str:
     """Share as a whole percent, rounded down (so 99.9 % never reads as a crossed 100 %)."""
     if whole <= 0:

@@ -1,7 +1,7 @@
 """Activity per key from usage analytics: the Admin API has no last-used field.
 
-One analytics call covers at most 31 days and nothing before 2026-01-01; whole-org scans ask for usage grouped by
-key in one paged call per 31 days, never one call per key.
+One analytics call covers at most 31 days, nothing before 2026-01-01 and nothing older than 365 days; whole-org
+scans ask for usage grouped by key in one paged call per 31 days, never one call per key.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from bot.anthropic_admin import UsageRow
-from bot.anthropic_admin.analytics import EARLIEST, report_windows
+from bot.anthropic_admin.analytics import analytics_floor as floor
+from bot.anthropic_admin.analytics import report_windows
 from bot.deps import Deps
 
-ANALYTICS_FLOOR = EARLIEST
 LAST_USED_WINDOW_DAYS = 31
 
 
-def windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """[start, end) cut into spans the analytics API accepts (≤ 31 days, not before 2026-01-01)."""
-    return report_windows(max(start, ANALYTICS_FLOOR), end)
+def windows(start: datetime, end: datetime, now: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut into spans the analytics API accepts at `now` (≤ 31 days, not before `floor(now)`)."""
+    return report_windows(max(start, floor(now)), end)
 
 
 def is_active(row: UsageRow) -> bool:
@@ -35,7 +35,7 @@ def keys_with_usage(
         return set(), None
     used: set[str] = set()
     as_of: list[datetime] = []
-    for a, b in windows(start, end):
+    for a, b in windows(start, end, deps.clock()):
         report = deps.admin.usage_report(starting_at=a, ending_at=b, group_by=["api_key_id"], api_key_ids=key_ids)
         used.update(row.api_key_id for row in report.rows if row.api_key_id and is_active(row))
         if report.data_refreshed_at is not None:
@@ -47,7 +47,7 @@ def last_used_dates(deps: Deps, key_ids: Sequence[str], now: datetime) -> tuple[
     """The last day (in TIMEZONE) each key was used within LAST_USED_WINDOW_DAYS; one call for a page of keys."""
     if not key_ids:
         return {}, None
-    start = max(now - timedelta(days=LAST_USED_WINDOW_DAYS), ANALYTICS_FLOOR)
+    start = max(now - timedelta(days=LAST_USED_WINDOW_DAYS), floor(now))
     report = deps.admin.usage_report(
         starting_at=start, ending_at=now, group_by=["api_key_id"], bucket_width="1d", api_key_ids=key_ids
     )
@@ -61,7 +61,7 @@ def last_used_dates(deps: Deps, key_ids: Sequence[str], now: datetime) -> tuple[
 
 def unused_for(deps: Deps, key_id: str, now: datetime, quiet: timedelta) -> bool:
     """Usage shows no request with the key for `quiet` up to the data's as-of time (lag-proof)."""
-    start = max(now - 2 * quiet, ANALYTICS_FLOOR)
+    start = max(now - 2 * quiet, floor(now))
     report = deps.admin.usage_report(
         starting_at=start, ending_at=now, bucket_width="1h", group_by=["api_key_id"], api_key_ids=[key_id]
     )

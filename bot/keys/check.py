@@ -14,9 +14,9 @@ from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, confirm_role, resolve_actor
 from bot.keys import messages as msg
-from bot.keys.activity import ANALYTICS_FLOOR
+from bot.keys.activity import floor
 from bot.keys.common import EXPIRY_WARNING_DAYS, get_key, is_key_id, key_view, local_today, member_id, owns
-from bot.keys.model import Diagnosis, Finding, KeyView
+from bot.keys.model import Diagnosis, Finding, FindingKind, KeyView, Severity
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AuditEvent
@@ -121,32 +121,49 @@ def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
     if not relevant:
         return []
     report = deps.admin.cost_report(
-        starting_at=max(periods.month_start(now, deps.settings.tz), ANALYTICS_FLOOR),
+        starting_at=max(periods.month_start(now, deps.settings.tz), floor(now)),
         ending_at=now,
         group_by=["workspace_id"],
     )
     if report.data_refreshed_at is not None:
         as_of.append(report.data_refreshed_at)
     org_total = sum((r.amount_usd for r in report.rows), Decimal(0))
+    reported = {r.currency.upper() for r in report.rows} or {"USD"}  # analytics cost: USD today
     findings: list[Finding] = []
     for limit in relevant:
         assert limit.amount_usd is not None
-        scope: Literal["workspace", "organization"]
-        if limit.scope_type == "workspace":
-            spent = sum((r.amount_usd for r in report.rows if r.workspace_id == key.workspace_id), Decimal(0))
-            scope = "workspace"
-        else:
-            spent, scope = org_total, "organization"
-        if spent >= limit.amount_usd:
-            findings.append(Finding("fail", "spend_limit_reached", scope=scope, spent=spent, limit=limit.amount_usd))
-        elif spent >= limit.amount_usd * 9 / 10:
-            findings.append(Finding("warn", "spend_limit_near", scope=scope, spent=spent, limit=limit.amount_usd))
+        workspace = limit.scope_type == "workspace"
+        scope: Literal["workspace", "organization"] = "workspace" if workspace else "organization"
+        if reported != {limit.currency.upper()}:  # never compare amounts across currencies
+            findings.append(
+                Finding(
+                    "info", "spend_limit_other_currency", scope=scope, limit=limit.amount_usd, currency=limit.currency
+                )
+            )
+            continue
+        spent = (
+            sum((r.amount_usd for r in report.rows if r.workspace_id == key.workspace_id), Decimal(0))
+            if workspace
+            else org_total
+        )
+        kind: FindingKind | None = (
+            "spend_limit_reached"
+            if spent >= limit.amount_usd
+            else "spend_limit_near"
+            if spent >= limit.amount_usd * 9 / 10
+            else None
+        )
+        if kind is not None:
+            severity: Severity = "fail" if kind == "spend_limit_reached" else "warn"
+            findings.append(
+                Finding(severity, kind, scope=scope, spent=spent, limit=limit.amount_usd, currency=limit.currency)
+            )
     return findings
 
 
 def _burst_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime]) -> list[Finding]:
     """Minutes in the last 24 hours busy enough to hit rate limits (usage has no 429 counts)."""
-    start = max(now - timedelta(hours=24), ANALYTICS_FLOOR)
+    start = max(now - timedelta(hours=24), floor(now))
     report = deps.admin.usage_report(
         starting_at=start, ending_at=now, bucket_width="1m", group_by=["api_key_id"], api_key_ids=[key.id]
     )

@@ -67,7 +67,7 @@ def key_view(
     due = rotation_due(key, deps)
     workspace = None
     if key.workspace_id is not None:
-        workspace = (workspaces or {}).get(key.workspace_id, key.workspace_id)
+        workspace = (workspaces or {}).get(key.workspace_id, UNLISTED_WORKSPACE)
     return KeyView(
         id=key.id,
         name=key.name,
@@ -86,8 +86,12 @@ def key_view(
     )
 
 
+# A workspace id the listing doesn't know (never shown raw: ids mean nothing to people).
+UNLISTED_WORKSPACE = "an unlisted workspace"
+
+
 def workspace_names(deps: Deps) -> dict[str, str]:
-    """Workspace id → name, archived workspaces included."""
+    """Workspace id → name, archived workspaces and the Default Workspace included."""
     return {w.id: w.name for w in deps.admin.list_workspaces(include_archived=True)}
 
 

@@ -228,8 +228,9 @@ FindingKind = Literal[
     "rotation_overdue",  # `key_id`
     "workspace_archived",  # `name`, `on`
     "spend_limits_unreadable",
-    "spend_limit_reached",  # `scope`, `spent`, `limit`
-    "spend_limit_near",  # `scope`, `spent`, `limit`
+    "spend_limit_reached",  # `scope`, `spent`, `limit`, `currency`
+    "spend_limit_near",  # `scope`, `spent`, `limit`, `currency`
+    "spend_limit_other_currency",  # `scope`, `limit`, `currency`: a limit not in the reports' currency
     "burst",  # `at`, `requests`, `tokens`
     "lookup_failed",  # `name`: what could not be checked, `note`: why
     "how_to_send",  # nothing found: how to send the key
@@ -252,6 +253,7 @@ class Finding:
     scope: Literal["workspace", "organization"] = "organization"
     spent: Decimal = Decimal(0)
     limit: Decimal = Decimal(0)
+    currency: str = "USD"  # of `spent` and `limit` (the org's billing currency)
     requests: int = 0
     tokens: int = 0
 

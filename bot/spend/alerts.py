@@ -85,7 +85,7 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     today = now.astimezone(tz).date()
     yesterday = today - timedelta(days=1)
     window_start = min(start, periods.local_midnight(yesterday - timedelta(days=SPIKE_TRAILING_DAYS), tz))
-    window_start = max(window_start, analytics.ANALYTICS_FLOOR)
+    window_start = max(window_start, analytics.floor(now))
     days, as_of = analytics.daily_spend(deps, budget.who, window_start, now)
     spent = sum((v for d, v in days.items() if d >= start.astimezone(tz).date()), Decimal(0))
     pos = position(budget, spent, now, tz, as_of)

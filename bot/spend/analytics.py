@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.anthropic_admin import BucketWidth, CostGroupBy, CostRow, UsageGroupBy, UsageRow, Workspace
-from bot.anthropic_admin.analytics import EARLIEST, report_windows
+from bot.anthropic_admin.analytics import analytics_floor, report_windows
 from bot.core import periods
 from bot.core.cache import DEFAULT_TTL
 from bot.core.errors import UserError
@@ -26,8 +26,8 @@ T = TypeVar("T")
 
 # How long a report page is reused: long enough to absorb bursts, short next to the API's own lag.
 CACHE_TTL = DEFAULT_TTL
-# The analytics API refuses ranges that start before this.
-ANALYTICS_FLOOR = EARLIEST
+# The analytics API refuses ranges that start before `floor(now)`: 2026-01-01 or 365 days back.
+floor = analytics_floor
 UNKNOWN_MODEL = "other"
 
 Part = Callable[[], tuple[list[Any], datetime | None]]

@@ -56,13 +56,13 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
             analytics.cost_rows(
                 deps,
                 ORG,
-                max(previous_start, analytics.ANALYTICS_FLOOR),
+                max(previous_start, analytics.floor(ctx.now)),
                 week_start,
                 group_by=(),
                 use_cache=False,
                 cache_end=True,
             )
-            if week_start > analytics.ANALYTICS_FLOOR
+            if week_start > analytics.floor(ctx.now)
             else ([], None)
         )
         workspaces = {w.id: w.name for w in deps.admin.list_workspaces(include_archived=True)}
@@ -74,7 +74,8 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
     by_workspace: dict[str, Decimal] = {}
     by_model: dict[str, Decimal] = {}
     for row in rows:
-        name = workspaces.get(row.workspace_id or "", row.workspace_id or "default workspace")
+        # No id: an Enterprise org's analytics leave the Default Workspace's id out.
+        name = workspaces.get(row.workspace_id, "an unlisted workspace") if row.workspace_id else "Default"
         by_workspace[name] = by_workspace.get(name, Decimal(0)) + row.amount_usd
         model = row.model or analytics.UNKNOWN_MODEL
         by_model[model] = by_model.get(model, Decimal(0)) + row.amount_usd

@@ -84,7 +84,7 @@ def period_bounds(period: Period, now: datetime, tz: tzinfo) -> tuple[datetime, 
         start = local_midnight(today - timedelta(days=29), tz)
     else:
         start = month_start(now, tz)
-    return max(start, analytics.ANALYTICS_FLOOR), now
+    return max(start, analytics.floor(now)), now
 
 
 def _may_see_others(actor: Actor) -> bool:
@@ -179,7 +179,7 @@ def home_usage(deps: Deps, actor: Actor) -> SpendSummary | None:
     start = month_start(now, deps.settings.tz)
     try:
         who = analytics.person_who(deps, actor.anthropic_user_id, ScopeKind.ME)
-        return analytics.spend_summary(deps, who, max(start, analytics.ANALYTICS_FLOOR), now, daily=False)
+        return analytics.spend_summary(deps, who, max(start, analytics.floor(now)), now, daily=False)
     except AdminAPIError as exc:
         logger.info("home usage line unavailable: %s", type(exc).__name__)
         return None

@@ -427,3 +427,42 @@ def test_open_requests_per_person_are_capped(flow: Flow) -> None:
     flow.wait_state(1, S.CANCELLED)
     flow.slack.wait_for_response(predicate=lambda r: "Request #1 cancelled" in json.dumps(r.body))
     assert "Request #4 sent" in flow.command("request default-ws for 7d one more", user="U0NEW")
+
+
+def test_past_a_hundred_workspaces_the_picker_loads_matches_as_people_type(flow: Flow) -> None:
+    for n in range(150):
+        flow.admin.add_workspace(f"team-{n:03d}")
+    trigger = flow.slack.new_trigger_id(user_id="U0NEW")
+    body = command_body("request", user_id="U0NEW", response_url=flow.slack.new_response_url(), trigger_id=trigger)
+    assert post_slack(flow.http, flow.url, body).status_code == 200
+    view = flow.slack.wait_for("views.update")[-1].body["view"]
+    (picker,) = [b["element"] for b in view["blocks"] if b.get("block_id") == "workspace"]
+    assert picker["type"] == "external_select" and "options" not in picker
+    suggestion = {
+        "type": "block_suggestion",
+        "user": {"id": "U0NEW", "team_id": "T0STANDIN"},
+        "team": {"id": "T0STANDIN"},
+        "api_app_id": "A0BOT",
+        "action_id": "value",
+        "block_id": "workspace",
+        "value": "TEAM-14",
+        "container": {"type": "view", "view_id": "V1"},
+        "view": {"id": "V1", "type": "modal", "callback_id": Callback.REQUEST_MODAL, "private_metadata": ""},
+    }
+    answer = post_slack(flow.http, flow.url, f"payload={quote(json.dumps(suggestion))}")
+    assert answer.status_code == 200
+    names = [o["text"]["text"] for o in answer.json()["options"]]
+    assert names == [f"team-14{n}" for n in range(10)]  # any case, in name order
+    everything = post_slack(flow.http, flow.url, f"payload={quote(json.dumps(suggestion | {'value': ''}))}").json()[
+        "options"
+    ]
+    assert len(everything) == 100  # Slack shows at most 100
+    workspaces = {w.name: w.id for w in flow.deps.admin.list_workspaces()}
+    values = {
+        "workspace": {"value": {"type": "external_select", "selected_option": {"value": workspaces["team-149"]}}},
+        "role": {"value": {"type": "static_select", "selected_option": {"value": "workspace_developer"}}},
+        "duration": {"value": {"type": "static_select", "selected_option": {"value": "0"}}},
+        "reason": {"value": {"type": "plain_text_input", "value": "the 150th team"}},
+    }
+    assert flow.submit(Callback.REQUEST_MODAL, values, user="U0NEW").status_code == 200
+    assert flow.wait_state(1, S.PENDING).workspace_name == "team-149"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from bot.anthropic_admin import AdminGateway, FeatureUnavailable
+from bot.anthropic_admin import AdminGateway, BadRequest, FeatureUnavailable
+from bot.anthropic_admin.analytics import analytics_floor
 from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import NOV_1, NOV_8, ORG, seeded_id
 
@@ -128,3 +130,37 @@ def test_analytics_that_are_not_switched_on_read_as_feature_unavailable(
     standin.inject("GET", r"/analytics/usage$", status=404)
     with pytest.raises(FeatureUnavailable):
         gateway.usage_report(starting_at=NOV_1, ending_at=NOV_8)
+
+
+def test_empty_filters_are_refused_before_any_call(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
+    # The SDK would drop an empty list from the query string, and the API would answer for the whole org.
+    standin.add_cost(starting_at=NOV_1, ending_at=NOV_1 + timedelta(days=1), amount_cents="500", api_key_id="k")
+    before = standin.count()
+    for name in ("api_key_ids", "workspace_ids", "models", "actor_ids"):
+        empty: dict[str, Any] = {name: []}
+        with pytest.raises(ValueError, match="whole organization"):
+            gateway.cost_report(starting_at=NOV_1, ending_at=NOV_8, **empty)
+        with pytest.raises(ValueError, match="whole organization"):
+            gateway.usage_report(starting_at=NOV_1, ending_at=NOV_8, **empty)
+    assert standin.count() == before
+    # An empty *entry* is a real filter (key-less usage) and is sent.
+    keyless = gateway.cost_report(starting_at=NOV_1, ending_at=NOV_8, api_key_ids=[""]).rows
+    assert sum((r.amount_usd for r in keyless), Decimal(0)) == 0
+    assert gateway.cost_report(starting_at=NOV_1, ending_at=NOV_8).rows[0].amount_usd == Decimal("5")
+    assert standin.matching("GET", f"{ORG}/analytics/cost")[-2].query["api_key_ids[]"] == [""]
+
+
+def test_analytics_floor_is_the_later_of_2026_and_365_days_back() -> None:
+    assert analytics_floor(datetime(2026, 6, 1, tzinfo=UTC)) == datetime(2026, 1, 1, tzinfo=UTC)
+    assert analytics_floor(datetime(2027, 6, 1, tzinfo=UTC)) == datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_the_standin_refuses_ranges_older_than_365_days(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
+    standin.clock_now = datetime(2027, 6, 1, tzinfo=UTC)
+    with pytest.raises(BadRequest, match="365 days"):
+        gateway.usage_report(starting_at=datetime(2026, 5, 1, tzinfo=UTC), ending_at=datetime(2026, 5, 20, tzinfo=UTC))
+    floor = analytics_floor(standin.clock_now)
+    assert (
+        sum(r.total_tokens for r in gateway.usage_report(starting_at=floor, ending_at=floor + timedelta(days=1)).rows)
+        == 0
+    )

@@ -151,7 +151,7 @@ def test_server_errors_are_retried_then_reported(
 
 def test_a_server_error_then_success(standin: AnthropicStandIn, gateway: AdminGateway, recorder: Recorder) -> None:
     standin.inject("GET", r"/workspaces$", status=529, times=2)
-    assert [w.name for w in gateway.list_workspaces()] == ["default-ws"]
+    assert [w.name for w in gateway.list_workspaces()] == ["Default", "default-ws"]
     assert recorder.sleeps == [0.5, 1.0]
 
 
@@ -301,6 +301,7 @@ def test_every_error_code_in_the_table_is_covered() -> None:
 
 
 def test_unknown_ids_are_not_found(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
+    standin.org_type = "enterprise"  # increase requests exist only there
     for call in (
         lambda: gateway.get_api_key("apikey_missing"),
         lambda: gateway.get_user("user_missing"),

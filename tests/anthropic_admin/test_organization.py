@@ -147,11 +147,12 @@ def test_workspaces(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
     ws_id = seeded_id(standin, "workspace")
     archived = standin.add_workspace("old-ws", archived=True)
 
-    (only,) = gateway.list_workspaces()
+    default, only = gateway.list_workspaces()
+    assert (default.id, default.name) == (standin.default_workspace_id, "Default")
     assert isinstance(only, Workspace) and (only.id, only.name, only.archived_at) == (ws_id, "default-ws", None)
     everything = gateway.list_workspaces(include_archived=True)
-    assert [w.name for w in everything] == ["default-ws", "old-ws"]
-    assert everything[1].archived_at is not None
+    assert [w.name for w in everything] == ["Default", "default-ws", "old-ws"]
+    assert everything[2].archived_at is not None
 
     got = gateway.get_workspace(archived["id"])
     assert got.name == "old-ws" and got.created_at.tzinfo is not None

@@ -82,7 +82,7 @@ def test_increase_requests(standin: AnthropicStandIn, gateway: AdminGateway) -> 
         "ana@example.com",
         "Ana",
     )
-    assert ana_request.current_limit_usd == Decimal("500")
+    assert ana_request.current_limit_usd == Decimal("500") and ana_request.currency == "USD"
     assert ana_request.period_to_date_spend_usd == Decimal("12.34567")
     assert (ana_request.status, ana_request.period) == ("pending", "monthly")
     assert len(gateway.list_increase_requests(statuses=None)) == 3
@@ -104,10 +104,11 @@ def test_increase_requests(standin: AnthropicStandIn, gateway: AdminGateway) -> 
 def test_approve_whose_answer_was_lost_is_read_back(
     standin: AnthropicStandIn, make_gateway: Callable[..., AdminGateway]
 ) -> None:
+    standin.org_type = "enterprise"
     user = standin.add_user("cy@example.com", role="user")
     request = standin.add_increase_request(user["id"])
     recorder = Recorder(really_sleep=True)
-    gateway = make_gateway(timeout=0.3, sleep=recorder.sleep, on_call=recorder.on_call)
+    gateway = make_gateway(timeout=0.3, sleep=recorder.sleep, on_call=recorder.on_call, org_type="enterprise")
     standin.inject("POST", r"/approve$", status=None, delay=0.6)
 
     approved = gateway.approve_increase_request(request["id"], amount_usd=Decimal("20"))

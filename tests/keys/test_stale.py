@@ -3,7 +3,7 @@ over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -164,3 +164,22 @@ def test_dry_run_prints_the_report_and_sends_nothing(kdeps: Deps, slack_standin,
     assert "would DM U0ADMIN" in printed[2] and "would DM U0DEV" in printed[3]
     assert slack_standin.calls_to("chat.postMessage") == []
     assert run(kdeps).sent == 4  # nothing was recorded by the dry run
+
+
+def test_a_stale_window_over_365_days_asks_only_for_the_last_365(
+    kdeps: Deps, clock: Clock, slack_standin, anthropic_standin
+) -> None:
+    # From 2027 on, KEY_STALE_DAYS=400 reaches past the analytics API's 365 days: the bot asks from the floor.
+    now = datetime(2027, 6, 7, 9, 0, tzinfo=UTC)  # a Monday
+    clock.standin = anthropic_standin
+    clock.set(now)
+    dev, _, ws = ids(anthropic_standin)
+    old = add_key(anthropic_standin, "dev-dev-2026", owner=dev, workspace=ws, created=now - 420 * DAY)["id"]
+    anthropic_standin.reset_requests()
+    kdeps.settings = kdeps.settings.model_copy(update={"key_stale_days": 400})
+    result = run(kdeps)
+    assert result.errors == []
+    starts = [r.query["starting_at"][0] for r in anthropic_standin.matching("GET", "/v1/organizations/analytics/usage")]
+    assert starts and min(starts) >= (now - timedelta(days=365)).isoformat()
+    _, rows = slack_standin.messages("C0ADMIN")
+    assert f"stale:{old}" in [b["block_id"] for b in rows.blocks]

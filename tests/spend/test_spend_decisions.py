@@ -24,6 +24,11 @@ from tests.conftest import Clock, DepsFactory
 from tests.spend.test_spend_limits import NOW, roots, run, seed_request
 
 
+@pytest.fixture(autouse=True)
+def _enterprise(anthropic_standin) -> None:
+    anthropic_standin.org_type = "enterprise"  # increase requests exist only in Claude Enterprise orgs
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)

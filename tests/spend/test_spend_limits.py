@@ -36,6 +36,11 @@ def deny(deps: Deps, user: str, request_id: str) -> Reply:
     return blocks_spend_limits.decision_reply(spend_limits.deny(deps, user, request_id))
 
 
+@pytest.fixture(autouse=True)
+def _enterprise(anthropic_standin) -> None:
+    anthropic_standin.org_type = "enterprise"  # increase requests exist only in Claude Enterprise orgs
+
+
 def seed_request(anthropic_standin, email: str = "dev@example.com") -> str:
     user = next(
         u for u in (anthropic_standin.seeded["developer"], anthropic_standin.seeded["admin"]) if u["email"] == email

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextInputElement, SectionBlock, StaticSelectElement
+from slack_sdk.models.blocks import (
+    Block,
+    ExternalDataSelectElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
 from slack_sdk.models.views import View
 
 from bot.access.model import REASON_LIMIT, WORKSPACE_ROLES, RequestFormMeta, RequestRef
@@ -12,6 +20,25 @@ from bot.slack.text import clip, escape
 DURATIONS: dict[str, str] = {"0": "Permanent", "1": "1 day", "7": "7 days", "30": "30 days"}
 FORM_NOT_OPENED = "I couldn't open the form; try again, or use `/claude-key request <workspace> [for 7d] <reason>`."
 DENY_FORM_NOT_OPENED = "I couldn't open the deny form; please click Deny again."
+# Slack shows at most 100 options in a static select: beyond that the picker loads matches as people type.
+STATIC_OPTIONS_MAX = 100
+WORKSPACE_BLOCK = "workspace"
+
+
+def workspace_options(workspaces: list[tuple[str, str]], query: str) -> list[Option]:
+    """Up to 100 workspaces whose name contains `query` (any case), for the typeahead picker."""
+    needle = query.strip().casefold()
+    matches = [(wid, name) for wid, name in workspaces if needle in name.casefold()]
+    return [Option(text=clip(name, 75), value=wid) for wid, name in matches[:STATIC_OPTIONS_MAX]]
+
+
+def _workspace_picker(workspaces: list[tuple[str, str]]) -> StaticSelectElement | ExternalDataSelectElement:
+    if len(workspaces) > STATIC_OPTIONS_MAX:
+        return ExternalDataSelectElement(
+            action_id="value", placeholder="Type part of a workspace name", min_query_length=0
+        )
+    options = [Option(text=clip(name, 75), value=wid) for wid, name in workspaces]
+    return StaticSelectElement(action_id="value", placeholder="Choose a workspace", options=options)
 
 
 def build_request_modal(
@@ -26,14 +53,7 @@ def build_request_modal(
     elif not workspaces:
         blocks.append(SectionBlock(text="The organization has no workspaces yet; ask an admin to create one."))
     else:
-        options = [Option(text=clip(name, 75), value=wid) for wid, name in workspaces[:100]]
-        blocks.append(
-            InputBlock(
-                block_id="workspace",
-                label="Workspace",
-                element=StaticSelectElement(action_id="value", placeholder="Choose a workspace", options=options),
-            )
-        )
+        blocks.append(InputBlock(block_id=WORKSPACE_BLOCK, label="Workspace", element=_workspace_picker(workspaces)))
         blocks.append(
             InputBlock(
                 block_id="role",

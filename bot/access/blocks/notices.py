@@ -8,6 +8,7 @@ from bot.access.blocks.message import key_name_hint, what_plain
 from bot.access.model import (
     AddedToWorkspace,
     AlreadyMember,
+    ExpiryPlan,
     Filed,
     GrantStep,
     RoleRaised,
@@ -19,7 +20,6 @@ from storage.models import AccessRequest
 CANCELLED = "Cancelled by the requester."
 RESUMING = "Resuming this approval after an interruption."
 NUDGE = "Still waiting for an admin to approve or deny."
-GRANT_ENDED = "Time-bound access ended; workspace membership removed."
 
 
 def where_posted(filed: Filed) -> str:
@@ -125,7 +125,7 @@ def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> 
 
 def _step(step: GrantStep) -> str:
     if isinstance(step, RoleRaised):
-        return f"Org role raised from {step.from_role} to developer."
+        return f"Org role raised from {step.from_role} to {step.to_role}."
     if isinstance(step, AddedToWorkspace):
         return f"Added to {escape(step.workspace)} as {step.role}."
     if isinstance(step, WorkspaceRoleChanged):
@@ -134,16 +134,27 @@ def _step(step: GrantStep) -> str:
     return f"Already {step.role} in {escape(step.workspace)}."
 
 
-def granted(steps: list[GrantStep]) -> str:
-    """Thread: what the grant changed, step by step."""
-    return " ".join(_step(step) for step in steps)
+ALREADY_THERE = "The access was already there, so nothing will be taken away when the time is up."
 
 
-def granted_dm(request: AccessRequest, *, expires: datetime | None, console_url: str) -> str:
-    """DM: access is there; how to create the key."""
+def granted(steps: list[GrantStep], *, already_there: bool = False) -> str:
+    """Thread: what the grant changed, step by step (and, for a time-bound one that changed nothing, that)."""
+    return " ".join([*(_step(step) for step in steps), *([ALREADY_THERE] if already_there else [])])
+
+
+def granted_dm(
+    request: AccessRequest, *, expires: datetime | None, console_url: str, already_there: bool = False
+) -> str:
+    """DM: access is there (and until when, or that it was there already); how to create the key."""
+    workspace = f"*{escape(request.workspace_name or '?')}*"
     until = f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    lead = f"You now have access to {workspace}{until}."
+    if already_there:
+        lead = (
+            f"You already had access to {workspace}, so nothing will be taken away when the time you asked for is up."
+        )
     return (
-        f"You now have access to *{escape(request.workspace_name or '?')}*{until}. Next step: create your API key "
+        f"{lead} Next step: create your API key "
         f"at {console_url}/settings/keys in that workspace, named "
         f"{key_name_hint(request.requester_handle, None)}. I'll confirm here when I see it. "
         "Never paste the key itself into Slack."
@@ -179,15 +190,67 @@ def key_seen_dm(request: AccessRequest, name: str, hint: str | None) -> str:
     return f"I see your new key {_key(name, hint)} in *{escape(request.workspace_name or '?')}*. You're all set."
 
 
-def grant_ended_dm(request: AccessRequest) -> str:
-    """DM: a time-bound grant ended."""
-    return f"Your access to *{escape(request.workspace_name or '?')}* (request #{request.id}) has ended."
+def _keys(keys: list[tuple[str, str | None]]) -> str:
+    return ", ".join(_key(name, hint) for name, hint in keys)
 
 
-def grant_ending_dm(request: AccessRequest, ends: datetime) -> str:
-    """DM: a time-bound grant ends soon."""
-    return (
+def _undone(request: AccessRequest, plan: ExpiryPlan) -> list[str]:
+    """What the expiry undid, sentence by sentence."""
+    workspace = f"*{escape(request.workspace_name or '?')}*"
+    done = [(k.name, k.hint) for k in plan.keys if k.active]
+    inactive = [(k.name, k.hint) for k in plan.keys if not k.active]
+    parts = [f"Deactivated: {_keys(done)}."] if done else []
+    if inactive:
+        parts.append(f"Already inactive: {_keys(inactive)}.")
+    if plan.remove_membership:
+        parts.append(f"Removed from {workspace}.")
+    if plan.workspace_role_to:
+        parts.append(f"Role in {workspace} restored to {plan.workspace_role_to}.")
+    if plan.org_role_to:
+        parts.append(f"Org role restored to {plan.org_role_to}.")
+    return parts + plan.kept
+
+
+def _to_undo(request: AccessRequest, plan: ExpiryPlan) -> list[str]:
+    """What the expiry will undo, as things stand now."""
+    workspace = f"*{escape(request.workspace_name or '?')}*"
+    active = [(k.name, k.hint) for k in plan.keys if k.active]
+    parts = [f"These keys will be deactivated: {_keys(active)}."] if active else []
+    if plan.remove_membership:
+        parts.append(f"You will be removed from {workspace}; keys you create there before then are deactivated too.")
+    if plan.workspace_role_to:
+        parts.append(f"Your role in {workspace} goes back to {plan.workspace_role_to}.")
+    if plan.org_role_to:
+        parts.append(f"Your org role goes back to {plan.org_role_to}.")
+    return parts + plan.kept
+
+
+def ended_summary(request: AccessRequest, plan: ExpiryPlan) -> str:
+    """The audit row's detail: what the ended grant undid and kept (plain text)."""
+    return " ".join(["time-bound grant ended.", *_undone(request, plan)]).replace("*", "")
+
+
+def grant_ended(request: AccessRequest, plan: ExpiryPlan) -> str:
+    """Thread: a time-bound grant ended, and exactly what was undone and kept."""
+    return " ".join(["Time-bound access ended.", *(_undone(request, plan) or ["Nothing needed undoing."])])
+
+
+def grant_ended_dm(request: AccessRequest, plan: ExpiryPlan) -> str:
+    """DM: a time-bound grant ended, and what that changed."""
+    head = f"Your access to *{escape(request.workspace_name or '?')}* (request #{request.id}) has ended."
+    return " ".join([head, *(_undone(request, plan) or ["Nothing needed undoing."])])
+
+
+def grant_ending_dm(request: AccessRequest, ends: datetime, plan: ExpiryPlan) -> str:
+    """DM: a time-bound grant ends soon, and exactly what will happen then."""
+    head = (
         f"Your access to *{escape(request.workspace_name or '?')}* "
-        f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id}). File a new "
-        "request if you need longer."
+        f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id})."
     )
+    plan_parts = _to_undo(request, plan) or ["Nothing will be taken away."]
+    return " ".join([head, *plan_parts, "File a new request if you need longer."])
+
+
+def grant_plan(request: AccessRequest, plan: ExpiryPlan) -> str:
+    """A dry run's line: what ending the grant would do (plain text)."""
+    return " ".join(_to_undo(request, plan) or ["nothing to undo"]).replace("*", "")

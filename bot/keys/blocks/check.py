@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
+from bot.core.format import money
 from bot.keys.blocks.common import MAX_BLOCKS, context, key_line
 from bot.keys.model import Diagnosis, Finding
 from bot.slack.commands import COMMAND
@@ -21,7 +22,7 @@ _HOW_TO_SEND = (
 
 
 def _money(f: Finding) -> str:
-    return f"(${f.spent:,.2f} of ${f.limit:,.2f})"
+    return f"({money(f.spent, f.currency)} of {money(f.limit, f.currency)})"
 
 
 def _deactivated(f: Finding) -> str:
@@ -70,6 +71,10 @@ def finding_text(f: Finding, *, console_url: str) -> tuple[str, str]:
         return f"{whose} has reached its monthly spend limit {_money(f)}.", (
             "Calls are refused until the limit is raised or the month ends. Ask an admin "
             f"(`{COMMAND} budget`) to raise it in the Console."
+        )
+    if f.kind == "spend_limit_other_currency":
+        return f"{whose.capitalize()} has a monthly spend limit of {money(f.limit, f.currency)}.", (
+            "Spend reports come in another currency, so I can't tell how close it is; the Console shows it."
         )
     if f.kind == "spend_limit_near":
         share = f.spent / f.limit

@@ -15,7 +15,8 @@ Public API: ``start()``/``stop()``/context manager, ``base_url``, ``port``, ``ad
 (``requests``, ``matching``, ``count``, ``wait_for``, ``reset_requests``); faults (``inject``, ``clear_faults``,
 ``latency``); knobs (``org_type``, ``allowed_email_domains``, ``member_limit``, ``workspace_member_limit``,
 ``org_api_key_limit``, ``workspace_api_key_limit``, ``spend_limit_writes_enabled``, ``usage_tier_amount``,
-``data_refreshed_at``, ``org_name``); seeding (``add_user``, ``add_invite``, ``accept_invite``,
+``data_refreshed_at``, ``clock_now``, ``currency``, ``org_name``; ``default_workspace_id``); seeding
+(``add_user``, ``add_invite``, ``accept_invite``,
 ``add_workspace``, ``add_member``, ``add_api_key``, ``add_cost``, ``add_usage``, ``add_spend_limit``,
 ``add_increase_request``, ``set_period_spend``, ``seed_basic``, ``seed_scale``), each returning API JSON.
 CLI: ``python -m bot.sandbox.anthropic --port 0 [--latency S] [--seed-scale U,W,K]`` prints
@@ -33,14 +34,22 @@ Behaviour worth knowing (the real API does not document all of it; choices here 
   Analytics rows by the ``order_by`` metric (default amount / total_tokens, desc), ties by time then group.
 * Computed statuses: a ``pending`` invite or an ``active`` key whose ``expires_at`` has passed reads
   ``expired``.
+* The Default Workspace (``default_workspace_id``, name "Default") exists from the start; ``workspaces.list``
+  leaves it out unless ``include_default=true``, while keys and analytics rows carry its real id. It can't be
+  archived or renamed.
 * Archiving a workspace archives its keys (inferred). Removing a user drops their workspace memberships and
   hides their increase requests from the list; their keys are untouched.
 * Spend limits: ``org_type`` decides the scopes (Console: organization/workspace, monthly, amount required;
   Enterprise: user). retrieve/set/delete need ``spend_limit_writes_enabled`` (default True) else 403
   ``spend_limits_admin_api_writes_not_enabled``. A Console org lists a read-only ``usage_tier`` limit
-  (``usage_tier_amount``; None hides it). Approving an increase request writes a user limit in any org type.
+  (``usage_tier_amount``; None hides it). Setting a scope the org type lacks is a 400
+  ``organization_type_not_supported``. Amounts are in ``currency`` (the org's billing currency, default USD).
+* Org type (``org_type``, "console" by default, or "enterprise"): each accepts only its own roles for invites
+  and role updates (Console: user, developer, billing, claude_code_user; Enterprise: user, managed) and as
+  ``roles[]`` filters, else 400 naming the role. Increase requests exist only for Enterprise orgs: a Console org
+  answers every increase-request route with 400 ``organization_type_not_supported``.
 * Analytics: needs ``anthropic-beta: analytics-usage-cost-2026-08-24`` (else 400). ``starting_at`` must be
-  tz-aware and >= 2026-01-01; the "within the last 365 days" rule is not enforced. Rows are attributed to
+  tz-aware, >= 2026-01-01 and within 365 days of ``clock_now`` (the real time when None). Rows are attributed to
   buckets by their ``starting_at``. ``order_by=time`` without a bucket width is a 400 (stand-in choice).
   ``actor`` groups are a ``user_actor`` when the row has ``actor_user_id``, else an ``api_actor`` when it has
   ``api_key_id``. cost_type/token_type do not count toward the 5 group_by dimensions.

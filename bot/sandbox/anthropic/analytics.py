@@ -17,6 +17,7 @@ from bot.sandbox.anthropic.state import AdminState
 from bot.sandbox.anthropic.vocab import (
     ANALYTICS_BETA,
     ANALYTICS_FLOOR,
+    ANALYTICS_LOOKBACK,
     BUCKET_WIDTHS,
     COST_DIMS,
     COST_ORDER_BY,
@@ -55,8 +56,9 @@ def analytics(org: AdminState, req: Req, *, kind: str) -> dict[str, Any]:
     width = BUCKET_WIDTHS[width_name] if width_name else None
     if width is not None and end is None:
         raise bad("ending_at: required when time_bucket_width is set")
-    if start < ANALYTICS_FLOOR:
-        raise bad("starting_at: must be no earlier than 2026-01-01T00:00:00Z")
+    floor = max(ANALYTICS_FLOOR, (org.clock_now or utcnow()) - ANALYTICS_LOOKBACK)
+    if start < floor:
+        raise bad(f"starting_at: must be no earlier than {rfc3339(floor)} (2026-01-01 and at most 365 days ago)")
     end = end or min(utcnow(), start + timedelta(days=31))
     if end <= start:
         raise bad("ending_at: must be after starting_at")

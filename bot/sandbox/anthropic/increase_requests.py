@@ -17,6 +17,15 @@ from bot.sandbox.anthropic.vocab import INCREASE_STATUSES, PERIODS
 # Each handler runs under the state lock and returns a JSON-ready object or raises ApiError.
 
 
+def require_enterprise(org: AdminState) -> None:
+    """Increase requests exist only for Claude Enterprise organizations; a Console org gets a 400."""
+    if org.org_type != "enterprise":
+        raise bad(
+            "Spend limit increase requests are only available to Claude Enterprise organizations",
+            "organization_type_not_supported",
+        )
+
+
 def increase_json(org: AdminState, r: IncreaseRequest) -> dict[str, Any]:
     """An increase request as served, with the member's current spend while it is pending."""
     summary = None
@@ -38,6 +47,7 @@ def increase_json(org: AdminState, r: IncreaseRequest) -> dict[str, Any]:
 
 def increase_list(org: AdminState, req: Req) -> dict[str, Any]:
     """GET /spend_limit_increase_requests, newest first (removed members' requests hidden)."""
+    require_enterprise(org)
     limit = req.integer("limit", 20, 1, 1000)
     statuses, actor_ids = req.many("status"), req.many("actor_ids")
     if statuses and set(statuses) - INCREASE_STATUSES:
@@ -56,6 +66,7 @@ def increase_list(org: AdminState, req: Req) -> dict[str, Any]:
 
 def increase_get(org: AdminState, req: Req, req_id: str) -> dict[str, Any]:
     """GET /spend_limit_increase_requests/{req_id}."""
+    require_enterprise(org)
     return increase_json(org, org._get(org._increase, req_id, "Spend limit increase request"))
 
 
@@ -66,6 +77,7 @@ def resolver(org: AdminState) -> dict[str, Any]:
 
 def increase_approve(org: AdminState, req: Req, req_id: str) -> dict[str, Any]:
     """POST .../approve: write the user limit and mark the request approved."""
+    require_enterprise(org)
     item = org._get(org._increase, req_id, "Spend limit increase request")
     body = req.json_body()
     amount, period = body.get("amount"), body.get("period") or item.period
@@ -82,6 +94,7 @@ def increase_approve(org: AdminState, req: Req, req_id: str) -> dict[str, Any]:
 
 def increase_deny(org: AdminState, req: Req, req_id: str) -> dict[str, Any]:
     """POST .../deny (denying twice is a no-op; an approved request cannot be denied)."""
+    require_enterprise(org)
     item = org._get(org._increase, req_id, "Spend limit increase request")
     if item.status == "approved":
         raise bad("An approved request cannot be denied")

@@ -65,6 +65,7 @@ class Workspace:
     )
     external_key_id: str | None = None
     user_profile_id: str | None = None
+    is_default: bool = False  # the org's Default Workspace: listed only with include_default
 
 
 @dataclass(slots=True)

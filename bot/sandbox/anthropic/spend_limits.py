@@ -126,7 +126,11 @@ def spend_limit_set(org: AdminState, req: Req) -> dict[str, Any]:
     scope_type = scope.get("type")
     settable = {"console": {"organization", "workspace"}, "enterprise": {"user"}}[org.org_type]
     if scope_type not in settable:
-        raise bad(f"scope.type {scope_type!r} cannot be set for this organization")
+        kind = "Claude Enterprise" if org.org_type == "enterprise" else "Claude Console"
+        raise bad(
+            f"scope.type: {scope_type!r} spend limits cannot be set for a {kind} organization",
+            "organization_type_not_supported",
+        )
     if period not in PERIODS:
         raise bad(f"period: must be one of {list(PERIODS)}")
     if amount is not None and (not isinstance(amount, str) or not amount.isdigit()):

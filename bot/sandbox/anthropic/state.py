@@ -20,7 +20,7 @@ from bot.sandbox.anthropic.records import (
     User,
     Workspace,
 )
-from bot.sandbox.anthropic.vocab import ALL_ORG_ROLES
+from bot.sandbox.anthropic.vocab import ALL_ORG_ROLES, DEFAULT_WORKSPACE_NAME
 
 
 class AdminState:
@@ -41,6 +41,7 @@ class AdminState:
         self.currency = "USD"
         self.invite_ttl = timedelta(days=21)
         self.data_refreshed_at: datetime | None = None  # None: "now" on each analytics page
+        self.clock_now: datetime | None = None  # "now" for the analytics 365-day window; None: the real time
         self.admin_key_id = "apikey_01STANDINADMINKEY000000000"
         self.seeded: dict[str, dict[str, Any]] = {}
         self.created_at = datetime(2025, 6, 1, tzinfo=UTC)
@@ -58,6 +59,12 @@ class AdminState:
         self._period_spend: dict[tuple[str, str], str] = {}
         self._costs: list[CostRow] = []
         self._usage: list[UsageRow] = []
+        # Every org has a Default Workspace with a real id; `workspaces.list` hides it unless include_default.
+        self.default_workspace_id = "wrkspc_01" + "0" * 24  # sorts first, as the oldest workspace
+        self._workspaces[self.default_workspace_id] = Workspace(
+            id=self.default_workspace_id, name=DEFAULT_WORKSPACE_NAME, created_at=self.created_at, is_default=True
+        )
+        self._members[self.default_workspace_id] = {}
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}_01{next(self._seq):024X}"

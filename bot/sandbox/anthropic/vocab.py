@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
 SPEND_LIMIT_READS_BETA = "spend-limit-reads-2026-09-26"
 DEFAULT_ADMIN_KEY = "sk-ant-admin01-standin-key"
+DEFAULT_WORKSPACE_NAME = "Default"
 
 ASSIGNABLE_ROLES = {
     "console": {"user", "developer", "billing", "claude_code_user"},
@@ -33,6 +34,7 @@ SPEND_SCOPE_TYPES = {
 }
 INCREASE_STATUSES = {"approved", "denied", "pending"}
 ANALYTICS_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)
+ANALYTICS_LOOKBACK = timedelta(days=365)
 BUCKET_WIDTHS = {"1d": timedelta(days=1), "1h": timedelta(hours=1), "1m": timedelta(minutes=1)}
 USAGE_DIMS = (
     "actor",

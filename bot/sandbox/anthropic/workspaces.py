@@ -21,12 +21,14 @@ def workspaces_list(org: AdminState, req: Req) -> dict[str, Any]:
     if ids and len(ids) > 100:
         raise bad("ids: at most 100 entries")
     include_archived = req.boolean("include_archived")
-    req.boolean("include_default")  # validated; the stand-in has no default workspace
+    include_default = req.boolean("include_default")
     wanted = set(ids) if ids else None
     records = [
         w
         for w in org._workspaces.values()
-        if (include_archived or w.archived_at is None) and (wanted is None or w.id in wanted)
+        if (include_archived or w.archived_at is None)
+        and (include_default or not w.is_default)
+        and (wanted is None or w.id in wanted)
     ]
     return id_page(req, records, workspace_json)
 
@@ -71,6 +73,8 @@ def workspace_update(org: AdminState, req: Req, workspace_id: str) -> dict[str, 
     ws = org._get(org._workspaces, workspace_id, "Workspace")
     if ws.archived_at is not None:
         raise bad("Archived workspaces cannot be updated")
+    if ws.is_default and "name" in req.json_body():
+        raise bad("The default Workspace cannot be renamed")
     body = req.json_body()
     if body.get("inference_data_privacy") is not None:
         raise bad("inference_data_privacy: an Admin API key can't set this field")
@@ -101,6 +105,8 @@ def workspace_update(org: AdminState, req: Req, workspace_id: str) -> dict[str, 
 def workspace_archive(org: AdminState, req: Req, workspace_id: str) -> dict[str, Any]:
     """POST /workspaces/{workspace_id}/archive: archives its keys too."""
     ws = org._get(org._workspaces, workspace_id, "Workspace")
+    if ws.is_default:
+        raise bad("The default Workspace cannot be archived")
     if ws.archived_at is None:
         ws.archived_at = utcnow()
         for key in org._keys.values():
