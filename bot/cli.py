@@ -188,6 +188,7 @@ JOB_NAMES = (
     "weekly-digest",
     "request-nudges",
     "spend-limit-requests",
+    "slack-directory",
     "housekeeping",
 )
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from bot.access import jobs as access_jobs
 from bot.access.writes import CHECKS as ACCESS_WRITE_CHECKS
 from bot.deps import Deps
+from bot.directory import refresh_directory
 from bot.jobs import runner
 from bot.jobs.context import JobContext, JobResult
 from bot.jobs.housekeeping import housekeeping
@@ -96,6 +97,13 @@ JOBS: dict[str, JobSpec] = {
             "every 5 min",
             {"trigger": "interval", "minutes": 5},
             run_spend_limit_requests,
+        ),
+        JobSpec(
+            "slack-directory",
+            "store the Slack directory (users.list) for email lookups",
+            "daily 05:00",
+            {"trigger": "cron", "hour": 5, "minute": 0},
+            refresh_directory,
         ),
         JobSpec(
             "housekeeping",

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Worker
+from bot.directory import remember_user
 from bot.home import service as home
 
 
@@ -18,3 +19,9 @@ def register(app: AsyncApp, worker: Worker) -> None:
         if event.get("tab") != "home":
             return
         await worker.run(home.publish_home, event["user"])
+
+    @app.event("user_change")
+    async def on_user_change(event: dict[str, Any]) -> None:
+        user = event.get("user")
+        if isinstance(user, dict):
+            await worker.run(remember_user, user)

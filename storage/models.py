@@ -71,6 +71,20 @@ class IdentityLink(SQLModel, table=True):
     refreshed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class SlackUser(SQLModel, table=True):
+    """The Slack directory as `users.list` last showed it (the `slack-directory` job, `user_change` events):
+    the email → Slack id map jobs use instead of one `users.lookupByEmail` per person."""
+
+    __tablename__ = "slack_user"
+
+    slack_user_id: str = Field(primary_key=True, max_length=32)
+    email: str | None = Field(default=None, max_length=320, index=True)  # lower-cased
+    name: str | None = Field(default=None, max_length=200, sa_column_kwargs=CLIPPED)
+    deleted: bool = False
+    is_bot: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class AccessRequest(SQLModel, table=True):
     """An access or invite request; state changes are conditional updates on `state`."""
 

@@ -21,7 +21,7 @@ from bot.keys.common import (
 )
 from bot.keys.model import LISTED_PER_MESSAGE, Notice, Owner
 from bot.keys.outbox import Outbox, already_done, tally
-from bot.keys.owners import Owners
+from bot.keys.owners import LookupsDeferred, Owners, deferred_note
 
 # Reminder stages: days before the rotation date / expiry (0: the day itself; rotation also when overdue).
 REMINDER_DAYS = (7, 3, 1, 0)
@@ -67,10 +67,14 @@ def rotation_reminders(ctx: JobContext) -> JobResult:
         owners = Owners(deps, scan=True)
         by_owner: dict[str, list[tuple[str, Notice]]] = {}
         unowned: list[tuple[str, Notice, Owner]] = []
+        deferred = 0
         for ledger_key, key, kind, left in pending:
             notice = Notice(key_view(key, deps, now, workspaces=workspaces), kind, left)
             try:
                 slack_id = owners.slack_id(key.created_by_user_id)
+            except LookupsDeferred:
+                deferred += 1
+                continue
             except Exception as exc:  # one key's failure never stops the others
                 ctx.item_failed(result, f"owner of {key.id}", exc)
                 continue
@@ -78,6 +82,8 @@ def rotation_reminders(ctx: JobContext) -> JobResult:
                 unowned.append((ledger_key, notice, owners.owner(key.created_by_user_id)))
             else:
                 by_owner.setdefault(slack_id, []).append((ledger_key, notice))
+        if deferred:
+            result.notes.append(deferred_note(deferred))
         for slack_id in sorted(by_owner):
             items = by_owner[slack_id]
             message = reminder_dm([n for _, n in items], max_age_days=deps.settings.key_max_age_days)

@@ -32,7 +32,7 @@ from bot.keys.common import (
 )
 from bot.keys.model import LISTED_PER_MESSAGE, StaleDeactivated, StaleRow
 from bot.keys.outbox import Outbox, already_done, mark_all, tally
-from bot.keys.owners import Owners
+from bot.keys.owners import LookupsDeferred, Owners, deferred_note
 from bot.keys.revoke import deactivate_and_audit
 from bot.slack.notifier import Posted
 from storage import repositories as repo
@@ -152,16 +152,22 @@ def _stale_owner_dms(
     ledger = {k.id: f"dm:{week}:{k.id}" for k in stale}
     done = already_done(ctx, ledger.values())
     by_owner: dict[str, list[ApiKey]] = {}
+    deferred = 0
     for key in stale:
         if ledger[key.id] in done:
             continue
         try:
             slack_id = owners.slack_id(key.created_by_user_id)
+        except LookupsDeferred:
+            deferred += 1
+            continue
         except Exception as exc:  # one key's failure never stops the others
             ctx.item_failed(outbox.result, f"owner of {key.id}", exc)
             continue
         if slack_id is not None:  # keys without a reachable owner are in the admin report already
             by_owner.setdefault(slack_id, []).append(key)
+    if deferred:
+        outbox.result.notes.append(deferred_note(deferred))
     for slack_id in sorted(by_owner):
         keys = by_owner[slack_id]
         views = [key_view(k, deps, now, workspaces=workspaces) for k in keys]

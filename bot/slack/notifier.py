@@ -157,6 +157,13 @@ class Notifier:
             return None
         return str(user["id"])
 
+    def users_page(self, cursor: str | None, limit: int = 200) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of `users.list` (deleted people and bots included, as Slack sends them) and the next cursor."""
+        response = self.client.users_list(cursor=cursor or None, limit=limit)
+        members: list[dict[str, Any]] = list(response.get("members") or [])
+        following = (response.get("response_metadata") or {}).get("next_cursor") or None
+        return members, following
+
     def direct_message(self, user: str, text: str, blocks: list[Block] | None = None) -> Posted:
         """DM a user in one call: chat.postMessage to a user id lands in the app's Messages tab (bulk notices)."""
         return self.post(user, text, blocks)

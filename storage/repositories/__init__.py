@@ -7,6 +7,11 @@ from storage.repositories.audit import (
     append_audit,
     audit_since,
 )
+from storage.repositories.directory import (
+    directory_size,
+    save_slack_users,
+    slack_ids_by_email,
+)
 from storage.repositories.events import (
     mark_event_processed,
     prune_processed_events,
@@ -69,6 +74,7 @@ __all__ = [
     "begin_write",
     "complete_rotation",
     "database_now",
+    "directory_size",
     "find_requests",
     "finish_write",
     "get_budget_row",
@@ -93,7 +99,9 @@ __all__ = [
     "renew_lease",
     "report_root",
     "requests_of",
+    "save_slack_users",
     "set_rotation_notice",
+    "slack_ids_by_email",
     "spend_requests_in",
     "start_job_run",
     "transition",
