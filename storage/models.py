@@ -266,6 +266,8 @@ class SpendLimitRequestPost(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     decided_by_slack_id: str | None = Field(default=None, max_length=32)
+    # ISO 4217 code of the amounts (the org's billing currency); None: not known (USD is assumed)
+    currency: str | None = Field(default=None, max_length=3)
     approved_amount_usd: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 6), nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.format import usd, when
+from bot.core.format import money, when
 from bot.slack.ids import Action, Callback
 from bot.slack.reply import Reply
 from bot.slack.text import confirm_text, escape_clip
@@ -52,8 +52,8 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
         else escape_clip(card.requester_name or card.requester_email or card.requester_user_id or "an API key", 200)
     )
     email = f" ({escape_clip(card.requester_email, 320)})" if card.requester_email and card.requester_slack_id else ""
-    limit = usd(card.current_limit) if card.current_limit is not None else "none set"
-    spend = usd(card.spend) if card.spend is not None else "unknown"
+    limit = money(card.current_limit, card.currency) if card.current_limit is not None else "none set"
+    spend = money(card.spend, card.currency) if card.spend is not None else "unknown"
     text = f"Spend-limit increase request from {who}: {card.period} limit {limit}, spent {spend}."
     blocks: list[Block] = [
         SectionBlock(text=f":money_with_wings: *Spend-limit increase request* from {who}{email}"),
@@ -62,12 +62,14 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
                 MarkdownTextObject(text=f"*Current {card.period} limit*\n{limit}"),
                 MarkdownTextObject(text=f"*Spent this {_period_noun(card.period)}*\n{spend}"),
                 MarkdownTextObject(text="*Requested amount*\nnot stated (Anthropic's requests carry none)"),
-                MarkdownTextObject(text=f"*Suggested*\n{usd(card.suggestion)} (editable on Approve)"),
+                MarkdownTextObject(text=f"*Suggested*\n{money(card.suggestion, card.currency)} (editable on Approve)"),
             ]
         ),
     ]
     if card.decidable:
-        payload = SpendRequestPayload(request_id=card.request_id, suggested=str(card.suggestion)).model_dump_json()
+        payload = SpendRequestPayload(
+            request_id=card.request_id, suggested=str(card.suggestion), currency=card.currency
+        ).model_dump_json()
         blocks.append(
             ActionsBlock(
                 elements=[
@@ -98,7 +100,7 @@ def spend_request_card(card: SpendRequestCard) -> Reply:
     else:
         line = _STATE_LINES.get(card.state, card.state)
     if card.state == "approved" and card.approved_amount is not None:
-        line += f" at {usd(card.approved_amount)} a {_period_noun(card.period)}"
+        line += f" at {money(card.approved_amount, card.currency)} a {_period_noun(card.period)}"
     if card.decided_by_slack_id and card.state in ("approved", "denied"):
         line += f" by <@{card.decided_by_slack_id}>"
     if card.decided_at is not None:
@@ -119,10 +121,11 @@ def approve_modal(payload: SpendRequestPayload, *, channel_id: str | None) -> Vi
         blocks=[
             InputBlock(
                 block_id=AMOUNT_BLOCK,
-                label=PlainTextObject(text="New limit in USD"),
+                label=PlainTextObject(text=f"New limit in {payload.currency}"),
                 element=PlainTextInputElement(action_id=AMOUNT_INPUT, initial_value=payload.suggested),
                 hint=PlainTextObject(
-                    text="Dollars and cents, e.g. 250 or 1,500.00. Anthropic writes it as the member's own limit."
+                    text="Whole units and cents, e.g. 250 or 1,500.00, in the organization's billing currency. "
+                    "Anthropic writes it as the member's own limit."
                 ),
             )
         ],
@@ -146,7 +149,8 @@ def decision_thread_line(decision: SpendDecision) -> str:
     if decision.error is not None:
         return f"{mention} tried to {decision.verb} this, but Anthropic said: {decision.error}"
     if decision.verb == "approve":
-        return f"Approved by {mention}: the {decision.period} limit is now {usd(decision.amount or Decimal(0))}."
+        amount = money(decision.amount or Decimal(0), decision.currency)
+        return f"Approved by {mention}: the {decision.period} limit is now {amount}."
     return f"Denied by {mention}."
 
 
@@ -155,7 +159,7 @@ def decision_dm(decision: SpendDecision) -> str | None:
     if decision.error is not None:
         return None
     if decision.verb == "approve":
-        amount = usd(decision.amount or Decimal(0))
+        amount = money(decision.amount or Decimal(0), decision.currency)
         return f"Your spend-limit increase was approved: your {decision.period} limit is now {amount}."
     return "Your spend-limit increase request was denied. Ask an admin if you need more."
 

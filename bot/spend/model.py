@@ -323,6 +323,7 @@ class SpendRequestPayload(BaseModel):
 
     request_id: str
     suggested: str
+    currency: str = "USD"  # of `suggested` and of the amount the modal asks for
 
 
 class SpendModalPayload(BaseModel):
@@ -353,6 +354,7 @@ class SpendRequestCard:
     decided_at: datetime | None
     resolved_as: str | None  # the Console's verdict when it was decided outside the bot
     tz: tzinfo
+    currency: str = "USD"  # of every amount on the card: the org's billing currency
 
 
 @dataclass(frozen=True)
@@ -364,3 +366,4 @@ class SpendDecision:
     period: str
     amount: Decimal | None = None
     error: str | None = None
+    currency: str = "USD"

@@ -89,6 +89,7 @@ def _post_request(ctx: JobContext, request: IncreaseRequest, channel: str, key: 
         requester_slack_id=slack_id,
         current_limit_usd=request.current_limit_usd,
         spend_usd=request.period_to_date_spend_usd,
+        currency=request.currency,
         created_at=ctx.now,
         updated_at=ctx.now,
     )

@@ -73,6 +73,7 @@ def card(post: SpendLimitRequestPost, tz: tzinfo, *, resolved_as: str | None = N
         decided_at=post.decided_at,
         resolved_as=resolved_as,
         tz=tz,
+        currency=post.currency or "USD",
     )
 
 
@@ -149,7 +150,7 @@ def _decide(
     change = note(intent, Outcome.UNRECORDED)
     post = _record(deps, request_id, verb, actor.slack_user_id, actor.anthropic_user_id, amount, now, detail=None)
     change.outcome = Outcome.RECORDED
-    decision = SpendDecision(verb, actor.slack_user_id, post.period, amount=amount)
+    decision = SpendDecision(verb, actor.slack_user_id, post.period, amount=amount, currency=post.currency or "USD")
     _announce(deps, post, decision)
     return decision
 
@@ -218,7 +219,9 @@ def _failed(deps: Deps, request_id: str, actor: Actor, verb: str, exc: AdminAPIE
             detail=exc.user_message,
             at=now,
         )
-    decision = SpendDecision(verb, actor.slack_user_id, post.period, error=exc.user_message)
+    decision = SpendDecision(
+        verb, actor.slack_user_id, post.period, error=exc.user_message, currency=post.currency or "USD"
+    )
     _announce(deps, post, decision)
     return decision
 
@@ -294,7 +297,13 @@ def _settle(ctx: JobContext, post: SpendLimitRequestPost, found: IncreaseRequest
             ctx.now,
             detail="recorded by spend-limit-requests: the decision's outcome was never recorded",
         )
-        decision = SpendDecision(verb, post.decided_by_slack_id, recorded.period, amount=recorded.approved_amount_usd)
+        decision = SpendDecision(
+            verb,
+            post.decided_by_slack_id,
+            recorded.period,
+            amount=recorded.approved_amount_usd,
+            currency=recorded.currency or "USD",
+        )
         _announce(deps, recorded, decision)
         result.notes.append(f"{post.request_id}: {status} (recorded now)")
         result.sent += 1

@@ -169,3 +169,21 @@ def test_an_uncertain_failure_is_not_a_refusal(sdeps: Deps, anthropic_standin) -
     with pytest.raises(Unavailable):
         spend_limits.deny(sdeps, "U0ADMIN", request_id)
     assert _post(sdeps, request_id).state == "denying"
+
+
+def test_a_request_in_another_currency_shows_it_everywhere(sdeps: Deps, anthropic_standin, slack_standin) -> None:
+    anthropic_standin.currency = "EUR"
+    request_id = seed_request(anthropic_standin)
+    run(sdeps)
+    (root,) = roots(slack_standin)
+    shown = json.dumps(root.blocks)
+    assert "EUR" in shown and "$" not in shown
+    assert _post(sdeps, request_id).currency == "EUR"
+    decision = spend_limits.approve(sdeps, "U0ADMIN", request_id, Decimal(300))
+    assert decision.currency == "EUR"
+    from bot.spend import blocks_spend_limits
+
+    assert "300.00 EUR" in blocks_spend_limits.decision_reply(decision).text
+    payload = blocks_spend_limits.SpendRequestPayload(request_id=request_id, suggested="300", currency="EUR")
+    modal = blocks_spend_limits.approve_modal(payload, channel_id=None).to_dict()
+    assert "New limit in EUR" in json.dumps(modal)
