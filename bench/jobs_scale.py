@@ -1,5 +1,6 @@
-"""Jobs at scale: `rotation-reminders` and `stale-keys` on an org of 20,000 keys, 2,000 users and
-100 workspaces, with the Admin API stand-in answering in 50 ms per call.
+"""Jobs at scale: `slack-directory`, `rotation-reminders` and `stale-keys` on an org of 20,000 keys, 2,000 users
+and 100 workspaces, with the Admin API stand-in answering in 50 ms per call and the strict Slack stand-in
+enforcing Slack's rate-limit tiers (a minute lasting `--slack-time-scale` times 60 s; 1 is Slack's own pace).
 
 The stand-ins run in this process (threads on 127.0.0.1): the Anthropic Admin API seeded with `seed_scale`
 (plus usage for two thirds of the active keys in the last 10 days, and 20 members removed so their keys are
@@ -8,7 +9,8 @@ The stand-ins run in this process (threads on 127.0.0.1): the Anthropic Admin AP
 and reports its peak RSS. Each job runs twice: the rerun must send nothing.
 
 Reported per run: wall time of the job, Admin API calls per endpoint against the fewest the page size of
-1,000 allows, Slack calls per method, and peak memory. Targets: under 30 s, under 300 MB, calls at the minimum.
+1,000 allows, Slack calls per method and the 429s among them, and peak memory. Targets: under 30 s, under 300 MB,
+Admin API calls at the minimum, `users.lookupByEmail` near zero (under 1 % of the people).
 
     .venv/bin/python bench/jobs_scale.py [--keys 20000 --users 2000 --workspaces 100] [--latency 0.05]
                                          [--slack-latency 0] [--database-url URL] [--check]
@@ -38,7 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 ADMIN_CHANNEL = "C0ADMIN"
-JOBS = ("rotation-reminders", "stale-keys")
+JOBS = ("slack-directory", "rotation-reminders", "stale-keys")
 TARGET_SECONDS = 30.0
 TARGET_MB = 300.0
 PAGE = 1000
@@ -125,6 +127,8 @@ def minimum_calls(job: str, counts: dict[str, int], stale_days: int = 30) -> dic
         "GET /users": math.ceil(counts["users"] / PAGE),
         "GET /workspaces": math.ceil(counts["workspaces"] / PAGE),
     }
+    if job == "slack-directory":
+        return {}
     if job == "stale-keys":
         pages["GET /analytics/usage"] = math.ceil(stale_days / 31) * max(1, math.ceil(counts["used_keys"] / PAGE))
     return pages
@@ -140,6 +144,10 @@ def admin_calls(anthropic: Any) -> dict[str, int]:
 
 def slack_calls(slack: Any) -> dict[str, int]:
     return dict(sorted(Counter(call.method for call in slack.calls).items()))
+
+
+def slack_429s(slack: Any) -> dict[str, int]:
+    return dict(sorted(Counter(call.method for call in slack.calls if call.status == 429).items()))
 
 
 def run_child(job: str, env: dict[str, str]) -> dict[str, Any]:
@@ -168,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.05, help="Admin API seconds per call")
     parser.add_argument("--slack-latency", type=float, default=0.0, help="Slack seconds per call")
+    parser.add_argument("--no-tiers", action="store_true", help="don't enforce Slack's rate-limit tiers")
+    parser.add_argument("--slack-time-scale", type=float, default=1.0, help="a Slack minute lasts this times 60 s")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--profile", metavar="DIR", help="write each child's cProfile stats to DIR/<job>.prof")
@@ -187,13 +197,21 @@ def main(argv: list[str] | None = None) -> int:
         "org": {"keys": args.keys, "users": args.users, "workspaces": args.workspaces},
         "admin_latency_s": args.latency,
         "slack_latency_s": args.slack_latency,
+        "slack_tiers": not args.no_tiers,
+        "slack_time_scale": args.slack_time_scale,
         "database": database_url.split(":", 1)[0],
         "runs": [],
     }
     failures: list[str] = []
-    with AnthropicStandIn() as anthropic, SlackStandIn() as slack:
+    slack_standin = SlackStandIn(tiers=not args.no_tiers, time_scale=args.slack_time_scale)
+    with AnthropicStandIn() as anthropic, slack_standin as slack:
         seed_default_directory(slack)
-        print(f"seeding {args.keys} keys, {args.users} users, {args.workspaces} workspaces…", flush=True)
+        tiers = "off" if args.no_tiers else f"on, a minute lasting {60 * args.slack_time_scale:g} s"
+        print(
+            f"seeding {args.keys} keys, {args.users} users, {args.workspaces} workspaces; Admin API "
+            f"{args.latency * 1000:g} ms a call; Slack tiers {tiers}; database {database_url.split(':', 1)[0]}…",
+            flush=True,
+        )
         counts = seed(anthropic, slack, args.keys, args.users, args.workspaces)
         report["org"].update(counts)
         anthropic.latency, slack.latency = args.latency, args.slack_latency
@@ -229,13 +247,15 @@ def main(argv: list[str] | None = None) -> int:
                     "admin_calls_minimum_total": sum(minimum.values()),
                     "slack_calls": slack_calls(slack),
                     "slack_calls_total": len(slack.calls),
+                    "slack_429s": slack_429s(slack),
                 }
                 report["runs"].append(run)
                 print(
                     f"{job:19} {attempt:9} {result['seconds']:6.2f} s job ({result['process_seconds']:5.2f} s "
                     f"process)  peak {result['peak_mb']:6.1f} MB  sent {result['sent']:5}  "
                     f"errors {result['error_count']}  Admin API {run['admin_calls_total']} calls "
-                    f"(minimum {run['admin_calls_minimum_total']})  Slack {run['slack_calls_total']} calls",
+                    f"(minimum {run['admin_calls_minimum_total']})  Slack {run['slack_calls_total']} calls "
+                    f"({sum(run['slack_429s'].values())} answered 429)",
                     flush=True,
                 )
                 print(f"{'':30} Admin API {calls}", flush=True)
@@ -249,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
                         failures.append(f"{job} {attempt}: {endpoint} {calls.get(endpoint)} calls > {fewest}")
                 if result["error_count"]:
                     failures.append(f"{job} {attempt}: {result['error_count']} errors {result['errors']}")
-                if attempt == "rerun" and result["sent"]:
+                lookups = run["slack_calls"].get("users.lookupByEmail", 0)
+                if job != "slack-directory" and lookups > counts["users"] / 100:
+                    failures.append(f"{job} {attempt}: {lookups} users.lookupByEmail calls")
+                if attempt == "rerun" and result["sent"] and job != "slack-directory":
                     failures.append(f"{job} rerun sent {result['sent']} messages")
     tmp.cleanup()
     report["failures"] = failures
