@@ -107,7 +107,7 @@ JOBS: dict[str, JobSpec] = {
         ),
         JobSpec(
             "housekeeping",
-            "prune processed_event and job_run rows older than 30 days",
+            "prune processed_event, job_run and finished work_item rows older than 30 days",
             "daily 04:00",
             {"trigger": "cron", "hour": 4, "minute": 0},
             housekeeping,

@@ -210,6 +210,42 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class WorkState(StrEnum):
+    """States of a work item: acked work waiting for, or done by, a worker."""
+
+    QUEUED = "queued"
+    RUNNING = "running"  # claimed; a claim past `claim_expires_at` is taken over by another worker
+    DONE = "done"
+    GIVEN_UP = "given_up"  # failed `max_attempts` times
+
+
+class WorkItem(SQLModel, table=True):
+    """Acked work, recorded durably at the ack and done once by a worker: a task name and its JSON arguments,
+    and where the answer goes (the response_url while it lives, else a DM to `user_id`)."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (Index("ix_work_item_state_due", "state", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task: str = Field(max_length=64)
+    args: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    state: str = Field(default=WorkState.QUEUED, max_length=16)
+    attempts: int = 0
+    max_attempts: int = 5
+    not_before: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claim_expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    user_id: str | None = Field(default=None, max_length=32)
+    channel_id: str | None = Field(default=None, max_length=32)
+    # A capability (anyone holding it can answer in the user's name for 30 minutes): never logged.
+    response_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    replace_original: bool = True
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
 # --- Spend: budgets and spend-limit increase requests -------------------------------------------
 
 

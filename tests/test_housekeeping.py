@@ -1,5 +1,5 @@
-"""The `housekeeping` job on SQLite and PostgreSQL: old `processed_event` and `job_run` rows go, each job's
-latest run and the whole ledger stay; `jobs list` shows it."""
+"""The `housekeeping` job on SQLite and PostgreSQL: old `processed_event`, `job_run` and finished `work_item`
+rows go, each job's latest run and the whole ledger stay; `jobs list` shows it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from bot.deps import Deps
 from bot.registry import JOBS, run_job
 from storage.db import session_scope
-from storage.models import JobRun, LedgerEntry, ProcessedEvent
+from storage.models import JobRun, LedgerEntry, ProcessedEvent, WorkItem, WorkState
 from tests.conftest import DepsFactory
 from tests.test_cli import _cli
 
@@ -30,8 +30,17 @@ def _seed(deps: Deps) -> None:
                 JobRun(job="hourly", holder="h", started_at=T0 - 31 * DAY, status="ok"),
                 JobRun(job="hourly", holder="h", started_at=T0 - DAY, status="ok"),
                 LedgerEntry(job="stale-keys", key="report:2025-W01", created_at=T0 - 400 * DAY),
+                WorkItem(task="t", state=WorkState.DONE, finished_at=T0 - 31 * DAY),
+                WorkItem(task="t", state=WorkState.GIVEN_UP, finished_at=T0 - 40 * DAY),
+                WorkItem(task="t", state=WorkState.DONE, finished_at=T0 - DAY),
+                WorkItem(task="t", state=WorkState.QUEUED, created_at=T0 - 90 * DAY),  # never finished: kept
             ]
         )
+
+
+def _work(deps: Deps) -> int:
+    with session_scope(deps.engine) as session:
+        return len(session.exec(select(WorkItem.id)).all())
 
 
 def _state(deps: Deps) -> tuple[list[str], list[tuple[str, datetime]], int]:
@@ -51,7 +60,10 @@ def test_housekeeping_prunes_old_events_and_runs_and_keeps_the_ledger(make_deps:
 
     result = run_job("housekeeping", deps, out=lambda _: None)
 
-    assert result is not None and result.notes == ["deleted 1 processed_event and 2 job_run rows older than 30 days"]
+    assert result is not None and result.notes == [
+        "deleted 1 processed_event, 2 job_run and 2 finished work_item rows older than 30 days"
+    ]
+    assert _work(deps) == 2
     events, runs, ledger = _state(deps)
     assert events == ["Ev_new"]
     assert runs == [("weekly", T0 - 35 * DAY), ("hourly", T0 - DAY)]
@@ -65,7 +77,8 @@ def test_housekeeping_dry_run_counts_and_deletes_nothing(make_deps: DepsFactory)
 
     run_job("housekeeping", deps, dry_run=True, out=printed.append)
 
-    assert printed == ["would delete 1 processed_event and 2 job_run rows older than 30 days"]
+    assert printed == ["would delete 1 processed_event, 2 job_run and 2 finished work_item rows older than 30 days"]
+    assert _work(deps) == 4
     events, runs, ledger = _state(deps)
     assert (len(events), len(runs), ledger) == (2, 4, 1)
 
