@@ -17,8 +17,26 @@ DAY = timedelta(days=1)
 HOSTILE = "R&D <!channel> <https://evil.example/x|click> " + "x" * 480
 
 
+def _formatted(payload: Any) -> list[str]:
+    """Every string Slack formats (mrkdwn text objects and a message's `text`); `plain_text` objects are shown
+    as typed, so a raw `<!channel>` there is harmless (confirm dialogs carry names that way)."""
+    if isinstance(payload, list):
+        return [text for item in payload for text in _formatted(item)]
+    if not isinstance(payload, dict):
+        return []
+    if payload.get("type") == "plain_text":
+        return []
+    found = [payload["text"]] if isinstance(payload.get("text"), str) else []
+    return found + [
+        text
+        for key, value in payload.items()
+        if key != "text" or not isinstance(value, str)
+        for text in _formatted(value)
+    ]
+
+
 def _raw_mentions(payload: Any) -> list[str]:
-    text = json.dumps(payload)
+    text = json.dumps(_formatted(payload))
     return [bad for bad in ("<!channel>", "<https://evil.example", "R&D ") if bad in text]
 
 
