@@ -17,8 +17,21 @@ DAY = timedelta(days=1)
 HOSTILE = "R&D <!channel> <https://evil.example/x|click> " + "x" * 480
 
 
+def _formatted(payload: Any) -> Any:
+    """`payload` without its plain_text objects: Slack shows those literally (confirm dialogs carry names so)."""
+    if isinstance(payload, dict):
+        return {k: _formatted(v) for k, v in payload.items() if not _is_plain_text(v)}
+    if isinstance(payload, list):
+        return [_formatted(item) for item in payload if not _is_plain_text(item)]
+    return payload
+
+
+def _is_plain_text(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("type") == "plain_text"
+
+
 def _raw_mentions(payload: Any) -> list[str]:
-    text = json.dumps(payload)
+    text = json.dumps(_formatted(payload))
     return [bad for bad in ("<!channel>", "<https://evil.example", "R&D ") if bad in text]
 
 
