@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.access import audit
-from bot.access.blocks import replies
 from bot.core.errors import UserError
 from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from handlers.common import WORKING, answer_later
 from handlers.router import Router
+from handlers.tasks import Task
 
 
 def register(app: AsyncApp, worker: Worker, router: Router) -> None:
@@ -25,9 +25,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await ack(text=exc.user_message, response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user = command["user_id"]
-        await answer_later(
-            worker, respond, lambda deps: replies.audit_sent(audit.export_audit(deps, slack_user_id=user, days=days))
-        )
+        task = Task("audit.export", {"slack_user_id": command["user_id"], "days": days})
+        await answer_later(worker, respond, task)
 
     router.add(Sub.AUDIT, on_audit)

@@ -1,7 +1,8 @@
-"""After the ack: run a service on the worker pool and answer through response_url, whatever happens."""
+"""After the ack: run a task on the worker pool and answer through response_url, whatever happens."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from bot.deps import DatabaseUnavailable, Deps, Worker, as_user_facing
 from bot.metrics import ERROR, OK, REFUSED, Metrics
 from bot.slack.reply import Reply
 from bot.writes import explain, unit_of_work
+from handlers.tasks import FollowedReply, Task, run_task
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,15 @@ def _compute(deps: Deps, work: Work) -> Reply | None:
     return reply
 
 
-async def run_for_reply(worker: Worker, work: Work) -> Reply | None:
-    """Run `work` off the event loop; turn every failure into one clear sentence for the user."""
+def _work(task: Task) -> Work:
+    if not isinstance(task, Task):  # listeners describe their work as data, never as a closure
+        raise TypeError(f"expected a Task, got {type(task).__name__}")
+    return functools.partial(run_task, task=task)
+
+
+async def run_for_reply(worker: Worker, task: Task) -> Reply | None:
+    """Run `task` off the event loop; turn every failure into one clear sentence for the user."""
+    work = _work(task)
     try:
         return await worker.run(_compute, work)
     except Exception as exc:  # BotBusy, or the pool shutting down
@@ -93,19 +102,35 @@ def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: 
         logger.warning("response_url refused the answer: HTTP %s %s", response.status_code, response.body[:100])
 
 
-async def answer_later(worker: Worker, respond: AsyncRespond, work: Work, *, replace_original: bool = True) -> None:
-    """Run `work` after the ack and answer through response_url (nothing when it returns None), all on a
-    worker thread."""
+def _answer(response_url: str | None, reply: Reply | None, *, replace_original: bool) -> None:
+    if reply is None or not response_url:
+        return
+    try:
+        _post_to_response_url(response_url, reply, replace_original=replace_original)
+    except Exception as exc:  # an unreachable response_url: the work is done, only the answer is lost
+        logger.warning("could not answer through response_url: %s", type(exc).__name__)
+
+
+def _follow_up(deps: Deps, task: Task, response_url: str | None) -> None:
+    try:
+        reply = run_task(deps, task)
+    except Exception as exc:  # the answer is out already; a follow-up's failure only costs the extra
+        logger.warning("follow-up %s failed: %s", task.name, type(exc).__name__, exc_info=exc)
+        return
+    _answer(response_url, reply, replace_original=False)
+
+
+async def answer_later(worker: Worker, respond: AsyncRespond, task: Task, *, replace_original: bool = True) -> None:
+    """Run `task` after the ack and answer through response_url (nothing when it returns None), then its
+    follow-up if the answer has one, all on a worker thread."""
     response_url = respond.response_url
+    work = _work(task)
 
     def work_and_answer(deps: Deps) -> None:
         reply = _compute(deps, work)
-        if reply is None or not response_url:
-            return
-        try:
-            _post_to_response_url(response_url, reply, replace_original=replace_original)
-        except Exception as exc:  # an unreachable response_url: the work is done, only the answer is lost
-            logger.warning("could not answer through response_url: %s", type(exc).__name__)
+        _answer(response_url, reply, replace_original=replace_original)
+        if isinstance(reply, FollowedReply) and reply.follow_up is not None:
+            _follow_up(deps, reply.follow_up, response_url)
 
     try:
         await worker.run(work_and_answer)
@@ -115,9 +140,9 @@ async def answer_later(worker: Worker, respond: AsyncRespond, work: Work, *, rep
             await respond(text=reply.text, response_type="ephemeral", replace_original=replace_original)
 
 
-async def tell_later(worker: Worker, *, user: str, channel: str | None, work: Work) -> None:
+async def tell_later(worker: Worker, *, user: str, channel: str | None, task: Task) -> None:
     """For modal submissions (no response_url): answer ephemerally in `channel`, else by DM."""
-    reply = await run_for_reply(worker, work)
+    reply = await run_for_reply(worker, task)
     if reply is None:
         return
 

@@ -8,11 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.deps import Worker
-from bot.keys import check, listing, revoke, rotation, stale
-from bot.keys.blocks import check as check_blocks
 from bot.keys.blocks import listing as listing_blocks
-from bot.keys.blocks import rotation as rotation_blocks
-from bot.keys.blocks import stale as stale_blocks
 from bot.keys.common import is_key_id
 from bot.keys.model import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
@@ -20,6 +16,7 @@ from bot.slack.ids import Action
 from handlers.common import WORKING, answer_later
 from handlers.middleware import button
 from handlers.router import Router
+from handlers.tasks import Task
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _KEY_ID_HINT = f" (key ids start with `apikey_`: `{COMMAND} keys`)"
@@ -57,14 +54,9 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await ack(text=usage_line(Sub.KEYS, " (mention the person with @)"), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user, (whose, target) = command["user_id"], scope
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: listing_blocks.key_list_reply(
-                listing.list_keys(deps, slack_user_id=user, scope=whose, target_slack_id=target)
-            ),
-        )
+        (whose, target) = scope
+        task = Task("keys.list", {"slack_user_id": command["user_id"], "scope": whose, "target": target})
+        await answer_later(worker, respond, task)
 
     async def on_revoke(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -74,13 +66,8 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             return
         await ack(text=WORKING, response_type="ephemeral")
         user, key_id, reason = command["user_id"], parsed.args[0], " ".join(parsed.args[1:])[:REASON_LIMIT]
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: listing_blocks.revoke_confirm_reply(
-                revoke.start_revoke(deps, slack_user_id=user, key_id=key_id, reason=reason)
-            ),
-        )
+        task = Task("keys.revoke.start", {"slack_user_id": user, "key_id": key_id, "reason": reason})
+        await answer_later(worker, respond, task)
 
     async def on_rotate(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -89,24 +76,16 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await ack(text=usage_line(Sub.ROTATE, _KEY_ID_HINT), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user, key_id = command["user_id"], parsed.args[0]
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: rotation_blocks.rotation_started_reply(
-                rotation.rotate(deps, slack_user_id=user, key_id=key_id)
-            ),
-        )
+        task = Task("keys.rotate", {"slack_user_id": command["user_id"], "key_id": parsed.args[0]})
+        await answer_later(worker, respond, task)
 
     async def on_check(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
         if len(parsed.args) != 1:
             await ack(text=usage_line(Sub.CHECK), response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user, query = command["user_id"], parsed.args[0]
-        await answer_later(
-            worker, respond, lambda deps: check_blocks.check_reply(check.check(deps, slack_user_id=user, query=query))
-        )
+        task = Task("keys.check", {"slack_user_id": command["user_id"], "query": parsed.args[0]})
+        await answer_later(worker, respond, task)
 
     router.add(Sub.KEYS, on_keys)
     router.add(Sub.REVOKE, on_revoke)
@@ -114,26 +93,16 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     router.add(Sub.CHECK, on_check)
 
     async def on_page(ref: KeysPageRef, clicker: str, respond: AsyncRespond) -> None:
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: listing_blocks.key_list_reply(
-                listing.list_keys(deps, slack_user_id=clicker, scope=ref.s, target_slack_id=ref.u, page=ref.p)
-            ),
-        )
+        task = Task("keys.list", {"slack_user_id": clicker, "scope": ref.s, "target": ref.u, "page": ref.p})
+        await answer_later(worker, respond, task)
 
     app.action(Action.KEYS_PREV, middleware=[button(KeysPageRef)])(on_page)
     app.action(Action.KEYS_NEXT, middleware=[button(KeysPageRef)])(on_page)
 
     @app.action(Action.REVOKE_CONFIRM, middleware=[button(RevokeRef)])
     async def on_revoke_confirm(ref: RevokeRef, clicker: str, respond: AsyncRespond) -> None:
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: listing_blocks.revoked_reply(
-                revoke.revoke(deps, slack_user_id=clicker, key_id=ref.k, reason=ref.r)
-            ),
-        )
+        task = Task("keys.revoke.confirm", {"slack_user_id": clicker, "key_id": ref.k, "reason": ref.r})
+        await answer_later(worker, respond, task)
 
     @app.action(Action.REVOKE_CANCEL)  # its KeyRef is not read: any Cancel click just cancels
     async def on_revoke_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -143,24 +112,11 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     @app.action(Action.STALE_DEACTIVATE, middleware=[button(KeyRef)])
     async def on_stale_deactivate(ref: KeyRef, clicker: str, body: dict[str, Any], respond: AsyncRespond) -> None:
         (channel, ts), blocks = _where(body), (body.get("message") or {}).get("blocks") or []
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: stale_blocks.stale_deactivated_reply(
-                stale.deactivate_from_report(
-                    deps, slack_user_id=clicker, key_id=ref.k, channel=channel, ts=ts, blocks=blocks
-                )
-            ),
-            replace_original=False,
-        )
+        where = {"channel": channel, "ts": ts, "blocks": blocks}
+        task = Task("keys.stale.deactivate", {"slack_user_id": clicker, "key_id": ref.k, **where})
+        await answer_later(worker, respond, task, replace_original=False)
 
     @app.action(Action.ROTATION_DEACTIVATE_OLD, middleware=[button(RotationRef)])
     async def on_deactivate_old(ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: rotation_blocks.rotation_done_reply(
-                rotation.deactivate_old_key(deps, slack_user_id=clicker, rotation_id=ref.r)
-            ),
-            replace_original=False,
-        )
+        task = Task("keys.rotation.deactivate_old", {"slack_user_id": clicker, "rotation_id": ref.r})
+        await answer_later(worker, respond, task, replace_original=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -9,8 +10,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.access import decide, intake
-from bot.access.blocks import forms, replies
+from bot.access import intake
+from bot.access.blocks import forms
 from bot.access.model import RequestFormMeta, RequestRef
 from bot.access.parse import (
     DENY_REASON_MISSING,
@@ -26,6 +27,7 @@ from bot.slack.ids import Action, Callback
 from handlers.common import WORKING, answer_later, reply_for, tell_later
 from handlers.middleware import button, parse_value
 from handlers.router import Router
+from handlers.tasks import Task
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +77,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await open_request_form(client, command, respond)
             return
         await ack(text=WORKING, response_type="ephemeral")
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: replies.filed(intake.request_from_args(deps, slack_user_id=user, args=parsed.args)),
-        )
+        await answer_later(worker, respond, Task("request.file", {"slack_user_id": user, "args": list(parsed.args)}))
 
     async def on_requests(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -90,12 +88,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await ack(text=exc.user_message, response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user = command["user_id"]
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: replies.request_list(intake.list_requests(deps, slack_user_id=user, which=which)),
-        )
+        await answer_later(worker, respond, Task("request.list", {"slack_user_id": command["user_id"], "which": which}))
 
     async def on_invite(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -104,12 +97,8 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await ack(text=USAGE_INVITE, response_type="ephemeral")
             return
         await ack(text=WORKING, response_type="ephemeral")
-        user = command["user_id"]
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: replies.invite_answer(intake.invite(deps, slack_user_id=user, args=parsed.args)),
-        )
+        task = Task("request.invite", {"slack_user_id": command["user_id"], "args": list(parsed.args)})
+        await answer_later(worker, respond, task)
 
     router.add(Sub.REQUEST, on_request)
     router.add(Sub.REQUESTS, on_requests)
@@ -117,30 +106,18 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
 
     @app.action(Action.APPROVE_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
     async def on_approve(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: decide.approve(deps, request_id=ref.r, slack_user_id=clicker),
-            replace_original=False,
-        )
+        task = Task("request.approve", {"slack_user_id": clicker, "request_id": ref.r})
+        await answer_later(worker, respond, task, replace_original=False)
 
     @app.action(Action.RETRY_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
     async def on_retry(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: decide.retry(deps, request_id=ref.r, slack_user_id=clicker),
-            replace_original=False,
-        )
+        task = Task("request.retry", {"slack_user_id": clicker, "request_id": ref.r})
+        await answer_later(worker, respond, task, replace_original=False)
 
     @app.action(Action.CANCEL_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
     async def on_cancel(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
-        await answer_later(
-            worker,
-            respond,
-            lambda deps: replies.cancelled(decide.cancel(deps, request_id=ref.r, slack_user_id=clicker)),
-            replace_original=False,
-        )
+        task = Task("request.cancel", {"slack_user_id": clicker, "request_id": ref.r})
+        await answer_later(worker, respond, task, replace_original=False)
 
     @app.action(Action.DENY_REQUEST, middleware=[button(RequestRef, stale=None)])
     async def on_deny(ref: RequestRef, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
@@ -162,12 +139,8 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         await ack()
         ref, user = parse_value(RequestRef, view.get("private_metadata")), body["user"]["id"]
         if ref is not None:
-            await tell_later(
-                worker,
-                user=user,
-                channel=worker.settings.admin_channel_id,
-                work=lambda deps: decide.deny(deps, request_id=ref.r, slack_user_id=user, reason=reason),
-            )
+            task = Task("request.deny", {"slack_user_id": user, "request_id": ref.r, "reason": reason})
+            await tell_later(worker, user=user, channel=worker.settings.admin_channel_id, task=task)
 
     @app.view(Callback.REQUEST_MODAL)
     async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -178,9 +151,5 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         await ack()
         meta, user = parse_value(RequestFormMeta, view.get("private_metadata")), body["user"]["id"]
         channel = meta.channel if meta is not None else None
-        await tell_later(
-            worker,
-            user=user,
-            channel=channel,
-            work=lambda deps: replies.filed(intake.request_from_form(deps, slack_user_id=user, form=form)),
-        )
+        task = Task("request.file_form", {"slack_user_id": user, **dataclasses.asdict(form)})
+        await tell_later(worker, user=user, channel=channel, task=task)

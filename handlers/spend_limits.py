@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps, Worker
+from bot.deps import Worker
 from bot.slack.ids import Action, Callback
-from bot.slack.reply import Reply
-from bot.spend import blocks_spend_limits, budgets, spend_limits
+from bot.spend import blocks_spend_limits, budgets
 from bot.spend.model import SpendModalPayload, SpendRequestPayload
 from handlers.common import answer_later, tell_later
 from handlers.middleware import button, modal
+from handlers.tasks import Task
 
 
 def register(app: AsyncApp, worker: Worker) -> None:
@@ -34,15 +34,12 @@ def register(app: AsyncApp, worker: Worker) -> None:
             await ack(response_action="errors", errors=blocks_spend_limits.amount_error())
             return
         await ack()
-
-        def work(deps: Deps) -> Reply:
-            return blocks_spend_limits.decision_reply(spend_limits.approve(deps, clicker, ref.request_id, amount))
-
-        await tell_later(worker, user=clicker, channel=ref.channel_id, work=work)
+        task = Task(
+            "spend_limit.approve", {"slack_user_id": clicker, "request_id": ref.request_id, "amount": str(amount)}
+        )
+        await tell_later(worker, user=clicker, channel=ref.channel_id, task=task)
 
     @app.action(Action.SPEND_REQUEST_DENY, middleware=[button(SpendRequestPayload)])
     async def on_deny(ref: SpendRequestPayload, clicker: str, respond: AsyncRespond) -> None:
-        def work(deps: Deps) -> Reply:
-            return blocks_spend_limits.decision_reply(spend_limits.deny(deps, clicker, ref.request_id))
-
-        await answer_later(worker, respond, work, replace_original=False)
+        task = Task("spend_limit.deny", {"slack_user_id": clicker, "request_id": ref.request_id})
+        await answer_later(worker, respond, task, replace_original=False)

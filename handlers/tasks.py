@@ -1,0 +1,302 @@
+"""The work listeners hand on after the ack, as data: a task name and JSON arguments, run by `run_task`.
+
+A listener builds a `Task`; `handlers.common` runs it on the worker pool. Because a task is only a name and
+JSON, it can be stored and run by another process. Names are stable: never rename one, add a new name.
+This module imports nothing of Bolt or asyncio, so a worker process can import it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+from bot.access import audit, decide, intake
+from bot.access.blocks import replies
+from bot.access.model import Which
+from bot.access.parse import RequestForm
+from bot.deps import Deps
+from bot.keys import check, listing, revoke, rotation, stale
+from bot.keys.blocks import check as check_blocks
+from bot.keys.blocks import listing as listing_blocks
+from bot.keys.blocks import rotation as rotation_blocks
+from bot.keys.blocks import stale as stale_blocks
+from bot.keys.model import KeyScope
+from bot.slack.reply import Reply
+from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
+from bot.spend.model import ChartRequest
+
+logger = logging.getLogger(__name__)
+
+JSON: TypeAlias = "str | int | bool | list[JSON] | dict[str, JSON] | None"
+
+
+class TaskError(ValueError):
+    """A task that cannot be built or run: an argument JSON cannot hold, or a name nothing registered."""
+
+
+def _check_json(value: object, where: str) -> None:
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TaskError(f"{where} has a key that is not a string: {type(key).__name__}")
+            _check_json(item, f"{where}.{key}")
+        return
+    raise TaskError(
+        f"{where} is a {type(value).__name__}; a task argument is JSON only (str, int, bool, None, list, dict)"
+    )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One piece of after-ack work: a registered name and the JSON arguments its function is called with."""
+
+    name: str
+    args: dict[str, JSON] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TaskError("a task needs a name")
+        if not isinstance(self.args, dict):
+            raise TaskError(f"task {self.name!r}: args must be a dict")
+        _check_json(self.args, f"task {self.name!r} args")
+
+    def to_json(self) -> str:
+        """The task as one JSON document (what a queue stores)."""
+        return json.dumps({"name": self.name, "args": self.args}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Task:
+        """The task `to_json` wrote."""
+        data = json.loads(text)
+        return cls(name=data["name"], args=data["args"])
+
+
+@dataclass(frozen=True)
+class FollowedReply(Reply):
+    """An answer with more work that runs after it went out (its reply, if any, is added, never replacing)."""
+
+    follow_up: Task | None = None
+
+
+TaskFn = Callable[..., Reply | None]
+TASKS: dict[str, TaskFn] = {}
+
+
+def _task(name: str) -> Callable[[TaskFn], TaskFn]:
+    def register(fn: TaskFn) -> TaskFn:
+        if name in TASKS:
+            raise ValueError(f"task {name!r} is registered twice")
+        TASKS[name] = fn
+        return fn
+
+    return register
+
+
+def run_task(deps: Deps, task: Task) -> Reply | None:
+    """Run a task's function with its arguments; an unknown name is a clear error."""
+    fn = TASKS.get(task.name)
+    if fn is None:
+        raise TaskError(f"no task is registered as {task.name!r}")
+    return fn(deps, **task.args)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Access requests and the audit export
+# ----------------------------------------------------------------------------------------------------------
+
+
+@_task("request.file")
+def request_file(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    return replies.filed(intake.request_from_args(deps, slack_user_id=slack_user_id, args=args))
+
+
+@_task("request.file_form")
+def request_file_form(
+    deps: Deps, *, slack_user_id: str, workspace_id: str, role: str, days: int | None, reason: str
+) -> Reply:
+    form = RequestForm(workspace_id=workspace_id, role=role, days=days, reason=reason)
+    return replies.filed(intake.request_from_form(deps, slack_user_id=slack_user_id, form=form))
+
+
+@_task("request.list")
+def request_list(deps: Deps, *, slack_user_id: str, which: Which) -> Reply:
+    return replies.request_list(intake.list_requests(deps, slack_user_id=slack_user_id, which=which))
+
+
+@_task("request.invite")
+def request_invite(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    return replies.invite_answer(intake.invite(deps, slack_user_id=slack_user_id, args=args))
+
+
+@_task("request.approve")
+def request_approve(deps: Deps, *, slack_user_id: str, request_id: int) -> None:
+    decide.approve(deps, request_id=request_id, slack_user_id=slack_user_id)
+
+
+@_task("request.retry")
+def request_retry(deps: Deps, *, slack_user_id: str, request_id: int) -> None:
+    decide.retry(deps, request_id=request_id, slack_user_id=slack_user_id)
+
+
+@_task("request.cancel")
+def request_cancel(deps: Deps, *, slack_user_id: str, request_id: int) -> Reply:
+    return replies.cancelled(decide.cancel(deps, request_id=request_id, slack_user_id=slack_user_id))
+
+
+@_task("request.deny")
+def request_deny(deps: Deps, *, slack_user_id: str, request_id: int, reason: str) -> None:
+    decide.deny(deps, request_id=request_id, slack_user_id=slack_user_id, reason=reason)
+
+
+@_task("audit.export")
+def audit_export(deps: Deps, *, slack_user_id: str, days: int) -> Reply:
+    return replies.audit_sent(audit.export_audit(deps, slack_user_id=slack_user_id, days=days))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Budgets, spend limits and usage
+# ----------------------------------------------------------------------------------------------------------
+
+
+@_task("budget.answer")
+def budget_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    wanted = budgets.parse_budget(args)  # pure; the listener parsed the same words before the ack
+    if wanted.action == "set" and wanted.amount is not None:
+        return blocks_budgets.budget_saved(budgets.set_budget(deps, slack_user_id, wanted.amount, wanted.workspace))
+    if wanted.action == "thresholds":
+        return blocks_budgets.thresholds_saved(budgets.set_thresholds(deps, slack_user_id, wanted.thresholds))
+    return blocks_budgets.budget_list(budgets.show_budgets(deps, slack_user_id))
+
+
+@_task("budget.mirror")
+def budget_mirror(deps: Deps, *, slack_user_id: str, scope_key: str) -> Reply:
+    return blocks_budgets.mirror_outcome(budgets.mirror_budget(deps, slack_user_id, scope_key))
+
+
+@_task("spend_limit.approve")
+def spend_limit_approve(deps: Deps, *, slack_user_id: str, request_id: str, amount: str) -> Reply:
+    decision = spend_limits.approve(deps, slack_user_id, request_id, Decimal(amount))
+    return blocks_spend_limits.decision_reply(decision)
+
+
+@_task("spend_limit.deny")
+def spend_limit_deny(deps: Deps, *, slack_user_id: str, request_id: str) -> Reply:
+    return blocks_spend_limits.decision_reply(spend_limits.deny(deps, slack_user_id, request_id))
+
+
+@_task("usage.answer")
+def usage_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    report = usage.usage_report(deps, slack_user_id, usage.parse_usage(args))
+    answer = blocks_usage.usage_reply(report)
+    chart = blocks_usage.usage_chart(report)
+    if chart is None:
+        return answer
+    return FollowedReply(answer.text, answer.blocks, follow_up=Task("usage.chart", chart_args(chart)))
+
+
+@_task("usage.chart")
+def usage_chart(deps: Deps, **chart: Any) -> Reply | None:
+    try:
+        uploaded = usage.post_chart(deps, chart_from_args(chart))
+    except Exception as exc:
+        logger.warning("chart failed: %s", type(exc).__name__, exc_info=exc)
+        uploaded = False
+    return None if uploaded else Reply(blocks_usage.CHART_FAILED)
+
+
+def chart_args(chart: ChartRequest) -> dict[str, JSON]:
+    """A chart request as task arguments (dates as ISO strings, amounts as decimal strings)."""
+    daily: dict[str, JSON] = {
+        day.isoformat(): {name: str(amount) for name, amount in row.items()} for day, row in chart.daily.items()
+    }
+    return {
+        "slack_user_id": chart.slack_user_id,
+        "title": chart.title,
+        "comment": chart.comment,
+        "filename": chart.filename,
+        "daily": daily,
+        "start": chart.start.isoformat(),
+        "end": chart.end.isoformat(),
+    }
+
+
+def chart_from_args(args: dict[str, Any]) -> ChartRequest:
+    """The chart request `chart_args` described."""
+    daily = {
+        date.fromisoformat(day): {name: Decimal(amount) for name, amount in row.items()}
+        for day, row in args["daily"].items()
+    }
+    return ChartRequest(
+        slack_user_id=args["slack_user_id"],
+        title=args["title"],
+        comment=args["comment"],
+        filename=args["filename"],
+        daily=daily,
+        start=date.fromisoformat(args["start"]),
+        end=date.fromisoformat(args["end"]),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Keys
+# ----------------------------------------------------------------------------------------------------------
+
+
+@_task("keys.list")
+def keys_list(deps: Deps, *, slack_user_id: str, scope: KeyScope, target: str | None = None, page: int = 0) -> Reply:
+    keys = listing.list_keys(deps, slack_user_id=slack_user_id, scope=scope, target_slack_id=target, page=page)
+    return listing_blocks.key_list_reply(keys)
+
+
+@_task("keys.revoke.start")
+def keys_revoke_start(deps: Deps, *, slack_user_id: str, key_id: str, reason: str) -> Reply:
+    started = revoke.start_revoke(deps, slack_user_id=slack_user_id, key_id=key_id, reason=reason)
+    return listing_blocks.revoke_confirm_reply(started)
+
+
+@_task("keys.revoke.confirm")
+def keys_revoke_confirm(deps: Deps, *, slack_user_id: str, key_id: str, reason: str) -> Reply:
+    return listing_blocks.revoked_reply(revoke.revoke(deps, slack_user_id=slack_user_id, key_id=key_id, reason=reason))
+
+
+@_task("keys.rotate")
+def keys_rotate(deps: Deps, *, slack_user_id: str, key_id: str) -> Reply:
+    return rotation_blocks.rotation_started_reply(rotation.rotate(deps, slack_user_id=slack_user_id, key_id=key_id))
+
+
+@_task("keys.rotation.deactivate_old")
+def keys_rotation_deactivate_old(deps: Deps, *, slack_user_id: str, rotation_id: int) -> Reply:
+    done = rotation.deactivate_old_key(deps, slack_user_id=slack_user_id, rotation_id=rotation_id)
+    return rotation_blocks.rotation_done_reply(done)
+
+
+@_task("keys.check")
+def keys_check(deps: Deps, *, slack_user_id: str, query: str) -> Reply:
+    return check_blocks.check_reply(check.check(deps, slack_user_id=slack_user_id, query=query))
+
+
+@_task("keys.stale.deactivate")
+def keys_stale_deactivate(
+    deps: Deps,
+    *,
+    slack_user_id: str,
+    key_id: str,
+    channel: str | None,
+    ts: str | None,
+    blocks: list[dict[str, Any]],
+) -> Reply:
+    done = stale.deactivate_from_report(
+        deps, slack_user_id=slack_user_id, key_id=key_id, channel=channel, ts=ts, blocks=blocks
+    )
+    return stale_blocks.stale_deactivated_reply(done)
