@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps, Worker
-from handlers import audit, budget, commands, events, fallbacks, keys, requests, spend_limits, usage
+from handlers import audit, budget, commands, events, fallbacks, keys, requests, spend_limits, team, usage
 from handlers.router import Router
 
 
@@ -20,6 +20,7 @@ def register(app: AsyncApp, deps: Deps) -> Router:
     budget.register(app, worker, router)
     spend_limits.register(app, worker)
     keys.register(app, worker, router)
+    team.register(app, worker, router)
     fallbacks.register(app)  # last: only what nothing else claimed
     router.check_complete()
     return router

@@ -29,6 +29,10 @@ from bot.keys.model import KeyScope
 from bot.slack.reply import Reply
 from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
 from bot.spend.model import ChartRequest
+from bot.team import blocks as team_blocks
+from bot.team import offboard, roles
+from bot.team.roles import RoleChange
+from bot.team.target import email_of
 
 logger = logging.getLogger(__name__)
 
@@ -300,3 +304,29 @@ def keys_stale_deactivate(
         deps, slack_user_id=slack_user_id, key_id=key_id, channel=channel, ts=ts, blocks=blocks
     )
     return stale_blocks.stale_deactivated_reply(done)
+
+
+@_task("team.role.propose")
+def team_role_propose(deps: Deps, *, slack_user_id: str, target: str, role: str, usage: str) -> Reply:
+    email = email_of(deps, target, usage)
+    return team_blocks.role_confirm(roles.propose(deps, slack_user_id=slack_user_id, email=email, role=role))
+
+
+@_task("team.role.change")
+def team_role_change(deps: Deps, *, slack_user_id: str, email: str, old: str, new: str) -> Reply:
+    proposed = RoleChange(email=email, user_id="", old=old, new=new)
+    return team_blocks.role_done(roles.change(deps, slack_user_id=slack_user_id, proposed=proposed))
+
+
+@_task("team.offboard.propose")
+def team_offboard_propose(deps: Deps, *, slack_user_id: str, target: str, reason: str, usage: str) -> Reply:
+    email = email_of(deps, target, usage)
+    return team_blocks.offboard_confirm(
+        offboard.propose_offboard(deps, slack_user_id=slack_user_id, email=email), reason
+    )
+
+
+@_task("team.offboard.run")
+def team_offboard_run(deps: Deps, *, slack_user_id: str, email: str, reason: str) -> Reply:
+    done = offboard.run_offboard(deps, slack_user_id=slack_user_id, email=email, reason=reason)
+    return team_blocks.offboard_done(done)

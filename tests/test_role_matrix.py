@@ -228,7 +228,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 # --- subjects ----------------------------------------------------------------------------------------------------
 
-SELF_IS_ADMIN = {"approve", "deny", "retry", "spend approve", "spend deny"}  # "self" there is a requesting admin
+# "self" there is an admin: a requesting admin, or an admin acting on their own role or membership
+SELF_IS_ADMIN = {
+    "approve",
+    "deny",
+    "retry",
+    "spend approve",
+    "spend deny",
+    "role",
+    "role confirm",
+    "offboard",
+    "offboard confirm",
+}
 
 
 def owner_of(action: str, role: str) -> str:
@@ -420,6 +431,42 @@ def act_rotation_deactivate(w: World, actor: str, owner: str) -> Outcome:
         return Outcome(answer, changed=key_status(w, row.old_key_id) == "inactive")
 
 
+def new_person(w: World, owner: str) -> tuple[str, str]:
+    """(email, org role) of a fresh org member to act on, or the owner themselves for "self" (an admin)."""
+    if owner == "admin2":
+        return PEOPLE["admin2"][1], "admin"
+    email = f"matrix-person-{next(_serial)}@example.com"
+    w.admin.add_user(email, role="developer")
+    return email, "developer"
+
+
+def org_role(w: World, email: str) -> str | None:
+    member = w.deps.admin.find_user_by_email(email)
+    return member.role if member is not None else None
+
+
+def act_role(w: World, actor: str, owner: str) -> Outcome:
+    email, _ = new_person(w, owner)
+    return Outcome(w.command(f"role {email} billing", actor), changed=False)
+
+
+def act_role_confirm(w: World, actor: str, owner: str) -> Outcome:
+    email, old = new_person(w, owner)
+    answer = w.click(Action.ROLE_CONFIRM, json.dumps({"e": email, "o": old, "n": "billing"}), actor)
+    return Outcome(answer, changed=org_role(w, email) == "billing")
+
+
+def act_offboard(w: World, actor: str, owner: str) -> Outcome:
+    email, _ = new_person(w, owner)
+    return Outcome(w.command(f"offboard {email} left", actor), changed=False)
+
+
+def act_offboard_confirm(w: World, actor: str, owner: str) -> Outcome:
+    email, _ = new_person(w, owner)
+    answer = w.click(Action.OFFBOARD_CONFIRM, json.dumps({"e": email, "r": "matrix"}), actor)
+    return Outcome(answer, changed=org_role(w, email) is None)
+
+
 def act_mirror(w: World, actor: str, owner: str) -> Outcome:
     budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
     w.admin.reset_requests()
@@ -502,6 +549,10 @@ SPECS: dict[str, Spec] = {
     "rotation deactivate-old": Spec(
         act_rotation_deactivate, frozenset({"admin", "self"}), r"Only the key's owner or an admin", True
     ),
+    "role": Spec(act_role, frozenset(A), r"Only admins can change org roles|your own org role", False),
+    "role confirm": Spec(act_role_confirm, frozenset(A), r"Only admins can change org roles|your own org role", True),
+    "offboard": Spec(act_offboard, frozenset(A), r"Only admins can offboard|offboard yourself", False),
+    "offboard confirm": Spec(act_offboard_confirm, frozenset(A), r"Only admins can offboard|offboard yourself", True),
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),

@@ -66,6 +66,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "keys.rotate": {"slack_user_id": "U0DEV", "key_id": "apikey_1"},
     "keys.rotation.deactivate_old": {"slack_user_id": "U0DEV", "rotation_id": 3},
     "keys.check": {"slack_user_id": "U0DEV", "query": "sk-ant-api03-…"},
+    "team.role.propose": {"slack_user_id": "U0ADMIN", "target": "<@U0DEV>", "role": "billing", "usage": "Usage: …"},
+    "team.role.change": {"slack_user_id": "U0ADMIN", "email": "dev@example.com", "old": "developer", "new": "user"},
+    "team.offboard.propose": {"slack_user_id": "U0ADMIN", "target": "lee@example.com", "reason": "left", "usage": "…"},
+    "team.offboard.run": {"slack_user_id": "U0ADMIN", "email": "lee@example.com", "reason": "left"},
     "keys.stale.deactivate": {
         "slack_user_id": "U0ADMIN",
         "key_id": "apikey_1",

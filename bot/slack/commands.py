@@ -24,6 +24,8 @@ class Sub(StrEnum):
     REQUESTS = "requests"
     BUDGET = "budget"
     AUDIT = "audit"
+    ROLE = "role"
+    OFFBOARD = "offboard"
 
 
 # (usage line, one-line description) in the order help shows them.
@@ -45,6 +47,8 @@ USAGE: dict[Sub, tuple[str, str]] = {
     Sub.REQUESTS: ("requests [mine | pending]", "open access requests"),
     Sub.BUDGET: ("budget [show | set <usd> [workspace <name>] | thresholds 50,75,90,100]", "budgets and alerts"),
     Sub.AUDIT: ("audit [days]", "admins: the audit log as a CSV file"),
+    Sub.ROLE: ("role <@user | email> <role>", "admins: change someone's org role (never admin)"),
+    Sub.OFFBOARD: ("offboard <@user | email> [reason…]", "admins: a leaver's keys off, workspaces, org, invites"),
 }
 
 # Slack sends at most ~4,000 characters of command text; anything longer is not a real command.

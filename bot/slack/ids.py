@@ -15,6 +15,10 @@ class Action(StrEnum):
     # Key hygiene
     KEYS_PREV = "keys_page_prev"
     KEYS_NEXT = "keys_page_next"
+    ROLE_CONFIRM = "team_role_confirm"
+    ROLE_CANCEL = "team_role_cancel"
+    OFFBOARD_CONFIRM = "team_offboard_confirm"
+    OFFBOARD_CANCEL = "team_offboard_cancel"
     REVOKE_CONFIRM = "key_revoke_confirm"
     REVOKE_CANCEL = "key_revoke_cancel"
     STALE_DEACTIVATE = "key_stale_deactivate"

@@ -22,8 +22,9 @@ from bot.access import card
 from bot.access.model import OPEN_STATES
 from bot.access.state import move
 from bot.anthropic_admin import NotFound, OrgUser
+from bot.core.errors import UserError
 from bot.deps import Deps
-from bot.identity import Actor
+from bot.identity import Actor, resolve_admin
 from bot.keys.writes import set_key_status
 from bot.slack.notifier import Posted
 from bot.slack.text import escape
@@ -109,6 +110,25 @@ def plan(deps: Deps, email: str) -> OffboardPlan:
 
 
 Say = Callable[[str], None]
+ONLY_ADMINS = "Only admins can offboard people."
+
+
+def _admin_for(deps: Deps, slack_user_id: str, email: str) -> Actor:
+    actor = resolve_admin(deps, slack_user_id, ONLY_ADMINS)
+    if actor.email and actor.email.lower() == email.strip().lower():
+        raise UserError("You can't offboard yourself; ask another admin.")
+    return actor
+
+
+def propose_offboard(deps: Deps, *, slack_user_id: str, email: str) -> OffboardPlan:
+    """The confirm step of `offboard`: admins only, and nothing is written."""
+    _admin_for(deps, slack_user_id, email)
+    return plan(deps, email)
+
+
+def run_offboard(deps: Deps, *, slack_user_id: str, email: str, reason: str) -> OffboardPlan:
+    """The Offboard click: the admin re-checked, then `offboard`."""
+    return offboard(deps, email, _admin_for(deps, slack_user_id, email), reason=reason)
 
 
 def offboard(deps: Deps, email: str, actor: Actor, *, reason: str, say: Say | None = None) -> OffboardPlan:

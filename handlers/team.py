@@ -1,0 +1,68 @@
+"""Team management: `/claude-key role|offboard`, and their confirm buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.deps import Worker
+from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
+from bot.slack.ids import Action
+from bot.team import blocks as team_blocks
+from bot.team.model import REASON_LIMIT, OffboardRef, RoleRef
+from handlers.common import WORKING, answer_later
+from handlers.middleware import button
+from handlers.router import Router
+from handlers.tasks import Task
+
+
+def _usage(sub: Sub) -> str:
+    return f"Usage: `{COMMAND} {USAGE[sub][0]}`"
+
+
+def register(app: AsyncApp, worker: Worker, router: Router) -> None:
+    """Register the team commands and buttons."""
+
+    async def on_role(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
+        if len(parsed.args) != 2:
+            await ack(text=_usage(Sub.ROLE), response_type="ephemeral")
+            return
+        await ack(text=WORKING, response_type="ephemeral")
+        target, role = parsed.args
+        args = {"slack_user_id": command["user_id"], "target": target, "role": role, "usage": _usage(Sub.ROLE)}
+        await answer_later(worker, respond, Task("team.role.propose", args))
+
+    async def on_offboard(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
+    ) -> None:
+        if not parsed.args:
+            await ack(text=_usage(Sub.OFFBOARD), response_type="ephemeral")
+            return
+        await ack(text=WORKING, response_type="ephemeral")
+        reason = " ".join(parsed.args[1:])[:REASON_LIMIT]
+        args = {"slack_user_id": command["user_id"], "target": parsed.args[0], "reason": reason}
+        await answer_later(worker, respond, Task("team.offboard.propose", {**args, "usage": _usage(Sub.OFFBOARD)}))
+
+    router.add(Sub.ROLE, on_role)
+    router.add(Sub.OFFBOARD, on_offboard)
+
+    @app.action(Action.ROLE_CONFIRM, middleware=[button(RoleRef)])
+    async def on_role_confirm(ref: RoleRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("team.role.change", {"slack_user_id": clicker, "email": ref.e, "old": ref.o, "new": ref.n})
+        await answer_later(worker, respond, task)
+
+    @app.action(Action.OFFBOARD_CONFIRM, middleware=[button(OffboardRef)])
+    async def on_offboard_confirm(ref: OffboardRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("team.offboard.run", {"slack_user_id": clicker, "email": ref.e, "reason": ref.r})
+        await answer_later(worker, respond, task)
+
+    @app.action(Action.ROLE_CANCEL)
+    async def on_role_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(text=team_blocks.ROLE_CANCELLED, response_type="ephemeral", replace_original=True)
+
+    @app.action(Action.OFFBOARD_CANCEL)
+    async def on_offboard_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(text=team_blocks.OFFBOARD_CANCELLED, response_type="ephemeral", replace_original=True)
