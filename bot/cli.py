@@ -53,6 +53,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except Exception as exc:
         logger.error("database migration failed (%s); check DATABASE_URL", type(exc).__name__)
         return 1
+    from handlers.durable import start_sweeper
+
+    start_sweeper(deps)  # work a stopped process acked but did not finish is answered now
     scheduler = start_scheduler(deps, JOBS) if settings.scheduler_enabled else None
     try:
         if args.http:

@@ -67,10 +67,17 @@ class Deps:
     )
     # This app's own registry (GET /metrics); build_deps also feeds it the Admin API calls.
     metrics: Metrics = field(default_factory=Metrics)
+    # Called by `close` first, newest first (what the app started on these deps: the work sweeper).
+    closers: list[Callable[[], None]] = field(default_factory=list)
     # Admin API answers for a few minutes (reports, the workspace list): one cache, owned here, not in globals.
     cache: TTLCache = field(default_factory=TTLCache)
     fanout: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=FANOUT_THREADS, thread_name_prefix="ckb-usage")
+    )
+    # Stores acked work (one short insert each) apart from the pool that runs it: stored work survives a stop
+    # that drops the pool's queue.
+    store_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="ckb-store")
     )
 
     def workspaces(self) -> list[Workspace]:
@@ -99,7 +106,11 @@ class Deps:
         return await loop.run_in_executor(self.executor, functools.partial(context.run, fn, *args, **kwargs))
 
     def close(self) -> None:
-        """Release threads, connections and HTTP clients (running work finishes first; queued work is dropped)."""
+        """Release threads, connections and HTTP clients (running work finishes first; queued work is dropped;
+        `closers`, such as the work sweeper, stop first)."""
+        for closer in reversed(self.closers):
+            closer()
+        self.store_executor.shutdown(wait=True)  # every store that began finishes: its work is kept
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.fanout.shutdown(wait=True, cancel_futures=True)
         self.admin.close()
@@ -128,6 +139,13 @@ class Worker:
     def notifier(self) -> Notifier:
         """Slack posting (sync: call it from work run through `run`)."""
         return self._deps.notifier
+
+    async def store(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(deps, *args, **kwargs)` on the small pool that stores acked work (never refused as busy)."""
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, fn, self._deps, *args, **kwargs)
+        return await loop.run_in_executor(self._deps.store_executor, call)
 
     async def run(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(deps, *args, **kwargs)` on the worker pool, after the ack; refused when far behind."""

@@ -16,7 +16,8 @@ from bot.deps import DatabaseUnavailable, Deps, Worker, as_user_facing
 from bot.metrics import ERROR, OK, REFUSED, Metrics
 from bot.slack.reply import Reply
 from bot.writes import explain, unit_of_work
-from handlers.tasks import FollowedReply, Task, run_task
+from handlers.durable import run_stored, store
+from handlers.tasks import Task, run_task
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ async def run_for_reply(worker: Worker, task: Task) -> Reply | None:
         return _failed(worker.metrics, exc)
 
 
-def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: bool) -> None:
+def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: bool) -> bool:
     # Sync client on the worker thread: the event loop is left to acks alone (bench/ack_latency.py).
     client = WebhookClient(response_url, timeout=10)
 
@@ -100,6 +101,28 @@ def _post_to_response_url(response_url: str, reply: Reply, *, replace_original: 
         response = send(None)
     if response.status_code != 200:
         logger.warning("response_url refused the answer: HTTP %s %s", response.status_code, response.body[:100])
+        return False
+    return True
+
+
+def answered_ok(deps: Deps) -> None:
+    """Count (and log) work that answered without a failure."""
+    deps.metrics.observe_interaction(OK)
+    logger.debug("answered: %s", OK)
+
+
+def compute_reply(deps: Deps, exc: BaseException) -> Reply:
+    """The answer (and the metrics outcome) for work that failed with `exc`."""
+    return _failed(deps.metrics, exc)
+
+
+def post_answer(response_url: str, reply: Reply, *, replace_original: bool) -> bool:
+    """Answer through `response_url` (text alone when the blocks are refused); False when it didn't take it."""
+    try:
+        return _post_to_response_url(response_url, reply, replace_original=replace_original)
+    except Exception as exc:
+        logger.info("could not answer through response_url: %s", type(exc).__name__)
+        return False
 
 
 def _answer(response_url: str | None, reply: Reply | None, *, replace_original: bool) -> None:
@@ -121,41 +144,41 @@ def _follow_up(deps: Deps, task: Task, response_url: str | None) -> None:
 
 
 async def answer_later(worker: Worker, respond: AsyncRespond, task: Task, *, replace_original: bool = True) -> None:
-    """Run `task` after the ack and answer through response_url (nothing when it returns None), then its
-    follow-up if the answer has one, all on a worker thread."""
+    """Store `task` as a work item and run it on a worker thread, answering through response_url (nothing when
+    it returns None), then its follow-up if the answer has one. Stored first: a process that stops before it
+    runs leaves it for the next one."""
     response_url = respond.response_url
-    work = _work(task)
-
-    def work_and_answer(deps: Deps) -> None:
-        reply = _compute(deps, work)
-        _answer(response_url, reply, replace_original=replace_original)
-        if isinstance(reply, FollowedReply) and reply.follow_up is not None:
-            _follow_up(deps, reply.follow_up, response_url)
+    _work(task)  # a Task, never a closure
+    user = task.args.get("slack_user_id")
 
     try:
-        await worker.run(work_and_answer)
-    except Exception as exc:  # BotBusy: say so through the async path, the pool is full
+        item_id = await worker.store(
+            store,
+            task,
+            user_id=user if isinstance(user, str) else None,
+            channel_id=None,
+            response_url=response_url,
+            replace_original=replace_original,
+        )
+    except Exception as exc:  # the database: nothing was stored, say so through the async path
         reply = _failed(worker.metrics, exc)
         if response_url:
             await respond(text=reply.text, response_type="ephemeral", replace_original=replace_original)
+        return
+    try:
+        await worker.run(run_stored, item_id)
+    except Exception as exc:  # BotBusy: stored, so a sweeper runs it once the pool has room
+        logger.warning("work item %s waits for a sweeper: %s", item_id, type(exc).__name__)
 
 
 async def tell_later(worker: Worker, *, user: str, channel: str | None, task: Task) -> None:
-    """For modal submissions (no response_url): answer ephemerally in `channel`, else by DM."""
-    reply = await run_for_reply(worker, task)
-    if reply is None:
-        return
-
-    def deliver(deps: Deps, reply: Reply) -> None:
-        if channel:
-            try:
-                deps.notifier.ephemeral(channel, user, reply.text, reply.blocks)
-                return
-            except Exception:  # not in that channel, or it is gone: a DM always reaches them
-                logger.info("ephemeral answer failed; sending a DM instead")
-        deps.notifier.dm(user, reply.text, reply.blocks)
-
+    """For modal submissions (no response_url): stored and run like `answer_later`, answered ephemerally in
+    `channel`, else by DM."""
+    _work(task)
     try:
-        await worker.run(deliver, reply)
+        item_id = await worker.store(
+            store, task, user_id=user, channel_id=channel, response_url=None, replace_original=False
+        )
+        await worker.run(run_stored, item_id)
     except Exception as exc:
-        logger.warning("could not deliver an answer to %s: %s", user, type(exc).__name__)
+        logger.warning("could not run the work of %s: %s", user, type(exc).__name__)

@@ -22,7 +22,7 @@ from bot.core.errors import SORRY
 from bot.deps import Deps, Worker
 from bot.slack.reply import Reply
 from bot.spend.model import ChartRequest
-from handlers import common
+from handlers import common, durable
 from handlers.common import answer_later, run_for_reply, tell_later
 from handlers.tasks import TASKS, Task, TaskError, chart_args, chart_from_args, run_task
 from tests.botserver import command_body, post_slack
@@ -171,7 +171,7 @@ def test_no_listener_hands_the_runners_a_lambda() -> None:
 
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> list[Task]:
-    """Every task the runners hand the worker pool, in order (each still runs)."""
+    """Every task the runners store and run, in order (each still runs: after the store, as a worker reads it)."""
     seen: list[Task] = []
 
     def record(deps: Deps, task: Task) -> Any:
@@ -179,6 +179,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[Task]:
         return run_task(deps, task)
 
     monkeypatch.setattr(common, "run_task", record)
+    monkeypatch.setattr(durable, "run_task", record)
     return seen
 
 

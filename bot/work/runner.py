@@ -49,13 +49,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 60))
 
 
-def deliver(deps: Deps, item: WorkItem, reply: Reply, now: datetime) -> str:
+def deliver(deps: Deps, item: WorkItem, reply: Reply, now: datetime, *, replace_original: bool | None = None) -> str:
     """Answer the item's user: its response_url while young enough, else ephemerally in its channel, else a DM;
     where it went ("response_url", "ephemeral", "dm", "nowhere")."""
     if item.response_url and now - item.created_at < RESPONSE_URL_LIFETIME:
         try:
             response = WebhookClient(item.response_url, timeout=10).send(
-                text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=item.replace_original
+                text=reply.text,
+                blocks=reply.blocks,
+                response_type="ephemeral",
+                replace_original=item.replace_original if replace_original is None else replace_original,
             )
             if response.status_code == 200:
                 return "response_url"
@@ -87,11 +90,19 @@ class WorkRunner:
         threads: int = 4,
         lease: timedelta = LEASE,
         poll: float = POLL_SECONDS,
+        min_age: timedelta | None = None,
     ) -> None:
         self.deps, self.execute, self.holder, self.wakeup = deps, execute, holder, wakeup
         self.size, self.lease, self.poll = threads, lease, poll
+        # A sweeper's threads take only items at least this old (the storing process runs fresh ones itself).
+        self.min_age = min_age
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    @property
+    def started(self) -> bool:
+        """Whether its threads run."""
+        return bool(self._threads)
 
     def start(self) -> WorkRunner:
         """Start the worker threads (and, on PostgreSQL, the wake-up listener)."""
@@ -120,11 +131,14 @@ class WorkRunner:
             if not worked:
                 self.wakeup.wait(self.poll)
 
-    def run_once(self) -> bool:
-        """Claim and run one due item; False when there was none."""
+    def run_once(self, item_id: int | None = None) -> bool:
+        """Claim and run one due item (`item_id`: that one); False when there was none (or another worker has it)."""
         with session_scope(self.deps.engine) as session:
             now = repo.database_now(session=session)
-            items = repo.claim_work(session=session, holder=self.holder, now=now, lease=self.lease)
+            before = now - self.min_age if self.min_age is not None and item_id is None else None
+            items = repo.claim_work(
+                session=session, holder=self.holder, now=now, lease=self.lease, item_id=item_id, created_before=before
+            )
         if not items:
             return False
         self._run(items[0])

@@ -88,3 +88,16 @@ class Wakeup:
         """Stop listening and wake every waiting worker."""
         self._stopping.set()
         self._event.set()
+
+
+_BY_ENGINE: dict[int, Wakeup] = {}
+_BY_ENGINE_LOCK = threading.Lock()
+
+
+def wakeup_for(engine: Engine) -> Wakeup:
+    """The one Wakeup of `engine` in this process (what stores items and what runs them share it)."""
+    with _BY_ENGINE_LOCK:
+        found = _BY_ENGINE.get(id(engine))
+        if found is None or found.engine is not engine:
+            found = _BY_ENGINE[id(engine)] = Wakeup(engine)
+        return found

@@ -1,0 +1,133 @@
+"""Acked work through the work-item queue: stored before it runs, so nothing acked is lost on a restart.
+
+A listener's task is stored (committed) on a worker thread and run at once on the same thread; the item it
+becomes is what a restarted process (or another one) finds and finishes if this one stops first
+(`start_sweeper`). Running an item computes its answer the way every command is answered (`handlers.common`),
+retries transient failures with backoff while no Admin API write was made, and answers through the
+response_url while Slack still takes it, else by DM.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.deps import DatabaseUnavailable, Deps, as_user_facing
+from bot.jobs.lease import holder_id
+from bot.slack.reply import Reply
+from bot.work import Retry, WorkRunner, deliver, enqueue, wakeup_for
+from bot.work.runner import RESPONSE_URL_LIFETIME
+from bot.writes import explain, unit_of_work
+from handlers.tasks import FollowedReply, Task, run_task
+
+logger = logging.getLogger(__name__)
+
+# A sweeper leaves items younger than this to the worker thread that stored them.
+SWEEP_MIN_AGE = timedelta(seconds=10)
+SWEEPER_THREADS = 2
+
+
+def runner_for(deps: Deps, *, sweeper: bool = False) -> WorkRunner:
+    """A runner on `deps` (cheap: its threads start only with `start`); a sweeper's threads take only items
+    older than SWEEP_MIN_AGE."""
+    return WorkRunner(
+        deps,
+        execute_item if sweeper else execute_now,
+        holder=holder_id(),
+        wakeup=wakeup_for(deps.engine),
+        threads=SWEEPER_THREADS,
+        min_age=SWEEP_MIN_AGE if sweeper else None,
+        poll=2.0,
+    )
+
+
+def start_sweeper(deps: Deps) -> None:
+    """Finish items a stopped process left (and retries once due) on a couple of threads; stopped on close."""
+    runner = runner_for(deps, sweeper=True).start()
+    deps.closers.append(runner.stop)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth running again later: an Admin API error marked retryable, or the bot's database unreachable."""
+    exc = as_user_facing(exc)
+    return isinstance(exc, DatabaseUnavailable) or bool(getattr(exc, "retryable", False))
+
+
+def _answer(deps: Deps, item: Any, reply: Reply, *, replace_original: bool | None = None) -> None:
+    from handlers.common import post_answer  # the one response_url poster, with its text fallback
+
+    age = datetime.now(UTC) - item.created_at
+    if item.response_url and age < RESPONSE_URL_LIFETIME:
+        replace = item.replace_original if replace_original is None else replace_original
+        if post_answer(item.response_url, reply, replace_original=replace):
+            return
+    deliver(deps, item, reply, datetime.now(UTC), replace_original=replace_original)
+
+
+def execute_now(deps: Deps, item: Any) -> Reply | None:
+    """Run an item just stored, while its person waits: any failure is answered at once in a sentence (the
+    transport already retried), as every command is."""
+    return _execute(deps, item, retry=False)
+
+
+def execute_item(deps: Deps, item: Any) -> Reply | None:
+    """Run an item a stopped process left (the sweeper): a transient failure is tried again later with backoff
+    while nothing was written."""
+    return _execute(deps, item, retry=True)
+
+
+def _execute(deps: Deps, item: Any, *, retry: bool) -> Reply | None:
+    from handlers.common import answered_ok, compute_reply
+
+    task = Task(item.task, json.loads(item.args))
+    with unit_of_work() as changes:
+        try:
+            reply = run_task(deps, task)
+        except Exception as exc:
+            if retry and _transient(exc) and not changes and item.attempts < item.max_attempts:
+                raise Retry(getattr(as_user_facing(exc), "user_message", type(exc).__name__)) from exc
+            known = explain(changes)
+            reply = compute_reply(deps, exc) if known is None else Reply(known)
+        else:
+            answered_ok(deps)
+    if reply is None:
+        return None
+    _answer(deps, item, reply)
+    if isinstance(reply, FollowedReply) and reply.follow_up is not None:
+        try:
+            extra = run_task(deps, reply.follow_up)
+        except Exception as exc:  # the answer is out already; a follow-up's failure only costs the extra
+            logger.warning("follow-up %s failed: %s", reply.follow_up.name, type(exc).__name__, exc_info=exc)
+            return None
+        if extra is not None:
+            _answer(deps, item, extra, replace_original=False)
+    return None
+
+
+def store(
+    deps: Deps,
+    task: Task,
+    *,
+    user_id: str | None,
+    channel_id: str | None,
+    response_url: str | None,
+    replace_original: bool,
+) -> int:
+    """Store the task as a work item (committed before this returns); its id."""
+    return enqueue(
+        deps.engine,
+        wakeup_for(deps.engine),
+        task.name,
+        dict(task.args),
+        user_id=user_id,
+        channel_id=channel_id,
+        response_url=response_url,
+        replace_original=replace_original,
+    )
+
+
+def run_stored(deps: Deps, item_id: int) -> None:
+    """Run the stored item here (nothing when another worker has it already)."""
+    runner_for(deps).run_once(item_id)
