@@ -2,13 +2,14 @@
 
 A listener's task is stored (committed) on a worker thread and run at once on the same thread; the item it
 becomes is what a restarted process (or another one) finds and finishes if this one stops first
-(`start_sweeper`). Running an item computes its answer the way every command is answered (`handlers.common`),
+(`start_sweeper`). Running an item computes its answer the way every command is answered (`handlers.answers`),
 retries transient failures with backoff while no Admin API write was made, and answers through the
 response_url while Slack still takes it, else by DM.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from bot.jobs.lease import holder_id
 from bot.slack.reply import Reply
 from bot.work import Retry, WorkRunner, deliver, enqueue, wakeup_for
 from bot.work.runner import RESPONSE_URL_LIFETIME
-from bot.writes import explain, unit_of_work
+from handlers.answers import compute, post_answer
 from handlers.tasks import FollowedReply, Task, run_task
 
 logger = logging.getLogger(__name__)
@@ -56,14 +57,13 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _answer(deps: Deps, item: Any, reply: Reply, *, replace_original: bool | None = None) -> None:
-    from handlers.common import post_answer  # the one response_url poster, with its text fallback
-
+    """Through the response_url while Slack takes it (with the text fallback), else in the channel or by DM."""
     age = datetime.now(UTC) - item.created_at
     if item.response_url and age < RESPONSE_URL_LIFETIME:
         replace = item.replace_original if replace_original is None else replace_original
         if post_answer(item.response_url, reply, replace_original=replace):
             return
-    deliver(deps, item, reply, datetime.now(UTC), replace_original=replace_original)
+    deliver(deps, item, reply, datetime.now(UTC), replace_original=replace_original, response_url=False)
 
 
 def execute_now(deps: Deps, item: Any) -> Reply | None:
@@ -79,19 +79,12 @@ def execute_item(deps: Deps, item: Any) -> Reply | None:
 
 
 def _execute(deps: Deps, item: Any, *, retry: bool) -> Reply | None:
-    from handlers.common import answered_ok, compute_reply
-
     task = Task(item.task, json.loads(item.args))
-    with unit_of_work() as changes:
-        try:
-            reply = run_task(deps, task)
-        except Exception as exc:
-            if retry and _transient(exc) and not changes and item.attempts < item.max_attempts:
-                raise Retry(getattr(as_user_facing(exc), "user_message", type(exc).__name__)) from exc
-            known = explain(changes)
-            reply = compute_reply(deps, exc) if known is None else Reply(known)
-        else:
-            answered_ok(deps)
+    again = (lambda exc: _transient(exc) and item.attempts < item.max_attempts) if retry else None
+    try:
+        reply = compute(deps, functools.partial(run_task, task=task), retry=again)
+    except Exception as exc:  # accepted by `again`: nothing was written, run it later
+        raise Retry(getattr(as_user_facing(exc), "user_message", type(exc).__name__)) from exc
     if reply is None:
         return None
     _answer(deps, item, reply)

@@ -24,7 +24,8 @@ from bot.core.errors import UserError
 from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action, Callback
-from handlers.common import WORKING, answer_later, reply_for, tell_later
+from handlers.answers import reply_for
+from handlers.common import WORKING, answer_later, tell_later
 from handlers.middleware import button, parse_value
 from handlers.router import Router
 from handlers.tasks import Task

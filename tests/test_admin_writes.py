@@ -20,7 +20,7 @@ from bot.registry import run_job
 from bot.spend import budgets
 from bot.spend import writes as spend_writes
 from bot.writes import Intent, Outcome, explain, note, unit_of_work
-from handlers.common import _compute
+from handlers.answers import compute as _compute
 from storage.db import session_scope
 from storage.models import AdminWrite, AdminWriteState, AuditEvent, Budget
 from tests.conftest import Clock, DepsFactory

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 from bot.sandbox.slack import SlackStandIn
 from bot.slack.notifier import Notifier
 from bot.slack.reply import Reply
-from handlers.common import _post_to_response_url
+from handlers.answers import _post_to_response_url
 
 TOO_LONG_FOR_THE_SDK: list[Block] = [HeaderBlock(text="h" * 151)]  # slack_sdk raises before sending
 TOO_LONG_FOR_SLACK: list[Block] = [SectionBlock(fields=["f" * 2001])]  # slack_sdk sends it; Slack refuses

@@ -25,12 +25,16 @@ UNAVAILABLE_KEY = "endpoint-unavailable"
 
 
 def _slack_id_for(deps: Deps, session: Session, email: str | None) -> str | None:
-    """The requester's Slack id: the identity link by email, else Slack's lookup by email."""
+    """The requester's Slack id: the identity link by email, else the stored Slack directory, else Slack's
+    lookup by email."""
     if not email:
         return None
     link = session.exec(select(IdentityLink).where(IdentityLink.email == email)).first()
     if link is not None:
         return link.slack_user_id
+    stored = repo.slack_ids_by_email(session=session, emails=[email]).get(email.lower())
+    if stored is not None:
+        return stored
     try:
         return deps.notifier.user_by_email(email)
     except SlackApiError:

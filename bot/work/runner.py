@@ -49,10 +49,19 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 60))
 
 
-def deliver(deps: Deps, item: WorkItem, reply: Reply, now: datetime, *, replace_original: bool | None = None) -> str:
-    """Answer the item's user: its response_url while young enough, else ephemerally in its channel, else a DM;
-    where it went ("response_url", "ephemeral", "dm", "nowhere")."""
-    if item.response_url and now - item.created_at < RESPONSE_URL_LIFETIME:
+def deliver(
+    deps: Deps,
+    item: WorkItem,
+    reply: Reply,
+    now: datetime,
+    *,
+    replace_original: bool | None = None,
+    response_url: bool = True,
+) -> str:
+    """Answer the item's user: its response_url while young enough (unless the caller tried it already:
+    `response_url=False`), else ephemerally in its channel, else a DM; where it went ("response_url",
+    "ephemeral", "dm", "nowhere")."""
+    if response_url and item.response_url and now - item.created_at < RESPONSE_URL_LIFETIME:
         try:
             response = WebhookClient(item.response_url, timeout=10).send(
                 text=reply.text,

@@ -17,7 +17,7 @@ from bot.deps import Deps
 from bot.slack.ids import Action
 from bot.spend import spend_limits
 from bot.writes import explain, unit_of_work
-from handlers.common import _compute
+from handlers.answers import compute as _compute
 from storage.db import session_scope
 from storage.models import AuditEvent, SpendLimitRequestPost
 from tests.conftest import Clock, DepsFactory
