@@ -11,7 +11,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-import handlers
 from bot.config import Settings
 from bot.core.errors import SORRY
 from bot.deps import Deps
@@ -20,6 +19,7 @@ from bot.metrics import Interaction, current_interaction
 from bot.slack.client import make_async_web_client
 from bot.slack.commands import Sub
 from bot.slack.ids import Action, Callback
+from handlers.listeners import register as register_listeners
 from handlers.router import Router
 from storage import repositories as repo
 from storage.db import session_scope
@@ -143,5 +143,5 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
                 logger.warning("could not tell the user about the failure")
 
     app.use(request_context_middleware(deps))
-    app.router = handlers.register(app, deps)
+    app.router = register_listeners(app, deps)
     return app

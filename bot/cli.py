@@ -1,4 +1,4 @@
-"""`claude-key-bot`: run (Socket Mode), run --http, migrate, doctor, jobs list, jobs run, demo."""
+"""`claude-key-bot`: run (Socket Mode), run --http, worker, migrate, doctor, jobs list, jobs run, demo."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def _settings_or_exit(mode: Mode) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Start the bot: migrate, schedule jobs, then serve Socket Mode or HTTP."""
+    """Start the bot: migrate, start WORKERS worker processes, schedule jobs (handed on to the workers), then
+    serve Socket Mode or HTTP. This process only acks and stores the work."""
     settings = _settings_or_exit(Mode.HTTP if args.http else Mode.SOCKET)
     from bot.deps import build_deps
     from bot.jobs.scheduler import start_scheduler
@@ -48,15 +49,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     configure_logging(settings.log_level, settings.log_format)
     deps = build_deps(settings)
+    deps.work_inline = False  # worker processes claim every stored item
     try:
         upgrade(deps.engine)
     except Exception as exc:
         logger.error("database migration failed (%s); check DATABASE_URL", type(exc).__name__)
         return 1
-    from handlers.durable import start_sweeper
+    from bot.worker import WorkerPool, enqueue_job
 
-    start_sweeper(deps)  # work a stopped process acked but did not finish is answered now
-    scheduler = start_scheduler(deps, JOBS) if settings.scheduler_enabled else None
+    if settings.workers == 0:
+        logger.info("WORKERS=0: no worker processes here; run `claude-key-bot worker` to do the work")
+    workers = WorkerPool(settings.workers).start() if settings.workers else None
+    scheduler = start_scheduler(deps, JOBS, hand_on=enqueue_job) if settings.scheduler_enabled else None
     try:
         if args.http:
             _serve_http(settings, deps, host=args.host)
@@ -65,8 +69,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if workers is not None:
+            workers.stop()
         deps.close()
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Claim and run stored work (after-ack work and scheduled jobs) until SIGTERM; no Slack connection."""
+    settings = _settings_or_exit(Mode.WORKER)
+    from datetime import timedelta
+
+    from bot.worker import serve_worker
+
+    configure_logging(settings.log_level, settings.log_format)
+    return serve_worker(settings, threads=args.threads, lease=timedelta(seconds=args.lease_seconds), parent=args.parent)
 
 
 def _freeze_startup_objects() -> None:
@@ -302,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--http", action="store_true", help="serve POST /slack/events and GET /healthz on PORT")
     run.add_argument("--host", default="0.0.0.0", help="interface for --http (default 0.0.0.0)")  # noqa: S104
     run.set_defaults(func=cmd_run)
+    worker = sub.add_parser("worker", help="run after-ack work and scheduled jobs (no Slack connection)")
+    worker.add_argument("--threads", type=int, default=16, help="items in hand at once (default 16)")
+    worker.add_argument(
+        "--lease-seconds", type=float, default=60.0, help="claim of an item, renewed while it runs (default 60)"
+    )
+    worker.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)  # set by `run`
+    worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("doctor", help="check credentials, scopes, channels and the database").set_defaults(func=cmd_doctor)
     jobs = sub.add_parser("jobs", help="list or run scheduled jobs")

@@ -30,6 +30,7 @@ class Mode(StrEnum):
     HTTP = "http"
     JOBS = "jobs"
     DOCTOR = "doctor"
+    WORKER = "worker"
 
 
 # One sentence per variable: how to fix it. Used for missing and malformed values alike.
@@ -56,6 +57,7 @@ FIXES: dict[str, str] = {
     "CONSOLE_URL": "set an http(s) URL, or remove it to use https://platform.claude.com",
     "PORT": "set a port number between 1 and 65535",
     "SCHEDULER_ENABLED": "set true or false",
+    "WORKERS": "set a whole number from 0 to 32 (0: no worker processes here; run `claude-key-bot worker`)",
     "LOG_LEVEL": "set one of DEBUG, INFO, WARNING, ERROR",
     "LOG_FORMAT": "set text or json",
 }
@@ -128,6 +130,8 @@ class Settings(DatabaseSettings):
     console_url: str = "https://platform.claude.com"
     port: int = Field(default=3000, ge=1, le=65535)
     scheduler_enabled: bool = True
+    # Two: each idles at about 80 MB and keeps 16 items in hand; README (Operations: workers) has the figures.
+    workers: int = Field(default=2, ge=0, le=32)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

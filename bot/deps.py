@@ -8,13 +8,14 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.anthropic_admin import AdminGateway, Workspace
+from bot.anthropic_admin import Workspace
+from bot.anthropic_admin.lazy import lazy_gateway
 from bot.config import Settings
 from bot.core.cache import TTLCache
 from bot.core.clock import Clock, utc_now
@@ -23,6 +24,9 @@ from bot.metrics import Metrics
 from bot.slack.client import make_web_client
 from bot.slack.notifier import Notifier
 from storage.db import make_engine
+
+if TYPE_CHECKING:
+    from bot.anthropic_admin import AdminGateway
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -79,6 +83,9 @@ class Deps:
     store_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="ckb-store")
     )
+    # Whether this process runs the work it stores (on its own pool, at once) or leaves every item to worker
+    # processes (`claude-key-bot run` does: its WORKERS children, or workers elsewhere, claim them).
+    work_inline: bool = True
 
     def workspaces(self) -> list[Workspace]:
         """The org's active workspaces by name, cached briefly: forms, parsers and reports all need them."""
@@ -140,6 +147,11 @@ class Worker:
         """Slack posting (sync: call it from work run through `run`)."""
         return self._deps.notifier
 
+    @property
+    def work_inline(self) -> bool:
+        """Whether stored work runs in this process (False: worker processes claim it)."""
+        return self._deps.work_inline
+
     async def store(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(deps, *args, **kwargs)` on the small pool that stores acked work (never refused as busy)."""
         loop = asyncio.get_running_loop()
@@ -161,7 +173,7 @@ def build_deps(settings: Settings) -> Deps:
         settings=settings,
         engine=make_engine(settings.database_url, pool_size=WORKER_THREADS),
         slack=make_web_client(settings),
-        admin=AdminGateway(
+        admin=lazy_gateway(
             api_key=settings.anthropic_admin_key,
             base_url=settings.anthropic_base_url,
             on_call=metrics.observe_admin_call,

@@ -1,5 +1,5 @@
-"""After the ack: store a task as a work item, run it on the worker pool, answer through response_url (or in
-the channel, or by DM), whatever happens."""
+"""After the ack: store a task as a work item; it runs on this process's pool (`work_inline`) or in a worker
+process, and is answered through response_url (or in the channel, or by DM), whatever happens."""
 
 from __future__ import annotations
 
@@ -56,6 +56,8 @@ async def answer_later(worker: Worker, respond: AsyncRespond, task: Task, *, rep
         if response_url:
             await respond(text=reply.text, response_type="ephemeral", replace_original=replace_original)
         return
+    if not worker.work_inline:  # a worker process claims it (woken by the store)
+        return
     try:
         await worker.run(run_stored, item_id)
     except Exception as exc:  # BotBusy: stored, so a sweeper runs it once the pool has room
@@ -70,6 +72,7 @@ async def tell_later(worker: Worker, *, user: str, channel: str | None, task: Ta
         item_id = await worker.store(
             store, task, user_id=user, channel_id=channel, response_url=None, replace_original=False
         )
-        await worker.run(run_stored, item_id)
+        if worker.work_inline:
+            await worker.run(run_stored, item_id)
     except Exception as exc:
         logger.warning("could not run the work of %s: %s", user, type(exc).__name__)

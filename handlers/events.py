@@ -8,7 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Worker
 from bot.directory import remember_user
-from bot.home import service as home
+from handlers.common import tell_later
+from handlers.tasks import Task
 
 
 def register(app: AsyncApp, worker: Worker) -> None:
@@ -18,7 +19,9 @@ def register(app: AsyncApp, worker: Worker) -> None:
     async def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
-        await worker.run(home.publish_home, event["user"])
+        user = event.get("user")
+        if isinstance(user, str):  # built by a worker (Admin API reads): the listener only stores the task
+            await tell_later(worker, user=user, channel=None, task=Task("home.publish", {"slack_user_id": user}))
 
     @app.event("user_change")
     async def on_user_change(event: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from bot.access.blocks import replies
 from bot.access.model import Which
 from bot.access.parse import RequestForm
 from bot.deps import Deps
+from bot.home import service as home
 from bot.keys import check, listing, revoke, rotation, stale
 from bot.keys.blocks import check as check_blocks
 from bot.keys.blocks import listing as listing_blocks
@@ -105,6 +106,17 @@ def _task(name: str) -> Callable[[TaskFn], TaskFn]:
         return fn
 
     return register
+
+
+# Tasks whose run picks up where an interrupted run stopped (each step checks Anthropic before it writes), so a
+# worker may run them again after another worker died part way; any other task is never run twice once it
+# began an Admin API write.
+RESUMABLE = frozenset({"team.offboard.run"})
+
+
+def resumable(name: str) -> bool:
+    """Whether a task may run again after an interrupted run that began an Admin API write."""
+    return name in RESUMABLE
 
 
 def run_task(deps: Deps, task: Task) -> Reply | None:
@@ -197,6 +209,11 @@ def spend_limit_approve(deps: Deps, *, slack_user_id: str, request_id: str, amou
 @_task("spend_limit.deny")
 def spend_limit_deny(deps: Deps, *, slack_user_id: str, request_id: str) -> Reply:
     return blocks_spend_limits.decision_reply(spend_limits.deny(deps, slack_user_id, request_id))
+
+
+@_task("home.publish")
+def home_publish(deps: Deps, *, slack_user_id: str) -> None:
+    home.publish_home(deps, slack_user_id)
 
 
 @_task("usage.answer")

@@ -45,6 +45,11 @@ def current_revision(engine: Engine) -> str | None:
     return ",".join(heads) or None
 
 
+def is_current(engine: Engine) -> bool:
+    """True when the database is at this version's newest revision(s)."""
+    return current_revision(engine) == head_revision()
+
+
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Migrate to `revision`; replicas starting together on PostgreSQL take turns."""
     with engine.begin() as connection:

@@ -144,6 +144,8 @@ class AdminWrite(SQLModel, table=True):
     outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     completed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The work item whose run made this write (None outside one): a retried item never repeats it.
+    work_item_id: int | None = Field(default=None, index=True)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -242,6 +244,8 @@ class WorkItem(SQLModel, table=True):
     replace_original: bool = True
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # When a worker first claimed it (started_at - created_at is its time in the queue).
+    started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 

@@ -56,7 +56,7 @@ def test_sigkill_during_the_invite_call_is_resumed_after_restart(
             )
             assert post_slack(client, bot.url, click).status_code == 200
             anthropic_standin.wait_for("POST", INVITES, timeout=10)
-        bot.kill()  # the invite call is in flight
+        bot.kill_all()  # the invite call is in flight (in the worker process)
     finally:
         bot.stop()
     assert bot.process.returncode == -9

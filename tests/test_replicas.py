@@ -3,6 +3,7 @@ runs on both many times while clicks and commands arrive at both, and nothing is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -59,6 +60,7 @@ def bot_env(slack: Any, anthropic: Any, database_url: str, port: int, **extra: s
             "PORT": str(port),
             "DATABASE_URL": database_url,
             "SCHEDULER_ENABLED": "false",
+            "WORKERS": "1",  # one worker process each: enough for these tests, and half the start-up CPU
         }
     )
     env.update(extra)
@@ -84,6 +86,7 @@ class BotProcess:
             stdout=handle,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: the worker processes it starts are in it too
         )
         handle.close()
         return cls(process, f"http://127.0.0.1:{env['PORT']}", log)
@@ -105,17 +108,53 @@ class BotProcess:
                 time.sleep(0.1)
 
     def stop(self) -> None:
+        """SIGTERM the bot (it stops its workers), then make sure nothing of its process group is left."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._end_group()
+
+    def _end_group(self) -> None:
+        """Workers left by a killed bot stop on their own once they see it gone; this waits for that, bounded."""
+        group = self.process.pid
+        deadline = time.monotonic() + 30
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(group, sig)
+            except ProcessLookupError:
+                return
+            while time.monotonic() < deadline:
+                if not _group_alive(group):
+                    return
+                time.sleep(0.1)
+            deadline = time.monotonic() + 5
 
     def kill(self) -> None:
+        """SIGKILL the acking process only (its workers notice and stop after the items in hand)."""
         self.process.kill()
         self.process.wait()
+
+    def kill_all(self) -> None:
+        """SIGKILL the acking process and its worker processes at once (the whole process group)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of `group` still runs (zombies don't count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
 
 
 def click_payload(action: str, request_id: int, user: str, response_url: str, trigger_id: str) -> str:

@@ -59,6 +59,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "spend_limit.approve": {"slack_user_id": "U0ADMIN", "request_id": "slr_1", "amount": "1250.50"},
     "spend_limit.deny": {"slack_user_id": "U0ADMIN", "request_id": "slr_1"},
     "usage.answer": {"slack_user_id": "U0DEV", "args": ["all", "last-month"]},
+    "home.publish": {"slack_user_id": "U0DEV"},
     "usage.chart": chart_args(CHART),
     "keys.list": {"slack_user_id": "U0ADMIN", "scope": "user", "target": "U0DEV", "page": 2},
     "keys.revoke.start": {"slack_user_id": "U0DEV", "key_id": "apikey_1", "reason": "leaked"},

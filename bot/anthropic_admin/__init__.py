@@ -1,14 +1,17 @@
 """The one door to Anthropic's Admin API (`client.beta.organization` of the `anthropic` SDK).
 
 Everything else in the bot sees only the frozen dataclasses (`types`) and the `AdminAPIError` family
-(`errors`) re-exported here, so no other module of the bot imports `anthropic`. `AdminGateway` (`client`)
+(`errors`) re-exported here, so no other module of the bot imports `anthropic`; importing this package doesn't
+load the SDK either (`AdminGateway` does, on first use). `AdminGateway` (`client`)
 is built from the transport (`transport`: bounded retries, paging, the `on_call` hook) and one part per
 resource (`organization`, `api_keys`, `analytics`, `spend`); `convert` turns SDK models into those types.
 """
 
 from __future__ import annotations
 
-from bot.anthropic_admin.client import AdminGateway
+from typing import TYPE_CHECKING, Any
+
+from bot.anthropic_admin.defaults import DEFAULT_BASE_URL
 from bot.anthropic_admin.errors import (
     AdminAPIError,
     AdminKeyInvalid,
@@ -31,10 +34,9 @@ from bot.anthropic_admin.errors import (
     WorkspaceFull,
     operator_reason,
 )
-from bot.anthropic_admin.org_type import ORG_KIND
-from bot.anthropic_admin.transport import DEFAULT_BASE_URL
 from bot.anthropic_admin.types import (
     ASSIGNABLE_ORG_ROLES,
+    ORG_KIND,
     ApiKey,
     ApiKeyStatus,
     AssignableOrgRole,
@@ -65,6 +67,20 @@ from bot.anthropic_admin.types import (
     WorkspaceMember,
     WorkspaceRole,
 )
+
+if TYPE_CHECKING:
+    from bot.anthropic_admin.client import AdminGateway
+
+
+def __getattr__(name: str) -> Any:
+    """`AdminGateway` is imported on first use: it loads the SDK (about 75 MB), which only a process that calls
+    the Admin API needs."""
+    if name == "AdminGateway":
+        from bot.anthropic_admin.client import AdminGateway
+
+        return AdminGateway
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ASSIGNABLE_ORG_ROLES",

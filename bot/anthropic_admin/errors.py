@@ -1,20 +1,18 @@
-"""The `AdminAPIError` family and the one mapping from an SDK failure to it.
+"""The `AdminAPIError` family, and the sentence for each Admin API error code.
 
 Each error carries one plain sentence for Slack (`user_message`) plus what an operator needs in the logs
-(status, error code, request id). The mapping also decides which failures are worth a resend and reads
-how long the server asked us to wait.
+(status, error code, request id). The mapping from an SDK failure to these is `sdk_errors` (this module
+doesn't import the SDK: a process that never calls the Admin API, the acking one, never loads it).
 """
 
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import re
+import sys
 import time
 from typing import Any, ClassVar
-
-import anthropic
 
 from bot.core.errors import BotError
 
@@ -189,75 +187,16 @@ _BY_ERROR_CODE: dict[str, _ErrorRule] = {
     ),
 }
 
-# Fallback by the SDK's exception class (itself chosen from the HTTP status); first match wins.
-_BY_SDK_CLASS: tuple[tuple[type[anthropic.APIStatusError], _ErrorRule], ...] = (
-    (anthropic.AuthenticationError, (AdminKeyInvalid, None)),
-    (anthropic.PaymentRequiredError, (PaymentRequired, None)),
-    (anthropic.PermissionDeniedError, (PermissionDenied, None)),
-    (anthropic.NotFoundError, (NotFound, None)),
-    (anthropic.RequestTimeoutError, (Unavailable, None)),
-    (anthropic.ConflictError, (Conflict, None)),
-    (anthropic.RateLimitError, (RateLimited, None)),
-    (anthropic.InternalServerError, (Unavailable, None)),  # every 5xx, 529 included
-)
-
-_TRANSIENT_STATUSES = frozenset({408, 409, 429})
-# A resend would do harm: this error means the workspace was created, only partly, and its details say
-# "Don't send the create again".
-_NEVER_RESEND_CODES = frozenset({"workspace_created_incomplete"})
 _KEY_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
-SDK_FAILURES = (
-    anthropic.APIStatusError,
-    anthropic.APIConnectionError,  # APITimeoutError included
-    anthropic.APIResponseValidationError,
-    json.JSONDecodeError,
-    UnicodeDecodeError,
-)
-
-
-def to_domain_error(
-    exc: BaseException, *, secret: str = "", feature_404: bool = False, retry_after: float | None = None
-) -> AdminAPIError:
-    """Translate one SDK failure into the domain error with its Slack sentence (the one mapping)."""
-    if isinstance(exc, anthropic.APITimeoutError):
-        return Unavailable("The Anthropic Admin API didn't answer in time; please try again in a few minutes.")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return Unavailable("The bot couldn't reach the Anthropic Admin API; please try again in a few minutes.")
-    if not isinstance(exc, anthropic.APIStatusError):  # malformed or unexpected response body
-        return Unavailable(
-            "The Anthropic Admin API sent an answer the bot couldn't read; please try again in a few minutes.",
-            status=getattr(exc, "status_code", None),
-            retryable=False,
-        )
-    api_message = _scrub(exc.api_message, secret) if exc.api_message else None
-    context: dict[str, Any] = {
-        "status": exc.status_code,
-        "error_code": exc.error_code,
-        "request_id": exc.request_id,
-        "api_message": api_message,
-    }
-    rule = _BY_ERROR_CODE.get(exc.error_code or "")
-    if rule is None:
-        rule = next((r for sdk_cls, r in _BY_SDK_CLASS if isinstance(exc, sdk_cls)), None)
-    if rule is None:
-        rule = (Unavailable, None) if exc.status_code >= 500 else (BadRequest, None)
-    domain_cls, sentence = rule
-    if domain_cls is NotFound and feature_404 and exc.error_code is None:
-        # A beta endpoint the org hasn't been switched on for answers 404 "as if this API did not exist".
-        domain_cls, sentence = FeatureUnavailable, None
-    if domain_cls is RateLimited:
-        return RateLimited(retry_after=retry_after, **context)
-    if domain_cls is BadRequest and sentence is None and api_message:
-        sentence = f"Anthropic rejected the request: {api_message.rstrip('.')}."
-    return domain_cls(sentence, **context)
 
 
 def operator_reason(error: AdminAPIError) -> str:
     """Why a call failed, for the operator at a terminal (doctor, a dry run): the cause, not Slack's sentence."""
     cause = error.__cause__
-    if isinstance(cause, anthropic.APITimeoutError):
+    sdk: Any = sys.modules.get("anthropic")  # an SDK failure means the SDK is loaded; otherwise there is none
+    if sdk is not None and isinstance(cause, sdk.APITimeoutError):
         return "no answer in time"
-    if isinstance(cause, anthropic.APIConnectionError):
+    if sdk is not None and isinstance(cause, sdk.APIConnectionError):
         root = cause.__cause__
         while root is not None and root.__cause__ is not None:
             root = root.__cause__
@@ -295,26 +234,3 @@ def retry_after_seconds(headers: Any) -> float | None:
     if parsed is None:
         return None
     return float(email.utils.mktime_tz(parsed) - time.time())
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether asking again may help: connection failures, 408/409/429 and 5xx, unless the server says otherwise."""
-    if isinstance(exc, anthropic.APIConnectionError):
-        return True
-    if not isinstance(exc, anthropic.APIStatusError):
-        return False  # a malformed body is not fixed by asking again
-    if exc.error_code in _NEVER_RESEND_CODES:
-        return False
-    verdict = exc.response.headers.get("x-should-retry")  # the server's explicit word wins, as in the SDK
-    if verdict in ("true", "false"):
-        return verdict == "true"
-    return exc.status_code in _TRANSIENT_STATUSES or exc.status_code >= 500
-
-
-def failure_kind(exc: BaseException) -> str:
-    """The outcome reported to the `on_call` hook for a failure without an HTTP status."""
-    if isinstance(exc, anthropic.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, anthropic.APIConnectionError):
-        return "connection_error"
-    return "malformed_response"

@@ -14,9 +14,8 @@ from typing import cast
 
 from bot.anthropic_admin.errors import BadRequest, FeatureUnavailable, RoleNotAssignable
 from bot.anthropic_admin.transport import Transport, log
-from bot.anthropic_admin.types import AssignableOrgRole, OrgType
+from bot.anthropic_admin.types import ORG_KIND, AssignableOrgRole, OrgType
 
-ORG_KIND = {"console": "Claude Console", "enterprise": "Claude Enterprise"}
 # The org roles the API gives, per org type (`admin` and the Enterprise owner roles never).
 ASSIGNABLE_BY_TYPE: dict[str, tuple[AssignableOrgRole, ...]] = {
     "console": ("developer", "user", "billing", "claude_code_user"),

@@ -16,22 +16,14 @@ from typing import Protocol, Self, TypeVar
 import anthropic
 from pydantic import SecretStr
 
-from bot.anthropic_admin.errors import (
-    SDK_FAILURES,
-    AdminAPIError,
-    ListingIncomplete,
-    RateLimited,
-    failure_kind,
-    is_transient,
-    retry_after_seconds,
-    to_domain_error,
-)
+from bot.anthropic_admin.defaults import DEFAULT_BASE_URL
+from bot.anthropic_admin.errors import AdminAPIError, ListingIncomplete, RateLimited, retry_after_seconds
+from bot.anthropic_admin.sdk_errors import SDK_FAILURES, failure_kind, is_transient, to_domain_error
 from bot.anthropic_admin.types import OrgType, OrgTypeSetting
 
 # One logger for the whole gateway package, whichever module makes the call.
 log = logging.getLogger("bot.anthropic_admin")
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
 PAGE_SIZE = 1000  # the API's maximum page size for ID-cursor lists and analytics reports
 # Pages one listing may fetch: 20,000 keys at PAGE_SIZE a page are 20 pages, so this is far beyond any real
 # org; a listing that gets here is a server handing out cursors that never end.

@@ -196,3 +196,7 @@ class IncreaseRequest:
     period_to_date_spend_usd: Decimal | None
     resolved_at: datetime | None = None
     currency: str | None = None  # of the two amounts: the org's billing currency (None without a summary)
+
+
+# What each org type is called, in sentences for people.
+ORG_KIND = {"console": "Claude Console", "enterprise": "Claude Enterprise"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -22,17 +22,27 @@ def _fire(name: str, deps: Deps, registry: Mapping[str, JobSpec]) -> None:
         logger.warning("scheduled run of %s failed", name)
 
 
-def start_scheduler(deps: Deps, registry: Mapping[str, JobSpec]) -> BackgroundScheduler:
-    """Schedule every job of `registry` in TIMEZONE and start the scheduler thread."""
+def _hand_on(name: str, deps: Deps, hand_on: Callable[[str, Deps], object]) -> None:
+    try:
+        hand_on(name, deps)
+    except Exception as exc:  # the database: the next fire tries again
+        logger.warning("could not hand on the scheduled run of %s: %s", name, type(exc).__name__)
+
+
+def start_scheduler(
+    deps: Deps, registry: Mapping[str, JobSpec], *, hand_on: Callable[[str, Deps], object] | None = None
+) -> BackgroundScheduler:
+    """Schedule every job of `registry` in TIMEZONE and start the scheduler thread. Each fire runs the job here,
+    or with `hand_on` only hands it on (`run` adds a work item that a worker process runs)."""
     specs = registry
     scheduler = BackgroundScheduler(timezone=deps.settings.tz)
     for spec in specs.values():
         trigger = dict(spec.trigger)
         kind = str(trigger.pop("trigger"))
         scheduler.add_job(
-            _fire,
+            _fire if hand_on is None else _hand_on,
             kind,
-            args=(spec.name, deps, specs),
+            args=(spec.name, deps, specs if hand_on is None else hand_on),
             id=spec.name,
             name=spec.name,
             coalesce=True,

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from bot.anthropic_admin import UsageRow
-from bot.anthropic_admin.analytics import analytics_floor as floor
-from bot.anthropic_admin.analytics import report_windows
+from bot.anthropic_admin.windows import analytics_floor as floor
+from bot.anthropic_admin.windows import report_windows
 from bot.deps import Deps
 
 LAST_USED_WINDOW_DAYS = 31

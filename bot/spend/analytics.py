@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.anthropic_admin import BucketWidth, CostGroupBy, CostRow, UsageGroupBy, UsageRow, Workspace
-from bot.anthropic_admin.analytics import analytics_floor, report_windows
+from bot.anthropic_admin.windows import analytics_floor, report_windows
 from bot.core import periods
 from bot.core.cache import DEFAULT_TTL
 from bot.core.errors import UserError

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -16,17 +17,28 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.deps import Deps
 from bot.slack.reply import Reply
+from bot.work.context import running_item
 from bot.work.wakeup import Wakeup
 from storage import repositories as repo
 from storage.db import session_scope
-from storage.models import WorkItem, WorkState
+from storage.models import AdminWriteState, WorkItem, WorkState
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# Renewed every third of itself while an item runs: a dead worker's item is free again within a minute.
+LEASE = timedelta(seconds=60)
 # Slack's response_url takes answers for 30 minutes; past this age a DM is surer.
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)
 POLL_SECONDS = 1.0
+INTERRUPTED_UNSURE = (
+    "I was interrupted part way through that, after asking Anthropic for a change whose outcome I couldn't see, "
+    "so I did not repeat it. Within a few minutes the bot checks with Anthropic and tells you and the admins "
+    "what it finds."
+)
+INTERRUPTED_DONE = (
+    "I was interrupted part way through that, after the change at Anthropic was made, so I did not repeat it. "
+    "Run the command again to see where things stand."
+)
 GIVEN_UP = (
     "I couldn't finish that after {attempts} tries ({why}), so I stopped. Nothing more will happen on its own; "
     "try again later, and the admins have been told."
@@ -100,13 +112,19 @@ class WorkRunner:
         lease: timedelta = LEASE,
         poll: float = POLL_SECONDS,
         min_age: timedelta | None = None,
+        resumable: Callable[[str], bool] = lambda task: False,
     ) -> None:
         self.deps, self.execute, self.holder, self.wakeup = deps, execute, holder, wakeup
         self.size, self.lease, self.poll = threads, lease, poll
         # A sweeper's threads take only items at least this old (the storing process runs fresh ones itself).
         self.min_age = min_age
+        # Tasks whose run picks up where an interrupted one stopped (each step checks before it writes); any
+        # other task that a dead worker left after an Admin API write is not run again.
+        self.resumable = resumable
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._in_hand: set[int] = set()
+        self._in_hand_lock = threading.Lock()
 
     @property
     def started(self) -> bool:
@@ -120,14 +138,38 @@ class WorkRunner:
             thread = threading.Thread(target=self._loop, name=f"ckb-work-{n}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        renewer = threading.Thread(target=self._renew_loop, name="ckb-work-renew", daemon=True)
+        renewer.start()
+        self._threads.append(renewer)
         return self
+
+    def _renew_loop(self) -> None:
+        """Keep the claims of the items in hand (a job can run longer than a lease) until they finish."""
+        every = self.lease.total_seconds() / 3
+        while not self._stopping.wait(every):
+            self.renew()
+
+    def renew(self) -> None:
+        """Extend the claim of every item this runner is running."""
+        with self._in_hand_lock:
+            in_hand = sorted(self._in_hand)
+        if not in_hand:
+            return
+        try:
+            with session_scope(self.deps.engine) as session:
+                now = repo.database_now(session=session)
+                for item_id in in_hand:
+                    repo.extend_claim(session=session, item_id=item_id, holder=self.holder, now=now, lease=self.lease)
+        except Exception as exc:  # the database went away: the next round tries again
+            logger.warning("could not renew work claims: %s", type(exc).__name__)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the items in hand, claim no more (unstarted items stay queued for the next start)."""
         self._stopping.set()
         self.wakeup.stop()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -150,8 +192,31 @@ class WorkRunner:
             )
         if not items:
             return False
-        self._run(items[0])
+        item = items[0]
+        assert item.id is not None
+        with self._in_hand_lock:
+            self._in_hand.add(item.id)
+        try:
+            with running_item(item.id):
+                self._run(item)
+        finally:
+            with self._in_hand_lock:
+                self._in_hand.discard(item.id)
         return True
+
+    def _interrupted(self, item: WorkItem) -> Reply | None:
+        """For an item claimed again after a worker stopped during it: what to tell its user instead of running
+        it again, when that earlier run already began an Admin API write (None: nothing was written, run it)."""
+        assert item.id is not None
+        if item.attempts <= 1 or self.resumable(item.task):
+            return None
+        with session_scope(self.deps.engine) as session:
+            writes = repo.writes_of_item(session=session, work_item_id=item.id)
+        if any(write.state == AdminWriteState.PENDING for write in writes):
+            return Reply(INTERRUPTED_UNSURE)
+        if any(write.state != AdminWriteState.FAILED for write in writes):
+            return Reply(INTERRUPTED_DONE)
+        return None  # nothing written, or every write refused: nothing changed, so running it again is safe
 
     def _run(self, item: WorkItem) -> None:
         assert item.id is not None
@@ -159,7 +224,13 @@ class WorkRunner:
             self._give_up(item, "a worker stopped while doing it")
             return
         try:
-            reply = self.execute(self.deps, item)
+            reply = self._interrupted(item)
+            if reply is None:
+                reply = self.execute(self.deps, item)
+            else:
+                logger.warning(
+                    "work item %s (%s) was interrupted after an Admin API write; not repeated", item.id, item.task
+                )
         except Retry as retry:
             self._retry(item, retry.why)
             return

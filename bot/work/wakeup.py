@@ -1,5 +1,6 @@
-"""Waking workers when work arrives: an in-process event everywhere, and PostgreSQL's LISTEN/NOTIFY between
-processes (the acking process NOTIFYs in the transaction that stores the item; Postgres delivers it on commit).
+"""Waking workers when work arrives: an in-process event everywhere, and between processes PostgreSQL's
+LISTEN/NOTIFY (the acking process NOTIFYs in the transaction that stores the item; Postgres delivers it on
+commit) or, on SQLite, one thread per worker process that looks for a new item every 100 ms (one indexed read).
 A worker that misses a wake-up still finds the item on its next poll."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from sqlmodel import Session
 logger = logging.getLogger(__name__)
 
 CHANNEL = "claude_key_bot_work"
+# How often a worker process on SQLite looks for items another process stored.
+SQLITE_POLL_SECONDS = 0.1
 
 
 class Wakeup:
@@ -27,6 +30,9 @@ class Wakeup:
         self._stopping = threading.Event()
         self._listener: threading.Thread | None = None
         self.listening = threading.Event()  # set once LISTEN is in place (NOTIFYs from then on arrive)
+        # On SQLite, poll for items stored by other processes (a worker process sets this; the acking process
+        # and tests in one process don't need it).
+        self.sqlite_poll: float | None = None
 
     @property
     def postgres(self) -> bool:
@@ -55,11 +61,32 @@ class Wakeup:
         return woken
 
     def listen(self) -> None:
-        """On PostgreSQL, start a thread that turns NOTIFYs from other processes into wake-ups."""
-        if not self.postgres or self._listener is not None:
+        """Start a thread that turns other processes' new items into wake-ups: NOTIFYs on PostgreSQL, a short
+        poll on SQLite when `sqlite_poll` is set."""
+        if self._listener is not None:
             return
-        self._listener = threading.Thread(target=self._listen, name="ckb-work-listen", daemon=True)
+        if self.postgres:
+            self._listener = threading.Thread(target=self._listen, name="ckb-work-listen", daemon=True)
+        elif self.sqlite_poll is not None:
+            self._listener = threading.Thread(target=self._poll_sqlite, name="ckb-work-poll", daemon=True)
+        else:
+            return
         self._listener.start()
+
+    def _poll_sqlite(self) -> None:
+        assert self.sqlite_poll is not None
+        newest: int | None = None
+        while not self._stopping.is_set():
+            try:
+                with self.engine.connect() as connection:
+                    found = connection.execute(text("SELECT max(id) FROM work_item")).scalar()
+                self.listening.set()
+                if found is not None and found != newest:
+                    newest = found
+                    self._event.set()
+            except Exception as exc:  # the database is busy or gone: the workers' own poll still runs
+                logger.debug("work poll failed: %s", type(exc).__name__)
+            self._stopping.wait(self.sqlite_poll)
 
     def _listen(self) -> None:
         while not self._stopping.is_set():

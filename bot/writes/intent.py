@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from bot.anthropic_admin import AdminAPIError, Unavailable
 from bot.deps import Deps
+from bot.work.context import current_item
 from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AdminWriteState
@@ -110,6 +111,7 @@ def perform(deps: Deps, intent: Intent, call: Callable[[], T], record: Callable[
             payload=json.dumps(intent.payload, sort_keys=True, default=str),
             actor_slack_id=intent.actor_slack_id,
             at=now,
+            work_item_id=current_item(),
         ).id
     assert write_id is not None
     change = Change(intent, Outcome.UNKNOWN)

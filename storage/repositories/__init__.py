@@ -64,6 +64,7 @@ from storage.repositories.work import (
     extend_claim,
     finish_work,
     give_up_work,
+    open_work_of,
     pending_work,
     prune_work,
     retry_work,
@@ -73,6 +74,7 @@ from storage.repositories.writes import (
     finish_write,
     pending_writes,
     writes_for,
+    writes_of_item,
 )
 
 __all__ = [
@@ -106,6 +108,7 @@ __all__ = [
     "mark_event_processed",
     "open_duplicate",
     "open_rotations",
+    "open_work_of",
     "pending_work",
     "pending_writes",
     "prune_job_runs",
@@ -127,4 +130,5 @@ __all__ = [
     "unfinished_rotations",
     "waiting",
     "writes_for",
+    "writes_of_item",
 ]

@@ -86,6 +86,7 @@ def claim_work(
                 claimed_by=holder,
                 claim_expires_at=now + lease,
                 attempts=WorkItem.attempts + 1,
+                started_at=func.coalesce(WorkItem.started_at, now),
                 updated_at=now,
             )
         )
@@ -112,11 +113,11 @@ def extend_claim(*, session: Session, item_id: int, holder: str, now: datetime, 
 
 
 def finish_work(*, session: Session, item_id: int, holder: str, now: datetime) -> bool:
-    """Mark `holder`'s item done; False when it no longer held it."""
+    """Mark `holder`'s item done (it stays as `claimed_by`: who did it); False when it no longer held it."""
     result = session.execute(
         update(WorkItem)
         .where(_mine(item_id, holder))
-        .values(state=WorkState.DONE, claimed_by=None, claim_expires_at=None, updated_at=now, finished_at=now)
+        .values(state=WorkState.DONE, claim_expires_at=None, updated_at=now, finished_at=now)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -173,3 +174,13 @@ def prune_work(*, session: Session, before: datetime) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def open_work_of(*, session: Session, task: str) -> int:
+    """How many items of `task` are queued or running (the scheduler adds a job's item only when none is)."""
+    query = (
+        select(func.count())
+        .select_from(WorkItem)
+        .where(col(WorkItem.task) == task, col(WorkItem.state).in_([WorkState.QUEUED, WorkState.RUNNING]))
+    )
+    return int(session.exec(query).one())

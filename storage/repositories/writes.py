@@ -12,10 +12,24 @@ from storage.models import AdminWrite, AdminWriteState
 
 
 def begin_write(
-    *, session: Session, kind: str, target: str, payload: str, actor_slack_id: str | None, at: datetime
+    *,
+    session: Session,
+    kind: str,
+    target: str,
+    payload: str,
+    actor_slack_id: str | None,
+    at: datetime,
+    work_item_id: int | None = None,
 ) -> AdminWrite:
     """Add a `pending` intent row (flushed, so it has its id; the caller commits before calling the API)."""
-    row = AdminWrite(kind=kind, target=target[:255], payload=payload, actor_slack_id=actor_slack_id, created_at=at)
+    row = AdminWrite(
+        kind=kind,
+        target=target[:255],
+        payload=payload,
+        actor_slack_id=actor_slack_id,
+        created_at=at,
+        work_item_id=work_item_id,
+    )
     session.add(row)
     session.flush()
     return row
@@ -53,4 +67,10 @@ def writes_for(*, session: Session, kind: str, target: str) -> list[AdminWrite]:
         .where(col(AdminWrite.kind) == kind, col(AdminWrite.target) == target)
         .order_by(col(AdminWrite.created_at), col(AdminWrite.id))
     )
+    return list(session.exec(query))
+
+
+def writes_of_item(*, session: Session, work_item_id: int) -> list[AdminWrite]:
+    """The intents begun while work item `work_item_id` ran, oldest first."""
+    query = select(AdminWrite).where(col(AdminWrite.work_item_id) == work_item_id).order_by(col(AdminWrite.id))
     return list(session.exec(query))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.anthropic_admin import AdminGateway, BadRequest, FeatureUnavailable
-from bot.anthropic_admin.analytics import analytics_floor
+from bot.anthropic_admin.windows import analytics_floor
 from bot.sandbox.anthropic import AnthropicStandIn
 from tests.anthropic_admin.support import NOV_1, NOV_8, ORG, seeded_id
 
