@@ -82,9 +82,11 @@ def list_invites(deps: Deps, *, slack_user_id: str, page: int = 0) -> InvitePage
 
 
 def _current(deps: Deps, invite_id: str, email: str) -> Invite:
-    """The invite as the API shows it now (the API lists invites by email), or a sentence saying what became of it."""
-    found = next((i for i in deps.admin.list_invites(email=email) if i.id == invite_id), None)
-    shown = escape(email)
+    """The invite as the API shows it now (listed by email when the button had room for it, there is no lookup by id
+    in the gateway), or a sentence saying what became of it."""
+    listed = deps.admin.list_invites(email=email) if email else deps.admin.list_invites()
+    found = next((i for i in listed if i.id == invite_id), None)
+    shown = escape(email or "that address")
     if found is None:
         raise UserError(
             f"The invite for {shown} is no longer there: it was withdrawn already. "

@@ -54,7 +54,8 @@ class MembersPageRef(BaseModel):
 
 
 class InviteRef(BaseModel):
-    """One invite: its id and email (the email finds it again: the API lists invites by email)."""
+    """One invite: its id and email (the email finds it again: the API lists invites by email; empty when it
+    doesn't fit the button, and then every invite is listed)."""
 
     i: str
     e: str
