@@ -31,7 +31,9 @@ from bot.slack.reply import Reply
 from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
 from bot.spend.model import ChartRequest
 from bot.team import blocks as team_blocks
-from bot.team import offboard, roles
+from bot.team import invites as team_invites
+from bot.team import members, members_blocks, offboard, roles
+from bot.team.members_model import AdminsOnly, MembersFilter
 from bot.team.roles import RoleChange
 from bot.team.target import email_of
 
@@ -347,3 +349,36 @@ def team_offboard_propose(deps: Deps, *, slack_user_id: str, target: str, reason
 def team_offboard_run(deps: Deps, *, slack_user_id: str, email: str, reason: str) -> Reply:
     done = offboard.run_offboard(deps, slack_user_id=slack_user_id, email=email, reason=reason)
     return team_blocks.offboard_done(done)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Members and invites (`/claude-key members`)
+# ----------------------------------------------------------------------------------------------------------
+
+
+@_task("team.members.list")
+def team_members_list(
+    deps: Deps, *, slack_user_id: str, which: MembersFilter, workspace: str | None = None, page: int = 0
+) -> Reply:
+    tz = deps.settings.tz
+    if which == "invites":
+        invites = team_invites.list_invites(deps, slack_user_id=slack_user_id, page=page)
+        if isinstance(invites, AdminsOnly):
+            return members_blocks.admins_only_reply(invites)
+        return members_blocks.invite_page_reply(invites, tz)
+    listing = members.list_members(deps, slack_user_id=slack_user_id, which=which, workspace=workspace, page=page)
+    if isinstance(listing, AdminsOnly):
+        return members_blocks.admins_only_reply(listing)
+    return members_blocks.member_page_reply(listing, tz)
+
+
+@_task("team.invite.withdraw")
+def team_invite_withdraw(deps: Deps, *, slack_user_id: str, invite_id: str, email: str) -> Reply:
+    done = team_invites.withdraw(deps, slack_user_id=slack_user_id, invite_id=invite_id, email=email)
+    return members_blocks.withdrawn_reply(done)
+
+
+@_task("team.invite.reinvite")
+def team_invite_reinvite(deps: Deps, *, slack_user_id: str, invite_id: str, email: str) -> Reply:
+    done = team_invites.reinvite(deps, slack_user_id=slack_user_id, invite_id=invite_id, email=email)
+    return members_blocks.reinvited_reply(done, deps.settings.tz)

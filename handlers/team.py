@@ -1,4 +1,4 @@
-"""Team management: `/claude-key role|offboard`, and their confirm buttons."""
+"""Team management: `/claude-key role|offboard|members`, and their buttons."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from bot.deps import Worker
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
 from bot.team import blocks as team_blocks
+from bot.team.members_model import InviteRef, MembersPageRef, parse_members
 from bot.team.model import REASON_LIMIT, OffboardRef, RoleRef
 from handlers.common import WORKING, answer_later
 from handlers.middleware import button
 from handlers.router import Router
-from handlers.tasks import Task
+from handlers.tasks import JSON, Task
 
 
 def _usage(sub: Sub) -> str:
@@ -66,3 +67,36 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     async def on_offboard_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
         await respond(text=team_blocks.OFFBOARD_CANCELLED, response_type="ephemeral", replace_original=True)
+
+    # -- members and invites (`/claude-key members`) ---------------------------------------------------------
+
+    async def on_members(
+        ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
+    ) -> None:
+        wanted = parse_members(parsed.args)
+        if wanted is None:
+            await ack(text=_usage(Sub.MEMBERS), response_type="ephemeral")
+            return
+        await ack(text=WORKING, response_type="ephemeral")
+        which, workspace = wanted
+        args = {"slack_user_id": command["user_id"], "which": which, "workspace": workspace}
+        await answer_later(worker, respond, Task("team.members.list", args))
+
+    router.add(Sub.MEMBERS, on_members)
+
+    async def on_members_page(ref: MembersPageRef, clicker: str, respond: AsyncRespond) -> None:
+        args: dict[str, JSON] = {"slack_user_id": clicker, "which": ref.f, "workspace": ref.w, "page": ref.p}
+        await answer_later(worker, respond, Task("team.members.list", args))
+
+    app.action(Action.MEMBERS_PREV, middleware=[button(MembersPageRef)])(on_members_page)
+    app.action(Action.MEMBERS_NEXT, middleware=[button(MembersPageRef)])(on_members_page)
+
+    @app.action(Action.INVITE_WITHDRAW, middleware=[button(InviteRef)])
+    async def on_invite_withdraw(ref: InviteRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("team.invite.withdraw", {"slack_user_id": clicker, "invite_id": ref.i, "email": ref.e})
+        await answer_later(worker, respond, task, replace_original=False)
+
+    @app.action(Action.INVITE_REINVITE, middleware=[button(InviteRef)])
+    async def on_invite_reinvite(ref: InviteRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("team.invite.reinvite", {"slack_user_id": clicker, "invite_id": ref.i, "email": ref.e})
+        await answer_later(worker, respond, task, replace_original=False)

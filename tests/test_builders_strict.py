@@ -310,3 +310,45 @@ def test_fit_lines_stays_within_its_limit(lines: list[str], limit: int) -> None:
     assert len(fitted) <= limit
     if fitted != "\n".join(lines):
         assert fitted.endswith(" more")
+
+
+# -- members and invites (`/claude-key members`) -----------------------------------------------------------------
+
+
+@QUICK
+@given(
+    people=st.lists(st.tuples(long_hostile, hostile, st.lists(hostile, max_size=8)), min_size=1, max_size=20),
+    workspace=long_hostile,
+)
+def test_member_and_invite_pages(people: list[tuple[str, str, list[str]]], workspace: str) -> None:
+    from bot.identity import BotRole
+    from bot.team.members_blocks import admins_only_reply, build_invite_page, build_member_page
+    from bot.team.members_model import AdminsOnly, InvitePage, InviteView, MemberPage, MembersPageRef, MemberView
+
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    views = [
+        MemberView(
+            name,
+            email,
+            "U0X" if n % 2 else None,
+            "developer",
+            BotRole.DEVELOPER,
+            [(w, "workspace_user") for w in spaces],
+            n,
+            date(2026, 11, 1) if n % 3 else None,
+            n % 4 != 0,
+        )
+        for n, (name, email, spaces) in enumerate(people)
+    ]
+    page = MemberPage(
+        "workspace", workspace, views, 1, 3, 60, {BotRole.ADMIN: 1}, 2, MembersPageRef(p=1), at, at, 31, False
+    )
+    assert_sendable(build_member_page(page, UTC))
+    invites = [
+        InviteView(f"invite_{n}", email + name, name, "pending" if n % 2 else "expired", at, at, n, n % 3 != 0)
+        for n, (name, email, _) in enumerate(people)
+    ]
+    assert_sendable(build_invite_page(InvitePage(invites, 0, 2, 20, 5, True, MembersPageRef(f="invites"), at), UTC))
+    told = admins_only_reply(AdminsOnly([(name, "U0A" if n % 2 else None) for n, (name, _, _) in enumerate(people)]))
+    assert told.blocks is not None
+    assert_sendable(told.blocks)

@@ -82,6 +82,8 @@ prefixes = st.sampled_from(
         "budget thresholds",
         "request default-ws",
         "request default-ws for 7d",
+        "members invites",
+        "members workspace",
         "",
     ]
 )

@@ -467,6 +467,30 @@ def act_offboard_confirm(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=org_role(w, email) is None)
 
 
+# -- members and invites (`/claude-key members`) -------------------------------------------------------------------
+
+
+def new_invite(w: World) -> dict[str, Any]:
+    return dict(w.admin.add_invite(f"matrix-invite-{next(_serial)}@example.com", role="user"))
+
+
+def pending_invites(w: World, email: str) -> set[str]:
+    return {i.id for i in w.deps.admin.list_invites(email=email, statuses=["pending"])}
+
+
+def act_invite_withdraw(w: World, actor: str, owner: str) -> Outcome:
+    invite = new_invite(w)
+    answer = w.click(Action.INVITE_WITHDRAW, json.dumps({"i": invite["id"], "e": invite["email"]}), actor)
+    return Outcome(answer, changed=not pending_invites(w, invite["email"]))
+
+
+def act_invite_reinvite(w: World, actor: str, owner: str) -> Outcome:
+    invite = new_invite(w)
+    answer = w.click(Action.INVITE_REINVITE, json.dumps({"i": invite["id"], "e": invite["email"]}), actor)
+    now = pending_invites(w, invite["email"])
+    return Outcome(answer, changed=bool(now) and invite["id"] not in now)
+
+
 def act_mirror(w: World, actor: str, owner: str) -> Outcome:
     budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
     w.admin.reset_requests()
@@ -505,6 +529,7 @@ class Spec:
 
 
 S = RequestState
+MEMBERS_REFUSAL = r"Only admins and billing viewers can see the member list"
 SPECS: dict[str, Spec] = {
     "request": Spec(act_request, frozenset(EVERYONE - {"self"}), r"^$", True),
     "invite": Spec(act_invite, frozenset(EVERYONE - {"self"}), r"^$", True),  # non-admins: filed for approval
@@ -553,6 +578,11 @@ SPECS: dict[str, Spec] = {
     "role confirm": Spec(act_role_confirm, frozenset(A), r"Only admins can change org roles|your own org role", True),
     "offboard": Spec(act_offboard, frozenset(A), r"Only admins can offboard|offboard yourself", False),
     "offboard confirm": Spec(act_offboard_confirm, frozenset(A), r"Only admins can offboard|offboard yourself", True),
+    # members and invites
+    "members": Spec(_cmd("members"), frozenset({"admin", "billing"}), MEMBERS_REFUSAL, False),
+    "members invites": Spec(_cmd("members invites"), frozenset({"admin", "billing"}), MEMBERS_REFUSAL, False),
+    "invite withdraw": Spec(act_invite_withdraw, frozenset(A), r"Only admins can withdraw or re-send invites", True),
+    "invite reinvite": Spec(act_invite_reinvite, frozenset(A), r"Only admins can withdraw or re-send invites", True),
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),
@@ -570,6 +600,8 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "budget set",
     "budget thresholds",
     "audit",
+    "members",
+    "members invites",
 }
 CASES = [
     (action, role)

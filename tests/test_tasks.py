@@ -71,6 +71,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "team.role.change": {"slack_user_id": "U0ADMIN", "email": "dev@example.com", "old": "developer", "new": "user"},
     "team.offboard.propose": {"slack_user_id": "U0ADMIN", "target": "lee@example.com", "reason": "left", "usage": "…"},
     "team.offboard.run": {"slack_user_id": "U0ADMIN", "email": "lee@example.com", "reason": "left"},
+    # members and invites
+    "team.members.list": {"slack_user_id": "U0ADMIN", "which": "workspace", "workspace": "wrkspc_1", "page": 1},
+    "team.invite.withdraw": {"slack_user_id": "U0ADMIN", "invite_id": "invite_1", "email": "new@example.com"},
+    "team.invite.reinvite": {"slack_user_id": "U0ADMIN", "invite_id": "invite_1", "email": "new@example.com"},
     "keys.stale.deactivate": {
         "slack_user_id": "U0ADMIN",
         "key_id": "apikey_1",
@@ -195,6 +199,7 @@ COMMANDS = {
     "audit 7": "audit.export",
     "budget": "budget.answer",
     "usage": "usage.answer",
+    "members workspace ml platform": "team.members.list",
 }
 
 

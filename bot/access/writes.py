@@ -40,8 +40,8 @@ def _invite_audit(session: Session, payload: dict[str, Any], invite: Invite, at:
     )
 
 
-def invite_now(deps: Deps, actor: Actor, email: str, role: str) -> Invite:
-    """An admin's direct invite: intent row, the invite, its audit row."""
+def invite_now(deps: Deps, actor: Actor, email: str, role: str, *, detail: str | None = None) -> Invite:
+    """An admin's direct invite: intent row, the invite, its audit row (`detail` on it)."""
     payload = {
         "email": email,
         "role": role,
@@ -52,7 +52,7 @@ def invite_now(deps: Deps, actor: Actor, email: str, role: str) -> Invite:
     now = deps.clock()
 
     def record(session: Session, invite: Invite) -> Invite:
-        _invite_audit(session, payload, invite, now, None)
+        _invite_audit(session, payload, invite, now, detail)
         return invite
 
     return perform(deps, intent, lambda: deps.admin.create_invite(email, role), record)  # type: ignore[arg-type]
@@ -193,7 +193,60 @@ def check_workspace_member(ctx: JobContext, write: AdminWrite, payload: dict[str
     return Verdict(True, f"{who} is {member.workspace_role} in workspace {where}; the grant records it now.")
 
 
+# -- withdrawing an invite (`/claude-key members invites`: Withdraw, and the first half of Re-invite) --------------
+
+INVITE_DELETE = "invite.delete"
+
+
+def _withdraw_audit(session: Session, payload: dict[str, Any], at: datetime, detail: str | None) -> None:
+    repo.append_audit(
+        session=session,
+        action="invite.withdrawn",
+        subject_type="invite",
+        subject_id=payload["invite_id"],
+        actor_slack_id=payload.get("actor_slack_id"),
+        actor_anthropic_id=payload.get("actor_anthropic_id"),
+        before={"email": payload["email"], "role": payload["role"], "status": "pending"},
+        after={"status": "deleted"},
+        detail=detail,
+        at=at,
+    )
+
+
+def withdraw_invite(deps: Deps, actor: Actor, invite: Invite, *, why: str) -> None:
+    """Withdraw a pending invite through an intent row, with its audit row (`why`: the detail)."""
+    payload = {
+        "invite_id": invite.id,
+        "email": invite.email,
+        "role": invite.role,
+        "actor_slack_id": actor.slack_user_id,
+        "actor_anthropic_id": actor.anthropic_user_id,
+        "detail": why,
+    }
+    what = f"withdraw the invite for {escape(invite.email)}"
+    intent = Intent(INVITE_DELETE, invite.id, what, payload, actor.slack_user_id)
+    now = deps.clock()
+    perform(
+        deps, intent, lambda: deps.admin.delete_invite(invite.id), lambda s, _: _withdraw_audit(s, payload, now, why)
+    )
+
+
+def check_invite_delete(ctx: JobContext, write: AdminWrite, payload: dict[str, Any]) -> Verdict:
+    """An interrupted withdrawal: the invite no longer pending means it was withdrawn (or accepted meanwhile)."""
+    email = payload.get("email") or ""
+    shown = escape(email)
+    listed = {i.id: i for i in ctx.deps.admin.list_invites(email=email)} if email else {}
+    invite = listed.get(write.target)
+    if invite is not None and invite.status == "pending":
+        return Verdict(False, f"the invite for {shown} is still pending: it wasn't withdrawn. Nothing changed.")
+    if invite is not None and invite.status == "accepted":
+        return Verdict(False, f"{shown} accepted the invite before it was withdrawn; they are a member now.")
+    _withdraw_audit(ctx.session, payload, ctx.now, " ".join(filter(None, [payload.get("detail"), f"({RECONCILED})"])))
+    return Verdict(True, f"the invite for {shown} is withdrawn; recorded in the audit log now.")
+
+
 CHECKS: dict[str, Check] = {
+    INVITE_DELETE: check_invite_delete,
     INVITE: check_invite,
     ORG_ROLE: check_org_role,
     WORKSPACE_MEMBER: check_workspace_member,

@@ -26,6 +26,7 @@ class Sub(StrEnum):
     AUDIT = "audit"
     ROLE = "role"
     OFFBOARD = "offboard"
+    MEMBERS = "members"
 
 
 # (usage line, one-line description) in the order help shows them.
@@ -49,6 +50,10 @@ USAGE: dict[Sub, tuple[str, str]] = {
     Sub.AUDIT: ("audit [days]", "admins: the audit log as a CSV file"),
     Sub.ROLE: ("role <@user | email> <role>", "admins: change someone's org role (never admin)"),
     Sub.OFFBOARD: ("offboard <@user | email> [reason…]", "admins: a leaver's keys off, workspaces, org, invites"),
+    Sub.MEMBERS: (
+        "members [admins | developers | viewers | workspace <name> | invites]",
+        "org members and invites (admins and billing; others see who the admins are)",
+    ),
 }
 
 # Slack sends at most ~4,000 characters of command text; anything longer is not a real command.

@@ -23,6 +23,11 @@ class Action(StrEnum):
     REVOKE_CANCEL = "key_revoke_cancel"
     STALE_DEACTIVATE = "key_stale_deactivate"
     ROTATION_DEACTIVATE_OLD = "key_rotation_deactivate_old"
+    # Members (`/claude-key members`)
+    MEMBERS_PREV = "team_members_page_prev"
+    MEMBERS_NEXT = "team_members_page_next"
+    INVITE_WITHDRAW = "team_invite_withdraw"
+    INVITE_REINVITE = "team_invite_reinvite"
     # Spend
     BUDGET_MIRROR = "budget_mirror"
     SPEND_REQUEST_APPROVE = "spend_request_approve"
