@@ -192,6 +192,7 @@ JOB_NAMES = (
     "request-nudges",
     "spend-limit-requests",
     "slack-directory",
+    "leaver-sweep",
     "housekeeping",
 )
 

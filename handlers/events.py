@@ -9,6 +9,8 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Worker
 from bot.directory import remember_user
 from bot.home import service as home
+from handlers.common import work_later
+from handlers.tasks import Task
 
 
 def register(app: AsyncApp, worker: Worker) -> None:
@@ -25,3 +27,5 @@ def register(app: AsyncApp, worker: Worker) -> None:
         user = event.get("user")
         if isinstance(user, dict):
             await worker.run(remember_user, user)
+            if isinstance(user.get("id"), str):  # leaver-sweep for this one person, once the row is stored
+                await work_later(worker, Task("team.leaver.check", {"slack_user_id": user["id"]}))

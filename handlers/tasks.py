@@ -30,7 +30,7 @@ from bot.slack.reply import Reply
 from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
 from bot.spend.model import ChartRequest
 from bot.team import blocks as team_blocks
-from bot.team import offboard, roles
+from bot.team import leavers, offboard, roles
 from bot.team.roles import RoleChange
 from bot.team.target import email_of
 
@@ -330,3 +330,21 @@ def team_offboard_propose(deps: Deps, *, slack_user_id: str, target: str, reason
 def team_offboard_run(deps: Deps, *, slack_user_id: str, email: str, reason: str) -> Reply:
     done = offboard.run_offboard(deps, slack_user_id=slack_user_id, email=email, reason=reason)
     return team_blocks.offboard_done(done)
+
+
+# --- leaver-sweep ------------------------------------------------------------------------------------------------
+
+
+@_task("team.leaver.check")
+def team_leaver_check(deps: Deps, *, slack_user_id: str) -> None:
+    leavers.check_person(deps, slack_user_id=slack_user_id)
+
+
+@_task("team.leaver.offboard")
+def team_leaver_offboard(deps: Deps, *, slack_user_id: str, case_id: int) -> Reply:
+    return leavers.offboard_leaver(deps, slack_user_id=slack_user_id, case_id=case_id)
+
+
+@_task("team.leaver.not_a_leaver")
+def team_leaver_not_a_leaver(deps: Deps, *, slack_user_id: str, case_id: int) -> Reply:
+    return leavers.not_a_leaver(deps, slack_user_id=slack_user_id, case_id=case_id)

@@ -70,6 +70,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "team.role.change": {"slack_user_id": "U0ADMIN", "email": "dev@example.com", "old": "developer", "new": "user"},
     "team.offboard.propose": {"slack_user_id": "U0ADMIN", "target": "lee@example.com", "reason": "left", "usage": "…"},
     "team.offboard.run": {"slack_user_id": "U0ADMIN", "email": "lee@example.com", "reason": "left"},
+    # leaver-sweep
+    "team.leaver.check": {"slack_user_id": "U0LEE"},
+    "team.leaver.offboard": {"slack_user_id": "U0ADMIN", "case_id": 1},
+    "team.leaver.not_a_leaver": {"slack_user_id": "U0ADMIN", "case_id": 1},
     "keys.stale.deactivate": {
         "slack_user_id": "U0ADMIN",
         "key_id": "apikey_1",
