@@ -26,7 +26,10 @@ from bot.team.leaver_model import Leaver, LeaverRef, NoSlackMember
 # Section text holds 3,000 characters; a little room is kept for Slack's own counting.
 SECTION_ROOM = 2900
 NO_SLACK_LISTED = 200
-CANT = "Offboarding can't delete keys or end Claude.ai sessions: the Admin API allows neither."
+CANT = (
+    "Keys are set inactive (the Admin API can't delete them); Claude.ai sessions are not ended "
+    "(only Enterprise orgs have a sign-out call, and the bot doesn't make it)."
+)
 
 
 def _context(text: str) -> ContextBlock:

@@ -342,6 +342,8 @@ def not_a_leaver(deps: Deps, *, slack_user_id: str, case_id: int) -> Reply:
     shows the account active again."""
     actor = resolve_admin(deps, slack_user_id, ONLY_ADMINS_DECIDE)
     case = _case(deps, case_id)
+    if actor.email and actor.email.lower() == case.email.lower():
+        raise UserError("You can't decide your own leaver proposal; ask another admin.")
     now = deps.clock()
     with session_scope(deps.engine) as session:
         moved = lrepo.decide_leaver_case(

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from bot.slack.ids import Action
 from storage.db import session_scope
 from storage.models import IdentityLink, LeaverCase
 from tests.keys.support import add_key, audit_actions, buttons, click, ids, rendered
+from tests.test_cli import _cli, _doctor_env
 
 
 def _sweep(deps: Deps, **kwargs: Any) -> Any:
@@ -83,7 +85,7 @@ def test_a_deactivated_member_with_keys_gets_one_proposal(kdeps: Deps, slack_sta
     (proposal,) = _proposals(slack_standin)
     shown = rendered(proposal.blocks)
     assert "leaver@example.com" in shown and "lee-ci" in shown and "default-ws" in shown
-    assert "removed from the Anthropic organization" in shown and "can't delete keys" in shown
+    assert "removed from the Anthropic organization" in shown and "can't delete them" in shown
     (offboard,) = buttons(proposal.blocks, Action.LEAVER_OFFBOARD)
     assert offboard["confirm"]["text"]["type"] == "plain_text"
     assert buttons(proposal.blocks, Action.LEAVER_NOT_A_LEAVER)
@@ -247,3 +249,19 @@ def test_hostile_names_fit_block_kit(kdeps: Deps, slack_standin, anthropic_stand
     assert len(posted) == 2
     for message in posted:
         assert "<!channel>" not in rendered(message.blocks) and "<https://" not in rendered(message.blocks)
+
+
+def test_jobs_run_leaver_sweep_dry_run_prints_the_proposal(
+    tmp_path: Path, slack_standin, anthropic_standin, sqlite_url: str
+) -> None:
+    values = _doctor_env(slack_standin, anthropic_standin, sqlite_url)
+    anthropic_standin.add_user("leaver@example.com", name="Lee Ver", role="developer")
+    slack_standin.add_user("U0LEE", name="lee", real_name="Lee Ver", email="leaver@example.com", deleted=True)
+    stored = _cli(["jobs", "run", "slack-directory"], tmp_path, **values)
+    assert stored.returncode == 0, stored.stdout + stored.stderr
+    result = _cli(["jobs", "run", "leaver-sweep", "--dry-run"], tmp_path, **values)
+    assert result.returncode == 0, result.stdout + result.stderr
+    would = [line for line in result.stdout.splitlines() if line.startswith("would post to C0ADMIN: ")]
+    assert len(would) == 1 and "leaver@example.com" in would[0]
+    assert "leaver-sweep (dry run): sent 1, skipped 0, errors 0" in result.stdout
+    assert [c.method for c in slack_standin.calls if c.method.startswith("chat.")] == []
