@@ -130,6 +130,7 @@ def leaver_sweep(ctx: JobContext) -> JobResult:
     people = lrepo.deactivated_slack_users(session=session)
     leavers = _find_leavers(ctx, people, members)
     result.notes.append(f"{len(leavers)} new leaver(s) to propose")
+    cases = lrepo.open_leaver_cases(session=session)
     try:
         for leaver in leavers:
             try:
@@ -137,7 +138,7 @@ def leaver_sweep(ctx: JobContext) -> JobResult:
                     deps,
                     session,
                     leaver,
-                    lrepo.open_leaver_cases(session=session).get(leaver.slack_user_id),
+                    cases.get(leaver.slack_user_id),
                     now=now,
                     dry_run=ctx.dry_run,
                     out=ctx.out,
@@ -162,7 +163,8 @@ def _find_leavers(ctx: JobContext, people: list[SlackUser], members: list[OrgUse
     if not people:
         return []
     cases = lrepo.open_leaver_cases(session=session)
-    people = [p for p in people if _needs_proposal(cases.get(p.slack_user_id), now)]
+    active = repo.slack_ids_by_email(session=session)  # someone with a second, active account hasn't left
+    people = [p for p in people if _needs_proposal(cases.get(p.slack_user_id), now) and p.email not in active]
     if not people:
         return []
     by_email = {m.email.lower(): m for m in members}
@@ -244,6 +246,8 @@ def check_person(deps: Deps, *, slack_user_id: str) -> None:
         if closed or not people:
             return
         person = people[0]
+        if repo.slack_ids_by_email(session=session, emails=[person.email or ""]):
+            return  # the same email has an active Slack account: not a leaver
         case = lrepo.open_leaver_cases(session=session).get(slack_user_id)
         if not _needs_proposal(case, now):
             return

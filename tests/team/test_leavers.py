@@ -190,6 +190,7 @@ def test_a_former_member_who_owns_keys_is_proposed_for_the_keys(
         session.commit()
     slack_standin.add_user("U0OLD", name="old", real_name="Old Timer", email="old@example.com", deleted=True)
     slack_standin.add_user("U0GONE", name="gone", email="gone@example.com", deleted=True)  # nothing in the org
+    slack_standin.add_user("U0DEVOLD", name="dev-old", email="dev@example.com", deleted=True)  # U0DEV is active
     _directory(kdeps)
     assert _sweep(kdeps).sent == 1
     (proposal,) = _proposals(slack_standin)
