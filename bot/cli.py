@@ -209,6 +209,7 @@ JOB_NAMES = (
     "request-nudges",
     "spend-limit-requests",
     "slack-directory",
+    "leaver-sweep",
     "housekeeping",
 )
 

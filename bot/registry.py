@@ -23,6 +23,7 @@ from bot.keys.writes import CHECKS as KEY_WRITE_CHECKS
 from bot.spend.alerts import run_budget_alerts
 from bot.spend.digest import run_weekly_digest
 from bot.spend.spend_limit_job import run_spend_limit_requests
+from bot.team.leavers import leaver_sweep
 from bot.writes import reconcile
 
 
@@ -104,6 +105,13 @@ JOBS: dict[str, JobSpec] = {
             "daily 05:00",
             {"trigger": "cron", "hour": 5, "minute": 0},
             refresh_directory,
+        ),
+        JobSpec(
+            "leaver-sweep",
+            "propose offboarding people deactivated in Slack; weekly list of members without Slack",
+            "daily 08:00",
+            {"trigger": "cron", "hour": 8, "minute": 0},
+            leaver_sweep,
         ),
         JobSpec(
             "housekeeping",

@@ -76,3 +76,16 @@ async def tell_later(worker: Worker, *, user: str, channel: str | None, task: Ta
             await worker.run(run_stored, item_id)
     except Exception as exc:
         logger.warning("could not run the work of %s: %s", user, type(exc).__name__)
+
+
+async def work_later(worker: Worker, task: Task) -> None:
+    """For events (nobody waits for an answer): stored and run like `answer_later`; a failure is logged only."""
+    _work(task)
+    try:
+        item_id = await worker.store(
+            store, task, user_id=None, channel_id=None, response_url=None, replace_original=False
+        )
+        if worker.work_inline:
+            await worker.run(run_stored, item_id)
+    except Exception as exc:  # BotBusy after the store: a sweeper runs it once the pool has room
+        logger.warning("could not run %s now: %s", task.name, type(exc).__name__)

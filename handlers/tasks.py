@@ -32,7 +32,7 @@ from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets
 from bot.spend.model import ChartRequest
 from bot.team import blocks as team_blocks
 from bot.team import invites as team_invites
-from bot.team import members, members_blocks, offboard, roles
+from bot.team import leavers, members, members_blocks, offboard, roles
 from bot.team.members_model import AdminsOnly, MembersFilter
 from bot.team.roles import RoleChange
 from bot.team.target import email_of
@@ -382,3 +382,21 @@ def team_invite_withdraw(deps: Deps, *, slack_user_id: str, invite_id: str, emai
 def team_invite_reinvite(deps: Deps, *, slack_user_id: str, invite_id: str, email: str) -> Reply:
     done = team_invites.reinvite(deps, slack_user_id=slack_user_id, invite_id=invite_id, email=email)
     return members_blocks.reinvited_reply(done, deps.settings.tz)
+
+
+# --- leaver-sweep ------------------------------------------------------------------------------------------------
+
+
+@_task("team.leaver.check")
+def team_leaver_check(deps: Deps, *, slack_user_id: str) -> None:
+    leavers.check_person(deps, slack_user_id=slack_user_id)
+
+
+@_task("team.leaver.offboard")
+def team_leaver_offboard(deps: Deps, *, slack_user_id: str, case_id: int) -> Reply:
+    return leavers.offboard_leaver(deps, slack_user_id=slack_user_id, case_id=case_id)
+
+
+@_task("team.leaver.not_a_leaver")
+def team_leaver_not_a_leaver(deps: Deps, *, slack_user_id: str, case_id: int) -> Reply:
+    return leavers.not_a_leaver(deps, slack_user_id=slack_user_id, case_id=case_id)

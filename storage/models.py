@@ -367,3 +367,36 @@ class KeyReport(SQLModel, table=True):
     channel: str = Field(max_length=32)
     ts: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# --- leaver-sweep ------------------------------------------------------------------------------------------------
+
+
+class LeaverState(StrEnum):
+    """Where a leaver proposal stands."""
+
+    POSTING = "posting"  # claimed by a run that is posting the proposal now
+    PROPOSED = "proposed"  # in the admin channel with Offboard / Not a leaver
+    SILENCED = "silenced"  # an admin said "Not a leaver"
+    OFFBOARDED = "offboarded"  # an admin clicked Offboard
+
+
+class LeaverCase(SQLModel, table=True):
+    """One deactivation of a Slack account that `leaver-sweep` proposed to offboard. `open_key` holds the Slack id
+    while the account stays deactivated and is cleared when Slack shows it active again: unique, so a rerun or a
+    second replica never opens (and posts) a second case, and a later deactivation opens a new one."""
+
+    __tablename__ = "leaver_case"
+    __table_args__ = (UniqueConstraint("open_key", name="uq_leaver_case_open_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_user_id: str = Field(max_length=32, index=True)
+    email: str = Field(max_length=320)
+    open_key: str | None = Field(default=None, max_length=32)
+    state: str = Field(default=LeaverState.POSTING, max_length=16)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    decided_by: str | None = Field(default=None, max_length=32)
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

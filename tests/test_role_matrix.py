@@ -34,7 +34,15 @@ from bot.spend import budgets
 from bot.spend.blocks_spend_limits import AMOUNT_BLOCK, AMOUNT_INPUT
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
-from storage.models import AccessRequest, Budget, KeyRotation, RequestState, RotationState, SpendLimitRequestPost
+from storage.models import (
+    AccessRequest,
+    Budget,
+    KeyRotation,
+    LeaverCase,
+    RequestState,
+    RotationState,
+    SpendLimitRequestPost,
+)
 from tests.botserver import BotServer, command_body, post_slack
 from tests.conftest import make_settings
 
@@ -239,6 +247,9 @@ SELF_IS_ADMIN = {
     "role confirm",
     "offboard",
     "offboard confirm",
+    # leaver-sweep: "self" is an admin clicking their own proposal
+    "leaver offboard",
+    "leaver not-a-leaver",
 }
 
 
@@ -491,6 +502,43 @@ def act_invite_reinvite(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=bool(now) and invite["id"] not in now)
 
 
+# --- leaver-sweep proposals ---
+
+
+def new_leaver_case(w: World, owner: str) -> tuple[int, str]:
+    """A proposed leaver case about a fresh member (or the owner themselves for "self"): (case id, email)."""
+    email, _ = new_person(w, owner)
+    slack_id = PEOPLE["admin2"][0] if owner == "admin2" else f"U0LV{next(_serial)}"
+    with session_scope(w.deps.engine) as session:
+        for old in session.exec(select(LeaverCase).where(LeaverCase.open_key == slack_id)):
+            old.open_key = None  # an earlier case's deactivation is over
+        row = LeaverCase(
+            slack_user_id=slack_id, email=email, open_key=slack_id, state="proposed", channel="C0ADMIN", ts="1.2"
+        )
+        session.add(row)
+        session.flush()
+        return row.id or 0, email
+
+
+def leaver_state(w: World, case_id: int) -> str:
+    with session_scope(w.deps.engine) as session:
+        row = session.get(LeaverCase, case_id)
+        assert row is not None
+        return row.state
+
+
+def act_leaver_offboard(w: World, actor: str, owner: str) -> Outcome:
+    case_id, email = new_leaver_case(w, owner)
+    answer = w.click(Action.LEAVER_OFFBOARD, json.dumps({"c": case_id}), actor)
+    return Outcome(answer, changed=org_role(w, email) is None)
+
+
+def act_leaver_not_a_leaver(w: World, actor: str, owner: str) -> Outcome:
+    case_id, _ = new_leaver_case(w, owner)
+    answer = w.click(Action.LEAVER_NOT_A_LEAVER, json.dumps({"c": case_id}), actor)
+    return Outcome(answer, changed=leaver_state(w, case_id) == "silenced")
+
+
 def act_mirror(w: World, actor: str, owner: str) -> Outcome:
     budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
     w.admin.reset_requests()
@@ -583,6 +631,10 @@ SPECS: dict[str, Spec] = {
     "members invites": Spec(_cmd("members invites"), frozenset({"admin", "billing"}), MEMBERS_REFUSAL, False),
     "invite withdraw": Spec(act_invite_withdraw, frozenset(A), r"Only admins can withdraw or re-send invites", True),
     "invite reinvite": Spec(act_invite_reinvite, frozenset(A), r"Only admins can withdraw or re-send invites", True),
+    "leaver offboard": Spec(act_leaver_offboard, frozenset(A), r"Only admins can offboard|offboard yourself", True),
+    "leaver not-a-leaver": Spec(
+        act_leaver_not_a_leaver, frozenset(A), r"Only admins can decide who is a leaver|your own leaver", True
+    ),
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),

@@ -75,6 +75,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "team.members.list": {"slack_user_id": "U0ADMIN", "which": "workspace", "workspace": "wrkspc_1", "page": 1},
     "team.invite.withdraw": {"slack_user_id": "U0ADMIN", "invite_id": "invite_1", "email": "new@example.com"},
     "team.invite.reinvite": {"slack_user_id": "U0ADMIN", "invite_id": "invite_1", "email": "new@example.com"},
+    # leaver-sweep
+    "team.leaver.check": {"slack_user_id": "U0LEE"},
+    "team.leaver.offboard": {"slack_user_id": "U0ADMIN", "case_id": 1},
+    "team.leaver.not_a_leaver": {"slack_user_id": "U0ADMIN", "case_id": 1},
     "keys.stale.deactivate": {
         "slack_user_id": "U0ADMIN",
         "key_id": "apikey_1",

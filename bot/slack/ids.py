@@ -19,6 +19,9 @@ class Action(StrEnum):
     ROLE_CANCEL = "team_role_cancel"
     OFFBOARD_CONFIRM = "team_offboard_confirm"
     OFFBOARD_CANCEL = "team_offboard_cancel"
+    # leaver-sweep proposals
+    LEAVER_OFFBOARD = "team_leaver_offboard"
+    LEAVER_NOT_A_LEAVER = "team_leaver_not_a_leaver"
     REVOKE_CONFIRM = "key_revoke_confirm"
     REVOKE_CANCEL = "key_revoke_cancel"
     STALE_DEACTIVATE = "key_stale_deactivate"

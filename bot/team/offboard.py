@@ -80,7 +80,8 @@ def _known_user_id(deps: Deps, email: str) -> str | None:
     return requested
 
 
-def _open_requests(deps: Deps, email: str) -> list[int]:
+def open_requests(deps: Deps, email: str) -> list[int]:
+    """Ids of the open access requests by or for `email`."""
     with session_scope(deps.engine) as session:
         query = select(AccessRequest.id).where(
             col(AccessRequest.state).in_(OPEN_STATES),
@@ -106,7 +107,7 @@ def plan(deps: Deps, email: str) -> OffboardPlan:
             if deps.admin.get_workspace_member(workspace.id, member.id) is not None:
                 workspaces.append((workspace.id, workspace.name))
     invites = [i.id for i in deps.admin.list_invites(email=email, statuses=["pending"])]
-    return OffboardPlan(email, user_id, member, keys, workspaces, invites, _open_requests(deps, email))
+    return OffboardPlan(email, user_id, member, keys, workspaces, invites, open_requests(deps, email))
 
 
 Say = Callable[[str], None]
@@ -126,9 +127,9 @@ def propose_offboard(deps: Deps, *, slack_user_id: str, email: str) -> OffboardP
     return plan(deps, email)
 
 
-def run_offboard(deps: Deps, *, slack_user_id: str, email: str, reason: str) -> OffboardPlan:
-    """The Offboard click: the admin re-checked, then `offboard`."""
-    return offboard(deps, email, _admin_for(deps, slack_user_id, email), reason=reason)
+def run_offboard(deps: Deps, *, slack_user_id: str, email: str, reason: str, say: Say | None = None) -> OffboardPlan:
+    """The Offboard click: the admin re-checked, then `offboard` (its steps told to `say`, else a new thread)."""
+    return offboard(deps, email, _admin_for(deps, slack_user_id, email), reason=reason, say=say)
 
 
 def offboard(deps: Deps, email: str, actor: Actor, *, reason: str, say: Say | None = None) -> OffboardPlan:
