@@ -27,7 +27,16 @@ from bot.keys.blocks import rotation as rotation_blocks
 from bot.keys.blocks import stale as stale_blocks
 from bot.keys.model import KeyScope
 from bot.slack.reply import Reply
-from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
+from bot.spend import (
+    blocks_budgets,
+    blocks_drivers,
+    blocks_spend_limits,
+    blocks_usage,
+    budgets,
+    planned,
+    spend_limits,
+    usage,
+)
 from bot.spend.model import ChartRequest
 from bot.team import blocks as team_blocks
 from bot.team import offboard, roles
@@ -186,6 +195,32 @@ def budget_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
 @_task("budget.mirror")
 def budget_mirror(deps: Deps, *, slack_user_id: str, scope_key: str) -> Reply:
     return blocks_budgets.mirror_outcome(budgets.mirror_budget(deps, slack_user_id, scope_key))
+
+
+# -- spend alerts that explain themselves ----------------------------------------------------------------
+
+
+@_task("budget.spike_planned")
+def budget_spike_planned(
+    deps: Deps,
+    *,
+    slack_user_id: str,
+    scope_key: str,
+    day: str,
+    channel: str | None = None,
+    ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> Reply:
+    outcome = planned.mark_planned(
+        deps,
+        slack_user_id=slack_user_id,
+        scope_key=scope_key,
+        day=planned.parse_day(day),
+        channel=channel,
+        ts=ts,
+        blocks=blocks or [],
+    )
+    return blocks_drivers.planned_reply(outcome)
 
 
 @_task("spend_limit.approve")

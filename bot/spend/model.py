@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.spend.driver_model import Drivers
+
 ORG_SCOPE = "org"
 
 # --------------------------------------------------------------------------------------------------
@@ -250,6 +252,7 @@ class BudgetAlert:
     tz: tzinfo
     threshold: int | None = None
     spike: Spike | None = None
+    drivers: Drivers | None = None  # None: the breakdown failed (the alert goes out regardless)
 
 
 # --------------------------------------------------------------------------------------------------
