@@ -37,7 +37,7 @@ from bot.spend import (
     spend_limits,
     usage,
 )
-from bot.spend.model import ChartRequest
+from bot.spend.model import BurnChart, ChartRequest
 from bot.team import blocks as team_blocks
 from bot.team import offboard, roles
 from bot.team.roles import RoleChange
@@ -267,7 +267,32 @@ def chart_args(chart: ChartRequest) -> dict[str, JSON]:
         "daily": daily,
         "start": chart.start.isoformat(),
         "end": chart.end.isoformat(),
+        "burn": _burn_args(chart.burn),
     }
+
+
+def _burn_args(burn: BurnChart | None) -> JSON:
+    if burn is None:
+        return None
+    return {
+        "first_day": burn.first_day.isoformat(),
+        "last_day": burn.last_day.isoformat(),
+        "daily": {day.isoformat(): str(amount) for day, amount in burn.daily.items()},
+        "budget": str(burn.budget),
+        "forecast": str(burn.forecast) if burn.forecast is not None else None,
+    }
+
+
+def _burn_from_args(args: dict[str, Any] | None) -> BurnChart | None:
+    if not args:
+        return None
+    return BurnChart(
+        first_day=date.fromisoformat(args["first_day"]),
+        last_day=date.fromisoformat(args["last_day"]),
+        daily={date.fromisoformat(day): Decimal(amount) for day, amount in args["daily"].items()},
+        budget=Decimal(args["budget"]),
+        forecast=Decimal(args["forecast"]) if args.get("forecast") is not None else None,
+    )
 
 
 def chart_from_args(args: dict[str, Any]) -> ChartRequest:
@@ -284,6 +309,7 @@ def chart_from_args(args: dict[str, Any]) -> ChartRequest:
         daily=daily,
         start=date.fromisoformat(args["start"]),
         end=date.fromisoformat(args["end"]),
+        burn=_burn_from_args(args.get("burn")),  # absent in work stored before burn charts
     )
 
 

@@ -271,6 +271,18 @@ class UsageReport:
     position: BudgetPosition | None
     chart_days: tuple[date, date] | None
     tz: tzinfo
+    burn: BurnChart | None = None
+
+
+@dataclass(frozen=True)
+class BurnChart:
+    """A budget's burn this period (AWS Budgets' look): spend per local day so far, the budget and the forecast."""
+
+    first_day: date
+    last_day: date  # the period's last day (inclusive)
+    daily: dict[date, Decimal]
+    budget: Decimal
+    forecast: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -284,6 +296,7 @@ class ChartRequest:
     daily: dict[date, dict[str, Decimal]]
     start: date
     end: date
+    burn: BurnChart | None = None  # a budget scope: the burn chart beside the bars
 
 
 # --------------------------------------------------------------------------------------------------
