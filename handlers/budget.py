@@ -1,4 +1,5 @@
-"""`/claude-key budget …` and the "Set as Anthropic spend limit" button: parse → ack → service → render."""
+"""`/claude-key budget …`, the "Set as Anthropic spend limit" button and a spike alert's Mark as planned:
+parse → ack → service → render."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action
 from bot.spend import budgets
+from bot.spend.driver_model import PlannedPayload
 from bot.spend.model import MirrorPayload
 from handlers.common import WORKING, answer_later
 from handlers.middleware import button
@@ -39,3 +41,12 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     async def on_mirror(ref: MirrorPayload, clicker: str, respond: AsyncRespond) -> None:
         task = Task("budget.mirror", {"slack_user_id": clicker, "scope_key": ref.scope_key})
         await answer_later(worker, respond, task)
+
+    # Spend alerts that explain themselves: Mark as planned on a spike alert (admins, re-checked by the task).
+    @app.action(Action.SPIKE_PLANNED, middleware=[button(PlannedPayload)])
+    async def on_spike_planned(ref: PlannedPayload, clicker: str, body: dict[str, Any], respond: AsyncRespond) -> None:
+        container = body.get("container") or {}
+        blocks = (body.get("message") or {}).get("blocks") or []
+        where = {"channel": container.get("channel_id"), "ts": container.get("message_ts"), "blocks": blocks}
+        task = Task("budget.spike_planned", {"slack_user_id": clicker, "scope_key": ref.s, "day": ref.d, **where})
+        await answer_later(worker, respond, task, replace_original=False)

@@ -28,8 +28,17 @@ from bot.keys.blocks import rotation as rotation_blocks
 from bot.keys.blocks import stale as stale_blocks
 from bot.keys.model import KeyScope
 from bot.slack.reply import Reply
-from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
-from bot.spend.model import ChartRequest
+from bot.spend import (
+    blocks_budgets,
+    blocks_drivers,
+    blocks_spend_limits,
+    blocks_usage,
+    budgets,
+    planned,
+    spend_limits,
+    usage,
+)
+from bot.spend.model import BurnChart, ChartRequest
 from bot.team import blocks as team_blocks
 from bot.team import invites as team_invites
 from bot.team import leavers, members, members_blocks, offboard, roles
@@ -202,6 +211,32 @@ def budget_mirror(deps: Deps, *, slack_user_id: str, scope_key: str) -> Reply:
     return blocks_budgets.mirror_outcome(budgets.mirror_budget(deps, slack_user_id, scope_key))
 
 
+# -- spend alerts that explain themselves ----------------------------------------------------------------
+
+
+@_task("budget.spike_planned")
+def budget_spike_planned(
+    deps: Deps,
+    *,
+    slack_user_id: str,
+    scope_key: str,
+    day: str,
+    channel: str | None = None,
+    ts: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> Reply:
+    outcome = planned.mark_planned(
+        deps,
+        slack_user_id=slack_user_id,
+        scope_key=scope_key,
+        day=planned.parse_day(day),
+        channel=channel,
+        ts=ts,
+        blocks=blocks or [],
+    )
+    return blocks_drivers.planned_reply(outcome)
+
+
 @_task("spend_limit.approve")
 def spend_limit_approve(deps: Deps, *, slack_user_id: str, request_id: str, amount: str) -> Reply:
     decision = spend_limits.approve(deps, slack_user_id, request_id, Decimal(amount))
@@ -251,7 +286,32 @@ def chart_args(chart: ChartRequest) -> dict[str, JSON]:
         "daily": daily,
         "start": chart.start.isoformat(),
         "end": chart.end.isoformat(),
+        "burn": _burn_args(chart.burn),
     }
+
+
+def _burn_args(burn: BurnChart | None) -> JSON:
+    if burn is None:
+        return None
+    return {
+        "first_day": burn.first_day.isoformat(),
+        "last_day": burn.last_day.isoformat(),
+        "daily": {day.isoformat(): str(amount) for day, amount in burn.daily.items()},
+        "budget": str(burn.budget),
+        "forecast": str(burn.forecast) if burn.forecast is not None else None,
+    }
+
+
+def _burn_from_args(args: dict[str, Any] | None) -> BurnChart | None:
+    if not args:
+        return None
+    return BurnChart(
+        first_day=date.fromisoformat(args["first_day"]),
+        last_day=date.fromisoformat(args["last_day"]),
+        daily={date.fromisoformat(day): Decimal(amount) for day, amount in args["daily"].items()},
+        budget=Decimal(args["budget"]),
+        forecast=Decimal(args["forecast"]) if args.get("forecast") is not None else None,
+    )
 
 
 def chart_from_args(args: dict[str, Any]) -> ChartRequest:
@@ -268,6 +328,7 @@ def chart_from_args(args: dict[str, Any]) -> ChartRequest:
         daily=daily,
         start=date.fromisoformat(args["start"]),
         end=date.fromisoformat(args["end"]),
+        burn=_burn_from_args(args.get("burn")),  # absent in work stored before burn charts
     )
 
 

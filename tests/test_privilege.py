@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from bot.deps import Deps
 from bot.identity import LINK_MAX_AGE, BotRole, RoleUnconfirmed, resolve_actor
 from bot.keys import listing, revoke, rotation, stale
 from bot.registry import run_job
-from bot.spend import budgets, spend_limits, usage
+from bot.spend import budgets, planned, spend_limits, usage
 from storage.db import session_scope
 from storage.models import AccessRequest, KeyRotation, RequestState, RotationState
 from tests.conftest import Clock, DepsFactory
@@ -143,6 +143,12 @@ def prep_mirror(w: World, who: str) -> Act:
     return lambda: budgets.mirror_budget(w.deps, who, budgets.ORG_SCOPE)
 
 
+def prep_spike_planned(w: World, who: str) -> Act:
+    budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
+    day = w.clock().date() - timedelta(days=1)
+    return lambda: planned.mark_planned(w.deps, slack_user_id=who, scope_key=budgets.ORG_SCOPE, day=day)
+
+
 def prep_spend_approve(w: World, who: str) -> Act:
     rid = _spend_request(w)
     return lambda: spend_limits.approve(w.deps, who, rid, Decimal(300))
@@ -202,6 +208,7 @@ ACTIONS: dict[str, tuple[Callable[[World, str], Act], str]] = {
     "requests pending": (prep_pending, "Only admins can list everyone's pending"),
     "keys all": (prep_keys_all, "Only admins can list everyone's keys"),
     "usage org": (prep_usage_org, "Only admins and billing viewers"),
+    "spike planned": (prep_spike_planned, "Only admins can mark a spend spike as planned"),
 }
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -32,6 +33,7 @@ from bot.sandbox.slack import SlackStandIn, seed_default_directory
 from bot.slack.ids import Action, Callback
 from bot.spend import budgets
 from bot.spend.blocks_spend_limits import AMOUNT_BLOCK, AMOUNT_INPUT
+from storage import repositories as repo
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import (
@@ -546,6 +548,18 @@ def act_mirror(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=any("spend_limits" in x for x in w.writes()))
 
 
+# -- spend alerts that explain themselves --------------------------------------------------------------------------
+
+
+def act_spike_planned(w: World, actor: str, owner: str) -> Outcome:
+    budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
+    day = w.deps.clock().date() - timedelta(days=1 + next(_serial) % 50)  # a fresh day per case
+    answer = w.click(Action.SPIKE_PLANNED, json.dumps({"s": budgets.ORG_SCOPE, "d": day.isoformat()}), actor)
+    with session_scope(w.deps.engine) as session:
+        marked = repo.ledger_has(session=session, job="budget-alerts", key=f"planned:org:{day.isoformat()}")
+    return Outcome(answer, changed=marked)
+
+
 def act_spend_approve(w: World, actor: str, owner: str) -> Outcome:
     request_id = new_spend_request(w, owner)
     w.admin.reset_requests()
@@ -638,6 +652,8 @@ SPECS: dict[str, Spec] = {
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),
+    # spend alerts that explain themselves
+    "spike planned": Spec(act_spike_planned, frozenset(A), r"Only admins can mark a spend spike as planned", True),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -654,6 +670,7 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "audit",
     "members",
     "members invites",
+    "spike planned",  # a budget's spike day: nobody's own
 }
 CASES = [
     (action, role)

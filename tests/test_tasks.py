@@ -86,6 +86,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "ts": "1700000000.000100",
         "blocks": [{"type": "section", "block_id": "k1", "text": {"type": "mrkdwn", "text": "*key*"}}],
     },
+    # spend alerts that explain themselves
+    "budget.spike_planned": {
+        "slack_user_id": "U0ADMIN",
+        "scope_key": "org",
+        "day": "2026-10-17",
+        "channel": "C0ADMIN",
+        "ts": "1700000000.000100",
+        "blocks": [{"type": "actions", "block_id": "spike_planned", "elements": []}],
+    },
 }
 
 

@@ -35,6 +35,8 @@ class Action(StrEnum):
     BUDGET_MIRROR = "budget_mirror"
     SPEND_REQUEST_APPROVE = "spend_request_approve"
     SPEND_REQUEST_DENY = "spend_request_deny"
+    # Spend alerts that explain themselves
+    SPIKE_PLANNED = "spend_spike_planned"
 
 
 class Callback(StrEnum):

@@ -5,10 +5,12 @@ Alerts are idempotent through the job ledger; every key names the scope, the ale
     threshold:org:2026-11:75:r2     75 % of revision 2 of the org budget, November 2026
     forecast:org:2026-11            the linear projection passed the budget
     spike:workspace:wrkspc_1:2026-11-06
+    planned:workspace:wrkspc_1:2026-11-06  an admin marked that day's spike as planned (Mark as planned)
     exceeded:org:2026-11            spend reached the budget (a new period then says "back under budget")
     new-period:org:2026-12
 
-A key is recorded only after Slack accepted the message.
+A key is recorded only after Slack accepted the message. Every threshold, forecast and spike alert names
+its drivers (`bot/spend/drivers.py`), fetched only for an alert about to be sent.
 """
 
 from __future__ import annotations
@@ -18,12 +20,24 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
+from bot.anthropic_admin import AdminAPIError
 from bot.core import periods
 from bot.deps import Deps
 from bot.jobs.context import JobContext, JobResult
-from bot.spend import analytics, blocks_budgets
+from bot.spend import analytics, blocks_budgets, drivers
+from bot.spend.driver_model import Drivers
 from bot.spend.model import AlertKind, BudgetAlert, BudgetView, Contacts, Spike
-from bot.spend.positions import crossed, ledger_has, list_budgets, period_key, position, settle, threshold_key
+from bot.spend.positions import (
+    crossed,
+    ledger_has,
+    list_budgets,
+    period_key,
+    planned_days,
+    position,
+    settle,
+    spike_key,
+    threshold_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +104,27 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     spent = sum((v for d, v in days.items() if d >= start.astimezone(tz).date()), Decimal(0))
     pos = position(budget, spent, now, tz, as_of)
     talk_to = contacts(deps, budget)
+    trailing_days = [yesterday - timedelta(days=i) for i in range(1, SPIKE_TRAILING_DAYS + 1)]
+    planned = planned_days(ctx.session, scope, [yesterday, *trailing_days])
+    found: dict[AlertKind, Drivers | None] = {}
+
+    def explain(kind: AlertKind) -> Drivers | None:
+        """The alert's drivers, fetched only when it is sent; None when the Admin API failed (it goes out anyway)."""
+        basis = AlertKind.THRESHOLD if kind is AlertKind.THRESHOLD else AlertKind.SPIKE  # forecast: yesterday too
+        if basis not in found:
+            try:
+                if basis is AlertKind.THRESHOLD:
+                    found[basis] = drivers.share_drivers(deps, ctx.session, budget.who, start, now)
+                else:
+                    found[basis] = drivers.change_drivers(deps, ctx.session, budget.who, yesterday, planned)
+            except AdminAPIError as exc:
+                logger.info("drivers for %s unavailable: %s", scope, type(exc).__name__)
+                found[basis] = None
+        return found[basis]
 
     def alert(kind: AlertKind, threshold: int | None = None, spike: Spike | None = None) -> BudgetAlert:
-        return BudgetAlert(kind, pos, talk_to, tz, threshold=threshold, spike=spike)
+        explained = explain(kind) if kind is not AlertKind.NEW_PERIOD else None
+        return BudgetAlert(kind, pos, talk_to, tz, threshold=threshold, spike=spike, drivers=explained)
 
     settle(ctx.session, budget, spent, now, tz, dry_run=ctx.dry_run)
 
@@ -132,13 +164,14 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     ):
         _send(ctx, channel, alert(AlertKind.FORECAST), [forecast_key], result)
 
-    # Spike: yesterday against the 7 days before it, once yesterday's data is complete.
+    # Spike: yesterday against the 7 days before it, once yesterday's data is complete. A day an admin marked
+    # as planned is never a spike and leaves the baseline (the mean is over the days that remain).
     yesterday_complete = as_of is None or as_of >= periods.local_midnight(today, tz)
-    if yesterday_complete:
+    baseline = [d for d in trailing_days if d not in planned]
+    if yesterday_complete and yesterday not in planned and baseline:
         day_spend = days.get(yesterday, Decimal(0))
-        trailing = [days.get(yesterday - timedelta(days=i), Decimal(0)) for i in range(1, SPIKE_TRAILING_DAYS + 1)]
-        mean = sum(trailing, Decimal(0)) / SPIKE_TRAILING_DAYS
-        spike_key = f"spike:{scope}:{yesterday.isoformat()}"
-        if day_spend > SPIKE_FACTOR * mean and day_spend > SPIKE_MIN_USD and not ctx.already_done(spike_key):
-            spike = Spike(yesterday, day_spend, mean, SPIKE_FACTOR, SPIKE_TRAILING_DAYS)
-            _send(ctx, channel, alert(AlertKind.SPIKE, spike=spike), [spike_key], result)
+        mean = sum((days.get(d, Decimal(0)) for d in baseline), Decimal(0)) / len(baseline)
+        key = spike_key(scope, yesterday)
+        if day_spend > SPIKE_FACTOR * mean and day_spend > SPIKE_MIN_USD and not ctx.already_done(key):
+            spike = Spike(yesterday, day_spend, mean, SPIKE_FACTOR, len(baseline))
+            _send(ctx, channel, alert(AlertKind.SPIKE, spike=spike), [key], result)

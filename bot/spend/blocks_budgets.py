@@ -22,6 +22,7 @@ from bot.core.format import last_day, percent, usd, when
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, confirm_text, escape_clip
+from bot.spend.blocks_drivers import driver_blocks, planned_button
 from bot.spend.model import (
     AlertKind,
     BudgetAlert,
@@ -127,8 +128,13 @@ def budget_alert(alert: BudgetAlert) -> Reply:
     blocks: list[Block] = [
         SectionBlock(text=headline),
         SectionBlock(text=_facts(alert.position, alert.tz)),
-        ContextBlock(elements=[MarkdownTextObject(text=f"Questions about this budget? Talk to {talk_to}.")]),
     ]
+    if alert.kind is not AlertKind.NEW_PERIOD:
+        blocks += driver_blocks(alert.drivers, alert.tz)
+    if alert.kind is AlertKind.SPIKE and alert.spike is not None:
+        budget = alert.position.budget
+        blocks.append(planned_button(budget.scope_key, plain_budget_label(budget), alert.spike.day))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Questions about this budget? Talk to {talk_to}.")]))
     return Reply(text, blocks)
 
 

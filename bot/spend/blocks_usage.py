@@ -98,11 +98,13 @@ def usage_chart(report: UsageReport) -> ChartRequest | None:
     return ChartRequest(
         slack_user_id=report.slack_user_id,
         title=title,
-        comment=f"{title} (stacked by model).",
+        comment=f"{title} (stacked by model)"
+        + ("; beside it, the budget's cumulative spend, budget line and forecast." if report.burn else "."),
         filename=f"spend-{start.isoformat()}-{end.isoformat()}.png",
         daily=report.summary.daily,
         start=start,
         end=end,
+        burn=report.burn,
     )
 
 

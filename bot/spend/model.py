@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.spend.driver_model import Drivers
+
 ORG_SCOPE = "org"
 
 # --------------------------------------------------------------------------------------------------
@@ -250,6 +252,7 @@ class BudgetAlert:
     tz: tzinfo
     threshold: int | None = None
     spike: Spike | None = None
+    drivers: Drivers | None = None  # None: the breakdown failed (the alert goes out regardless)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -268,6 +271,18 @@ class UsageReport:
     position: BudgetPosition | None
     chart_days: tuple[date, date] | None
     tz: tzinfo
+    burn: BurnChart | None = None
+
+
+@dataclass(frozen=True)
+class BurnChart:
+    """A budget's burn this period (AWS Budgets' look): spend per local day so far, the budget and the forecast."""
+
+    first_day: date
+    last_day: date  # the period's last day (inclusive)
+    daily: dict[date, Decimal]
+    budget: Decimal
+    forecast: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -281,6 +296,7 @@ class ChartRequest:
     daily: dict[date, dict[str, Decimal]]
     start: date
     end: date
+    burn: BurnChart | None = None  # a budget scope: the burn chart beside the bars
 
 
 # --------------------------------------------------------------------------------------------------

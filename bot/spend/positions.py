@@ -8,8 +8,8 @@ message, in the `budget-alerts` job's ledger, and the ones above spend are armed
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -129,6 +129,22 @@ def period_key(now: datetime, tz: tzinfo) -> str:
 def threshold_key(scope: str, period: str, mark: int, revision: int) -> str:
     """Ledger key of one threshold alert: scope, period, threshold and budget revision."""
     return f"threshold:{scope}:{period}:{mark}:r{revision}"
+
+
+def planned_key(scope: str, day: date) -> str:
+    """Ledger key of a spike day an admin marked as planned: no spike alert for it, and out of later baselines."""
+    return f"planned:{scope}:{day.isoformat()}"
+
+
+def spike_key(scope: str, day: date) -> str:
+    """Ledger key of the spike alert about one local day."""
+    return f"spike:{scope}:{day.isoformat()}"
+
+
+def planned_days(session: Session, scope: str, days: Iterable[date]) -> set[date]:
+    """Which of `days` were marked as planned for `scope` (one query)."""
+    wanted = {planned_key(scope, d): d for d in days}
+    return {wanted[k] for k in repo.ledger_done(session=session, job=JOB, keys=wanted)}
 
 
 def ledger_has(session: Session, key: str) -> bool:

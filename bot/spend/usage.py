@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -23,6 +24,7 @@ from bot.identity import Actor, confirm_role, resolve_actor
 from bot.spend import analytics, blocks_usage, charts, positions
 from bot.spend.model import (
     ORG,
+    BurnChart,
     ChartRequest,
     Period,
     ScopeKind,
@@ -137,23 +139,32 @@ def usage_report(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageRepo
     start, end = period_bounds(query.period, now, tz)
     longer_than_a_day = start.astimezone(tz).date() < end.astimezone(tz).date()
     calls: list[Callable[[], Any]] = [lambda: analytics.spend_summary(deps, who, start, end, daily=longer_than_a_day)]
+    period_start = max(month_start(now, tz), analytics.floor(now))
     if budget is not None and query.period is not Period.MTD:
-        calls.append(lambda: analytics.period_spend(deps, who, now))
+        # The period's spend per day: the burn chart's line, and its sum the budget's position (one call).
+        calls.append(lambda: analytics.daily_spend(deps, who, period_start, now, use_cache=True))
     results = analytics.fan_out(deps, *calls)
     summary: SpendSummary = results[0]
-    position = None
+    position = burn = None
     if budget is not None:
-        spent = summary.total if query.period is Period.MTD else results[1][0]
+        if query.period is Period.MTD:
+            period_days = {d: sum(v.values(), Decimal(0)) for d, v in summary.daily.items()}
+            spent = summary.total
+        else:
+            period_days = results[1][0]
+            spent = sum(period_days.values(), Decimal(0))
         position = positions.position(budget, spent, now, tz)
+        last = (position.period_end - timedelta(microseconds=1)).astimezone(tz).date()
+        burn = BurnChart(period_start.astimezone(tz).date(), last, period_days, budget.amount, position.forecast)
     # A chart of spend per day follows when there are days to compare and something was spent.
     chart = longer_than_a_day and summary.total > 0
     days = (start.astimezone(tz).date(), end.astimezone(tz).date()) if chart else None
-    return UsageReport(slack_user_id, who, query.period, summary, position, days, tz)
+    return UsageReport(slack_user_id, who, query.period, summary, position, days, tz, burn=burn if chart else None)
 
 
 def post_chart(deps: Deps, chart: ChartRequest) -> bool:
     """Draw the chart and upload it to the user's DM (file upload v2); False if Slack refused."""
-    png = charts.daily_spend_png(chart.daily, chart.start, chart.end, title=chart.title)
+    png = charts.daily_spend_png(chart.daily, chart.start, chart.end, title=chart.title, burn=chart.burn)
     try:
         opened = deps.slack.conversations_open(users=chart.slack_user_id)
         channel = str(opened["channel"]["id"])
