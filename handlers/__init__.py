@@ -5,7 +5,19 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps, Worker
-from handlers import audit, budget, commands, events, fallbacks, keys, requests, spend_limits, team, usage
+from handlers import (
+    audit,
+    budget,
+    claude_code,  # Claude Code analytics
+    commands,
+    events,
+    fallbacks,
+    keys,
+    requests,
+    spend_limits,
+    team,
+    usage,
+)
 from handlers.router import Router
 
 
@@ -21,6 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> Router:
     spend_limits.register(app, worker)
     keys.register(app, worker, router)
     team.register(app, worker, router)
+    claude_code.register(app, worker, router)  # Claude Code analytics
     fallbacks.register(app)  # last: only what nothing else claimed
     router.check_complete()
     return router

@@ -556,6 +556,17 @@ SPECS: dict[str, Spec] = {
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),
+    # Claude Code analytics: others asking for the org or a person are shown their own, and told so
+    "claude-code me": Spec(_cmd("claude-code me"), frozenset(MEMBERS - {"self"}), r"aren't a member", False),
+    "cc org": Spec(
+        _cmd("cc org 30d"), frozenset({"admin", "billing"}), r"Only admins and billing viewers|aren't a member", False
+    ),
+    "claude-code @user": Spec(
+        _cmd("claude-code <@{owner_slack}>"),
+        frozenset({"admin", "billing", "self"}),
+        r"Only admins and billing viewers|aren't a member",
+        False,
+    ),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -570,6 +581,8 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "budget set",
     "budget thresholds",
     "audit",
+    "claude-code me",
+    "cc org",
 }
 CASES = [
     (action, role)

@@ -18,7 +18,8 @@ Public API: ``start()``/``stop()``/context manager, ``base_url``, ``port``, ``ad
 ``data_refreshed_at``, ``clock_now``, ``currency``, ``org_name``; ``default_workspace_id``); seeding
 (``add_user``, ``add_invite``, ``accept_invite``,
 ``add_workspace``, ``add_member``, ``add_api_key``, ``add_cost``, ``add_usage``, ``add_spend_limit``,
-``add_increase_request``, ``set_period_spend``, ``add_claude_code``, ``seed_basic``, ``seed_scale``), each returning API JSON.
+``add_increase_request``, ``set_period_spend``, ``add_claude_code``, ``seed_basic``, ``seed_scale``), each
+returning API JSON.
 CLI: ``python -m bot.sandbox.anthropic --port 0 [--latency S] [--seed-scale U,W,K]`` prints
 ``READY <base_url>`` and serves until SIGTERM/SIGINT.
 
