@@ -141,6 +141,7 @@ class CostRow:
     actor_user_id: str | None
     token_type: str | None
     cost_type: str | None
+    product: str | None = None  # with group_by product: "claude_code", "messages_api", … (None otherwise)
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,7 +136,9 @@ def usage_report(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageRepo
             budget = positions.budget_for_scope(session, deps.settings, who.budget_scope)
     start, end = period_bounds(query.period, now, tz)
     longer_than_a_day = start.astimezone(tz).date() < end.astimezone(tz).date()
-    calls: list[Callable[[], Any]] = [lambda: analytics.spend_summary(deps, who, start, end, daily=longer_than_a_day)]
+    calls: list[Callable[[], Any]] = [
+        lambda: analytics.spend_summary(deps, who, start, end, daily=longer_than_a_day, products=True)
+    ]
     if budget is not None and query.period is not Period.MTD:
         calls.append(lambda: analytics.period_spend(deps, who, now))
     results = analytics.fan_out(deps, *calls)

@@ -263,3 +263,90 @@ def test_malformed_claude_code_is_answered_in_the_ack_without_any_api_call(
     ack = post_slack(client, bot_url, command_body("claude-code everyone"))
     assert ack.status_code == 200 and "/claude-key claude-code [me | org | @user]" in ack.json()["text"]
     assert anthropic_standin.requests == []
+
+
+# --- `/claude-key usage` splits cost into API and Claude Code (the analytics `product` dimension) ----------------
+
+
+def test_usage_splits_cost_into_api_and_claude_code(cdeps: Deps, anthropic_standin: AnthropicStandIn) -> None:
+    from bot.spend import blocks_usage, usage
+    from bot.spend.model import Period, ScopeKind, UsageQuery
+
+    day = datetime.combine(TODAY - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    add = anthropic_standin.add_cost
+    add(
+        starting_at=day,
+        ending_at=day + timedelta(days=1),
+        amount_cents="7500",
+        model="m",
+        dims={"product": "claude_code"},
+    )
+    add(
+        starting_at=day,
+        ending_at=day + timedelta(days=1),
+        amount_cents="2000",
+        model="m",
+        dims={"product": "messages_api"},
+    )
+    add(starting_at=day, ending_at=day + timedelta(days=1), amount_cents="500.5", model="n")  # no product named
+    reply = blocks_usage.usage_reply(usage.usage_report(cdeps, "U0ADMIN", UsageQuery(ScopeKind.ORG, Period.D7)))
+    text = rendered(reply)
+    assert "$100.01" in reply.text
+    assert "*By product:* API and other $25.01 (25%) · Claude Code $75.00 (74%)" in text
+    asked = anthropic_standin.matching("GET", r"/v1/organizations/analytics/cost")
+    assert any("product" in r.query.get("group_by[]", []) for r in asked)
+
+
+def test_usage_shows_no_split_without_claude_code_spend(cdeps: Deps, anthropic_standin: AnthropicStandIn) -> None:
+    from bot.spend import blocks_usage, usage
+    from bot.spend.model import Period, ScopeKind, UsageQuery
+
+    day = datetime.combine(TODAY - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    anthropic_standin.add_cost(starting_at=day, ending_at=day + timedelta(days=1), amount_cents="2000", model="m")
+    reply = blocks_usage.usage_reply(usage.usage_report(cdeps, "U0ADMIN", UsageQuery(ScopeKind.ORG, Period.D7)))
+    assert "$20.00" in reply.text and "By product" not in rendered(reply)
+
+
+# --- the weekly digest's Claude Code section ----------------------------------------------------------------------
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the digest reports Nov 16-22
+
+
+def _digest(make_deps: DepsFactory, anthropic_standin: AnthropicStandIn, slack_standin: Any) -> str:
+    from bot.registry import run_job
+
+    deps = make_deps(clock=lambda: MONDAY)
+    start = datetime(2026, 11, 16, tzinfo=UTC)
+    anthropic_standin.add_cost(starting_at=start, ending_at=start + timedelta(days=1), amount_cents="5000", model="m")
+    result = run_job("weekly-digest", deps, out=lambda _: None)
+    assert result is not None and result.errors == [] and result.sent == 1
+    (message,) = slack_standin.messages("C0ADMIN")
+    assert message_problems(message.blocks) == []
+    return str(message.text) + json.dumps(message.blocks, ensure_ascii=False)
+
+
+def test_the_digest_has_a_claude_code_section(
+    make_deps: DepsFactory, anthropic_standin: AnthropicStandIn, slack_standin: Any
+) -> None:
+    anthropic_standin.add_claude_code(day="2026-11-17", email="dev@example.com", sessions=3, models=[("m", 1250, {})])
+    anthropic_standin.add_claude_code(day="2026-11-22", email="x@example.com", sessions=1, models=[("m", 50, {})])
+    anthropic_standin.add_claude_code(day="2026-11-23", email="x@example.com", models=[("m", 99900, {})])  # this week
+    message = _digest(make_deps, anthropic_standin, slack_standin)
+    assert "*Claude Code:* $13.00 estimated · 2 people · 4 sessions" in message
+    assert "dev@example.com $12.50" in message and "999" not in message
+    days = [r.query["starting_at"][0] for r in anthropic_standin.matching("GET", PATH)]
+    assert sorted(days) == [f"2026-11-{d}" for d in range(16, 23)]
+
+
+def test_the_digest_skips_the_section_without_activity(
+    make_deps: DepsFactory, anthropic_standin: AnthropicStandIn, slack_standin: Any
+) -> None:
+    assert "Claude Code:" not in _digest(make_deps, anthropic_standin, slack_standin)
+
+
+def test_the_digest_goes_out_when_the_claude_code_report_fails(
+    make_deps: DepsFactory, anthropic_standin: AnthropicStandIn, slack_standin: Any
+) -> None:
+    anthropic_standin.inject("GET", "/usage_report/claude_code", status=403, times=50)
+    message = _digest(make_deps, anthropic_standin, slack_standin)
+    assert "Weekly Claude spend" in message and "Claude Code:" not in message
