@@ -27,7 +27,6 @@ strict about the types of the ones they read: a string where a count belongs is 
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -125,21 +124,26 @@ def _minor_to_usd(amount: int | Decimal) -> Decimal:
     return value / 100
 
 
-def _record(r: _Record) -> ClaudeCodeRecord:
-    tools = [r.tool_actions[t] for t in TOOLS if t in r.tool_actions]
-    is_user = isinstance(r.actor, _UserActor)
+def _record(r: _Record, day: date) -> ClaudeCodeRecord:
+    accepted = rejected = 0
+    for name, action in r.tool_actions.items():
+        if name in TOOLS:
+            accepted += action.accepted
+            rejected += action.rejected
+    actor, core = r.actor, r.core_metrics
+    is_user = isinstance(actor, _UserActor)
     return ClaudeCodeRecord(
-        day=_day_of(r.date),
+        day=day,
         actor_kind="user" if is_user else "api_key",
-        email=r.actor.email_address.strip().lower() if isinstance(r.actor, _UserActor) else None,
-        api_key_name=r.actor.api_key_name if isinstance(r.actor, _ApiActor) else None,
-        sessions=r.core_metrics.num_sessions,
-        lines_added=r.core_metrics.lines_of_code.added,
-        lines_removed=r.core_metrics.lines_of_code.removed,
-        commits=r.core_metrics.commits_by_claude_code,
-        pull_requests=r.core_metrics.pull_requests_by_claude_code,
-        tool_accepted=sum(t.accepted for t in tools),
-        tool_rejected=sum(t.rejected for t in tools),
+        email=actor.email_address.strip().lower() if isinstance(actor, _UserActor) else None,
+        api_key_name=actor.api_key_name if isinstance(actor, _ApiActor) else None,
+        sessions=core.num_sessions,
+        lines_added=core.lines_of_code.added,
+        lines_removed=core.lines_of_code.removed,
+        commits=core.commits_by_claude_code,
+        pull_requests=core.pull_requests_by_claude_code,
+        tool_accepted=accepted,
+        tool_rejected=rejected,
         models=tuple(
             ClaudeCodeModelUse(
                 model=m.model,
@@ -188,8 +192,14 @@ class ClaudeCodeCalls(Transport):
         if not isinstance(day, date) or isinstance(day, datetime):
             raise TypeError("day must be a date (the report is per UTC day)")
         records: list[ClaudeCodeRecord] = []
+        days_seen: set[str] = set()
         for page in self._pages(ENDPOINT, lambda: self._claude_code_page(day, None), feature_404=True):
-            records.extend(_record(r) for r in page.report.data)
+            for r in page.report.data:
+                if r.date not in days_seen:
+                    if _day_of(r.date) != day:  # a record of another day than asked for: the answer is wrong
+                        raise Unavailable(_MALFORMED, retryable=False)
+                    days_seen.add(r.date)
+                records.append(_record(r, day))
         return ClaudeCodeDay(day=day, records=tuple(records))
 
     def _claude_code_page(self, day: date, cursor: str | None) -> _Page:
@@ -198,8 +208,9 @@ class ClaudeCodeCalls(Transport):
             params["page"] = cursor
         text = self._client.get(PATH, cast_to=str, options={"params": params})
         try:
-            # Amounts stay exact: JSON numbers with a fraction become Decimal, never float.
-            report = _Report.model_validate(json.loads(text, parse_float=Decimal))
-        except (ValueError, ValidationError) as exc:  # json's JSONDecodeError is a ValueError
+            # Parsed and checked in one pass by pydantic-core (an org's month is tens of thousands of records);
+            # amounts stay exact: a JSON number read into a Decimal field keeps its digits, never a float.
+            report = _Report.model_validate_json(text)
+        except (ValueError, ValidationError) as exc:
             raise Unavailable(_MALFORMED, retryable=False) from exc
         return _Page(self, day, report)
