@@ -9,7 +9,9 @@ Admin API one answering every call after `--api-latency` (100 ms), seeded with 3
 Scenarios, each timed per command:
 - cold: the first command of a user (Slack profile, org user lookup, key list and reports all fetched);
 - uncached: a new query each time (other periods and scopes) for a known user: the report calls;
-- cached: `usage org 30d` again within the cache's few minutes.
+- cached: `usage org 30d` again within the cache's few minutes;
+- claude-code: `claude-code org 30d` (the Claude Code Analytics report: one call a UTC day, `--cc-people`
+  people a day, so 2 pages a day at 2,000), run first, so everything it needs is fetched cold.
 
     .venv/bin/python bench/usage_latency.py [--api-latency 0.1] [--rounds 10] [--check]
 
@@ -102,7 +104,30 @@ def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int)
                 )
 
 
-def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text: str, user: str) -> dict[str, Any]:
+def seed_claude_code(standin: AnthropicStandIn, *, people: int) -> None:
+    """31 UTC days of Claude Code Analytics records: `people` people a day, and a few API keys."""
+    today = datetime.now(UTC).date()
+    for d in range(31):
+        day = today - timedelta(days=d)
+        for i in range(people):
+            standin.add_claude_code(
+                day=day,
+                email=f"cc-{i:05d}@example.com",
+                sessions=1 + i % 5,
+                lines_added=(i * 37 + d) % 900,
+                lines_removed=(i * 11) % 200,
+                commits=i % 3,
+                pull_requests=i % 2,
+                tools={"edit_tool": (10 + i % 7, i % 3), "write_tool": (2, 0)},
+                models=[("claude-sonnet-4-5", 150 + i % 400, {"input": 40_000, "output": 9_000})],
+            )
+        for k in range(5):
+            standin.add_claude_code(day=day, api_key_name=f"ci-{k}", sessions=3, models=[("claude-haiku-4-5", 40, {})])
+
+
+def timed_command(
+    client: httpx.Client, bot_url: str, slack: SlackStandIn, text: str, user: str, expect: str = "Usage for"
+) -> dict[str, Any]:
     """POST one signed command; seconds until its ack and until its answer at the response_url."""
     url = slack.new_response_url()
     url_id = url.rstrip("/").rsplit("/", 1)[1]
@@ -112,7 +137,7 @@ def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text:
     acked = time.perf_counter() - started
     answer = slack.wait_for_response(predicate=lambda r: r.url_id == url_id, timeout=30)[0]
     answered = time.perf_counter() - started
-    ok = response.status_code == 200 and answer.body.get("text", "").startswith("Usage for")
+    ok = response.status_code == 200 and answer.body.get("text", "").startswith(expect)
     return {
         "text": text,
         "user": user,
@@ -141,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=5)
     parser.add_argument("--workspaces", type=int, default=4)
     parser.add_argument("--users", type=int, default=6)
+    parser.add_argument("--cc-people", type=int, default=2000, help="people with Claude Code records each day")
     parser.add_argument("--check", action="store_true", help="exit 1 if any answer took longer than 1.5 s")
     args = parser.parse_args(argv)
 
@@ -151,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     anthropic = AnthropicStandIn()
     anthropic.seed_basic()
     seed(anthropic, models=args.models, workspaces=args.workspaces, users=args.users)
+    seed_claude_code(anthropic, people=args.cc_people)
     anthropic.start()
     anthropic.latency = args.api_latency
     port = free_port()
@@ -195,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                     print("bot did not start; see", workdir / "bot.log", file=sys.stderr)
                     return 2
                 time.sleep(0.1)
+            org_cc = "Claude Code for the organization"
+            claude_code = [timed_command(client, bot_url, slack, "claude-code org 30d", "U0ADMIN", org_cc)]
             cold = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN")]
             cold.append(timed_command(client, bot_url, slack, "usage me 30d", "U0DEV"))
             uncached = [
@@ -213,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             cached = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN") for _ in range(args.rounds)]
             # Every answer for more than a day is followed by a chart upload: wait for them before stopping.
             expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith("today"))
+            # (claude-code answers send no chart)
             deadline = time.monotonic() + 60
             while (uploads := sum(1 for u in slack.uploads.values() if u.completed)) < expected:
                 if time.monotonic() > deadline:
@@ -231,22 +261,33 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "api_latency_s": args.api_latency,
-        "seed": {"models": args.models, "workspaces": args.workspaces, "users": args.users, "days": 32},
+        "seed": {
+            "models": args.models,
+            "workspaces": args.workspaces,
+            "users": args.users,
+            "days": 32,
+            "claude_code_people": args.cc_people,
+        },
         "budget_ms": BUDGET_S * 1000,
-        "scenarios": {"cold": summarize(cold), "uncached": summarize(uncached), "cached": summarize(cached)},
+        "scenarios": {
+            "claude-code": summarize(claude_code),
+            "cold": summarize(cold),
+            "uncached": summarize(uncached),
+            "cached": summarize(cached),
+        },
         "charts_uploaded": uploads,
         "charts_expected": expected,
-        "samples": cold + uncached + cached,
+        "samples": claude_code + cold + uncached + cached,
     }
     out = ROOT / "bench" / "results" / "usage_latency.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     per_call = f"{args.api_latency * 1000:.0f} ms/call"
-    print(f"/claude-key usage, end to end through the bot's HTTP endpoint; Admin API {per_call}")
-    print(f"{'scenario':<10} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
+    print(f"/claude-key usage and claude-code, end to end through the bot's HTTP endpoint; Admin API {per_call}")
+    print(f"{'scenario':<11} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
     for name, row in report["scenarios"].items():
         cells = (row["n"], row["p50_ms"], row["max_ms"], row["ack_max_ms"], row["failed"])
-        print(f"{name:<10} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
+        print(f"{name:<11} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
     print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
     worst = max(s["answer_s"] for s in report["samples"])
     failed = sum(not s["ok"] for s in report["samples"])

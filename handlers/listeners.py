@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps, Worker
-from handlers import audit, budget, commands, events, fallbacks, keys, requests, spend_limits, team, usage
+from handlers import audit, budget, claude_code, commands, events, fallbacks, keys, requests, spend_limits, team, usage
 from handlers import leavers as leaver_buttons
 from handlers.router import Router
 
@@ -23,6 +23,7 @@ def register(app: AsyncApp, deps: Deps) -> Router:
     keys.register(app, worker, router)
     team.register(app, worker, router)
     leaver_buttons.register(app, worker)
+    claude_code.register(app, worker, router)
     fallbacks.register(app)  # last: only what nothing else claimed
     router.check_complete()
     return router

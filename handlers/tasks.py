@@ -28,12 +28,14 @@ from bot.keys.blocks import rotation as rotation_blocks
 from bot.keys.blocks import stale as stale_blocks
 from bot.keys.model import KeyScope
 from bot.slack.reply import Reply
-from bot.spend import (
+from bot.spend import (  # Claude Code analytics
     blocks_budgets,
+    blocks_claude_code,
     blocks_drivers,
     blocks_spend_limits,
     blocks_usage,
     budgets,
+    claude_code,
     planned,
     spend_limits,
     usage,
@@ -330,6 +332,18 @@ def chart_from_args(args: dict[str, Any]) -> ChartRequest:
         end=date.fromisoformat(args["end"]),
         burn=_burn_from_args(args.get("burn")),  # absent in work stored before burn charts
     )
+
+
+# Claude Code analytics
+
+
+@_task("claude_code.answer")
+def claude_code_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    query = claude_code.parse_claude_code(args)
+    report = claude_code.claude_code_report(deps, slack_user_id, query)
+    if isinstance(report, claude_code.OrgReport):
+        return blocks_claude_code.org_reply(report, query.period, deps.settings.tz)
+    return blocks_claude_code.person_reply(report, query.period, deps.settings.tz)
 
 
 # ----------------------------------------------------------------------------------------------------------

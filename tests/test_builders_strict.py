@@ -352,3 +352,41 @@ def test_member_and_invite_pages(people: list[tuple[str, str, list[str]]], works
     told = admins_only_reply(AdminsOnly([(name, "U0A" if n % 2 else None) for n, (name, _, _) in enumerate(people)]))
     assert told.blocks is not None
     assert_sendable(told.blocks)
+
+
+# -- Claude Code analytics: hostile emails and API key names, 2,000 people, 30 days -------------------------------
+
+
+@QUICK
+@given(names=st.lists(long_hostile, min_size=1, max_size=12), model=hostile)
+def test_claude_code_replies(names: list[str], model: str) -> None:
+    from bot.spend import blocks_claude_code
+    from bot.spend.claude_code import Activity, CCPeriod, DigestSection, OrgReport, PersonReport, Ranked
+
+    def activity(i: int) -> Activity:
+        return Activity(
+            sessions=i,
+            lines_added=10**9 + i,
+            lines_removed=i,
+            commits=i,
+            pull_requests=i,
+            tool_accepted=i,
+            tool_rejected=1,
+            cost=Decimal("123456789.005") + i,
+            cost_by_model={f"{model}{j}": Decimal(j) for j in range(20)},
+        )
+
+    people = [
+        Ranked(f"{name}@example.com", None, "U0DEV" if i % 3 == 0 else None, activity(i))
+        for i, name in enumerate(names)
+    ]
+    keys = [Ranked(None, name, None, activity(i)) for i, name in enumerate(names[:5])]
+    days = [date(2026, 10, 22 + i) if i < 10 else date(2026, 11, i - 9) for i in range(30)]
+    as_of = datetime(2026, 11, 20, tzinfo=UTC)
+    org = OrgReport(days, activity(5), 2000, 40, people[:10], people[-10:], keys, "USD", as_of, other_currency=True)
+    assert_sendable(blocks_claude_code.org_reply(org, CCPeriod.D30, UTC).blocks or [])
+    per_day = {d: activity(i) for i, d in enumerate(days)}
+    person = PersonReport("U0DEV", days, activity(7), per_day, "EUR", as_of, note="note", other_currency=True)
+    assert_sendable(blocks_claude_code.person_reply(person, CCPeriod.D30, UTC).blocks or [])
+    section = DigestSection(activity(3), 2000, people[:3], "USD")
+    assert_sendable(blocks_claude_code.digest_blocks(section))

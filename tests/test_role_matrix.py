@@ -654,6 +654,17 @@ SPECS: dict[str, Spec] = {
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),
     # spend alerts that explain themselves
     "spike planned": Spec(act_spike_planned, frozenset(A), r"Only admins can mark a spend spike as planned", True),
+    # Claude Code analytics: others asking for the org or a person are shown their own, and told so
+    "claude-code me": Spec(_cmd("claude-code me"), frozenset(MEMBERS - {"self"}), r"aren't a member", False),
+    "cc org": Spec(
+        _cmd("cc org 30d"), frozenset({"admin", "billing"}), r"Only admins and billing viewers|aren't a member", False
+    ),
+    "claude-code @user": Spec(
+        _cmd("claude-code <@{owner_slack}>"),
+        frozenset({"admin", "billing", "self"}),
+        r"Only admins and billing viewers|aren't a member",
+        False,
+    ),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -671,6 +682,8 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "members",
     "members invites",
     "spike planned",  # a budget's spike day: nobody's own
+    "claude-code me",
+    "cc org",
 }
 CASES = [
     (action, role)

@@ -61,6 +61,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "usage.answer": {"slack_user_id": "U0DEV", "args": ["all", "last-month"]},
     "home.publish": {"slack_user_id": "U0DEV"},
     "usage.chart": chart_args(CHART),
+    "claude_code.answer": {"slack_user_id": "U0ADMIN", "args": ["org", "30d"]},  # Claude Code analytics
     "keys.list": {"slack_user_id": "U0ADMIN", "scope": "user", "target": "U0DEV", "page": 2},
     "keys.revoke.start": {"slack_user_id": "U0DEV", "key_id": "apikey_1", "reason": "leaked"},
     "keys.revoke.confirm": {"slack_user_id": "U0DEV", "key_id": "apikey_1", "reason": ""},

@@ -4,7 +4,7 @@ Everything else in the bot sees only the frozen dataclasses (`types`) and the `A
 (`errors`) re-exported here, so no other module of the bot imports `anthropic`; importing this package doesn't
 load the SDK either (`AdminGateway` does, on first use). `AdminGateway` (`client`)
 is built from the transport (`transport`: bounded retries, paging, the `on_call` hook) and one part per
-resource (`organization`, `api_keys`, `analytics`, `spend`); `convert` turns SDK models into those types.
+resource (`organization`, `api_keys`, `analytics`, `spend`, `claude_code`); `convert` turns SDK models into those types.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ from bot.anthropic_admin.types import (
     ApiKeyStatus,
     AssignableOrgRole,
     BucketWidth,
+    ClaudeCodeDay,
+    ClaudeCodeModelUse,
+    ClaudeCodeRecord,
     CostGroupBy,
     CostReport,
     CostRow,
@@ -95,6 +98,9 @@ __all__ = [
     "AssignableOrgRole",
     "BadRequest",
     "BucketWidth",
+    "ClaudeCodeDay",
+    "ClaudeCodeModelUse",
+    "ClaudeCodeRecord",
     "Conflict",
     "CostGroupBy",
     "CostReport",

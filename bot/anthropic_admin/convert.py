@@ -138,6 +138,7 @@ def cost_row(item: BetaAnalyticsCostItem) -> CostRow:
         actor_user_id=_actor_user_id(g.actor),
         token_type=g.token_type,
         cost_type=g.cost_type,
+        product=g.product,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -141,6 +141,7 @@ class CostRow:
     actor_user_id: str | None
     token_type: str | None
     cost_type: str | None
+    product: str | None = None  # with group_by product: "claude_code", "messages_api", … (None otherwise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,3 +201,52 @@ class IncreaseRequest:
 
 # What each org type is called, in sentences for people.
 ORG_KIND = {"console": "Claude Console", "enterprise": "Claude Enterprise"}
+# -- Claude Code Analytics (`GET /v1/organizations/usage_report/claude_code`, bot/anthropic_admin/claude_code.py)
+
+ClaudeCodeActorKind = Literal["user", "api_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeModelUse:
+    """One model's tokens and estimated cost in one actor's day (cost exact, in dollars)."""
+
+    model: str
+    cost_usd: Decimal
+    currency: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeRecord:
+    """One actor's Claude Code activity on one UTC day: a person (`email`) or an API key (`api_key_name`)."""
+
+    day: date
+    actor_kind: ClaudeCodeActorKind
+    email: str | None  # lower-cased; for actor_kind "user"
+    api_key_name: str | None  # for actor_kind "api_key"
+    sessions: int
+    lines_added: int
+    lines_removed: int
+    commits: int
+    pull_requests: int
+    tool_accepted: int  # edit, multi-edit, notebook-edit and write tools together
+    tool_rejected: int
+    models: tuple[ClaudeCodeModelUse, ...]
+    customer_type: str  # "api" (pay as you go) or "subscription" (Pro/Team/Enterprise seats)
+    terminal_type: str | None
+
+    @property
+    def cost_usd(self) -> Decimal:
+        """The day's estimated cost over every model."""
+        return sum((m.cost_usd for m in self.models), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeDay:
+    """Every actor's record for one UTC day (all pages; the report carries no "data as of" of its own)."""
+
+    day: date
+    records: tuple[ClaudeCodeRecord, ...]

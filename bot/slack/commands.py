@@ -27,6 +27,8 @@ class Sub(StrEnum):
     ROLE = "role"
     OFFBOARD = "offboard"
     MEMBERS = "members"
+    # Claude Code analytics
+    CLAUDE_CODE = "claude-code"
 
 
 # (usage line, one-line description) in the order help shows them.
@@ -54,6 +56,16 @@ USAGE: dict[Sub, tuple[str, str]] = {
         "members [admins | developers | viewers | workspace <name> | invites]",
         "org members and invites (admins and billing; others see who the admins are)",
     ),
+    # Claude Code analytics
+    Sub.CLAUDE_CODE: (
+        "claude-code [me | org | @user] [7d | 30d | mtd]",
+        "Claude Code activity and estimated cost (alias `cc`; default: yours, last 7 days)",
+    ),
+}
+
+# Other words for a subcommand (the first word only).
+ALIASES: dict[str, Sub] = {
+    "cc": Sub.CLAUDE_CODE,  # Claude Code analytics
 }
 
 # Slack sends at most ~4,000 characters of command text; anything longer is not a real command.
@@ -78,6 +90,8 @@ def parse(text: str | None) -> Parsed:
     if not words:
         return Parsed(Sub.HELP, ())
     first = words[0].lower()
+    if first in ALIASES:
+        return Parsed(ALIASES[first], tuple(words[1:]), first)
     try:
         return Parsed(Sub(first), tuple(words[1:]), first)
     except ValueError:

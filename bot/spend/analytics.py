@@ -236,10 +236,15 @@ def spend_summary(
     tokens: bool = True,
     daily: bool = True,
     use_cache: bool = True,
+    products: bool = False,
 ) -> SpendSummary:
-    """Cost by model (and by day when `daily`) plus tokens by model, fetched side by side."""
+    """Cost by model (and by day when `daily`) plus tokens by model, fetched side by side; with `products`, cost
+    is also split by the analytics `product` dimension (API vs Claude Code)."""
     width = daily_width(start, end) if daily else None
-    calls: list[Callable[[], Any]] = [lambda: cost_rows(deps, who, start, end, width=width, use_cache=use_cache)]
+    group: tuple[CostGroupBy, ...] = ("model", "product") if products else ("model",)
+    calls: list[Callable[[], Any]] = [
+        lambda: cost_rows(deps, who, start, end, group_by=group, width=width, use_cache=use_cache)
+    ]
     if tokens:
         calls.append(lambda: usage_rows(deps, who, start, end, use_cache=use_cache))
     results = fan_out(deps, *calls)
@@ -250,7 +255,12 @@ def spend_summary(
         usage, usage_as_of = results[1]
         token_map = summarize_tokens(usage)
         as_of = min((w for w in (as_of, usage_as_of) if w is not None), default=None)
-    return SpendSummary(start, end, total, by_model, by_day, token_map, as_of)
+    by_product: dict[str, Decimal] = {}
+    if products:
+        for row in rows:
+            name = row.product or UNKNOWN_MODEL
+            by_product[name] = by_product.get(name, Decimal(0)) + row.amount_usd
+    return SpendSummary(start, end, total, by_model, by_day, token_map, as_of, by_product)
 
 
 def period_spend(deps: Deps, who: Who, now: datetime, *, use_cache: bool = True) -> tuple[Decimal, datetime | None]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import tokens, usd, when
+from bot.core.format import percent, tokens, usd, when
 from bot.slack.reply import Reply
 from bot.slack.text import escape, escape_clip
 from bot.spend.blocks_budgets import budget_line
@@ -80,6 +80,9 @@ def usage_reply(report: UsageReport) -> Reply:
         blocks.append(SectionBlock(text="\n".join(lines)))
     else:
         blocks.append(SectionBlock(text="No usage in this period."))
+    split = product_split(summary)
+    if split is not None:
+        blocks.append(SectionBlock(text=split))
     if report.position is not None:
         blocks.append(SectionBlock(text=budget_line(report.position, tz)))
     notes = [f"Data as of {when(summary.data_as_of, tz)}; usage data can lag a few hours."]
@@ -87,6 +90,18 @@ def usage_reply(report: UsageReport) -> Reply:
         notes.append("A chart of spend per day is on its way to your DMs.")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" ".join(notes))]))
     return Reply(headline, blocks)
+
+
+def product_split(summary: SpendSummary) -> str | None:
+    """`API and other $x · Claude Code $y` when the report split cost by product and Claude Code had a share."""
+    claude_code = summary.claude_code
+    if claude_code is None:
+        return None
+    rest = summary.total - claude_code
+    return (
+        f"*By product:* API and other {usd(rest)} ({percent(rest, summary.total)}) · "
+        f"Claude Code {usd(claude_code)} ({percent(claude_code, summary.total)})"
+    )
 
 
 def usage_chart(report: UsageReport) -> ChartRequest | None:

@@ -1,5 +1,6 @@
 """The `weekly-digest` job: last week's spend by workspace and model, the top 5 keys, week over week, and keys
-due for rotation; posted once per week (ledger key `digest:<monday>`), skipped at $0.
+due for rotation, and a Claude Code section (the week's UTC days, skipped without activity); posted once per
+week (ledger key `digest:<monday>`), skipped at $0.
 
 Weeks run Monday 00:00 to Monday 00:00 in TIMEZONE; "last week" is the one that ended before this run.
 """
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bot.anthropic_admin import AdminAPIError, ApiKey
 from bot.core import periods
+from bot.core.format import money
 from bot.jobs.context import JobContext, JobResult
-from bot.spend import analytics, blocks_digest
+from bot.slack.reply import Reply
+from bot.spend import analytics, blocks_claude_code, blocks_digest, claude_code
 from bot.spend.model import ORG, Digest, KeyRef
 
 logger = logging.getLogger(__name__)
@@ -95,7 +98,7 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
         data_as_of=as_of,
         tz=tz,
     )
-    reply = blocks_digest.digest(digest)
+    reply = _with_claude_code(ctx, blocks_digest.digest(digest), monday - timedelta(days=7), result)
     if ctx.dry_run:
         ctx.out(f"would post to {channel}: {reply.text}")
         result.sent += 1
@@ -104,6 +107,20 @@ def run_weekly_digest(ctx: JobContext) -> JobResult:
     ctx.mark_done(key)
     result.sent += 1
     return result
+
+
+def _with_claude_code(ctx: JobContext, reply: Reply, first_day: date, result: JobResult) -> Reply:
+    """The digest with a Claude Code section before its "data as of" line; unchanged when the week had no
+    Claude Code activity or the report is unavailable (the spend digest still goes out)."""
+    try:
+        section = claude_code.digest_section(ctx.deps, [first_day + timedelta(days=i) for i in range(7)])
+    except AdminAPIError as exc:
+        result.notes.append(f"Claude Code section left out: {exc.user_message}")
+        return reply
+    if section is None or not reply.blocks:
+        return reply
+    blocks = [*reply.blocks[:-1], *blocks_claude_code.digest_blocks(section), reply.blocks[-1]]
+    return Reply(f"{reply.text} Claude Code: {money(section.total.cost, section.currency)} estimated.", blocks)
 
 
 def _key_ref(key: ApiKey | None, key_id: str | None) -> KeyRef:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from bot.spend.driver_model import Drivers
 
 ORG_SCOPE = "org"
+CLAUDE_CODE_PRODUCT = "claude_code"  # the analytics `product` of Claude Code's spend
 
 # --------------------------------------------------------------------------------------------------
 # Usage: whose, which days, how much
@@ -107,6 +108,15 @@ class SpendSummary:
     daily: dict[date, dict[str, Decimal]]
     tokens: dict[str, Tokens] = field(default_factory=dict)
     data_as_of: datetime | None = None
+    # Cost by analytics product ("claude_code", "messages_api", …; "other" where the report names none), when
+    # asked for (`spend_summary(products=True)`); empty otherwise.
+    by_product: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def claude_code(self) -> Decimal | None:
+        """Cost through Claude Code, when the report split cost by product and any of it was Claude Code's."""
+        amount = self.by_product.get(CLAUDE_CODE_PRODUCT)
+        return amount if amount else None
 
     @property
     def total_tokens(self) -> Tokens:

@@ -138,7 +138,9 @@ def usage_report(deps: Deps, slack_user_id: str, query: UsageQuery) -> UsageRepo
             budget = positions.budget_for_scope(session, deps.settings, who.budget_scope)
     start, end = period_bounds(query.period, now, tz)
     longer_than_a_day = start.astimezone(tz).date() < end.astimezone(tz).date()
-    calls: list[Callable[[], Any]] = [lambda: analytics.spend_summary(deps, who, start, end, daily=longer_than_a_day)]
+    calls: list[Callable[[], Any]] = [
+        lambda: analytics.spend_summary(deps, who, start, end, daily=longer_than_a_day, products=True)
+    ]
     period_start = max(month_start(now, tz), analytics.floor(now))
     if budget is not None and query.period is not Period.MTD:
         # The period's spend per day: the burn chart's line, and its sum the budget's position (one call).

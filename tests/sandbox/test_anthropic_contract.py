@@ -1002,3 +1002,29 @@ def test_default_workspace_is_listed_only_with_include_default(anthropic_standin
     assert org.api_keys.retrieve(key["id"]).scope.workspace_id == default
     with pytest.raises(anthropic.BadRequestError):
         org.workspaces.archive(default)
+
+
+# -- Claude Code Analytics (GET /usage_report/claude_code): strict parameters like the real API ------------
+
+
+def test_claude_code_report_refuses_unknown_and_malformed_parameters() -> None:
+    import httpx
+
+    from bot.sandbox.anthropic import AnthropicStandIn as _StandIn
+
+    with _StandIn() as standin:
+        standin.add_claude_code(day="2026-11-03", email="ana@example.com")
+        url = f"{standin.base_url}/v1/organizations/usage_report/claude_code"
+        auth = {"Authorization": f"Bearer {standin.admin_key}", "anthropic-version": "2023-06-01"}
+        ok = httpx.get(url, params={"starting_at": "2026-11-03"}, headers=auth)
+        assert ok.status_code == 200 and len(ok.json()["data"]) == 1 and ok.json()["has_more"] is False
+        for params in (
+            {"starting_at": "2026-11-03", "ending_at": "2026-11-04"},  # no ranges: one day a call
+            {"starting_at": "2026-11-03T00:00:00Z"},
+            {"starting_at": "2026-11-03", "limit": "1001"},
+            {"limit": "10"},
+            {"starting_at": "2026-02-30"},
+        ):
+            answer = httpx.get(url, params=params, headers=auth)
+            assert answer.status_code == 400, params
+            assert answer.json()["error"]["type"] == "invalid_request_error"

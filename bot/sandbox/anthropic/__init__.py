@@ -18,7 +18,8 @@ Public API: ``start()``/``stop()``/context manager, ``base_url``, ``port``, ``ad
 ``data_refreshed_at``, ``clock_now``, ``currency``, ``org_name``; ``default_workspace_id``); seeding
 (``add_user``, ``add_invite``, ``accept_invite``,
 ``add_workspace``, ``add_member``, ``add_api_key``, ``add_cost``, ``add_usage``, ``add_spend_limit``,
-``add_increase_request``, ``set_period_spend``, ``seed_basic``, ``seed_scale``), each returning API JSON.
+``add_increase_request``, ``set_period_spend``, ``add_claude_code``, ``seed_basic``, ``seed_scale``), each
+returning API JSON.
 CLI: ``python -m bot.sandbox.anthropic --port 0 [--latency S] [--seed-scale U,W,K]`` prints
 ``READY <base_url>`` and serves until SIGTERM/SIGINT.
 
@@ -53,6 +54,8 @@ Behaviour worth knowing (the real API does not document all of it; choices here 
   buckets by their ``starting_at``. ``order_by=time`` without a bucket width is a 400 (stand-in choice).
   ``actor`` groups are a ``user_actor`` when the row has ``actor_user_id``, else an ``api_actor`` when it has
   ``api_key_id``. cost_type/token_type do not count toward the 5 group_by dimensions.
+* Claude Code Analytics (``GET /usage_report/claude_code``, module ``claude_code``): one UTC day a call
+  (``starting_at=YYYY-MM-DD``), ``limit``/``page`` paging, any other parameter a 400; records in the docs' format.
 * Faults: ``inject()`` queues faults matched by method + ``re.search`` on the path; the first matching fault
   is consumed. ``status=None`` makes a pass-through fault (delay only, then the real handler runs).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -115,3 +115,72 @@ class AnalyticsSeed(AdminState):
             "group": group,
             kind: metrics,
         }
+
+    def add_claude_code(
+        self,
+        *,
+        day: date | str,
+        email: str | None = None,
+        api_key_name: str | None = None,
+        sessions: int = 1,
+        lines_added: int = 0,
+        lines_removed: int = 0,
+        commits: int = 0,
+        pull_requests: int = 0,
+        tools: dict[str, tuple[int, int]] | None = None,
+        models: list[tuple[str, int, dict[str, int]]] | None = None,
+        customer_type: str = "api",
+        terminal_type: str = "vscode",
+        subscription_type: str | None = None,
+    ) -> dict[str, Any]:
+        """Store one Claude Code Analytics record, in the docs' format, for a person (email) or an API key.
+
+        ``tools``: tool name (``edit_tool``, ``multi_edit_tool``, ``notebook_edit_tool``, ``write_tool``) ->
+        (accepted, rejected). ``models``: (model, estimated cost in cents, tokens {input, output, cache_read,
+        cache_creation}).
+        """
+        if (email is None) == (api_key_name is None):
+            raise ValueError("a Claude Code record has exactly one actor: an email or an API key name")
+        if customer_type not in {"api", "subscription"}:
+            raise ValueError(f"unknown customer_type {customer_type!r}")
+        when = date.fromisoformat(day) if isinstance(day, str) else day
+        actor: dict[str, Any] = (
+            {"type": "user_actor", "email_address": email}
+            if email is not None
+            else {"type": "api_actor", "api_key_name": api_key_name}
+        )
+        record: dict[str, Any] = {
+            "actor": actor,
+            "core_metrics": {
+                "commits_by_claude_code": commits,
+                "lines_of_code": {"added": lines_added, "removed": lines_removed},
+                "num_sessions": sessions,
+                "pull_requests_by_claude_code": pull_requests,
+            },
+            "customer_type": customer_type,
+            "date": when.isoformat() + "T00:00:00Z",
+            "model_breakdown": [
+                {
+                    "estimated_cost": {"amount": cents, "currency": "USD"},
+                    "model": model,
+                    "tokens": {
+                        "cache_creation": tok.get("cache_creation", 0),
+                        "cache_read": tok.get("cache_read", 0),
+                        "input": tok.get("input", 0),
+                        "output": tok.get("output", 0),
+                    },
+                }
+                for model, cents, tok in (models or [])
+            ],
+            "organization_id": self.org_id,
+            "terminal_type": terminal_type,
+            "tool_actions": {
+                name: {"accepted": accepted, "rejected": rejected}
+                for name, (accepted, rejected) in (tools or {}).items()
+            },
+        }
+        if subscription_type is not None:
+            record["subscription_type"] = subscription_type
+        with self._lock:
+            self._claude_code.setdefault(when, []).append(record)
+        return record

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.sandbox.anthropic.convert import as_utc, norm_email, utcnow
@@ -59,6 +59,7 @@ class AdminState:
         self._period_spend: dict[tuple[str, str], str] = {}
         self._costs: list[CostRow] = []
         self._usage: list[UsageRow] = []
+        self._claude_code: dict[date, list[dict[str, Any]]] = {}  # Claude Code Analytics records per UTC day
         # Every org has a Default Workspace with a real id; `workspaces.list` hides it unless include_default.
         self.default_workspace_id = "wrkspc_01" + "0" * 24  # sorts first, as the oldest workspace
         self._workspaces[self.default_workspace_id] = Workspace(

@@ -1,0 +1,371 @@
+"""`/claude-key claude-code [me | org | @user] [7d | 30d | mtd]` (alias `cc`): Claude Code activity and its cost.
+
+Numbers come from the Claude Code Analytics report (`AdminGateway.claude_code_day`: one UTC day a call, every
+actor of that day), fetched day by day side by side on `deps.fanout` and cached per day in `deps.cache`. A person
+is their records as a `user_actor` (by email) plus the records of the API keys they created (`api_actor`, by key
+name). Days are UTC days, as the report counts them. Money stays exact `Decimal` until the builders show it.
+Admin API calls and Slack lookups happen outside any database transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.anthropic_admin import ClaudeCodeDay, ClaudeCodeRecord
+from bot.core.errors import UserError
+from bot.deps import Deps
+from bot.identity import Actor, confirm_role, resolve_actor
+from bot.spend.analytics import cached, fan_out
+from storage import repositories as repo
+from storage.db import session_scope
+
+CLAUDE_CODE_LINE = "Usage: `/claude-key claude-code [me | org | @user] [7d | 30d | mtd]` (or `/claude-key cc …`)"
+TOP = 10
+DEFAULT_CURRENCY = "USD"
+
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+class CCScope(StrEnum):
+    """Whose Claude Code activity."""
+
+    ME = "me"
+    ORG = "org"
+    USER = "user"
+
+
+class CCPeriod(StrEnum):
+    """Which UTC days."""
+
+    D7 = "7d"
+    D30 = "30d"
+    MTD = "mtd"
+
+
+class ClaudeCodeSyntaxError(ValueError):
+    """The arguments don't parse; the message is the usage line, with what was wrong."""
+
+
+@dataclass(frozen=True)
+class CCQuery:
+    """A parsed `/claude-key claude-code …`."""
+
+    scope: CCScope = CCScope.ME
+    period: CCPeriod = CCPeriod.D7
+    slack_user_id: str | None = None
+
+
+def parse_claude_code(args: Sequence[str]) -> CCQuery:
+    """Parse `claude-code` arguments (pure; runs before the ack). Default: your own, the last 7 days."""
+    words = list(args)
+    period = CCPeriod.D7
+    if words and words[-1].lower() in {p.value for p in CCPeriod}:
+        period = CCPeriod(words.pop().lower())
+    if not words:
+        return CCQuery(CCScope.ME, period)
+    if len(words) == 1:
+        first = words[0].lower()
+        if first in {"me", "mine"}:
+            return CCQuery(CCScope.ME, period)
+        if first == "org":
+            return CCQuery(CCScope.ORG, period)
+        mention = _MENTION.match(words[0])
+        if mention:
+            return CCQuery(CCScope.USER, period, slack_user_id=mention.group(1))
+        if words[0].startswith("@"):
+            raise ClaudeCodeSyntaxError(
+                f"Pick the person from Slack's @-menu so I get their user ID.\n{CLAUDE_CODE_LINE}"
+            )
+    raise ClaudeCodeSyntaxError(CLAUDE_CODE_LINE)
+
+
+def period_days(period: CCPeriod, now: datetime) -> list[date]:
+    """The UTC days of a period, oldest first, today included (its numbers are still growing)."""
+    today = now.astimezone(UTC).date()
+    if period is CCPeriod.D7:
+        first = today - timedelta(days=6)
+    elif period is CCPeriod.D30:
+        first = today - timedelta(days=29)
+    else:
+        first = today.replace(day=1)
+    return [first + timedelta(days=i) for i in range((today - first).days + 1)]
+
+
+# --------------------------------------------------------------------------------------------------
+# What the builders render
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Activity:
+    """Claude Code activity summed over records: counts, tool decisions and estimated cost by model."""
+
+    sessions: int = 0
+    lines_added: int = 0
+    lines_removed: int = 0
+    commits: int = 0
+    pull_requests: int = 0
+    tool_accepted: int = 0
+    tool_rejected: int = 0
+    cost: Decimal = Decimal(0)
+    cost_by_model: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, record: ClaudeCodeRecord, currency: str) -> None:
+        """Count one record in; its cost only when it is in the report's currency."""
+        self.sessions += record.sessions
+        self.lines_added += record.lines_added
+        self.lines_removed += record.lines_removed
+        self.commits += record.commits
+        self.pull_requests += record.pull_requests
+        self.tool_accepted += record.tool_accepted
+        self.tool_rejected += record.tool_rejected
+        for use in record.models:
+            if use.currency.upper() != currency:
+                continue
+            self.cost += use.cost_usd
+            self.cost_by_model[use.model] = self.cost_by_model.get(use.model, Decimal(0)) + use.cost_usd
+
+    @property
+    def active(self) -> bool:
+        """Anything happened at all."""
+        return bool(self.sessions or self.lines_added or self.lines_removed or self.commits or self.cost)
+
+    @property
+    def acceptance(self) -> Decimal | None:
+        """Accepted edits / all edit decisions, 0-1; None when no tool was asked about."""
+        decided = self.tool_accepted + self.tool_rejected
+        return Decimal(self.tool_accepted) / decided if decided else None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One actor in a top list: a person (email, Slack id when the directory matches) or an API key."""
+
+    email: str | None
+    api_key_name: str | None
+    slack_user_id: str | None
+    activity: Activity
+
+
+@dataclass(frozen=True)
+class PersonReport:
+    """One person's Claude Code activity over the period, in total and per UTC day."""
+
+    who_slack_id: str | None  # None: the asker themselves
+    days: list[date]
+    total: Activity
+    per_day: dict[date, Activity]
+    currency: str
+    data_as_of: datetime
+    note: str | None = None  # e.g. "you asked for the org; here is yours"
+    other_currency: bool = False
+
+
+@dataclass(frozen=True)
+class OrgReport:
+    """The organization's Claude Code activity: totals and the top people by cost and by lines added."""
+
+    days: list[date]
+    total: Activity
+    people: int
+    api_keys: int
+    top_by_cost: list[Ranked]
+    top_by_lines: list[Ranked]
+    top_keys: list[Ranked]
+    currency: str
+    data_as_of: datetime
+    other_currency: bool = False
+
+
+ClaudeCodeReport = PersonReport | OrgReport
+
+
+# --------------------------------------------------------------------------------------------------
+# Fetching
+# --------------------------------------------------------------------------------------------------
+
+
+def fetch_days(deps: Deps, days: Iterable[date]) -> tuple[list[ClaudeCodeDay], datetime]:
+    """Each day's report (cached per day), side by side; and the oldest time one of them was read."""
+
+    def one(day: date) -> tuple[ClaudeCodeDay, datetime]:
+        return cached(deps, ("claude-code-day", day), lambda: (deps.admin.claude_code_day(day), deps.clock()))
+
+    results: list[tuple[ClaudeCodeDay, datetime]] = fan_out(deps, *[lambda d=d: one(d) for d in days])
+    return [r for r, _ in results], min((at for _, at in results), default=deps.clock())
+
+
+def report_currency(days: Sequence[ClaudeCodeDay]) -> tuple[str, bool]:
+    """The currency most of the period's cost is in, and whether any cost came in another one."""
+    seen: dict[str, int] = {}
+    for day in days:
+        for record in day.records:
+            for use in record.models:
+                seen[use.currency.upper()] = seen.get(use.currency.upper(), 0) + 1
+    if not seen:
+        return DEFAULT_CURRENCY, False
+    main = max(sorted(seen), key=lambda c: seen[c])
+    return main, len(seen) > 1
+
+
+def _person_records(day: ClaudeCodeDay, email: str | None, key_names: frozenset[str]) -> list[ClaudeCodeRecord]:
+    wanted = email.lower() if email else None
+    return [
+        r
+        for r in day.records
+        if (r.actor_kind == "user" and wanted is not None and r.email == wanted)
+        or (r.actor_kind == "api_key" and r.api_key_name in key_names)
+    ]
+
+
+def person_report(
+    deps: Deps,
+    *,
+    email: str | None,
+    anthropic_user_id: str | None,
+    period: CCPeriod,
+    who_slack_id: str | None = None,
+    note: str | None = None,
+) -> PersonReport:
+    """One person's activity: their records by email and those of the API keys they created."""
+    days = period_days(period, deps.clock())
+    key_names: frozenset[str] = frozenset()
+    if anthropic_user_id is not None:
+        keys = cached(
+            deps,
+            ("key-names-of", anthropic_user_id),
+            lambda: tuple(sorted(k.name for k in deps.admin.list_api_keys(created_by_user_id=anthropic_user_id))),
+        )
+        key_names = frozenset(keys)
+    reports, as_of = fetch_days(deps, days)
+    currency, other = report_currency(reports)
+    total = Activity()
+    per_day: dict[date, Activity] = {}
+    for report in reports:
+        day = per_day.setdefault(report.day, Activity())
+        for record in _person_records(report, email, key_names):
+            day.add(record, currency)
+            total.add(record, currency)
+    return PersonReport(who_slack_id, days, total, per_day, currency, as_of, note, other)
+
+
+def org_report(deps: Deps, period: CCPeriod) -> OrgReport:
+    """The org's totals and top 10 people by cost and by lines added, with Slack ids from the stored directory."""
+    days = period_days(period, deps.clock())
+    reports, as_of = fetch_days(deps, days)
+    currency, other = report_currency(reports)
+    total = Activity()
+    people: dict[str, Activity] = {}
+    keys: dict[str, Activity] = {}
+    for report in reports:
+        for record in report.records:
+            total.add(record, currency)
+            if record.actor_kind == "user" and record.email:
+                people.setdefault(record.email, Activity()).add(record, currency)
+            elif record.api_key_name is not None:
+                keys.setdefault(record.api_key_name, Activity()).add(record, currency)
+    by_cost = sorted(people.items(), key=lambda p: (-p[1].cost, -p[1].lines_added, p[0]))[:TOP]
+    by_lines = sorted(people.items(), key=lambda p: (-p[1].lines_added, -p[1].cost, p[0]))[:TOP]
+    wanted = {email for email, _ in by_cost} | {email for email, _ in by_lines}
+    with session_scope(deps.engine) as session:
+        slack_ids = repo.slack_ids_by_email(session=session, emails=wanted)
+
+    def ranked(rows: list[tuple[str, Activity]]) -> list[Ranked]:
+        return [Ranked(email, None, slack_ids.get(email), activity) for email, activity in rows]
+
+    top_keys = [
+        Ranked(None, name, None, activity)
+        for name, activity in sorted(keys.items(), key=lambda k: (-k[1].cost, -k[1].lines_added, k[0]))[:5]
+    ]
+    return OrgReport(
+        days, total, len(people), len(keys), ranked(by_cost), ranked(by_lines), top_keys, currency, as_of, other
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------------------
+
+OWN_ONLY = "Only admins and billing viewers can see others' Claude Code activity, so this is yours."
+
+
+def _may_see_others(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_billing
+
+
+def claude_code_report(deps: Deps, slack_user_id: str, query: CCQuery) -> ClaudeCodeReport:
+    """Answer `/claude-key claude-code …` for a Slack user (runs after the ack). Others asking for the org or
+    another person see their own, and are told so."""
+    actor = resolve_actor(deps, slack_user_id)
+    note = None
+    if query.scope is CCScope.USER and query.slack_user_id == slack_user_id:
+        query = CCQuery(CCScope.ME, query.period)  # asking about yourself is "me"
+    if query.scope is not CCScope.ME:
+        if _may_see_others(actor):
+            actor = confirm_role(deps, actor)  # others' activity: a role checked just now
+        if not _may_see_others(actor):
+            note = OWN_ONLY
+        elif query.scope is CCScope.ORG:
+            return org_report(deps, query.period)
+        elif query.slack_user_id is not None:
+            target = resolve_actor(deps, query.slack_user_id)
+            if target.email is None or target.anthropic_user_id is None:
+                raise UserError(
+                    f"<@{query.slack_user_id}> isn't a member of the Anthropic organization, so they have no "
+                    "Claude Code activity."
+                )
+            return person_report(
+                deps,
+                email=target.email,
+                anthropic_user_id=target.anthropic_user_id,
+                period=query.period,
+                who_slack_id=query.slack_user_id,
+            )
+    if actor.anthropic_user_id is None:
+        raise UserError(
+            "You aren't a member of the Anthropic organization yet, so there is no Claude Code activity of yours "
+            "to show. Ask for access with `/claude-key request`."
+        )
+    return person_report(
+        deps, email=actor.email, anthropic_user_id=actor.anthropic_user_id, period=query.period, note=note
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# The weekly digest's section
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """Last week's Claude Code activity for the digest (None from `digest_section` when there was none)."""
+
+    total: Activity
+    people: int
+    top: list[Ranked]
+    currency: str
+
+
+def digest_section(deps: Deps, days: Sequence[date]) -> DigestSection | None:
+    """The org's Claude Code week for the digest: totals and the top 3 people by cost; None with no activity."""
+    reports, _ = fetch_days(deps, days)
+    currency, _ = report_currency(reports)
+    total = Activity()
+    people: dict[str, Activity] = {}
+    for report in reports:
+        for record in report.records:
+            total.add(record, currency)
+            if record.actor_kind == "user" and record.email:
+                people.setdefault(record.email, Activity()).add(record, currency)
+    if not total.active:
+        return None
+    top = sorted(people.items(), key=lambda p: (-p[1].cost, p[0]))[:3]
+    with session_scope(deps.engine) as session:
+        slack_ids = repo.slack_ids_by_email(session=session, emails=[e for e, _ in top])
+    ranked = [Ranked(email, None, slack_ids.get(email), activity) for email, activity in top]
+    return DigestSection(total, len(people), ranked, currency)
