@@ -3,7 +3,7 @@
 Everything else in the bot sees only the frozen dataclasses (`types`) and the `AdminAPIError` family
 (`errors`) re-exported here, so no other module of the bot imports `anthropic`. `AdminGateway` (`client`)
 is built from the transport (`transport`: bounded retries, paging, the `on_call` hook) and one part per
-resource (`organization`, `api_keys`, `analytics`, `spend`); `convert` turns SDK models into those types.
+resource (`organization`, `api_keys`, `analytics`, `spend`, `rate_limits`); `convert` turns SDK models into those types.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ from bot.anthropic_admin.types import (
     OrgType,
     OrgTypeSetting,
     OrgUser,
+    RateLimitGroup,
+    RateLimitGroupType,
+    RateLimitValue,
     SettableApiKeyStatus,
     SettableSpendScopeType,
     SpendLimit,
@@ -103,6 +106,9 @@ __all__ = [
     "Organization",
     "PaymentRequired",
     "PermissionDenied",
+    "RateLimitGroup",
+    "RateLimitGroupType",
+    "RateLimitValue",
     "RateLimited",
     "RoleNotAssignable",
     "SeatLimitReached",

@@ -6,8 +6,9 @@ from bot.anthropic_admin.analytics import AnalyticsCalls
 from bot.anthropic_admin.api_keys import ApiKeyCalls
 from bot.anthropic_admin.org_type import OrgTypeCalls
 from bot.anthropic_admin.organization import OrganizationCalls
+from bot.anthropic_admin.rate_limits import RateLimitCalls
 from bot.anthropic_admin.spend import SpendCalls
 
 
-class AdminGateway(OrganizationCalls, ApiKeyCalls, AnalyticsCalls, SpendCalls, OrgTypeCalls):
+class AdminGateway(OrganizationCalls, ApiKeyCalls, AnalyticsCalls, SpendCalls, RateLimitCalls, OrgTypeCalls):
     """Anthropic Admin API with bounded retries, explicit paging and domain errors."""

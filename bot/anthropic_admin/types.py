@@ -196,3 +196,27 @@ class IncreaseRequest:
     period_to_date_spend_usd: Decimal | None
     resolved_at: datetime | None = None
     currency: str | None = None  # of the two amounts: the org's billing currency (None without a summary)
+
+
+# -- rate limits (bot/anthropic_admin/rate_limits.py) --------------------------------------------------------------
+
+RateLimitGroupType = Literal["batch", "files", "model_group", "skills", "token_count", "web_search"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitValue:
+    type: str  # the limiter: requests_per_minute, input_tokens_per_minute_cache_aware, output_tokens_per_minute, …
+    value: int  # what applies at this level: the org's value, or for a workspace its override or the inherited one
+    org_limit: int | None = None  # workspace entries: the org's value of the same limiter (None: the org has none)
+    override: bool = False  # workspace entries: a workspace-level override is stored
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitGroup:
+    rate_limit_id: str  # the org entry's id (a workspace entry's `rate_limit_id`)
+    group_id: str  # the same in every org
+    group_type: RateLimitGroupType
+    name: str  # the model group's display name, else the group type
+    models: tuple[str, ...]  # model names and aliases it covers (empty unless a model group)
+    limits: tuple[RateLimitValue, ...]
+    workspace_id: str | None = None  # None: the organization's entry

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.sandbox.anthropic import analytics, api_keys, increase_requests, spend_limits, users, workspaces
+from bot.sandbox.anthropic import analytics, api_keys, increase_requests, rate_limits, spend_limits, users, workspaces
 from bot.sandbox.anthropic.errors import ApiError
 
 #: ``handler(state, request, **path_ids)``, called with the state lock held.
@@ -70,6 +70,8 @@ ROUTES = _routes(
         ("POST", "/spend_limit_increase_requests/" + _ID.format("req_id") + "/deny", increase_requests.increase_deny),
         ("GET", "/analytics/cost", analytics.analytics_cost),
         ("GET", "/analytics/usage", analytics.analytics_usage),
+        ("GET", "/rate_limits", rate_limits.rate_limits_list),
+        ("GET", "/workspaces/" + _ID.format("workspace_id") + "/rate_limits", rate_limits.workspace_rate_limits_list),
     ]
 )
 
