@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps, Worker
 from handlers import audit, budget, commands, events, fallbacks, keys, requests, spend_limits, team, usage
+from handlers import limits as rate_limits  # rate limits
 from handlers.router import Router
 
 
@@ -21,6 +22,7 @@ def register(app: AsyncApp, deps: Deps) -> Router:
     spend_limits.register(app, worker)
     keys.register(app, worker, router)
     team.register(app, worker, router)
+    rate_limits.register(app, worker, router)  # rate limits
     fallbacks.register(app)  # last: only what nothing else claimed
     router.check_complete()
     return router

@@ -27,7 +27,18 @@ from bot.keys.blocks import rotation as rotation_blocks
 from bot.keys.blocks import stale as stale_blocks
 from bot.keys.model import KeyScope
 from bot.slack.reply import Reply
-from bot.spend import blocks_budgets, blocks_spend_limits, blocks_usage, budgets, spend_limits, usage
+
+# rate limits
+from bot.spend import (
+    blocks_budgets,
+    blocks_limits,
+    blocks_spend_limits,
+    blocks_usage,
+    budgets,
+    limits,
+    spend_limits,
+    usage,
+)
 from bot.spend.model import ChartRequest
 from bot.team import blocks as team_blocks
 from bot.team import offboard, roles
@@ -330,3 +341,10 @@ def team_offboard_propose(deps: Deps, *, slack_user_id: str, target: str, reason
 def team_offboard_run(deps: Deps, *, slack_user_id: str, email: str, reason: str) -> Reply:
     done = offboard.run_offboard(deps, slack_user_id=slack_user_id, email=email, reason=reason)
     return team_blocks.offboard_done(done)
+
+
+# rate limits
+@_task("limits.answer")
+def limits_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    report = limits.limits_report(deps, slack_user_id, limits.parse_limits(args))
+    return blocks_limits.limits_reply(report)

@@ -82,6 +82,7 @@ prefixes = st.sampled_from(
         "budget thresholds",
         "request default-ws",
         "request default-ws for 7d",
+        "limits workspace",  # rate limits
         "",
     ]
 )

@@ -467,6 +467,15 @@ def act_offboard_confirm(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=org_role(w, email) is None)
 
 
+# rate limits
+def act_limits_workspace(w: World, actor: str, owner: str) -> Outcome:
+    """`limits workspace <name>` for a fresh workspace the owner belongs to (and nobody else)."""
+    name = f"matrix-limits-{next(_serial)}"
+    workspace = w.admin.add_workspace(name)["id"]
+    w.admin.add_member(workspace, w.users[owner])
+    return Outcome(w.command(f"limits workspace {name}", actor), changed=False)
+
+
 def act_mirror(w: World, actor: str, owner: str) -> Outcome:
     budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
     w.admin.reset_requests()
@@ -556,6 +565,11 @@ SPECS: dict[str, Spec] = {
     "budget mirror": Spec(act_mirror, frozenset(A), r"Only admins can change budgets", True),
     "spend approve": Spec(act_spend_approve, frozenset(A), r"Only admins can approve or deny|your own", True),
     "spend deny": Spec(act_spend_deny, frozenset(A), r"Only admins can approve or deny|your own", True),
+    # rate limits
+    "limits org": Spec(_cmd("limits"), frozenset({"admin", "billing"}), r"Only admins and billing viewers see", False),
+    "limits workspace": Spec(
+        act_limits_workspace, frozenset({"admin", "billing", "self"}), r"workspaces you belong to only", False
+    ),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -570,6 +584,7 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "budget set",
     "budget thresholds",
     "audit",
+    "limits org",
 }
 CASES = [
     (action, role)

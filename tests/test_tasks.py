@@ -70,6 +70,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "team.role.change": {"slack_user_id": "U0ADMIN", "email": "dev@example.com", "old": "developer", "new": "user"},
     "team.offboard.propose": {"slack_user_id": "U0ADMIN", "target": "lee@example.com", "reason": "left", "usage": "…"},
     "team.offboard.run": {"slack_user_id": "U0ADMIN", "email": "lee@example.com", "reason": "left"},
+    # rate limits
+    "limits.answer": {"slack_user_id": "U0ADMIN", "args": ["workspace", "R&D"]},
     "keys.stale.deactivate": {
         "slack_user_id": "U0ADMIN",
         "key_id": "apikey_1",

@@ -26,6 +26,8 @@ class Sub(StrEnum):
     AUDIT = "audit"
     ROLE = "role"
     OFFBOARD = "offboard"
+    # rate limits
+    LIMITS = "limits"
 
 
 # (usage line, one-line description) in the order help shows them.
@@ -49,6 +51,8 @@ USAGE: dict[Sub, tuple[str, str]] = {
     Sub.AUDIT: ("audit [days]", "admins: the audit log as a CSV file"),
     Sub.ROLE: ("role <@user | email> <role>", "admins: change someone's org role (never admin)"),
     Sub.OFFBOARD: ("offboard <@user | email> [reason…]", "admins: a leaver's keys off, workspaces, org, invites"),
+    # rate limits
+    Sub.LIMITS: ("limits [workspace <name>]", "rate limits per model group, with the busiest minute of the day"),
 }
 
 # Slack sends at most ~4,000 characters of command text; anything longer is not a real command.

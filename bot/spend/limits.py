@@ -1,0 +1,196 @@
+"""`/claude-key limits [workspace <name>]`: rate limits per model group for the org or a workspace, each with the
+busiest minute of the last 24 hours (the analytics usage report in `1m` buckets, the finest it has).
+
+Who may see what: admins and billing any scope; anyone else a workspace they are a member of. Three Admin API
+calls at most, side by side (the org's limits, the workspace's, one usage report), cached briefly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from bot.anthropic_admin import RateLimitGroup, UsageRow, Workspace
+from bot.anthropic_admin.rate_limits import LABELS, Limit, Peak, group_for_model, limits_of, minute_peaks, share
+from bot.core.errors import UserError
+from bot.deps import Deps
+from bot.identity import Actor, confirm_role, resolve_actor
+from bot.spend import analytics
+from bot.spend.analytics import cached, fan_out
+
+LIMITS_LINE = "Usage: `/claude-key limits [workspace <name>]`"
+WINDOW = timedelta(hours=24)  # the longest range the usage report takes with 1m buckets
+
+
+class LimitsSyntaxError(ValueError):
+    """The arguments don't parse; the message is the usage line, with what was wrong."""
+
+
+@dataclass(frozen=True)
+class LimitLine:
+    """One limiter of a model group: the org's value, a workspace override, what applies, the busiest minute."""
+
+    type: str
+    label: str
+    org: int | None
+    override: int | None
+    enforced: int | None
+    peak: Peak
+    share: float | None  # of `enforced`
+
+
+@dataclass(frozen=True)
+class GroupLimits:
+    """A model group's limiters."""
+
+    name: str
+    lines: tuple[LimitLine, ...]
+
+
+@dataclass(frozen=True)
+class LimitsReport:
+    """The answer to `limits`: the scope, its model groups, since when peaks are counted and how fresh they are."""
+
+    scope: str  # "the organization" or the workspace's name
+    workspace_id: str | None
+    groups: tuple[GroupLimits, ...]
+    since: datetime
+    as_of: datetime | None
+    tz: tzinfo
+    others: tuple[str, ...] = field(default=())  # usage in models no rate-limit group covers
+
+
+def parse_limits(args: Sequence[str]) -> str | None:
+    """The workspace named by `limits` arguments, or None for the org (pure; runs before the ack)."""
+    words = list(args)
+    if not words:
+        return None
+    if words[0].lower() == "workspace":
+        name = " ".join(words[1:]).strip()
+        if not name:
+            raise LimitsSyntaxError(f"Name the workspace: `/claude-key limits workspace <name>`.\n{LIMITS_LINE}")
+        return name
+    raise LimitsSyntaxError(LIMITS_LINE)
+
+
+def _may_see_any(actor: Actor) -> bool:
+    return actor.is_admin or actor.is_billing
+
+
+def visible_workspace(deps: Deps, actor: Actor, name: str | None) -> Workspace | None:
+    """The workspace asked about (None: the org), refusing what the actor may not see."""
+    if name is None:
+        if not _may_see_any(actor):
+            raise UserError(
+                "Only admins and billing viewers see the organization's rate limits. "
+                "`/claude-key limits workspace <name>` shows a workspace you belong to."
+            )
+        return None
+    try:
+        workspace = analytics.find_workspace(deps, name)
+    except UserError:
+        # The workspace list is cached for a few minutes: a workspace created since is read once more.
+        fresh = sorted(deps.admin.list_workspaces(), key=lambda w: w.name.lower())
+        deps.cache.put(("workspaces",), fresh, deps.clock())
+        workspace = analytics.find_workspace(deps, name)
+    if _may_see_any(actor):
+        return workspace
+    member = deps.admin.get_workspace_member(workspace.id, actor.anthropic_user_id) if actor.anthropic_user_id else None
+    if member is None:
+        raise UserError("You can see the rate limits of workspaces you belong to only.")
+    return workspace
+
+
+def org_rate_limits(deps: Deps) -> list[RateLimitGroup]:
+    """The org's model-group rate limits, cached briefly (they change rarely, and take an hour to apply)."""
+    return cached(deps, ("rate-limits",), deps.admin.list_rate_limits)
+
+
+def workspace_rate_limits(deps: Deps, workspace_id: str) -> list[RateLimitGroup]:
+    """A workspace's model-group rate limits (overrides marked), cached briefly."""
+    return cached(deps, ("rate-limits", workspace_id), lambda: deps.admin.list_workspace_rate_limits(workspace_id))
+
+
+def minute_usage(
+    deps: Deps, start: datetime, end: datetime, *, workspace_id: str | None = None, extra: Sequence[str] = ()
+) -> tuple[list[UsageRow], datetime | None]:
+    """Usage per minute and model (and `extra` dimensions) over [start, end), at most 24 hours, all pages."""
+    group_by = ["model", *extra]
+    key = ("minute-usage", workspace_id, start.replace(second=0, microsecond=0), tuple(group_by))
+
+    def load() -> tuple[list[UsageRow], datetime | None]:
+        report = deps.admin.usage_report(
+            starting_at=start,
+            ending_at=end,
+            bucket_width="1m",
+            group_by=group_by,  # type: ignore[arg-type]
+            workspace_ids=[workspace_id] if workspace_id else None,
+        )
+        return list(report.rows), report.data_refreshed_at
+
+    return cached(deps, key, load)
+
+
+def group_lines(org: RateLimitGroup, workspace: RateLimitGroup | None, rows: Sequence[UsageRow]) -> GroupLimits:
+    """A group's limiters with the busiest minute of `rows` (already the group's and the scope's)."""
+    limits: list[Limit] = limits_of(org, workspace)
+    peaks = minute_peaks(rows, [limit.type for limit in limits])
+    lines = tuple(
+        LimitLine(
+            type=limit.type,
+            label=LABELS.get(limit.type, limit.type),
+            org=limit.org,
+            override=limit.workspace,
+            enforced=limit.enforced,
+            peak=peaks.get(limit.type, Peak()),
+            share=share(peaks.get(limit.type, Peak()).used, limit.enforced),
+        )
+        for limit in limits
+    )
+    return GroupLimits(org.name, lines)
+
+
+def rows_by_group(rows: Sequence[UsageRow], groups: Sequence[RateLimitGroup]) -> tuple[dict[str, list[UsageRow]], set]:
+    """Usage rows by the rate-limit group (id) of their model, and the models no group covers."""
+    out: dict[str, list[UsageRow]] = {}
+    others: set[str] = set()
+    for row in rows:
+        group = group_for_model(row.model, groups)
+        if group is None:
+            if row.model:
+                others.add(row.model)
+            continue
+        out.setdefault(group.rate_limit_id, []).append(row)
+    return out, others
+
+
+def limits_report(deps: Deps, slack_user_id: str, workspace_name: str | None) -> LimitsReport:
+    """Answer `/claude-key limits …` for a Slack user (runs after the ack)."""
+    now = deps.clock()
+    actor = resolve_actor(deps, slack_user_id)
+    if _may_see_any(actor):
+        actor = confirm_role(deps, actor)  # any scope: a role checked just now
+    workspace = visible_workspace(deps, actor, workspace_name)
+    start = max(now - WINDOW, analytics.floor(now))
+    ws_id = workspace.id if workspace else None
+    calls = [lambda: org_rate_limits(deps), lambda: minute_usage(deps, start, now, workspace_id=ws_id)]
+    if ws_id is not None:
+        calls.append(lambda: workspace_rate_limits(deps, ws_id))
+    results = fan_out(deps, *calls)
+    org_groups: list[RateLimitGroup] = results[0]
+    rows, as_of = results[1]
+    ws_groups = {g.rate_limit_id: g for g in results[2]} if ws_id is not None else {}
+    by_group, others = rows_by_group(rows, org_groups)
+    groups = tuple(
+        group_lines(g, ws_groups.get(g.rate_limit_id), by_group.get(g.rate_limit_id, [])) for g in org_groups
+    )
+    return LimitsReport(
+        scope=workspace.name if workspace else "the organization",
+        workspace_id=ws_id,
+        groups=groups,
+        since=start,
+        as_of=as_of,
+        tz=deps.settings.tz,
+        others=tuple(sorted(others)),
+    )
