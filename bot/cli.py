@@ -191,6 +191,7 @@ JOB_NAMES = (
     "weekly-digest",
     "request-nudges",
     "spend-limit-requests",
+    "rate-limit-headroom",  # rate limits
     "slack-directory",
     "housekeeping",
 )

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from bot.core.format import when
 from bot.slack.reply import Reply
 from bot.slack.text import clip, escape_clip, fit_lines
-from bot.spend.limits import GroupLimits, LimitLine, LimitsReport
+from bot.spend.limits import GroupLimits, HeadroomAlert, LimitLine, LimitsReport
 
 MAX_GROUPS = 40  # blocks: header + groups + notes stay under Slack's 50
 SECTION = 2900  # under the 3,000-character section limit
@@ -64,4 +64,44 @@ def limits_reply(report: LimitsReport) -> Reply:
         notes.append(f"Usage of models no rate-limit group lists: {models}.")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=fit_lines(notes, SECTION))]))
     fallback = f"{title}: " + "; ".join(g.name for g in report.groups[:10])
+    return Reply(escape_clip(fallback, 3000), blocks)
+
+
+def headroom_alert(alert: HeadroomAlert, tz: tzinfo) -> Reply:
+    """The rate-limit-headroom alert: which limit, how close, the keys that drove it, what to do, data as of."""
+    scope = escape_clip(alert.scope, NAME)
+    group = escape_clip(alert.group.name, NAME)
+    workspace = alert.workspace_id is not None
+    head = f":rotating_light: *Rate limits: {scope} reached {alert.percent}% of a {group} limit in the last hour*"
+    lines = [limit_line(line, tz, workspace=workspace) for line in alert.group.lines]
+    blocks: list[Block] = [SectionBlock(text=fit_lines([head, *lines], SECTION))]
+    if alert.keys:
+        keys = [
+            f"• `{escape_clip(k.name or k.id, NAME)}`"
+            + (f" …{escape_clip(k.hint, 20)}" if k.hint else "")
+            + f" (`{escape_clip(k.id, 60)}`): {k.used:,}"
+            for k in alert.keys
+        ]
+        blocks.append(SectionBlock(text=fit_lines(["*Keys that drove the busiest minute:*", *keys], SECTION)))
+    blocks.append(
+        SectionBlock(
+            text=(
+                "*What to do:* spread requests across the minute and retry a `429` after its `retry-after`; "
+                "send bulk work through the Message Batches API; cache long prompts (cache reads don't count "
+                "toward the cache-aware input limit); or ask Anthropic for a higher limit (Console → Settings → "
+                "Limits)." + (" A workspace override can also be raised in the Console." if workspace else "")
+            )
+        )
+    )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Data as of {when(alert.as_of, tz)}. One alert a day per scope and model group; "
+                    f"`/claude-key limits{' workspace ' + scope if workspace else ''}` shows the last 24 hours."
+                )
+            ]
+        )
+    )
+    fallback = f"Rate limits: {alert.scope} reached {alert.percent}% of a {alert.group.name} limit in the last hour"
     return Reply(escape_clip(fallback, 3000), blocks)

@@ -61,6 +61,29 @@ class LimitsReport:
     others: tuple[str, ...] = field(default=())  # usage in models no rate-limit group covers
 
 
+@dataclass(frozen=True)
+class KeyShare:
+    """A key's use in the alert's busiest minute."""
+
+    id: str
+    name: str | None
+    hint: str | None
+    used: int
+
+
+@dataclass(frozen=True)
+class HeadroomAlert:
+    """One alert: the scope, the model group's limiters at or over the threshold, and the keys that drove it."""
+
+    ledger_key: str
+    scope: str  # a workspace's name, or "the organization"
+    workspace_id: str | None
+    group: GroupLimits  # only the lines at or above the threshold
+    keys: tuple[KeyShare, ...]
+    percent: int
+    as_of: datetime | None
+
+
 def parse_limits(args: Sequence[str]) -> str | None:
     """The workspace named by `limits` arguments, or None for the org (pure; runs before the ack)."""
     words = list(args)

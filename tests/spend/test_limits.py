@@ -179,3 +179,16 @@ def test_limits_command_end_to_end(
     ack = post_slack(client, bot_url, command_body("limits workspace"))
     assert "/claude-key limits workspace <name>" in ack.json()["text"]
     assert anthropic_standin.requests == []
+
+
+@QUICK
+@given(scope=hostile, group=hostile, keys=st.lists(st.tuples(hostile, hostile), max_size=8))
+def test_the_headroom_alert_is_sendable_whatever_the_names(scope: str, group: str, keys: list[tuple[str, str]]) -> None:
+    from bot.spend.limits import HeadroomAlert, KeyShare
+
+    line = LimitLine(REQUESTS, "requests/min", 1000, 100, 100, Peak(95, NOW), 0.95)
+    shares = tuple(KeyShare(f"apikey_{n}", name or None, hint or None, 10**9) for n, (name, hint) in enumerate(keys))
+    alert = HeadroomAlert("k", scope, "wrkspc_1", GroupLimits(group, (line,) * 3), shares, 80, None)
+    reply = blocks_limits.headroom_alert(alert, UTC)
+    assert_sendable(reply.blocks or [])
+    assert "<!channel" not in reply.text
