@@ -1,4 +1,4 @@
-"""`/claude-key usage` latency (the bar: answered within 1.5 s when each Admin API call takes 100 ms).
+"""`/claude-key usage` and `limits` latency (the bar: answered within 1.5 s when each Admin API call takes 100 ms).
 
 End to end, as Slack does it: a signed `/claude-key usage …` POST to the bot's HTTP endpoint, timed until
 the answer arrives at the command's response_url. The bot runs as its own process (`claude-key-bot run
@@ -9,7 +9,9 @@ Admin API one answering every call after `--api-latency` (100 ms), seeded with 3
 Scenarios, each timed per command:
 - cold: the first command of a user (Slack profile, org user lookup, key list and reports all fetched);
 - uncached: a new query each time (other periods and scopes) for a known user: the report calls;
-- cached: `usage org 30d` again within the cache's few minutes.
+- cached: `usage org 30d` again within the cache's few minutes;
+- limits: `/claude-key limits` cold (a billing viewer's first command), `limits workspace ws-1` and again
+  cached, over 24 hours of per-minute usage in three model groups (`--minutes` busy minutes per workspace).
 
     .venv/bin/python bench/usage_latency.py [--api-latency 0.1] [--rounds 10] [--check]
 
@@ -63,7 +65,7 @@ def bot_executable() -> str:
     return found
 
 
-def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int) -> None:
+def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int) -> list[str]:
     """30 days of cost and usage: every model in every workspace every day, on keys of several users."""
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     day0 = now.replace(hour=0) - timedelta(days=31)
@@ -100,9 +102,31 @@ def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int)
                     workspace_id=ws,
                     api_key_id=key,
                 )
+    return ws_ids
 
 
-def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text: str, user: str) -> dict[str, Any]:
+def seed_minutes(standin: AnthropicStandIn, workspaces: list[str], *, minutes: int) -> None:
+    """Per-minute usage over the last 24 hours in every workspace, in models of the stand-in's three model groups."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    models = ("claude-sonnet-4-5-20250929", "claude-opus-4-1", "claude-haiku-4-5")
+    for n in range(minutes):
+        at = now - timedelta(minutes=1 + n * (1440 // max(minutes, 1)))
+        for m, model in enumerate(models):
+            for ws in workspaces:
+                standin.add_usage(
+                    starting_at=at,
+                    ending_at=at + timedelta(minutes=1),
+                    requests=10 + (n + m) % 90,
+                    input_tokens=20_000 + 100 * n,
+                    output_tokens=2_000,
+                    model=model,
+                    workspace_id=ws,
+                )
+
+
+def timed_command(
+    client: httpx.Client, bot_url: str, slack: SlackStandIn, text: str, user: str, expect: str = "Usage for"
+) -> dict[str, Any]:
     """POST one signed command; seconds until its ack and until its answer at the response_url."""
     url = slack.new_response_url()
     url_id = url.rstrip("/").rsplit("/", 1)[1]
@@ -112,7 +136,7 @@ def timed_command(client: httpx.Client, bot_url: str, slack: SlackStandIn, text:
     acked = time.perf_counter() - started
     answer = slack.wait_for_response(predicate=lambda r: r.url_id == url_id, timeout=30)[0]
     answered = time.perf_counter() - started
-    ok = response.status_code == 200 and answer.body.get("text", "").startswith("Usage for")
+    ok = response.status_code == 200 and answer.body.get("text", "").startswith(expect)
     return {
         "text": text,
         "user": user,
@@ -141,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=5)
     parser.add_argument("--workspaces", type=int, default=4)
     parser.add_argument("--users", type=int, default=6)
+    parser.add_argument("--minutes", type=int, default=1440, help="busy minutes in the last 24 h, per workspace")
     parser.add_argument("--check", action="store_true", help="exit 1 if any answer took longer than 1.5 s")
     args = parser.parse_args(argv)
 
@@ -150,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     seed_default_directory(slack)
     anthropic = AnthropicStandIn()
     anthropic.seed_basic()
-    seed(anthropic, models=args.models, workspaces=args.workspaces, users=args.users)
+    ws_ids = seed(anthropic, models=args.models, workspaces=args.workspaces, users=args.users)
+    seed_minutes(anthropic, ws_ids, minutes=args.minutes)
+    anthropic.add_user("bill@example.com", role="billing")
+    slack.add_user("U0BILL", name="bill", email="bill@example.com")
     anthropic.start()
     anthropic.latency = args.api_latency
     port = free_port()
@@ -211,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             ]
             cached = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN") for _ in range(args.rounds)]
+            limits = [timed_command(client, bot_url, slack, "limits", "U0BILL", "Rate limits:")]
+            limits.append(timed_command(client, bot_url, slack, "limits workspace ws-1", "U0ADMIN", "Rate limits:"))
+            limits += [
+                timed_command(client, bot_url, slack, "limits", "U0ADMIN", "Rate limits:") for _ in range(args.rounds)
+            ]
             # Every answer for more than a day is followed by a chart upload: wait for them before stopping.
             expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith("today"))
             deadline = time.monotonic() + 60
@@ -233,20 +266,26 @@ def main(argv: list[str] | None = None) -> int:
         "api_latency_s": args.api_latency,
         "seed": {"models": args.models, "workspaces": args.workspaces, "users": args.users, "days": 32},
         "budget_ms": BUDGET_S * 1000,
-        "scenarios": {"cold": summarize(cold), "uncached": summarize(uncached), "cached": summarize(cached)},
+        "scenarios": {
+            "cold": summarize(cold),
+            "uncached": summarize(uncached),
+            "cached": summarize(cached),
+            "limits cold": summarize(limits[:1]),
+            "limits": summarize(limits[1:]),
+        },
         "charts_uploaded": uploads,
         "charts_expected": expected,
-        "samples": cold + uncached + cached,
+        "samples": cold + uncached + cached + limits,
     }
     out = ROOT / "bench" / "results" / "usage_latency.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     per_call = f"{args.api_latency * 1000:.0f} ms/call"
-    print(f"/claude-key usage, end to end through the bot's HTTP endpoint; Admin API {per_call}")
-    print(f"{'scenario':<10} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
+    print(f"/claude-key usage and limits, end to end through the bot's HTTP endpoint; Admin API {per_call}")
+    print(f"{'scenario':<12} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
     for name, row in report["scenarios"].items():
         cells = (row["n"], row["p50_ms"], row["max_ms"], row["ack_max_ms"], row["failed"])
-        print(f"{name:<10} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
+        print(f"{name:<12} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
     print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
     worst = max(s["answer_s"] for s in report["samples"])
     failed = sum(not s["ok"] for s in report["samples"])

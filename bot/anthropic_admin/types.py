@@ -73,6 +73,7 @@ UsageGroupBy = Literal[
     "workspace_id",
 ]
 CostGroupBy = UsageGroupBy | Literal["cost_type", "token_type"]
+UsageOrderBy = Literal["output_tokens", "requests", "time", "total_tokens", "uncached_input_tokens"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,18 @@
 """`/claude-key limits [workspace <name>]`: rate limits per model group for the org or a workspace, each with the
 busiest minute of the last 24 hours (the analytics usage report in `1m` buckets, the finest it has).
 
-Who may see what: admins and billing any scope; anyone else a workspace they are a member of. Three Admin API
-calls at most, side by side (the org's limits, the workspace's, one usage report), cached briefly.
+Who may see what: admins and billing any scope; anyone else a workspace they are a member of. Two rounds of
+Admin API calls side by side, cached briefly: the org's limits and the workspace's, then per model group a few
+one-page reports of its busiest minutes (`busiest_minutes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from bot.anthropic_admin import RateLimitGroup, UsageRow, Workspace
+from bot.anthropic_admin import RateLimitGroup, UsageOrderBy, UsageReport, UsageRow, Workspace
 from bot.anthropic_admin.rate_limits import LABELS, Limit, Peak, group_for_model, limits_of, minute_peaks, share
 from bot.core.errors import UserError
 from bot.deps import Deps
@@ -21,6 +22,9 @@ from bot.spend.analytics import cached, fan_out
 
 LIMITS_LINE = "Usage: `/claude-key limits [workspace <name>]`"
 WINDOW = timedelta(hours=24)  # the longest range the usage report takes with 1m buckets
+# The report's orders that find a busiest minute, and how many minutes of each are read (busiest_minutes).
+PEAK_ORDERS: tuple[UsageOrderBy, ...] = ("requests", "output_tokens", "uncached_input_tokens", "total_tokens")
+TOP_MINUTES = 5
 
 
 class LimitsSyntaxError(ValueError):
@@ -135,22 +139,37 @@ def workspace_rate_limits(deps: Deps, workspace_id: str) -> list[RateLimitGroup]
     return cached(deps, ("rate-limits", workspace_id), lambda: deps.admin.list_workspace_rate_limits(workspace_id))
 
 
-def minute_usage(
-    deps: Deps, start: datetime, end: datetime, *, workspace_id: str | None = None, extra: Sequence[str] = ()
+def busiest_minutes(
+    deps: Deps, group: RateLimitGroup, start: datetime, end: datetime, workspace_id: str | None
 ) -> tuple[list[UsageRow], datetime | None]:
-    """Usage per minute and model (and `extra` dimensions) over [start, end), at most 24 hours, all pages."""
-    group_by = ["model", *extra]
-    key = ("minute-usage", workspace_id, start.replace(second=0, microsecond=0), tuple(group_by))
+    """The group's busiest minutes over [start, end): for each way the report can order, its top few minutes.
+
+    Each row is one minute's total over the group's models (the `models` filter, no grouping), so the busiest
+    minute for requests and output tokens is exact; for input tokens it is the busiest of those minutes (the
+    report orders by uncached input and by total tokens, not by what an input limiter counts). A handful of
+    one-page calls side by side instead of every minute of the day: a 1,000-row page costs the SDK about as
+    much to read as a round trip.
+    """
+    if not group.models:
+        return [], None
+    key = ("busiest-minutes", group.rate_limit_id, workspace_id, start.replace(second=0, microsecond=0))
 
     def load() -> tuple[list[UsageRow], datetime | None]:
-        report = deps.admin.usage_report(
-            starting_at=start,
-            ending_at=end,
-            bucket_width="1m",
-            group_by=group_by,  # type: ignore[arg-type]
-            workspace_ids=[workspace_id] if workspace_id else None,
-        )
-        return list(report.rows), report.data_refreshed_at
+        def top(order: UsageOrderBy) -> UsageReport:
+            return deps.admin.top_usage_buckets(
+                starting_at=start,
+                ending_at=end,
+                bucket_width="1m",
+                order_by=order,
+                limit=TOP_MINUTES,
+                workspace_ids=[workspace_id] if workspace_id else None,
+                models=list(group.models),
+            )
+
+        reports: list[UsageReport] = fan_out(deps, *(lambda o=o: top(o) for o in PEAK_ORDERS))
+        minutes = {row.starting_at: row for report in reports for row in report.rows}  # one row per minute
+        as_of = [r.data_refreshed_at for r in reports if r.data_refreshed_at is not None]
+        return list(minutes.values()), min(as_of, default=None)
 
     return cached(deps, key, load)
 
@@ -197,23 +216,22 @@ def limits_report(deps: Deps, slack_user_id: str, workspace_name: str | None) ->
     workspace = visible_workspace(deps, actor, workspace_name)
     start = max(now - WINDOW, analytics.floor(now))
     ws_id = workspace.id if workspace else None
-    calls = [lambda: org_rate_limits(deps), lambda: minute_usage(deps, start, now, workspace_id=ws_id)]
+    calls: list[Callable[[], list[RateLimitGroup]]] = [lambda: org_rate_limits(deps)]
     if ws_id is not None:
         calls.append(lambda: workspace_rate_limits(deps, ws_id))
-    results = fan_out(deps, *calls)
-    org_groups: list[RateLimitGroup] = results[0]
-    rows, as_of = results[1]
-    ws_groups = {g.rate_limit_id: g for g in results[2]} if ws_id is not None else {}
-    by_group, others = rows_by_group(rows, org_groups)
+    limits = fan_out(deps, *calls)
+    org_groups: list[RateLimitGroup] = limits[0]
+    ws_groups = {g.rate_limit_id: g for g in limits[1]} if ws_id is not None else {}
+    minutes = fan_out(deps, *(lambda g=g: busiest_minutes(deps, g, start, now, ws_id) for g in org_groups))
     groups = tuple(
-        group_lines(g, ws_groups.get(g.rate_limit_id), by_group.get(g.rate_limit_id, [])) for g in org_groups
+        group_lines(g, ws_groups.get(g.rate_limit_id), rows) for g, (rows, _) in zip(org_groups, minutes, strict=True)
     )
+    as_of = [when for _, when in minutes if when is not None]
     return LimitsReport(
         scope=workspace.name if workspace else "the organization",
         workspace_id=ws_id,
         groups=groups,
         since=start,
-        as_of=as_of,
+        as_of=min(as_of, default=None),
         tz=deps.settings.tz,
-        others=tuple(sorted(others)),
     )

@@ -129,3 +129,26 @@ def test_minute_peaks_sum_a_minute_and_count_what_each_limiter_counts(gateway: A
     assert peaks[INPUT].used == 10_250  # cache reads count here
     assert peaks[OUTPUT].used == 900
     assert minute_peaks([], [REQUESTS])[REQUESTS].at is None
+
+
+def test_top_usage_buckets_is_one_small_page(standin: AnthropicStandIn, gateway: AdminGateway) -> None:
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    for n in range(12):
+        at = end - timedelta(minutes=n + 1)
+        standin.add_usage(starting_at=at, ending_at=at + timedelta(minutes=1), requests=n, model="claude-opus-4")
+    standin.add_usage(starting_at=end - timedelta(minutes=3), ending_at=end, requests=100, model="claude-haiku-4")
+    report = gateway.top_usage_buckets(
+        starting_at=end - timedelta(hours=1),
+        ending_at=end,
+        bucket_width="1m",
+        order_by="requests",
+        limit=3,
+        models=["claude-opus-4"],
+    )
+    assert [r.requests for r in report.rows] == [11, 10, 9]  # the other group's model is filtered out
+    (request,) = standin.matching("GET", f"{ORG}/analytics/usage")
+    assert request.query["order_by"] == ["requests"] and request.query["limit"] == ["3"]
+    with pytest.raises(ValueError):
+        gateway.top_usage_buckets(
+            starting_at=end - timedelta(hours=1), ending_at=end, bucket_width="1m", order_by="requests", limit=0
+        )

@@ -92,10 +92,19 @@ def test_org_limits_with_the_busiest_minute(ldeps: Deps, anthropic_standin) -> N
     assert "requests/min: *1,000* · busiest minute 80 (8%)" in text
     assert "input tokens/min: *450,000* · busiest minute 300,000 (67%)" in text
     assert "no use in the last 24 h" in text and "data as of Nov 20, 12:00 UTC" in text
-    # One call each: the limits, one usage report in 1m buckets over 24 hours.
+    # The limits once; per model group, its top 5 minutes by each of four orders: one small page each.
     assert anthropic_standin.count("GET", "/v1/organizations/rate_limits") == 1
-    (usage,) = anthropic_standin.matching("GET", "/v1/organizations/analytics/usage")
-    assert usage.query["time_bucket_width"] == ["1m"] and usage.query["group_by[]"] == ["model"]
+    usage = anthropic_standin.matching("GET", "/v1/organizations/analytics/usage")
+    assert len(usage) == 3 * 4
+    assert all(u.query["time_bucket_width"] == ["1m"] and u.query["limit"] == ["5"] for u in usage)
+    assert {u.query["order_by"][0] for u in usage} == {
+        "requests",
+        "output_tokens",
+        "uncached_input_tokens",
+        "total_tokens",
+    }
+    assert {tuple(u.query["models[]"]) for u in usage if "claude-sonnet-4" in u.query["models[]"]}
+    assert "group_by[]" not in usage[0].query
 
 
 def test_a_workspace_with_overrides_marked(ldeps: Deps, anthropic_standin) -> None:
@@ -123,8 +132,8 @@ def test_a_workspace_with_overrides_marked(ldeps: Deps, anthropic_standin) -> No
     assert "output tokens/min: *90,000* :pushpin: _workspace override_ (org 90,000)" in text
     assert "input tokens/min: *450,000* (org)" in text
     assert "the lower one is enforced" in text
-    (usage,) = anthropic_standin.matching("GET", "/v1/organizations/analytics/usage")
-    assert usage.query["workspace_ids[]"] == [ws]
+    usage = anthropic_standin.matching("GET", "/v1/organizations/analytics/usage")
+    assert usage and all(u.query["workspace_ids[]"] == [ws] for u in usage)
 
 
 def test_developers_see_the_workspaces_they_belong_to(ldeps: Deps, anthropic_standin, slack_standin) -> None:
