@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from bot.anthropic_admin import RateLimitGroup, UsageOrderBy, UsageReport, UsageRow, Workspace
-from bot.anthropic_admin.rate_limits import LABELS, Limit, Peak, group_for_model, limits_of, minute_peaks, share
+from bot.anthropic_admin.rate_limits import LABELS, Limit, Peak, limits_of, minute_peaks, share
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, confirm_role, resolve_actor
@@ -191,20 +191,6 @@ def group_lines(org: RateLimitGroup, workspace: RateLimitGroup | None, rows: Seq
         for limit in limits
     )
     return GroupLimits(org.name, lines)
-
-
-def rows_by_group(rows: Sequence[UsageRow], groups: Sequence[RateLimitGroup]) -> tuple[dict[str, list[UsageRow]], set]:
-    """Usage rows by the rate-limit group (id) of their model, and the models no group covers."""
-    out: dict[str, list[UsageRow]] = {}
-    others: set[str] = set()
-    for row in rows:
-        group = group_for_model(row.model, groups)
-        if group is None:
-            if row.model:
-                others.add(row.model)
-            continue
-        out.setdefault(group.rate_limit_id, []).append(row)
-    return out, others
 
 
 def limits_report(deps: Deps, slack_user_id: str, workspace_name: str | None) -> LimitsReport:
