@@ -1,4 +1,4 @@
-"""`/claude-key usage` latency (the bar: answered within 1.5 s when each Admin API call takes 100 ms).
+"""`/claude-key usage` and `limits` latency (the bar: answered within 1.5 s when each Admin API call takes 100 ms).
 
 End to end, as Slack does it: a signed `/claude-key usage …` POST to the bot's HTTP endpoint, timed until
 the answer arrives at the command's response_url. The bot runs as its own process (`claude-key-bot run
@@ -12,6 +12,8 @@ Scenarios, each timed per command:
 - cached: `usage org 30d` again within the cache's few minutes;
 - claude-code: `claude-code org 30d` (the Claude Code Analytics report: one call a UTC day, `--cc-people`
   people a day, so 2 pages a day at 2,000), run first, so everything it needs is fetched cold.
+- limits: `/claude-key limits` cold (a billing viewer's first command), `limits workspace ws-1` and again
+  cached, over 24 hours of per-minute usage in three model groups (`--minutes` busy minutes per workspace).
 
     .venv/bin/python bench/usage_latency.py [--api-latency 0.1] [--rounds 10] [--check]
 
@@ -65,7 +67,7 @@ def bot_executable() -> str:
     return found
 
 
-def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int) -> None:
+def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int) -> list[str]:
     """30 days of cost and usage: every model in every workspace every day, on keys of several users."""
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     day0 = now.replace(hour=0) - timedelta(days=31)
@@ -102,6 +104,7 @@ def seed(standin: AnthropicStandIn, *, models: int, workspaces: int, users: int)
                     workspace_id=ws,
                     api_key_id=key,
                 )
+    return ws_ids
 
 
 def seed_claude_code(standin: AnthropicStandIn, *, people: int) -> None:
@@ -123,6 +126,25 @@ def seed_claude_code(standin: AnthropicStandIn, *, people: int) -> None:
             )
         for k in range(5):
             standin.add_claude_code(day=day, api_key_name=f"ci-{k}", sessions=3, models=[("claude-haiku-4-5", 40, {})])
+
+
+def seed_minutes(standin: AnthropicStandIn, workspaces: list[str], *, minutes: int) -> None:
+    """Per-minute usage over the last 24 hours in every workspace, in models of the stand-in's three model groups."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    models = ("claude-sonnet-4-5-20250929", "claude-opus-4-1", "claude-haiku-4-5")
+    for n in range(minutes):
+        at = now - timedelta(minutes=1 + n * (1440 // max(minutes, 1)))
+        for m, model in enumerate(models):
+            for ws in workspaces:
+                standin.add_usage(
+                    starting_at=at,
+                    ending_at=at + timedelta(minutes=1),
+                    requests=10 + (n + m) % 90,
+                    input_tokens=20_000 + 100 * n,
+                    output_tokens=2_000,
+                    model=model,
+                    workspace_id=ws,
+                )
 
 
 def timed_command(
@@ -167,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=4)
     parser.add_argument("--users", type=int, default=6)
     parser.add_argument("--cc-people", type=int, default=2000, help="people with Claude Code records each day")
+    parser.add_argument("--minutes", type=int, default=1440, help="busy minutes in the last 24 h, per workspace")
     parser.add_argument("--check", action="store_true", help="exit 1 if any answer took longer than 1.5 s")
     args = parser.parse_args(argv)
 
@@ -176,8 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     seed_default_directory(slack)
     anthropic = AnthropicStandIn()
     anthropic.seed_basic()
-    seed(anthropic, models=args.models, workspaces=args.workspaces, users=args.users)
     seed_claude_code(anthropic, people=args.cc_people)
+    ws_ids = seed(anthropic, models=args.models, workspaces=args.workspaces, users=args.users)
+    seed_minutes(anthropic, ws_ids, minutes=args.minutes)
+    anthropic.add_user("bill@example.com", role="billing")
+    slack.add_user("U0BILL", name="bill", email="bill@example.com")
     anthropic.start()
     anthropic.latency = args.api_latency
     port = free_port()
@@ -240,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             ]
             cached = [timed_command(client, bot_url, slack, "usage org 30d", "U0ADMIN") for _ in range(args.rounds)]
+            limits = [timed_command(client, bot_url, slack, "limits", "U0BILL", "Rate limits:")]
+            limits.append(timed_command(client, bot_url, slack, "limits workspace ws-1", "U0ADMIN", "Rate limits:"))
+            limits += [
+                timed_command(client, bot_url, slack, "limits", "U0ADMIN", "Rate limits:") for _ in range(args.rounds)
+            ]
             # Every answer for more than a day is followed by a chart upload: wait for them before stopping.
             expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith("today"))
             # (claude-code answers send no chart)
@@ -274,20 +305,24 @@ def main(argv: list[str] | None = None) -> int:
             "cold": summarize(cold),
             "uncached": summarize(uncached),
             "cached": summarize(cached),
+            "limits cold": summarize(limits[:1]),
+            "limits": summarize(limits[1:]),
         },
         "charts_uploaded": uploads,
         "charts_expected": expected,
-        "samples": claude_code + cold + uncached + cached,
+        "samples": claude_code + cold + uncached + cached + limits,
     }
     out = ROOT / "bench" / "results" / "usage_latency.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     per_call = f"{args.api_latency * 1000:.0f} ms/call"
-    print(f"/claude-key usage and claude-code, end to end through the bot's HTTP endpoint; Admin API {per_call}")
-    print(f"{'scenario':<11} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
+    print(
+        f"/claude-key usage, claude-code and limits, end to end through the bot's HTTP endpoint; Admin API {per_call}"
+    )
+    print(f"{'scenario':<12} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
     for name, row in report["scenarios"].items():
         cells = (row["n"], row["p50_ms"], row["max_ms"], row["ack_max_ms"], row["failed"])
-        print(f"{name:<11} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
+        print(f"{name:<12} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
     print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
     worst = max(s["answer_s"] for s in report["samples"])
     failed = sum(not s["ok"] for s in report["samples"])

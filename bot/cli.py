@@ -208,6 +208,7 @@ JOB_NAMES = (
     "weekly-digest",
     "request-nudges",
     "spend-limit-requests",
+    "rate-limit-headroom",  # rate limits
     "slack-directory",
     "leaver-sweep",
     "housekeeping",

@@ -53,6 +53,7 @@ FIXES: dict[str, str] = {
     "BUDGET_THRESHOLDS": "set comma-separated percentages between 1 and 1000, such as 50,75,90,100",
     "KEY_MAX_AGE_DAYS": "set a whole number of days between 1 and 3650",
     "KEY_STALE_DAYS": "set a whole number of days between 1 and 3650",
+    "RATE_LIMIT_ALERT_PERCENT": "set a whole percentage between 1 and 100, such as 80",
     "TIMEZONE": "set an IANA time zone name such as UTC or Europe/Berlin",
     "CONSOLE_URL": "set an http(s) URL, or remove it to use https://platform.claude.com",
     "PORT": "set a port number between 1 and 65535",
@@ -126,6 +127,8 @@ class Settings(DatabaseSettings):
     budget_thresholds: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [50, 75, 90, 100])
     key_max_age_days: int = Field(default=90, ge=1, le=3650)
     key_stale_days: int = Field(default=30, ge=1, le=3650)
+    # rate-limit-headroom: a model group's busiest minute at or above this share of its limit alerts
+    rate_limit_alert_percent: int = Field(default=80, ge=1, le=100)
     timezone: str = "UTC"
     console_url: str = "https://platform.claude.com"
     port: int = Field(default=3000, ge=1, le=65535)

@@ -22,6 +22,7 @@ from bot.keys.stale import stale_keys
 from bot.keys.writes import CHECKS as KEY_WRITE_CHECKS
 from bot.spend.alerts import run_budget_alerts
 from bot.spend.digest import run_weekly_digest
+from bot.spend.headroom import run_rate_limit_headroom
 from bot.spend.spend_limit_job import run_spend_limit_requests
 from bot.team.leavers import leaver_sweep
 from bot.writes import reconcile
@@ -98,6 +99,14 @@ JOBS: dict[str, JobSpec] = {
             "every 5 min",
             {"trigger": "interval", "minutes": 5},
             run_spend_limit_requests,
+        ),
+        # rate limits
+        JobSpec(
+            "rate-limit-headroom",
+            "busiest minute per workspace and model group vs its rate limit",
+            "hourly",
+            {"trigger": "interval", "hours": 1},
+            run_rate_limit_headroom,
         ),
         JobSpec(
             "slack-directory",

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.deps import Deps, Worker
 from handlers import audit, budget, claude_code, commands, events, fallbacks, keys, requests, spend_limits, team, usage
 from handlers import leavers as leaver_buttons
+from handlers import limits as rate_limits
 from handlers.router import Router
 
 
@@ -20,6 +21,7 @@ def register(app: AsyncApp, deps: Deps) -> Router:
     usage.register(app, worker, router)
     budget.register(app, worker, router)
     spend_limits.register(app, worker)
+    rate_limits.register(app, worker, router)
     keys.register(app, worker, router)
     team.register(app, worker, router)
     leaver_buttons.register(app, worker)

@@ -28,14 +28,18 @@ from bot.keys.blocks import rotation as rotation_blocks
 from bot.keys.blocks import stale as stale_blocks
 from bot.keys.model import KeyScope
 from bot.slack.reply import Reply
+
+# rate limits
 from bot.spend import (  # Claude Code analytics
     blocks_budgets,
     blocks_claude_code,
     blocks_drivers,
+    blocks_limits,
     blocks_spend_limits,
     blocks_usage,
     budgets,
     claude_code,
+    limits,
     planned,
     spend_limits,
     usage,
@@ -475,3 +479,10 @@ def team_leaver_offboard(deps: Deps, *, slack_user_id: str, case_id: int) -> Rep
 @_task("team.leaver.not_a_leaver")
 def team_leaver_not_a_leaver(deps: Deps, *, slack_user_id: str, case_id: int) -> Reply:
     return leavers.not_a_leaver(deps, slack_user_id=slack_user_id, case_id=case_id)
+
+
+# rate limits
+@_task("limits.answer")
+def limits_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
+    report = limits.limits_report(deps, slack_user_id, limits.parse_limits(args))
+    return blocks_limits.limits_reply(report)

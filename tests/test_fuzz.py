@@ -84,6 +84,7 @@ prefixes = st.sampled_from(
         "request default-ws for 7d",
         "members invites",
         "members workspace",
+        "limits workspace",  # rate limits
         "",
     ]
 )

@@ -541,6 +541,15 @@ def act_leaver_not_a_leaver(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=leaver_state(w, case_id) == "silenced")
 
 
+# rate limits
+def act_limits_workspace(w: World, actor: str, owner: str) -> Outcome:
+    """`limits workspace <name>` for a fresh workspace the owner belongs to (and nobody else)."""
+    name = f"matrix-limits-{next(_serial)}"
+    workspace = w.admin.add_workspace(name)["id"]
+    w.admin.add_member(workspace, w.users[owner])
+    return Outcome(w.command(f"limits workspace {name}", actor), changed=False)
+
+
 def act_mirror(w: World, actor: str, owner: str) -> Outcome:
     budgets.set_budget(w.deps, "U0ADMIN", Decimal(500))
     w.admin.reset_requests()
@@ -665,6 +674,11 @@ SPECS: dict[str, Spec] = {
         r"Only admins and billing viewers|aren't a member",
         False,
     ),
+    # rate limits
+    "limits org": Spec(_cmd("limits"), frozenset({"admin", "billing"}), r"Only admins and billing viewers see", False),
+    "limits workspace": Spec(
+        act_limits_workspace, frozenset({"admin", "billing", "self"}), r"workspaces you belong to only", False
+    ),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -684,6 +698,7 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "spike planned",  # a budget's spike day: nobody's own
     "claude-code me",
     "cc org",
+    "limits org",
 }
 CASES = [
     (action, role)

@@ -80,6 +80,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "team.leaver.check": {"slack_user_id": "U0LEE"},
     "team.leaver.offboard": {"slack_user_id": "U0ADMIN", "case_id": 1},
     "team.leaver.not_a_leaver": {"slack_user_id": "U0ADMIN", "case_id": 1},
+    # rate limits
+    "limits.answer": {"slack_user_id": "U0ADMIN", "args": ["workspace", "R&D"]},
     "keys.stale.deactivate": {
         "slack_user_id": "U0ADMIN",
         "key_id": "apikey_1",

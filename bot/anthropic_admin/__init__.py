@@ -4,7 +4,8 @@ Everything else in the bot sees only the frozen dataclasses (`types`) and the `A
 (`errors`) re-exported here, so no other module of the bot imports `anthropic`; importing this package doesn't
 load the SDK either (`AdminGateway` does, on first use). `AdminGateway` (`client`)
 is built from the transport (`transport`: bounded retries, paging, the `on_call` hook) and one part per
-resource (`organization`, `api_keys`, `analytics`, `spend`, `claude_code`); `convert` turns SDK models into those types.
+resource (`organization`, `api_keys`, `analytics`, `spend`, `claude_code`, `rate_limits`); `convert` turns SDK models
+into those types.
 """
 
 from __future__ import annotations
@@ -58,12 +59,16 @@ from bot.anthropic_admin.types import (
     OrgType,
     OrgTypeSetting,
     OrgUser,
+    RateLimitGroup,
+    RateLimitGroupType,
+    RateLimitValue,
     SettableApiKeyStatus,
     SettableSpendScopeType,
     SpendLimit,
     SpendPeriod,
     SpendScopeType,
     UsageGroupBy,
+    UsageOrderBy,
     UsageReport,
     UsageRow,
     Workspace,
@@ -125,6 +130,9 @@ __all__ = [
     "Organization",
     "PaymentRequired",
     "PermissionDenied",
+    "RateLimitGroup",
+    "RateLimitGroupType",
+    "RateLimitValue",
     "RateLimited",
     "RoleNotAssignable",
     "SeatLimitReached",
@@ -135,6 +143,7 @@ __all__ = [
     "SpendScopeType",
     "Unavailable",
     "UsageGroupBy",
+    "UsageOrderBy",
     "UsageReport",
     "UsageRow",
     "Workspace",

@@ -16,6 +16,7 @@ from bot.anthropic_admin.types import (
     CostGroupBy,
     CostReport,
     UsageGroupBy,
+    UsageOrderBy,
     UsageReport,
 )
 
@@ -83,6 +84,39 @@ class AnalyticsCalls(Transport):
             actor_ids=actor_ids,
         )
         return UsageReport(rows=rows, data_refreshed_at=refreshed)
+
+    def top_usage_buckets(
+        self,
+        *,
+        starting_at: datetime,
+        ending_at: datetime,
+        bucket_width: BucketWidth,
+        order_by: UsageOrderBy,
+        limit: int,
+        workspace_ids: Sequence[str] | None = None,
+        models: Sequence[str] | None = None,
+    ) -> UsageReport:
+        """The `limit` busiest buckets by `order_by` (one page, no grouping: each row is a bucket's total)."""
+        _check_range(starting_at, ending_at)
+        if not 1 <= limit <= PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {PAGE_SIZE}")
+        page = self._call(
+            "analytics.usage.list",
+            lambda: self._org.analytics.usage.list(
+                starting_at=starting_at,
+                ending_at=ending_at,
+                limit=limit,
+                time_bucket_width=bucket_width,
+                order_by=order_by,
+                order="desc",
+                workspace_ids=_listed(workspace_ids),
+                models=_listed(models),
+            ),
+            feature_404=True,
+        )
+        return UsageReport(
+            rows=tuple(convert.usage_row(item) for item in page.data), data_refreshed_at=page.data_refreshed_at
+        )
 
     def _report(
         self,

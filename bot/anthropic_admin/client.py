@@ -7,8 +7,11 @@ from bot.anthropic_admin.api_keys import ApiKeyCalls
 from bot.anthropic_admin.claude_code import ClaudeCodeCalls
 from bot.anthropic_admin.org_type import OrgTypeCalls
 from bot.anthropic_admin.organization import OrganizationCalls
+from bot.anthropic_admin.rate_limits import RateLimitCalls
 from bot.anthropic_admin.spend import SpendCalls
 
 
-class AdminGateway(OrganizationCalls, ApiKeyCalls, AnalyticsCalls, SpendCalls, OrgTypeCalls, ClaudeCodeCalls):
+class AdminGateway(
+    OrganizationCalls, ApiKeyCalls, AnalyticsCalls, SpendCalls, RateLimitCalls, OrgTypeCalls, ClaudeCodeCalls
+):
     """Anthropic Admin API with bounded retries, explicit paging and domain errors."""

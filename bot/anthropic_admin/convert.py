@@ -11,6 +11,8 @@ from anthropic.types.beta.organization import (
     BetaAPIKey,
     BetaAPIKeyWorkspaceScope,
     BetaOrganizationInvite,
+    BetaOrganizationRateLimit,
+    BetaOrganizationRateLimitModelGroup,
     BetaOrganizationUser,
     BetaSpendLimit,
     BetaSpendLimitUserActor,
@@ -24,6 +26,7 @@ from anthropic.types.beta.organization.spend_limits import (
     BetaSpendLimitIncreaseRequest,
     IncreaseRequestApproveResponse,
 )
+from anthropic.types.beta.organization.workspaces import BetaWorkspaceRateLimit
 
 from bot.anthropic_admin.errors import InvalidAmount, Unavailable
 from bot.anthropic_admin.types import (
@@ -33,6 +36,8 @@ from bot.anthropic_admin.types import (
     Invite,
     Organization,
     OrgUser,
+    RateLimitGroup,
+    RateLimitValue,
     SpendLimit,
     UsageRow,
     Workspace,
@@ -191,4 +196,32 @@ def increase_request(r: BetaSpendLimitIncreaseRequest | IncreaseRequestApproveRe
         period_to_date_spend_usd=minor_units_to_usd(summary.period_to_date_spend) if summary else None,
         resolved_at=r.resolved_at,
         currency=summary.currency if summary else None,
+    )
+
+
+def rate_limit_group(entry: BetaOrganizationRateLimit | BetaWorkspaceRateLimit) -> RateLimitGroup:
+    """An org or workspace rate-limit entry as a `RateLimitGroup` (a workspace's values say whether overridden)."""
+    group = entry.group
+    name = group.display_name if isinstance(group, BetaOrganizationRateLimitModelGroup) else group.type
+    if isinstance(entry, BetaWorkspaceRateLimit):
+        values = tuple(
+            RateLimitValue(type=v.type, value=v.value, org_limit=v.org_limit, override=v.source.type == "workspace")
+            for v in entry.limits
+        )
+        return RateLimitGroup(
+            rate_limit_id=entry.rate_limit_id,
+            group_id=group.id,
+            group_type=group.type,
+            name=name,
+            models=tuple(entry.models or ()),
+            limits=values,
+            workspace_id=entry.workspace_id,
+        )
+    return RateLimitGroup(
+        rate_limit_id=entry.id,
+        group_id=group.id,
+        group_type=group.type,
+        name=name,
+        models=tuple(entry.models or ()),
+        limits=tuple(RateLimitValue(type=v.type, value=v.value, org_limit=v.value) for v in entry.limits),
     )

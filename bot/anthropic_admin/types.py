@@ -73,6 +73,7 @@ UsageGroupBy = Literal[
     "workspace_id",
 ]
 CostGroupBy = UsageGroupBy | Literal["cost_type", "token_type"]
+UsageOrderBy = Literal["output_tokens", "requests", "time", "total_tokens", "uncached_input_tokens"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,3 +251,27 @@ class ClaudeCodeDay:
 
     day: date
     records: tuple[ClaudeCodeRecord, ...]
+
+
+# -- rate limits (bot/anthropic_admin/rate_limits.py) --------------------------------------------------------------
+
+RateLimitGroupType = Literal["batch", "files", "model_group", "skills", "token_count", "web_search"]
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitValue:
+    type: str  # the limiter: requests_per_minute, input_tokens_per_minute_cache_aware, output_tokens_per_minute, …
+    value: int  # what applies at this level: the org's value, or for a workspace its override or the inherited one
+    org_limit: int | None = None  # workspace entries: the org's value of the same limiter (None: the org has none)
+    override: bool = False  # workspace entries: a workspace-level override is stored
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitGroup:
+    rate_limit_id: str  # the org entry's id (a workspace entry's `rate_limit_id`)
+    group_id: str  # the same in every org
+    group_type: RateLimitGroupType
+    name: str  # the model group's display name, else the group type
+    models: tuple[str, ...]  # model names and aliases it covers (empty unless a model group)
+    limits: tuple[RateLimitValue, ...]
+    workspace_id: str | None = None  # None: the organization's entry

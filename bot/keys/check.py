@@ -1,5 +1,5 @@
 """`/claude-key check <key-id | hint>`: why does a key fail? Inactive, archived, expired, its workspace archived,
-a spend limit reached, or bursts that hit rate limits."""
+a spend limit reached, or busy minutes that reach the real rate limits of its workspace and model group."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from bot.anthropic_admin import AdminAPIError, ApiKey, FeatureUnavailable, NotFound
+from bot.anthropic_admin import (
+    AdminAPIError,
+    ApiKey,
+    FeatureUnavailable,
+    NotFound,
+    RateLimitGroup,
+    UsageRow,
+    rate_limits,
+)
 from bot.core import periods
 from bot.core.errors import UserError
 from bot.deps import Deps
@@ -21,10 +29,9 @@ from storage import repositories as repo
 from storage.db import session_scope
 from storage.models import AuditEvent
 
-# A minute with this many requests or tokens reaches the lowest rate-limit tiers (50 RPM; 30,000 input tokens
-# per minute). The Admin API reports no 429s, so bursts are the visible sign.
-BURST_REQUESTS_PER_MINUTE = 50
-BURST_TOKENS_PER_MINUTE = 30_000
+# The Admin API reports no 429s, so the key's busiest minutes against its real limits are the visible sign; at
+# this share of a limit the diagnosis warns.
+NEAR_RATE_LIMIT = 0.8
 _SECRET = re.compile(r"^sk-ant-[a-z]+\d*-[A-Za-z0-9_-]{20,}$")
 
 
@@ -53,7 +60,7 @@ def _find_key(deps: Deps, actor: Actor, query: str) -> ApiKey:
 
 def check(deps: Deps, *, slack_user_id: str, query: str) -> Diagnosis:
     """Why does a key fail? Inactive, archived, expired, its workspace archived, a spend limit reached, or
-    bursts that hit rate limits; what was found, for the builder to say in plain words."""
+    minutes that reach its rate limits; what was found, for the builder to say in plain words."""
     now = deps.clock()
     actor = resolve_actor(deps, slack_user_id)
     if actor.is_admin:
@@ -74,7 +81,7 @@ def check(deps: Deps, *, slack_user_id: str, query: str) -> Diagnosis:
         on = workspace.archived_at.astimezone(deps.settings.tz).date()
         findings.append(Finding("fail", "workspace_archived", name=workspace.name, on=on))
     as_of: list[datetime] = []
-    for what, look in (("spend limits", _spend_findings), ("recent usage", _burst_findings)):
+    for what, look in (("spend limits", _spend_findings), ("rate limits", _rate_limit_findings)):
         try:
             findings += look(deps, key, now, as_of)
         except AdminAPIError as exc:  # one check failing must not hide what the others found
@@ -161,21 +168,53 @@ def _spend_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime
     return findings
 
 
-def _burst_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime]) -> list[Finding]:
-    """Minutes in the last 24 hours busy enough to hit rate limits (usage has no 429 counts)."""
+def _rate_limit_findings(deps: Deps, key: ApiKey, now: datetime, as_of: list[datetime]) -> list[Finding]:
+    """The key's busiest minute of the last 24 hours per model group against the limits of its workspace and model
+    group (the lower of a workspace override and the org's limit applies); a finding for each limit reached."""
     start = max(now - timedelta(hours=24), floor(now))
     report = deps.admin.usage_report(
-        starting_at=start, ending_at=now, bucket_width="1m", group_by=["api_key_id"], api_key_ids=[key.id]
+        starting_at=start, ending_at=now, bucket_width="1m", group_by=["api_key_id", "model"], api_key_ids=[key.id]
     )
     if report.data_refreshed_at is not None:
         as_of.append(report.data_refreshed_at)
     rows = [r for r in report.rows if r.api_key_id == key.id]
     if not rows:
         return []
-    busiest = max(rows, key=lambda r: ((r.requests or 0), r.total_tokens))
-    requests = max((r.requests or 0) for r in rows)
-    tokens = max(r.total_tokens for r in rows)
-    if requests < BURST_REQUESTS_PER_MINUTE and tokens < BURST_TOKENS_PER_MINUTE:
-        return []
-    when = busiest.starting_at.astimezone(deps.settings.tz)
-    return [Finding("fail", "burst", at=when, requests=requests, tokens=tokens)]
+    org_groups = deps.admin.list_rate_limits()
+    overrides: dict[str, RateLimitGroup] = {}
+    if key.workspace_id:
+        try:
+            overrides = {g.rate_limit_id: g for g in deps.admin.list_workspace_rate_limits(key.workspace_id)}
+        except NotFound:  # an archived or deleted workspace: the org's limits still say something
+            overrides = {}
+    by_group: dict[str, list[UsageRow]] = {}
+    for row in rows:
+        group = rate_limits.group_for_model(row.model, org_groups)
+        if group is not None:
+            by_group.setdefault(group.rate_limit_id, []).append(row)
+    findings: list[Finding] = []
+    for group in org_groups:
+        group_rows = by_group.get(group.rate_limit_id)
+        if not group_rows:
+            continue
+        limits = rate_limits.limits_of(group, overrides.get(group.rate_limit_id))
+        peaks = rate_limits.minute_peaks(group_rows, [limit.type for limit in limits])
+        for limit in limits:
+            peak, cap = peaks[limit.type], limit.enforced
+            fraction = rate_limits.share(peak.used, cap)
+            if fraction is None or fraction < NEAR_RATE_LIMIT or cap is None or peak.at is None:
+                continue
+            findings.append(
+                Finding(
+                    "fail" if fraction >= 1 else "warn",
+                    "rate_limit_hit" if fraction >= 1 else "rate_limit_near",
+                    name=group.name,
+                    note=rate_limits.LABELS.get(limit.type, limit.type),
+                    at=peak.at.astimezone(deps.settings.tz),
+                    used=peak.used,
+                    cap=cap,
+                    scope="workspace" if limit.workspace is not None else "organization",
+                    override=limit.workspace is not None and limit.workspace == cap,
+                )
+            )
+    return findings

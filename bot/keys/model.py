@@ -231,7 +231,8 @@ FindingKind = Literal[
     "spend_limit_reached",  # `scope`, `spent`, `limit`, `currency`
     "spend_limit_near",  # `scope`, `spent`, `limit`, `currency`
     "spend_limit_other_currency",  # `scope`, `limit`, `currency`: a limit not in the reports' currency
-    "burst",  # `at`, `requests`, `tokens`
+    "rate_limit_hit",  # `name`: model group, `note`: limiter label, `at`, `used`, `cap`, `scope`, `override`
+    "rate_limit_near",  # the same, at 80 % or more of the limit
     "lookup_failed",  # `name`: what could not be checked, `note`: why
     "how_to_send",  # nothing found: how to send the key
 ]
@@ -254,8 +255,9 @@ class Finding:
     spent: Decimal = Decimal(0)
     limit: Decimal = Decimal(0)
     currency: str = "USD"  # of `spent` and `limit` (the org's billing currency)
-    requests: int = 0
-    tokens: int = 0
+    used: int = 0  # rate limits: the busiest minute's count of what the limiter counts
+    cap: int = 0  # rate limits: the enforced per-minute limit
+    override: bool = False  # rate limits: the cap is the workspace's own override
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ class Sub(StrEnum):
     MEMBERS = "members"
     # Claude Code analytics
     CLAUDE_CODE = "claude-code"
+    # rate limits
+    LIMITS = "limits"
 
 
 # (usage line, one-line description) in the order help shows them.
@@ -61,6 +63,8 @@ USAGE: dict[Sub, tuple[str, str]] = {
         "claude-code [me | org | @user] [7d | 30d | mtd]",
         "Claude Code activity and estimated cost (alias `cc`; default: yours, last 7 days)",
     ),
+    # rate limits
+    Sub.LIMITS: ("limits [workspace <name>]", "rate limits per model group, with the busiest minute of the day"),
 }
 
 # Other words for a subcommand (the first word only).

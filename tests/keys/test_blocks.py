@@ -132,12 +132,22 @@ def test_check_puts_failures_first_and_names_the_first_in_the_verdict() -> None:
     findings = [
         Finding("ok", "active"),
         Finding("warn", "spend_limit_near", scope="workspace", spent=Decimal(95), limit=Decimal(100)),
-        Finding("fail", "burst", at=datetime(2026, 11, 2, 7, 0), requests=80, tokens=40_000),
+        Finding(
+            "fail",
+            "rate_limit_hit",
+            name="Claude Sonnet 4.x",
+            note="requests/min",
+            at=datetime(2026, 11, 2, 7, 0),
+            used=80,
+            cap=50,
+            override=True,
+        ),
     ]
     reply = check_reply(Diagnosis(VIEW, findings, console_url="https://platform.claude.com"))
-    assert reply.text.startswith("Key check for &lt;!channel&gt; prod: it was probably rate-limited")
+    hit = "it hit its workspace's requests/min limit for Claude Sonnet 4.x"
+    assert reply.text.startswith(f"Key check for &lt;!channel&gt; prod: {hit}")
     texts = [b["text"]["text"] for b in dicts(reply.blocks) if b["type"] == "section"]
-    assert texts[0].startswith(":x: *This key fails because it was probably rate-limited")
-    assert texts[1].startswith(":x: it was probably rate-limited") and "80 requests and 40,000 tokens" in texts[1]
+    assert texts[0].startswith(f":x: *This key fails because {hit}")
+    assert texts[1].startswith(f":x: {hit}") and "(2026-11-02 07:00) used 80 of 50" in texts[1]
     assert texts[2] == ":warning: Its workspace has used 95% of its monthly spend limit ($95.00 of $100.00)."
     assert texts[3] == ":white_check_mark: The key is active."

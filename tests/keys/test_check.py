@@ -63,11 +63,29 @@ def test_check_diagnoses_each_failure_kind(
         ending_at=minute + timedelta(minutes=1),
         input_tokens=9000,
         requests=80,
+        model="claude-sonnet-4-5-20250929",
         api_key_id=busy["id"],
         workspace_id=ws,
     )
+    # 80 requests in a minute: 8 % of the org's Sonnet limit, nothing to say.
     text = _check(http, kbot, slack_standin, busy["id"])
-    assert "fails because it was probably rate-limited" in text and "80 requests" in text
+    assert "Nothing the Admin API can see stops this key" in text and "rate limit" not in text
+    # With a workspace override of 50 a minute, it hit the workspace's limit; 85 % of the org's output limit warns.
+    anthropic_standin.set_workspace_rate_limit(ws, "Claude Sonnet 4.x", "requests_per_minute", 50)
+    anthropic_standin.add_usage(
+        starting_at=minute,
+        ending_at=minute + timedelta(minutes=1),
+        output_tokens=76_500,
+        model="claude-sonnet-4-5",
+        api_key_id=busy["id"],
+        workspace_id=ws,
+    )
+    kdeps.cache.clear()
+    text = _check(http, kbot, slack_standin, busy["id"])
+    assert "fails because it hit its workspace's requests/min limit for Claude Sonnet 4.x" in text
+    assert "used 80 of 50" in text and "Message Batches API" in text
+    assert "close to the organization's output tokens/min limit for Claude Sonnet 4.x" in text
+    assert "used 76,500 of 90,000 (85%)" in text
 
     # Spend limits: the workspace's, then the organization's.
     anthropic_standin.add_spend_limit({"type": "workspace", "workspace_id": ws}, amount="10000")  # $100

@@ -9,7 +9,7 @@ from bot.keys.blocks.common import MAX_BLOCKS, context, key_line
 from bot.keys.model import Diagnosis, Finding
 from bot.slack.commands import COMMAND
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape
+from bot.slack.text import clip, escape, escape_clip
 
 _SEVERITY = {"fail": ":x:", "warn": ":warning:", "ok": ":white_check_mark:", "info": ":information_source:"}
 _ORDER = {"fail": 0, "warn": 1, "info": 2, "ok": 3}
@@ -79,14 +79,21 @@ def finding_text(f: Finding, *, console_url: str) -> tuple[str, str]:
     if f.kind == "spend_limit_near":
         share = f.spent / f.limit
         return f"{whose.capitalize()} has used {share:.0%} of its monthly spend limit {_money(f)}.", ""
-    if f.kind == "burst":
-        return (
-            f"it was probably rate-limited: its busiest minute in the last 24 hours ({f.at:%Y-%m-%d %H:%M}) had "
-            f"{f.requests:,} requests and {f.tokens:,} tokens."
-        ), (
-            "Bursts like this hit per-minute rate limits and get `429 rate_limit_error`. Spread the calls out and "
-            "retry after the `retry-after` header; an admin can check the organization's rate limits in the "
-            "Console."
+    if f.kind in ("rate_limit_hit", "rate_limit_near"):
+        whose_limit = "its workspace" if f.override else "the organization"
+        limit = f"{whose_limit}'s {f.note} limit for {escape_clip(f.name, 80)}"
+        at = f"{f.at:%Y-%m-%d %H:%M}" if f.at else "unknown"
+        busiest = f"its busiest minute in the last 24 hours ({at}) used {f.used:,} of {f.cap:,}"
+        if f.kind == "rate_limit_hit":
+            return f"it hit {limit}: {busiest}.", (
+                "Calls over a per-minute limit get `429 rate_limit_error`; the limit is shared by every key in "
+                "the workspace. Spread the calls over the minute and retry after the `retry-after` header, send "
+                f"bulk work through the Message Batches API, or ask an admin (`{COMMAND} limits`) for a higher "
+                "limit."
+            )
+        near = f.used / f.cap if f.cap else 0.0
+        return f"It came close to {limit}: {busiest} ({near:.0%}).", (
+            "Spread the calls out before they reach the limit; the limit is shared by every key in the workspace."
         )
     if f.kind == "lookup_failed":
         return f"I couldn't check {f.name}: {f.note}", ""

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.sandbox.anthropic.convert import dec_str, rfc3339, utcnow
 from bot.sandbox.anthropic.errors import bad
-from bot.sandbox.anthropic.paging import cursor_slice
+from bot.sandbox.anthropic.paging import cursor_slice, query_fingerprint
 from bot.sandbox.anthropic.records import CostRow, UsageRow
 from bot.sandbox.anthropic.render import user_actor
 from bot.sandbox.anthropic.request import Req, parse_query_dt
@@ -86,7 +86,41 @@ def analytics(org: AdminState, req: Req, *, kind: str) -> dict[str, Any]:
         raise bad("exclude_deleted_users requires grouping by actor")
 
     source: list[Any] = org._costs if kind == "cost" else org._usage
-    rows = [r for r in source if start <= r.starting_at < end and row_matches(org, req, r)]
+    # The pages of one query are cut from one computed answer: rows are only ever appended, so the answer stands
+    # while no row was added and "data as of" is unchanged (actor objects are rendered from users: not memoized).
+    memo_key = (kind, query_fingerprint(req), len(source), org.data_refreshed_at, start, end)
+    memo = org._analytics_memo
+    if "actor" not in group_by and memo is not None and memo[0] == memo_key:
+        out = memo[1]
+    else:
+        out = _answer(org, req, kind, source, start, end, width_name, group_by, order_by, order)
+        org._analytics_memo = (memo_key, out)
+    page, next_page = cursor_slice(req, out, limit)
+    refreshed = org.data_refreshed_at or utcnow().replace(microsecond=0)
+    return {
+        "data": page,
+        "has_more": next_page is not None,
+        "next_page": next_page,
+        "data_refreshed_at": rfc3339(refreshed),
+    }
+
+
+def _answer(
+    org: AdminState,
+    req: Req,
+    kind: str,
+    source: list[Any],
+    start: datetime,
+    end: datetime,
+    width_name: str | None,
+    group_by: list[str],
+    order_by: str,
+    order: str,
+) -> list[dict[str, Any]]:
+    """Every item of one query's answer, ordered (pages are cut from it)."""
+    width = BUCKET_WIDTHS[width_name] if width_name else None
+    filters = _filters(req)
+    rows = [r for r in source if start <= r.starting_at < end and row_matches(org, req, r, filters)]
     if req.boolean("exclude_deleted_users"):
         rows = [r for r in rows if r.dims.get("actor_user_id") is None or r.dims["actor_user_id"] in org._users]
     buckets: dict[tuple[Any, ...], list[Any]] = {}
@@ -115,20 +149,17 @@ def analytics(org: AdminState, req: Req, *, kind: str) -> dict[str, Any]:
 
     out.sort(key=lambda i: (i["starting_at"], json.dumps(i["group"], sort_keys=True)))
     out.sort(key=metric, reverse=(order == "desc"))
-    page, next_page = cursor_slice(req, out, limit)
-    refreshed = org.data_refreshed_at or utcnow().replace(microsecond=0)
-    return {
-        "data": page,
-        "has_more": next_page is not None,
-        "next_page": next_page,
-        "data_refreshed_at": rfc3339(refreshed),
-    }
+    return out
 
 
-def row_matches(org: AdminState, req: Req, row: Any) -> bool:
+def _filters(req: Req) -> dict[str, list[str]]:
+    """The query's list filters by dimension, read once."""
+    return {dim: wanted for param, dim in FILTER_DIMS.items() if (wanted := req.many(param))}
+
+
+def row_matches(org: AdminState, req: Req, row: Any, filters: dict[str, list[str]] | None = None) -> bool:
     """Whether a seeded row passes the query's list filters."""
-    for param, dim in FILTER_DIMS.items():
-        wanted = req.many(param)
+    for dim, wanted in (filters if filters is not None else _filters(req)).items():
         value = dim_key(row, dim)
         if dim == "inference_geo" and value is None:
             value = "not_available"

@@ -80,8 +80,13 @@ def without_cursor(query: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def always_more(payload: bytes) -> bytes:
-    """A listing answer that says another page follows (``has_more``), so a client keeps following its cursor."""
+    """A listing answer that says another page follows (``has_more``, or a ``next_page`` cursor), so a client keeps
+    following its cursor."""
     body = json.loads(payload)
     if isinstance(body, dict) and "data" in body:
-        body["has_more"] = True
+        if "next_page" in body and "has_more" not in body:
+            # An opaque-cursor listing without `has_more` (rate limits): a cursor that never ends.
+            body["next_page"] = body["next_page"] or "page_repeated"
+        else:
+            body["has_more"] = True
     return json.dumps(body).encode()

@@ -6,7 +6,16 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.sandbox.anthropic import analytics, api_keys, claude_code, increase_requests, spend_limits, users, workspaces
+from bot.sandbox.anthropic import (
+    analytics,
+    api_keys,
+    claude_code,
+    increase_requests,
+    rate_limits,
+    spend_limits,
+    users,
+    workspaces,
+)
 from bot.sandbox.anthropic.errors import ApiError
 
 #: ``handler(state, request, **path_ids)``, called with the state lock held.
@@ -71,6 +80,8 @@ ROUTES = _routes(
         ("GET", "/analytics/cost", analytics.analytics_cost),
         ("GET", "/analytics/usage", analytics.analytics_usage),
         ("GET", "/usage_report/claude_code", claude_code.claude_code_report),
+        ("GET", "/rate_limits", rate_limits.rate_limits_list),
+        ("GET", "/workspaces/" + _ID.format("workspace_id") + "/rate_limits", rate_limits.workspace_rate_limits_list),
     ]
 )
 

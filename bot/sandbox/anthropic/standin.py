@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.sandbox.anthropic.errors import ApiError, bad, error_payload
 from bot.sandbox.anthropic.faults import Fault, fault_body, take_fault
 from bot.sandbox.anthropic.paging import always_more, without_cursor
+from bot.sandbox.anthropic.rate_limits import RateLimitSeed
 from bot.sandbox.anthropic.records import AdminRequest
 from bot.sandbox.anthropic.request import Req
 from bot.sandbox.anthropic.routes import route
@@ -24,7 +25,7 @@ from bot.sandbox.anthropic.transport import Handler, Server
 from bot.sandbox.anthropic.vocab import DEFAULT_ADMIN_KEY
 
 
-class AnthropicStandIn(AdminSeed, AnalyticsSeed):
+class AnthropicStandIn(AdminSeed, AnalyticsSeed, RateLimitSeed):
     """Stateful Admin API stand-in. See the package docstring for the behaviour it implements."""
 
     def __init__(self, *, admin_key: str = DEFAULT_ADMIN_KEY, latency: float = 0.0, port: int = 0) -> None:

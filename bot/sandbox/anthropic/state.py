@@ -60,6 +60,10 @@ class AdminState:
         self._costs: list[CostRow] = []
         self._usage: list[UsageRow] = []
         self._claude_code: dict[date, list[dict[str, Any]]] = {}  # Claude Code Analytics records per UTC day
+        # Rate limits (bot/sandbox/anthropic/rate_limits.py): seeded on first use.
+        self._rate_limit_entries: list[Any] | None = None
+        # The last analytics answer, whose pages the next requests of the same query are cut from.
+        self._analytics_memo: tuple[Any, list[Any]] | None = None
         # Every org has a Default Workspace with a real id; `workspaces.list` hides it unless include_default.
         self.default_workspace_id = "wrkspc_01" + "0" * 24  # sorts first, as the oldest workspace
         self._workspaces[self.default_workspace_id] = Workspace(
