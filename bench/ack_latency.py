@@ -1,17 +1,37 @@
-"""Ack latency under bursts: the bot against a bare Bolt AsyncApp on the same box.
+"""Ack latency: the bot against a bare Bolt AsyncApp on the same box, in two modes.
 
 Starts, all on 127.0.0.1: the Slack Web API stand-in, the Anthropic Admin API stand-in (2 s per call), the
 bot (`claude-key-bot run --http`, SQLite in a temp dir, scheduler off) and the baseline (bench/bare_bolt.py).
-Then, for each concurrency level N, after a warm-up, it fires R bursts of N simultaneous correctly signed
-`/claude-key` commands at the bot and at the baseline alternately, and times each request until its HTTP
-response (the ack). Every request opens a fresh connection (Slack's requests come from many hosts). The load
-generator is httpx.AsyncClient, or with `--client raw` bare asyncio streams, whose lower client CPU shows more
-of the servers' own latency on a small box.
+
+`--mode burst` (the default): for each concurrency level N, after a warm-up, it fires R bursts of N
+simultaneous correctly signed `/claude-key` commands at the bot and at the baseline alternately, and times each
+request until its HTTP response (the ack). Every request opens a fresh connection (Slack's requests come from
+many hosts). The load generator is httpx.AsyncClient, or with `--client raw` bare asyncio streams, whose lower
+client CPU shows more of the servers' own latency on a small box.
+
+`--mode sustained`: commands that start real work (`keys`, `usage`, `request …` from two users) under load
+from wrk (a C load generator: `apt-get install wrk`), `-c N` connections for `--duration` seconds per target
+and level, bot and baseline alternately in the same run. Each connection sends its next request as soon as the
+previous one is acked, so the "bursts" of 50 and 200 follow each other back to back while earlier work is still
+running (Admin API 2 s a call). wrk keeps its connections alive (Slack opens fresh ones: this mode measures
+the servers' request handling, not connection set-up). A generated Lua script cycles through requests signed
+just before each run (Bolt refuses timestamps older than 5 minutes), each with its own trigger_id and a
+response_url minted on the Slack stand-in, and prints wrk's p50/p90/p99/max and error counts (non-200, socket
+errors, timeouts) as a JSON line. Reported as well: wrk's own CPU time against each run's span (the generator is
+not the bottleneck when it is far below 100% per wrk thread), the servers' CPU, the bot's work items (read
+from its database: acked vs stored, queue time = claimed - created, total = finished - created), idle RSS of
+the acking process and of each worker process (`claude-key-bot worker` children), and start-up time from spawn
+to /healthz 200 over `--starts` starts. `--workers N` sets WORKERS for the bot; `--database-url` puts its
+database on PostgreSQL (a fresh schema, dropped after).
 
     .venv/bin/python bench/ack_latency.py [--concurrency 50,200] [--rounds 10] [--check]
+    .venv/bin/python bench/ack_latency.py --mode sustained [--duration 15] [--workers N] [--database-url URL] \
+        [--check]
 
-Prints a table, writes bench/results/ack_latency.json. Exit status: 0 ok; 1 a request failed, a server died
-or logged an error, or (with --check) bot p99 > 1.5x baseline p99 at 50 concurrent; 2 setup failed.
+Prints a table, writes bench/results/ack_latency.json (sustained: ack_latency_sustained.json). Exit status: 0 ok;
+1 a request failed, a server died or logged an error, or (with --check) a bar was missed — burst: bot p99 >
+1.5x baseline p99 at 50 concurrent; sustained: bot p99 > 1.2x baseline p99 at 50 or at 200, idle RSS of the
+acking process > 110 MB, or a start-up > 2 s; 2 setup failed (e.g. wrk missing: the message says how to get it).
 """
 
 from __future__ import annotations
@@ -19,27 +39,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
-import math
 import os
 import platform
-import queue
 import shutil
-import signal
-import socket
 import ssl
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from typing import Any, TextIO
+from typing import Any
 
 import httpx
 
@@ -47,152 +59,35 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.botserver import command_body, signed_headers  # noqa: E402
-
-SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
-SLACK_BOT_TOKEN = "xoxb-standin-token"  # SlackStandIn's default bot token
-ADMIN_KEY = "sk-ant-admin01-standin-key"  # AnthropicStandIn's DEFAULT_ADMIN_KEY
-ADMIN_CHANNEL_ID = "C0ADMIN"  # seeded by the Slack stand-in's default directory
+from bench.ack_common import (  # noqa: E402
+    REQUEST_TIMEOUT_S,
+    SLACK_DEADLINE_S,
+    START_DEADLINE_S,
+    Child,
+    CommandMix,
+    SetupError,
+    Target,
+    baseline_child,
+    bot_executable,
+    bot_settings,
+    child_env,
+    fmt,
+    free_port,
+    mint_response_urls,
+    percentile,
+    signed_requests,
+    start_standins,
+    stop_on_sigterm,
+    wait_healthz,
+    wait_signed,
+)
+from bench.ack_sustained import MAX_POOL, SUSTAINED_TEXTS, find_wrk, run_sustained  # noqa: E402
 
 TEXTS = ("help", "", "usage org 30d", "keys all", "request ml-platform for 7d need it", "frobnicate")
-USERS = ("U0DEV", "U0ADMIN")
+
 
 TARGET_CONCURRENCY = 50
 TARGET_RATIO = 1.5
-SLACK_DEADLINE_S = 3.0
-
-START_DEADLINE_S = 30.0  # each process: READY line or readiness probe
-REQUEST_TIMEOUT_S = 10.0  # one request (well past Slack's 3 s: a slower ack is a failure anyway)
-STOP_GRACE_S = 10.0
-LOG_ERROR_MARKERS = (" ERROR ", "Traceback (most recent call last)", '"level": "ERROR"', " CRITICAL ")
-
-
-# --------------------------------------------------------------------------------------------- processes
-
-
-class Child:
-    """A subprocess in its own session (Ctrl-C reaches only us; we stop it), output to a log file."""
-
-    def __init__(
-        self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path, log_dir: Path, ready_line: bool = False
-    ) -> None:
-        self.name = name
-        self.argv = argv
-        self.env = env
-        self.cwd = cwd
-        self.log_path = log_dir / f"{name}.log"
-        self.ready_line = ready_line
-        self.proc: subprocess.Popen[str] | None = None
-        self._log: TextIO | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-
-    def start(self) -> Child:
-        self._log = self.log_path.open("w", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            text=True,
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if self.ready_line else self._log,
-            stderr=self._log,
-        )
-        if self.ready_line:
-            threading.Thread(target=self._drain, name=f"drain-{self.name}", daemon=True).start()
-        return self
-
-    def _drain(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:  # ends at EOF, when the child exits
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def wait_ready_line(self, deadline: float) -> str:
-        """The base URL from the child's `READY <url>` line."""
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            if line.startswith("READY "):
-                return line.split(None, 1)[1].strip()
-        raise SetupError(f"{self.name} did not print READY within {START_DEADLINE_S:.0f} s; see {self.log_path}")
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after a grace period; only this child's own pid."""
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_errors(self) -> list[str]:
-        """Lines of this child's log that report an error."""
-        if not self.log_path.exists():
-            return []
-        lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        return [line for line in lines if any(marker in line for marker in LOG_ERROR_MARKERS)]
-
-
-class SetupError(Exception):
-    """Something the benchmark needs did not start."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """The environment minus proxies and bot settings (only loopback traffic; nothing leaks in)."""
-    drop = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
-    bot_vars = {
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_API_URL",
-        "ANTHROPIC_ADMIN_KEY",
-        "ANTHROPIC_BASE_URL",
-        "DATABASE_URL",
-        "ADMIN_CHANNEL_ID",
-        "ALERT_CHANNEL_ID",
-        "ADMIN_SLACK_USER_IDS",
-        "PORT",
-        "SCHEDULER_ENABLED",
-        "MONTHLY_BUDGET_USD",
-        "LOG_LEVEL",
-        "LOG_FORMAT",
-    }
-    env = {k: v for k, v in os.environ.items() if k not in drop and k not in bot_vars}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
-
-
-def bot_executable() -> str:
-    beside = Path(sys.executable).parent / "claude-key-bot"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("claude-key-bot")
-    if found is None:
-        raise SetupError("claude-key-bot not found: run with the venv's python (make bench)")
-    return found
 
 
 # ------------------------------------------------------------------------------------------------ load
@@ -240,55 +135,6 @@ class Series:
             # Near burst_span means the load generator, not the server, set the pace of the burst.
             "client_cpu_p50_ms": ms(percentile(sorted(self.client_cpu), 50)) if self.client_cpu else None,
         }
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-class Target:
-    def __init__(self, name: str, host: str, port: int) -> None:
-        self.name = name
-        self.host, self.port = host, port
-        self.base_url = f"http://{host}:{port}"
-        self.events_url = f"{self.base_url}/slack/events"
-
-
-class CommandMix:
-    """Every text from every user in turn, so each text reaches each code path (linked or not) equally often."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self._pairs = itertools.cycle(itertools.product(texts, USERS))
-        self._serial = itertools.count(1)
-
-    def next(self, response_url: str) -> str:
-        text, user = next(self._pairs)
-        return command_body(
-            text,
-            user_id=user,
-            response_url=response_url,
-            channel_id=ADMIN_CHANNEL_ID,
-            trigger_id=f"{next(self._serial)}.42.bench",
-        )
-
-
-async def mint_response_urls(client: httpx.AsyncClient, slack_root: str, n: int) -> list[str]:
-    """One fresh response_url per command from the Slack stand-in, so work after the ack has somewhere to go."""
-
-    async def one() -> str:
-        response = await client.post(f"{slack_root}/_standin/response_url")
-        response.raise_for_status()
-        return str(response.json()["response_url"])
-
-    return list(await asyncio.gather(*(one() for _ in range(n))))
-
-
-def signed_requests(mix: CommandMix, response_urls: list[str]) -> list[tuple[str, dict[str, str]]]:
-    """Bodies and headers, signed now (before the clock starts), as Slack sends slash commands."""
-    bodies = [mix.next(url) for url in response_urls]
-    return [(body, signed_headers(body, secret=SIGNING_SECRET)) for body in bodies]
 
 
 # One shared, never-used TLS context: building httpx's default one costs ~20 ms per client.
@@ -429,42 +275,7 @@ async def run_level(
         print(f"  N={n:<4} {label:<12} done", file=sys.stderr, flush=True)
 
 
-# ------------------------------------------------------------------------------------------ readiness
-
-
-async def wait_healthz(url: str, child: Child, deadline: float) -> None:
-    async with httpx.AsyncClient(trust_env=False, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if not child.alive():
-                raise SetupError(f"{child.name} exited during startup; see {child.log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise SetupError(f"{child.name} not healthy within {START_DEADLINE_S:.0f} s; see {child.log_path}")
-
-
-async def wait_signed(url: str, child: Child, deadline: float) -> None:
-    async with httpx.AsyncClient(trust_env=False, timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if not child.alive():
-                raise SetupError(f"{child.name} exited during startup; see {child.log_path}")
-            body = command_body("help")
-            with contextlib.suppress(httpx.HTTPError):
-                response = await client.post(
-                    f"{url}/slack/events", content=body, headers=signed_headers(body, secret=SIGNING_SECRET)
-                )
-                if response.status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise SetupError(f"{child.name} did not ack a signed command within {START_DEADLINE_S:.0f} s; see {child.log_path}")
-
-
 # --------------------------------------------------------------------------------------------- report
-
-
-def fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
 
 
 def build_report(
@@ -532,8 +343,21 @@ def print_table(report: dict[str, Any]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Ack latency: the bot vs a bare Bolt AsyncApp under bursts.")
-    parser.add_argument("--concurrency", default="50,200", help="burst sizes, comma-separated (default 50,200)")
-    parser.add_argument("--rounds", type=int, default=10, help="measured bursts per target per level (default 10)")
+    parser.add_argument(
+        "--mode",
+        choices=("burst", "sustained"),
+        default="burst",
+        help="burst: fresh-connection bursts (default); sustained: wrk keep-alive load with work in flight",
+    )
+    parser.add_argument(
+        "--concurrency", default="50,200", help="burst sizes / wrk connections, comma-separated (default 50,200)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="measured bursts per target per level (default 10); sustained: wrk runs per target per level (1)",
+    )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured bursts per target per level (default 2)")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between bursts (default 0.5)")
     parser.add_argument(
@@ -555,10 +379,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help=f"exit 1 unless bot p99 <= {TARGET_RATIO} x baseline p99 at {TARGET_CONCURRENCY}",
     )
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "ack_latency.json")
+    sustained = parser.add_argument_group("sustained mode")
+    sustained.add_argument("--duration", type=float, default=15.0, help="seconds per wrk run (default 15)")
+    sustained.add_argument(
+        "--warmup-seconds", type=float, default=2.0, help="one unmeasured wrk run per target first (default 2)"
+    )
+    sustained.add_argument("--wrk", default=None, help="the wrk executable (default: wrk on PATH)")
+    sustained.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1)")
+    sustained.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="signed requests per wrk run, cycled (default: 2 x the target's last rate x the duration)",
+    )
+    sustained.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="WORKERS for the bot (worker processes `run` starts; default: unset, the bot's default)",
+    )
+    sustained.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server for the bot (a fresh schema, dropped after), e.g. "
+        "postgresql://postgres@127.0.0.1:5432/test; default: SQLite in the temp dir",
+    )
+    sustained.add_argument("--starts", type=int, default=3, help="starts timed to /healthz 200 (default 3)")
+    parser.add_argument("--output", type=Path, default=None, help="the JSON report (default bench/results/…)")
     parser.add_argument("--keep-logs", action="store_true", help="keep the temp dir with the servers' logs")
     args = parser.parse_args(argv)
-    args.texts = args.texts or list(TEXTS)
+    is_sustained = args.mode == "sustained"
+    args.texts = args.texts or list(SUSTAINED_TEXTS if is_sustained else TEXTS)
+    if args.rounds is None:
+        args.rounds = 1 if is_sustained else 10
+    if args.output is None:
+        name = "ack_latency_sustained.json" if is_sustained else "ack_latency.json"
+        args.output = ROOT / "bench" / "results" / name
     try:
         args.levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
     except ValueError:
@@ -567,34 +423,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--concurrency levels must be between 1 and 2000")
     if not 1 <= args.rounds <= 1000 or not 0 <= args.warmup <= 100 or not 0 <= args.pause <= 60:
         parser.error("--rounds 1..1000, --warmup 0..100, --pause 0..60")
+    if not 1 <= args.duration <= 600 or not 0 <= args.warmup_seconds <= 600:
+        parser.error("--duration 1..600, --warmup-seconds 0..600")
+    if not 1 <= args.wrk_threads <= 64 or not 0 <= args.pool <= MAX_POOL or not 1 <= args.starts <= 20:
+        parser.error(f"--wrk-threads 1..64, --pool 0..{MAX_POOL}, --starts 1..20")
+    if args.workers is not None and not 0 <= args.workers <= 64:
+        parser.error("--workers 0..64")
+    if args.database_url is not None and not args.database_url.startswith(("postgresql://", "postgres://")):
+        parser.error("--database-url takes a PostgreSQL URL (postgresql://…); the default is SQLite")
+    if not is_sustained and (args.workers is not None or args.database_url is not None):
+        parser.error("--workers and --database-url are for --mode sustained")
     return args
-
-
-@contextlib.contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """SIGTERM behaves like Ctrl-C, so the `finally` that stops the children always runs."""
-
-    def raise_interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.mode == "sustained":
+        try:
+            args.wrk = find_wrk(args.wrk)  # before anything starts: say at once how to get it
+        except SetupError as exc:
+            print(f"ack_latency: {exc}", file=sys.stderr)
+            return 2
     nproc = os.cpu_count() or 0
     with contextlib.suppress(AttributeError):
         nproc = len(os.sched_getaffinity(0))
     workdir = Path(tempfile.mkdtemp(prefix="ack-bench-"))
     children: list[Child] = []
+    cleanups: list[Callable[[], None]] = []  # after the children stop (e.g. drop the PostgreSQL schema)
     status = 0
     with stop_on_sigterm():
         try:
-            status = asyncio.run(run(args, workdir, children, nproc))
+            if args.mode == "sustained":
+                status = asyncio.run(run_sustained(args, workdir, children, nproc, cleanups))
+            else:
+                status = asyncio.run(run(args, workdir, children, nproc))
         except SetupError as exc:
             print(f"ack_latency: {exc}", file=sys.stderr)
             status = 2
@@ -604,6 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for child in reversed(children):  # servers first, stand-ins last
                 child.stop()
+            for cleanup in cleanups:
+                try:
+                    cleanup()
+                except Exception as exc:
+                    print(f"ack_latency: cleanup failed ({type(exc).__name__}: {exc})", file=sys.stderr)
             if args.keep_logs or status == 2:
                 print(f"logs kept in {workdir}", file=sys.stderr)
             else:
@@ -612,28 +479,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def run(args: argparse.Namespace, workdir: Path, children: list[Child], nproc: int) -> int:
-    python = sys.executable
-    deadline = time.monotonic() + START_DEADLINE_S
-    slack = Child(
-        "slack-standin",
-        [python, "-m", "bot.sandbox.slack", "--port", "0"],
-        env=child_env({}),
-        cwd=ROOT,
-        log_dir=workdir,
-        ready_line=True,
-    )
-    admin = Child(
-        "anthropic-standin",
-        [python, "-m", "bot.sandbox.anthropic", "--port", "0", "--latency", str(args.admin_latency)],
-        env=child_env({}),
-        cwd=ROOT,
-        log_dir=workdir,
-        ready_line=True,
-    )
-    for child in (slack, admin):
-        children.append(child.start())
-    slack_api_url = slack.wait_ready_line(deadline)
-    admin_url = admin.wait_ready_line(deadline)
+    slack, admin, slack_api_url, admin_url = await start_standins(args, workdir, children)
     slack_root = slack_api_url.rstrip("/").removesuffix("/api")
 
     bot_port, base_port = free_port(), free_port()
@@ -644,29 +490,9 @@ async def run(args: argparse.Namespace, workdir: Path, children: list[Child], np
         [bot_executable(), "run", "--http", "--host", "127.0.0.1"],
         cwd=bot_dir,
         log_dir=workdir,
-        env=child_env(
-            {
-                "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": slack_api_url,
-                "ANTHROPIC_ADMIN_KEY": ADMIN_KEY,
-                "ANTHROPIC_BASE_URL": admin_url,
-                "DATABASE_URL": f"sqlite:///{bot_dir / 'bot.db'}",
-                "ADMIN_CHANNEL_ID": ADMIN_CHANNEL_ID,
-                "PORT": str(bot_port),
-                "SCHEDULER_ENABLED": "false",
-            }
-        ),
+        env=child_env(bot_settings(slack_api_url, admin_url, f"sqlite:///{bot_dir / 'bot.db'}", bot_port)),
     )
-    baseline = Child(
-        "baseline",
-        [python, str(ROOT / "bench" / "bare_bolt.py"), "--port", str(base_port)],
-        cwd=workdir,
-        log_dir=workdir,
-        env=child_env(
-            {"SLACK_BOT_TOKEN": SLACK_BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack_api_url}
-        ),
-    )
+    baseline = baseline_child(slack_api_url, base_port, workdir)
     for child in (bot, baseline):
         children.append(child.start())
     deadline = time.monotonic() + START_DEADLINE_S

@@ -604,6 +604,17 @@ def test_response_url_rejects_bad_payloads_unknown_ids_and_old_urls(slack_standi
     assert [r.status for r in slack_standin.responses] == [400, 404, 404]
 
 
+def test_control_api_mints_response_urls_in_bulk(slack_standin: SlackStandIn) -> None:
+    status, text = raw_post(slack_standin.root_url + "/_standin/response_urls?count=3", b"")
+    assert status == 200
+    urls = json.loads(text)["response_urls"]
+    assert len(set(urls)) == 3
+    assert [WebhookClient(url).send(text="hi").status_code for url in urls] == [200, 200, 200]
+    for bad in ("", "?count=0", "?count=abc", "?count=20001"):
+        status, text = raw_post(slack_standin.root_url + "/_standin/response_urls" + bad, b"")
+        assert (status, json.loads(text)["ok"]) == (400, False)
+
+
 def test_response_url_fault_injection(slack_standin: SlackStandIn) -> None:
     webhook = WebhookClient(slack_standin.new_response_url())
     slack_standin.inject("response", status=500)

@@ -1,6 +1,7 @@
 """``/_standin/...``: the control API for the command-line mode, where tests cannot call methods on the object.
 
-``POST trigger_id``, ``POST response_url``, ``GET calls[?method=]``, ``GET responses``, ``POST reset``.
+``POST trigger_id``, ``POST response_url``, ``POST response_urls?count=N`` (up to MAX_RESPONSE_URLS at once, for
+load tests), ``GET calls[?method=]``, ``GET responses``, ``POST reset``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from urllib.parse import parse_qs
 
 from bot.sandbox.slack.records import ResponseCall, SlackCall
 from bot.sandbox.slack.transport import Answer
+
+MAX_RESPONSE_URLS = 20_000
 
 
 class Controllable(Protocol):
@@ -36,6 +39,11 @@ def handle_control(s: Controllable, http_method: str, name: str, query: str) -> 
         return Answer.json(200, {"ok": True, "trigger_id": trigger_id})
     if name == "response_url" and http_method == "POST":
         return Answer.json(200, {"ok": True, "response_url": s.new_response_url()})
+    if name == "response_urls" and http_method == "POST":
+        count = params.get("count", "")
+        if not count.isdigit() or not 1 <= int(count) <= MAX_RESPONSE_URLS:
+            return Answer.json(400, {"ok": False, "error": f"count must be 1..{MAX_RESPONSE_URLS}"})
+        return Answer.json(200, {"ok": True, "response_urls": [s.new_response_url() for _ in range(int(count))]})
     if name == "reset" and http_method == "POST":
         s.reset_calls()
         return Answer.json(200, {"ok": True})
