@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -78,11 +78,6 @@ class Deps:
     fanout: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=FANOUT_THREADS, thread_name_prefix="ckb-usage")
     )
-    # Stores acked work (one short insert each) apart from the pool that runs it: stored work survives a stop
-    # that drops the pool's queue.
-    store_executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="ckb-store")
-    )
     # Whether this process runs the work it stores (on its own pool, at once) or leaves every item to worker
     # processes (`claude-key-bot run` does: its WORKERS children, or workers elsewhere, claim them).
     work_inline: bool = True
@@ -114,10 +109,9 @@ class Deps:
 
     def close(self) -> None:
         """Release threads, connections and HTTP clients (running work finishes first; queued work is dropped;
-        `closers`, such as the work sweeper, stop first)."""
+        `closers`, such as the work sweeper and the store writer, which stores what it was handed, stop first)."""
         for closer in reversed(self.closers):
             closer()
-        self.store_executor.shutdown(wait=True)  # every store that began finishes: its work is kept
         self.executor.shutdown(wait=True, cancel_futures=True)
         self.fanout.shutdown(wait=True, cancel_futures=True)
         self.admin.close()
@@ -152,12 +146,12 @@ class Worker:
         """Whether stored work runs in this process (False: worker processes claim it)."""
         return self._deps.work_inline
 
-    async def store(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """`fn(deps, *args, **kwargs)` on the small pool that stores acked work (never refused as busy)."""
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        call = functools.partial(context.run, fn, self._deps, *args, **kwargs)
-        return await loop.run_in_executor(self._deps.store_executor, call)
+    async def stored(
+        self, submit: Callable[Concatenate[Deps, P], Future[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """The result of `submit(deps, *args, **kwargs)`: a quick call on the event loop that hands a store to the
+        store writer's thread and returns its future (the item's id once its row is committed)."""
+        return await asyncio.wrap_future(submit(self._deps, *args, **kwargs))
 
     async def run(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(deps, *args, **kwargs)` on the worker pool, after the ack; refused when far behind."""

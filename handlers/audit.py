@@ -10,7 +10,7 @@ from bot.access import audit
 from bot.core.errors import UserError
 from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
-from handlers.common import WORKING, answer_later
+from handlers.common import answer_later
 from handlers.router import Router
 from handlers.tasks import Task
 
@@ -24,8 +24,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         except UserError as exc:
             await ack(text=exc.user_message, response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
         task = Task("audit.export", {"slack_user_id": command["user_id"], "days": days})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, task=task)
 
     router.add(Sub.AUDIT, on_audit)

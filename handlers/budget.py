@@ -13,7 +13,7 @@ from bot.slack.ids import Action
 from bot.spend import budgets
 from bot.spend.driver_model import PlannedPayload
 from bot.spend.model import MirrorPayload
-from handlers.common import WORKING, answer_later
+from handlers.common import answer_later
 from handlers.middleware import button
 from handlers.router import Router
 from handlers.tasks import Task
@@ -28,25 +28,26 @@ async def on_budget(
     except budgets.BudgetSyntaxError as exc:
         await ack(text=str(exc), response_type="ephemeral")
         return
-    await ack(text=WORKING, response_type="ephemeral")
     task = Task("budget.answer", {"slack_user_id": command["user_id"], "args": list(parsed.args)})
-    await answer_later(worker, respond, task)
+    await answer_later(worker, respond, task, ack=ack)
 
 
 def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     """Claim the `budget` subcommand and the Mirror button."""
     router.add(Sub.BUDGET, on_budget)
 
-    @app.action(Action.BUDGET_MIRROR, middleware=[button(MirrorPayload)])
-    async def on_mirror(ref: MirrorPayload, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.BUDGET_MIRROR, middleware=[button(MirrorPayload, acks=False)])
+    async def on_mirror(ack: AsyncAck, ref: MirrorPayload, clicker: str, respond: AsyncRespond) -> None:
         task = Task("budget.mirror", {"slack_user_id": clicker, "scope_key": ref.scope_key})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, working=None, task=task)
 
     # Spend alerts that explain themselves: Mark as planned on a spike alert (admins, re-checked by the task).
-    @app.action(Action.SPIKE_PLANNED, middleware=[button(PlannedPayload)])
-    async def on_spike_planned(ref: PlannedPayload, clicker: str, body: dict[str, Any], respond: AsyncRespond) -> None:
+    @app.action(Action.SPIKE_PLANNED, middleware=[button(PlannedPayload, acks=False)])
+    async def on_spike_planned(
+        ack: AsyncAck, ref: PlannedPayload, clicker: str, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         container = body.get("container") or {}
         blocks = (body.get("message") or {}).get("blocks") or []
         where = {"channel": container.get("channel_id"), "ts": container.get("message_ts"), "blocks": blocks}
         task = Task("budget.spike_planned", {"slack_user_id": clicker, "scope_key": ref.s, "day": ref.d, **where})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)

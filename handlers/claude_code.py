@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from bot.spend import claude_code
-from handlers.common import WORKING, answer_later
+from handlers.common import answer_later
 from handlers.router import Router
 from handlers.tasks import Task
 
@@ -23,9 +23,8 @@ async def on_claude_code(
     except claude_code.ClaudeCodeSyntaxError as exc:
         await ack(text=str(exc), response_type="ephemeral")
         return
-    await ack(text=WORKING, response_type="ephemeral")
     task = Task("claude_code.answer", {"slack_user_id": command["user_id"], "args": list(parsed.args)})
-    await answer_later(worker, respond, task)
+    await answer_later(worker, respond, task, ack=ack)
 
 
 def register(app: AsyncApp, worker: Worker, router: Router) -> None:

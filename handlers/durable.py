@@ -12,13 +12,16 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.deps import DatabaseUnavailable, Deps, as_user_facing
 from bot.jobs.lease import holder_id
 from bot.slack.reply import Reply
-from bot.work import Retry, WorkRunner, deliver, enqueue, wakeup_for
+from bot.work import Retry, WorkRunner, deliver, wakeup_for
+from bot.work.queue import NewItem, StoreWriter
 from bot.work.runner import RESPONSE_URL_LIFETIME
 from handlers.answers import compute, post_answer
 from handlers.tasks import FollowedReply, Task, run_task
@@ -99,7 +102,29 @@ def _execute(deps: Deps, item: Any, *, retry: bool) -> Reply | None:
     return None
 
 
-def store(
+_WRITERS: dict[int, StoreWriter] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer(deps: Deps) -> StoreWriter:
+    """The store writer of `deps` (made on first use; closed, storing what it holds, when `deps` closes)."""
+    with _WRITERS_LOCK:
+        found = _WRITERS.get(id(deps))
+        if found is None or found.engine is not deps.engine:
+            writer = found = _WRITERS[id(deps)] = StoreWriter(deps.engine, wakeup_for(deps.engine))
+            key = id(deps)
+
+            def close() -> None:
+                writer.close()
+                with _WRITERS_LOCK:
+                    if _WRITERS.get(key) is writer:
+                        del _WRITERS[key]
+
+            deps.closers.append(close)
+        return found
+
+
+def submit_store(
     deps: Deps,
     task: Task,
     *,
@@ -107,18 +132,10 @@ def store(
     channel_id: str | None,
     response_url: str | None,
     replace_original: bool,
-) -> int:
-    """Store the task as a work item (committed before this returns); its id."""
-    return enqueue(
-        deps.engine,
-        wakeup_for(deps.engine),
-        task.name,
-        dict(task.args),
-        user_id=user_id,
-        channel_id=channel_id,
-        response_url=response_url,
-        replace_original=replace_original,
-    )
+) -> Future[int]:
+    """Hand the task to the store writer (returns at once); the future gives its item's id once committed."""
+    item = NewItem(task.name, dict(task.args), user_id, channel_id, response_url, replace_original)
+    return _writer(deps).submit(item)
 
 
 def run_stored(deps: Deps, item_id: int) -> None:

@@ -13,7 +13,7 @@ from bot.keys.common import is_key_id
 from bot.keys.model import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
-from handlers.common import WORKING, answer_later
+from handlers.common import answer_later
 from handlers.middleware import button
 from handlers.router import Router
 from handlers.tasks import Task
@@ -53,10 +53,9 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         if scope is None:
             await ack(text=usage_line(Sub.KEYS, " (mention the person with @)"), response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
         (whose, target) = scope
         task = Task("keys.list", {"slack_user_id": command["user_id"], "scope": whose, "target": target})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, task=task)
 
     async def on_revoke(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -64,10 +63,9 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         if not parsed.args or not is_key_id(parsed.args[0]):
             await ack(text=usage_line(Sub.REVOKE, _KEY_ID_HINT), response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
         user, key_id, reason = command["user_id"], parsed.args[0], " ".join(parsed.args[1:])[:REASON_LIMIT]
         task = Task("keys.revoke.start", {"slack_user_id": user, "key_id": key_id, "reason": reason})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, task=task)
 
     async def on_rotate(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -75,17 +73,15 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         if len(parsed.args) != 1 or not is_key_id(parsed.args[0]):
             await ack(text=usage_line(Sub.ROTATE, _KEY_ID_HINT), response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
         task = Task("keys.rotate", {"slack_user_id": command["user_id"], "key_id": parsed.args[0]})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, task=task)
 
     async def on_check(ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any) -> None:
         if len(parsed.args) != 1:
             await ack(text=usage_line(Sub.CHECK), response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
         task = Task("keys.check", {"slack_user_id": command["user_id"], "query": parsed.args[0]})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, task=task)
 
     router.add(Sub.KEYS, on_keys)
     router.add(Sub.REVOKE, on_revoke)
@@ -99,24 +95,26 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     app.action(Action.KEYS_PREV, middleware=[button(KeysPageRef)])(on_page)
     app.action(Action.KEYS_NEXT, middleware=[button(KeysPageRef)])(on_page)
 
-    @app.action(Action.REVOKE_CONFIRM, middleware=[button(RevokeRef)])
-    async def on_revoke_confirm(ref: RevokeRef, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.REVOKE_CONFIRM, middleware=[button(RevokeRef, acks=False)])
+    async def on_revoke_confirm(ack: AsyncAck, ref: RevokeRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("keys.revoke.confirm", {"slack_user_id": clicker, "key_id": ref.k, "reason": ref.r})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, working=None, task=task)
 
     @app.action(Action.REVOKE_CANCEL)  # its KeyRef is not read: any Cancel click just cancels
     async def on_revoke_cancel(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
         await respond(text=listing_blocks.REVOKE_CANCELLED, response_type="ephemeral", replace_original=True)
 
-    @app.action(Action.STALE_DEACTIVATE, middleware=[button(KeyRef)])
-    async def on_stale_deactivate(ref: KeyRef, clicker: str, body: dict[str, Any], respond: AsyncRespond) -> None:
+    @app.action(Action.STALE_DEACTIVATE, middleware=[button(KeyRef, acks=False)])
+    async def on_stale_deactivate(
+        ack: AsyncAck, ref: KeyRef, clicker: str, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         (channel, ts), blocks = _where(body), (body.get("message") or {}).get("blocks") or []
         where = {"channel": channel, "ts": ts, "blocks": blocks}
         task = Task("keys.stale.deactivate", {"slack_user_id": clicker, "key_id": ref.k, **where})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
 
-    @app.action(Action.ROTATION_DEACTIVATE_OLD, middleware=[button(RotationRef)])
-    async def on_deactivate_old(ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.ROTATION_DEACTIVATE_OLD, middleware=[button(RotationRef, acks=False)])
+    async def on_deactivate_old(ack: AsyncAck, ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("keys.rotation.deactivate_old", {"slack_user_id": clicker, "rotation_id": ref.r})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)

@@ -48,9 +48,10 @@ def _user_id(body: dict[str, Any]) -> str | None:
     return user.get("id") if isinstance(user, dict) and isinstance(user.get("id"), str) else None
 
 
-def button(model: type[BaseModel], *, stale: str | None = STALE_BUTTON) -> Middleware:
-    """Ack the click, parse its value as `model` into `ref`; a stale value is answered with `stale` (None:
-    silently) and the listener does not run."""
+def button(model: type[BaseModel], *, acks: bool = True, stale: str | None = STALE_BUTTON) -> Middleware:
+    """Ack the click (unless `acks=False`: the listener acks once its work is stored), parse its value as
+    `model` into `ref`; a stale value is acked and answered with `stale` (None: silently) and the listener does
+    not run."""
 
     async def parse_button(
         ack: AsyncAck,
@@ -59,13 +60,16 @@ def button(model: type[BaseModel], *, stale: str | None = STALE_BUTTON) -> Middl
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[None]],
     ) -> BoltResponse | None:
-        await ack()
+        if acks:
+            await ack()
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
         ref = parse_value(model, first.get("value"))
         clicker = _user_id(body)
         if ref is None or clicker is None:
             logger.info("stale or malformed %s button", model.__name__)
+            if not acks:
+                await ack()
             if stale is not None and body.get("response_url"):
                 await respond(text=stale, response_type="ephemeral", replace_original=False)
             return _handled()

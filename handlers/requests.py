@@ -25,7 +25,7 @@ from bot.deps import Worker
 from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action, Callback
 from handlers.answers import reply_for
-from handlers.common import WORKING, answer_later, tell_later
+from handlers.common import answer_later, tell_later
 from handlers.middleware import button, parse_value
 from handlers.router import Router
 from handlers.tasks import Task
@@ -77,8 +77,9 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
             await ack()
             await open_request_form(client, command, respond)
             return
-        await ack(text=WORKING, response_type="ephemeral")
-        await answer_later(worker, respond, Task("request.file", {"slack_user_id": user, "args": list(parsed.args)}))
+        await answer_later(
+            worker, respond, ack=ack, task=Task("request.file", {"slack_user_id": user, "args": list(parsed.args)})
+        )
 
     async def on_requests(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -88,8 +89,9 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         except UserError as exc:
             await ack(text=exc.user_message, response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
-        await answer_later(worker, respond, Task("request.list", {"slack_user_id": command["user_id"], "which": which}))
+        await answer_later(
+            worker, respond, ack=ack, task=Task("request.list", {"slack_user_id": command["user_id"], "which": which})
+        )
 
     async def on_invite(
         ack: AsyncAck, command: dict[str, Any], parsed: Parsed, respond: AsyncRespond, **_: Any
@@ -97,28 +99,27 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         if not parsed.args:
             await ack(text=USAGE_INVITE, response_type="ephemeral")
             return
-        await ack(text=WORKING, response_type="ephemeral")
         task = Task("request.invite", {"slack_user_id": command["user_id"], "args": list(parsed.args)})
-        await answer_later(worker, respond, task)
+        await answer_later(worker, respond, ack=ack, task=task)
 
     router.add(Sub.REQUEST, on_request)
     router.add(Sub.REQUESTS, on_requests)
     router.add(Sub.INVITE, on_invite)
 
-    @app.action(Action.APPROVE_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
-    async def on_approve(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.APPROVE_REQUEST, middleware=[button(RequestRef, acks=False, stale=BROKEN_BUTTON)])
+    async def on_approve(ack: AsyncAck, ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("request.approve", {"slack_user_id": clicker, "request_id": ref.r})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
 
-    @app.action(Action.RETRY_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
-    async def on_retry(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.RETRY_REQUEST, middleware=[button(RequestRef, acks=False, stale=BROKEN_BUTTON)])
+    async def on_retry(ack: AsyncAck, ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("request.retry", {"slack_user_id": clicker, "request_id": ref.r})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
 
-    @app.action(Action.CANCEL_REQUEST, middleware=[button(RequestRef, stale=BROKEN_BUTTON)])
-    async def on_cancel(ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.CANCEL_REQUEST, middleware=[button(RequestRef, acks=False, stale=BROKEN_BUTTON)])
+    async def on_cancel(ack: AsyncAck, ref: RequestRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("request.cancel", {"slack_user_id": clicker, "request_id": ref.r})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
 
     @app.action(Action.DENY_REQUEST, middleware=[button(RequestRef, stale=None)])
     async def on_deny(ref: RequestRef, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond) -> None:
@@ -137,11 +138,10 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         if not reason:
             await ack(response_action="errors", errors={"reason": DENY_REASON_MISSING})
             return
-        await ack()
         ref, user = parse_value(RequestRef, view.get("private_metadata")), body["user"]["id"]
         if ref is not None:
             task = Task("request.deny", {"slack_user_id": user, "request_id": ref.r, "reason": reason})
-            await tell_later(worker, user=user, channel=worker.settings.admin_channel_id, task=task)
+            await tell_later(worker, ack=ack, user=user, channel=worker.settings.admin_channel_id, task=task)
 
     @app.view(Callback.REQUEST_MODAL)
     async def on_request_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -149,8 +149,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         if isinstance(form, dict):
             await ack(response_action="errors", errors=form)
             return
-        await ack()
         meta, user = parse_value(RequestFormMeta, view.get("private_metadata")), body["user"]["id"]
         channel = meta.channel if meta is not None else None
         task = Task("request.file_form", {"slack_user_id": user, **dataclasses.asdict(form)})
-        await tell_later(worker, user=user, channel=channel, task=task)
+        await tell_later(worker, ack=ack, user=user, channel=channel, task=task)

@@ -33,13 +33,12 @@ def register(app: AsyncApp, worker: Worker) -> None:
         except budgets.BudgetSyntaxError:
             await ack(response_action="errors", errors=blocks_spend_limits.amount_error())
             return
-        await ack()
         task = Task(
             "spend_limit.approve", {"slack_user_id": clicker, "request_id": ref.request_id, "amount": str(amount)}
         )
-        await tell_later(worker, user=clicker, channel=ref.channel_id, task=task)
+        await tell_later(worker, ack=ack, user=clicker, channel=ref.channel_id, task=task)
 
-    @app.action(Action.SPEND_REQUEST_DENY, middleware=[button(SpendRequestPayload)])
-    async def on_deny(ref: SpendRequestPayload, clicker: str, respond: AsyncRespond) -> None:
+    @app.action(Action.SPEND_REQUEST_DENY, middleware=[button(SpendRequestPayload, acks=False)])
+    async def on_deny(ack: AsyncAck, ref: SpendRequestPayload, clicker: str, respond: AsyncRespond) -> None:
         task = Task("spend_limit.deny", {"slack_user_id": clicker, "request_id": ref.request_id})
-        await answer_later(worker, respond, task, replace_original=False)
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)

@@ -1,8 +1,18 @@
-"""Storing acked work: one committed row per item, and a wake-up for the workers."""
+"""Storing acked work: one committed row per item, and a wake-up for the workers.
+
+`enqueue` stores one item. `StoreWriter` is what the acking process uses: one thread that stores whatever
+arrived while its last commit ran in one transaction (a group commit), so a burst of hundreds of commands a
+second is stored in a handful of commits and each command is acked only once its row is committed.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -10,6 +20,47 @@ from sqlalchemy.engine import Engine
 from bot.work.wakeup import Wakeup
 from storage import repositories as repo
 from storage.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to store: a task name, its JSON arguments, and where its answer goes."""
+
+    task: str
+    args: dict[str, Any]
+    user_id: str | None = None
+    channel_id: str | None = None
+    response_url: str | None = None
+    replace_original: bool = True
+
+
+def _store(engine: Engine, wakeup: Wakeup, items: list[NewItem]) -> list[int]:
+    with session_scope(engine) as session:
+        now = repo.database_now(session=session)
+        stored = [
+            repo.enqueue_work(
+                session=session,
+                task=item.task,
+                args=json.dumps(item.args, sort_keys=True),
+                at=now,
+                user_id=item.user_id,
+                channel_id=item.channel_id,
+                response_url=item.response_url,
+                replace_original=item.replace_original,
+                flush=False,
+            )
+            for item in items
+        ]
+        session.flush()
+        wakeup.notify(session)
+        ids = [row.id for row in stored]
+    wakeup.poke()
+    assert all(item_id is not None for item_id in ids)
+    return [item_id for item_id in ids if item_id is not None]
 
 
 def enqueue(
@@ -24,19 +75,69 @@ def enqueue(
     replace_original: bool = True,
 ) -> int:
     """Store one item (committed before this returns) and wake the workers; its id."""
-    with session_scope(engine) as session:
-        now = repo.database_now(session=session)
-        item = repo.enqueue_work(
-            session=session,
-            task=task,
-            args=json.dumps(args, sort_keys=True),
-            at=now,
-            user_id=user_id,
-            channel_id=channel_id,
-            response_url=response_url,
-            replace_original=replace_original,
-        )
-        wakeup.notify(session)
-    wakeup.poke()
-    assert item.id is not None
-    return item.id
+    item = NewItem(task, args, user_id, channel_id, response_url, replace_original)
+    return _store(engine, wakeup, [item])[0]
+
+
+class StoreWriter:
+    """Stores items on one thread, batching what waits: `submit` returns a future of the item's id, resolved
+    once the row is committed (or failed with the database's error)."""
+
+    def __init__(self, engine: Engine, wakeup: Wakeup, *, max_batch: int = MAX_BATCH) -> None:
+        self.engine, self.wakeup, self.max_batch = engine, wakeup, max_batch
+        self._queue: queue.SimpleQueue[tuple[NewItem, Future[int]] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, item: NewItem) -> Future[int]:
+        """Queue `item` for the next commit."""
+        future: Future[int] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the store writer is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="ckb-store", daemon=True)
+                self._thread.start()
+            self._queue.put((item, future))
+        return future
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[NewItem, Future[int]]]) -> None:
+        try:
+            ids = _store(self.engine, self.wakeup, [item for item, _ in batch])
+        except Exception as exc:  # the database: every item of the batch is told, none was stored
+            logger.warning("could not store %d work item(s): %s", len(batch), type(exc).__name__)
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), item_id in zip(batch, ids, strict=True):
+            future.set_result(item_id)
+
+    def close(self) -> None:
+        """Store everything submitted so far, then stop the thread."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()

@@ -27,8 +27,10 @@ def enqueue_work(
     response_url: str | None = None,
     replace_original: bool = True,
     max_attempts: int = 5,
+    flush: bool = True,
 ) -> WorkItem:
-    """Add a queued item due at once (flushed, so it has its id; the caller commits)."""
+    """Add a queued item due at once (flushed, so it has its id, unless `flush=False`: the caller flushes a
+    batch at once; the caller commits)."""
     item = WorkItem(
         task=task,
         args=args,
@@ -42,7 +44,8 @@ def enqueue_work(
         updated_at=at,
     )
     session.add(item)
-    session.flush()
+    if flush:
+        session.flush()
     return item
 
 
