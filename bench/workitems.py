@@ -65,7 +65,7 @@ class BenchDatabase:
 
 class WorkWatch:
     """Reads the bot's work_item rows. The table has created_at and finished_at; when an item was claimed is taken
-    from a `claimed_at` column if the model has one, else from a sampler thread that reads the running items every
+    from the `started_at` column (the first claim) if the model has one, else from a sampler thread that reads the running items every
     SAMPLE_EVERY_S and records, on first sight, claim_expires_at minus the runner's lease (exact while claims are
     not extended; an item done within one sampling interval is never seen running and has no queue time)."""
 
@@ -77,7 +77,7 @@ class WorkWatch:
         self.lease = LEASE
         self.engine = make_engine(database_url, pool_size=2)
         self.model = WorkItem
-        self.has_claimed_at = "claimed_at" in WorkItem.model_fields
+        self.has_claimed_at = "started_at" in WorkItem.model_fields  # the first claim (migration 0010)
         self.claimed_at: dict[int, datetime] = {}
         self.sample_errors = 0
         self._stop = threading.Event()
@@ -137,7 +137,7 @@ class WorkWatch:
     def stats(self, after_id: int, response_urls: frozenset[str] | None = None, acked: int = 0) -> dict[str, Any]:
         """States, queue time (claimed - created) and total time (finished - created) of the items stored after
         `after_id` (only those answering one of `response_urls`, when given), against the `acked` commands: an ack
-        comes first and its item is stored just after it, so under load some are not stored yet."""
+        is sent only once its item is stored, so `not_stored_yet` should be 0 (wrk may count a few in flight at its stop)."""
         from sqlalchemy import select
         from sqlmodel import col
 
@@ -151,7 +151,7 @@ class WorkWatch:
             col(item.response_url),
         ]
         if self.has_claimed_at:
-            columns.append(col(item.claimed_at))  # type: ignore[attr-defined]
+            columns.append(col(item.started_at))
         query = select(*columns).where(col(item.id) > after_id)
         with self.engine.connect() as connection:
             rows: list[Any] = list(connection.execute(query).all())
@@ -187,7 +187,7 @@ class WorkWatch:
             "queue_s": spread(queue_s),
             "total_s": spread(total_s),
             "oldest_unfinished_s": round(max(unfinished_age), 1) if unfinished_age else None,
-            "queue_time_source": "claimed_at column" if self.has_claimed_at else "claim sampler",
+            "queue_time_source": "started_at column" if self.has_claimed_at else "claim sampler",
         }
 
 

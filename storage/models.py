@@ -244,8 +244,7 @@ class WorkItem(SQLModel, table=True):
     replace_original: bool = True
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    # When a worker first claimed it (started_at - created_at is its time in the queue).
-    started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    started_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # first claimed (queue time)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
@@ -370,8 +369,6 @@ class KeyReport(SQLModel, table=True):
 
 
 # --- leaver-sweep ------------------------------------------------------------------------------------------------
-
-
 class LeaverState(StrEnum):
     """Where a leaver proposal stands."""
 

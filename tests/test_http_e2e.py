@@ -8,12 +8,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from bot.config import Settings
+from bot.core.errors import DB_UNAVAILABLE
 from bot.deps import Deps
 from bot.slack.commands import Sub
 from handlers.router import Router
-from storage.db import make_engine
+from storage.db import make_engine, session_scope
+from storage.models import WorkItem
 from tests.botserver import command_body, event_body, post_slack, signed_headers
 
 # Nothing listens on port 1: connecting fails at once.
@@ -76,7 +79,7 @@ def test_every_subcommand_has_a_listener_of_its_own_app(settings: Settings, deps
         "revoke apikey_01",
     ],
 )
-def test_every_ack_comes_before_any_admin_api_or_database_work(
+def test_every_ack_comes_before_any_admin_api_work_and_after_its_work_is_stored(
     bot_url: str,
     client: httpx.Client,
     anthropic_standin,
@@ -84,14 +87,31 @@ def test_every_ack_comes_before_any_admin_api_or_database_work(
     deps,
     text: str,
 ) -> None:
-    # With the Admin API taking 20 s and the database unreachable, Bolt would answer 404 after its 3 s ack
-    # timeout if a listener did any of that work before ack(); a 200 with the ack's own text proves it did not.
+    # With the Admin API taking 20 s, Bolt would answer 404 after its 3 s ack timeout if a listener called it
+    # before ack(); a 200 with the ack's own text proves it did not. Work that was acked is already a row.
     anthropic_standin.latency = 20
-    deps.engine = make_engine(UNREACHABLE_DB)
+    with session_scope(deps.engine) as session:
+        before = len(list(session.exec(select(WorkItem))))
     response = post_slack(client, bot_url, command_body(text, response_url=slack_standin.new_response_url()))
     anthropic_standin.latency = 0
     assert response.status_code == 200, response.text
     assert "Working on it" in response.text or "/claude-key" in response.text
+    with session_scope(deps.engine) as session:
+        stored = len(list(session.exec(select(WorkItem)))) - before
+    assert stored == (1 if "Working on it" in response.text else 0)
+
+
+@pytest.mark.parametrize("text", ["help", "nonsense", "usage org 30d", "keys all", "check apikey_01"])
+def test_with_the_database_unreachable_the_ack_says_nothing_was_stored(
+    bot_url: str, client: httpx.Client, slack_standin, deps, text: str
+) -> None:
+    deps.engine = make_engine(UNREACHABLE_DB)
+    response = post_slack(client, bot_url, command_body(text, response_url=slack_standin.new_response_url()))
+    assert response.status_code == 200, response.text
+    if text in ("help", "nonsense"):  # answered in the ack itself: no work to store
+        assert "/claude-key" in response.text
+    else:
+        assert DB_UNAVAILABLE in response.text and "Working on it" not in response.text
 
 
 @pytest.mark.parametrize(
