@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run run-http test lint format typecheck pytest migrate doctor bench demo clean
+.PHONY: run run-http test lint format typecheck pytest migrate doctor bench demo readme-sample clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
@@ -51,6 +51,10 @@ test: lint typecheck pytest
 # The bot against local stand-ins of Slack and the Admin API (bot/sandbox/, part of the package).
 demo: $(VENV)/.installed
 	$(BIN)/claude-key-bot demo
+
+# README.md's sample messages, regenerated from a fresh demo run (tests/test_demo.py checks they are current).
+readme-sample: $(VENV)/.installed
+	$(BIN)/python -m bot.sandbox.demo --readme README.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ack_latency.py

@@ -13,6 +13,7 @@ key appearing (key-adoption), a rotation reminder (rotation-reminders) and a bud
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -34,12 +35,14 @@ from bot.config import Settings
 from bot.deps import Deps, build_deps
 from bot.http import create_web_app
 from bot.registry import run_job
+from bot.sandbox import render
 from bot.sandbox.anthropic import AnthropicStandIn
 from bot.sandbox.botserver import BotServer
+from bot.sandbox.demo_print import Printer, Shown, readme_sample, replace_sample
 from bot.sandbox.loopback import PROXY_VARIABLES
 from bot.sandbox.signing import SIGNING_SECRET, command_body, post_slack
 from bot.sandbox.slack import SlackCall, SlackStandIn, seed_default_directory
-from bot.slack.ids import Action
+from bot.sandbox.slack.records import StoredMessage
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import AccessRequest
@@ -47,101 +50,43 @@ from storage.models import AccessRequest
 WAIT_SECONDS = 15.0
 BUDGET_USD = Decimal(1000)
 NEWCOMER = ("U0NEW", "newbie", "new@example.com")
-CHANNEL_NAMES = {"C0ADMIN": "#claude-key-admins"}
-SHOWN_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open")
-
-
-# --- printing what Slack received -------------------------------------------------------------------------------
-
-
-def _text_of(element: Any) -> str:
-    if isinstance(element, dict):
-        return str(element.get("text") or element.get("alt_text") or "")
-    return str(element or "")
-
-
-def render_blocks(blocks: list[Any] | None) -> list[str]:
-    """A plain rendering of Block Kit: headers, section text and fields, context lines and buttons."""
-    lines: list[str] = []
-    for block in blocks or []:
-        if not isinstance(block, dict):
-            continue
-        kind = block.get("type")
-        if kind == "header":
-            lines.append(f"== {_text_of(block.get('text'))} ==")
-        elif kind == "section":
-            if block.get("text"):
-                lines.extend(_text_of(block.get("text")).splitlines())
-            lines.extend(f"  • {_text_of(field)}" for field in block.get("fields") or [])
-            accessory = block.get("accessory")
-            if isinstance(accessory, dict) and accessory.get("type") == "button":
-                lines.append(f"  [{_text_of(accessory.get('text'))}]")
-        elif kind == "context":
-            lines.append("  " + " · ".join(_text_of(e) for e in block.get("elements") or []))
-        elif kind == "actions":
-            buttons = [f"[{_text_of(e.get('text'))}]" for e in block.get("elements") or [] if isinstance(e, dict)]
-            lines.append("  " + " ".join(buttons))
-        elif kind == "divider":
-            lines.append("  ---")
-    return lines
-
-
-class Printer:
-    """Prints each new Slack Web API post and response_url answer once, in order."""
-
-    def __init__(self, slack: SlackStandIn, users: dict[str, str], out: Callable[[str], None]) -> None:
-        self.slack = slack
-        self.users = users
-        self.out = out
-        self.calls_seen = 0
-        self.responses_seen = 0
-
-    def where(self, channel: str | None) -> str:
-        """A readable name for a channel id: the admin channel, a person's DM, or the id."""
-        if channel is None:
-            return "?"
-        if channel in CHANNEL_NAMES:
-            return CHANNEL_NAMES[channel]
-        for user_id, name in self.users.items():
-            if channel == user_id or channel == self.slack.dm_channel_id(user_id):
-                return f"DM to @{name}"
-        return channel
-
-    def _message(self, header: str, body: dict[str, Any]) -> None:
-        blocks = body.get("blocks")
-        if isinstance(blocks, str):
-            with contextlib.suppress(ValueError):
-                blocks = json.loads(blocks)
-        self.out(f"  ┌ {header}")
-        rendered = render_blocks(blocks if isinstance(blocks, list) else None)
-        for line in rendered or str(body.get("text") or "").splitlines():
-            self.out(f"  │ {line}")
-        self.out("  └")
-
-    def flush(self) -> None:
-        """Print everything that arrived since the last flush."""
-        for response in self.slack.responses[self.responses_seen :]:
-            self._message("answer to the person who asked (ephemeral, via response_url)", response.body)
-        self.responses_seen = len(self.slack.responses)
-        calls = self.slack.calls
-        for call in calls[self.calls_seen :]:
-            if call.method not in SHOWN_METHODS or call.status != 200:
-                continue
-            if isinstance(call.response, dict) and not call.response.get("ok", True):
-                continue
-            body = call.body
-            if call.method == "views.open":
-                view = body.get("view") or {}
-                self.out(f"  ┌ views.open: a modal «{_text_of(view.get('title'))}»\n  └")
-                continue
-            where = self.where(body.get("channel"))
-            marker = " ↳ thread reply" if body.get("thread_ts") else ""
-            verb = {"chat.update": "updated", "chat.postEphemeral": "ephemeral"}.get(call.method, "posted")
-            self._message(f"{where}{marker} ({verb})", body)
-        self.calls_seen = len(calls)
+# The bot's clock: a fixed Wednesday mid-month, so the walk-through (and the README's sample) reads the same on
+# every run; the stand-in's "now" is set to it too.
+DEMO_START = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
 
 
 # --- driving the bot as Slack would ------------------------------------------------------------------------------
+
+
+class DemoClock:
+    """The bot's clock in the demo: DEMO_START, moving on at a sixtieth of real time (a minute an hour), so every
+    run prints the same dates and times however slow the machine is, and time still only moves forward."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return DEMO_START + timedelta(seconds=(time.monotonic() - self._started) / 60)
+
+
+def _buttons(blocks: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]]:
+    """Every (block, element, option) a person can press in a message: buttons, and overflow/select options."""
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict):
+            continue
+        elements = block.get("elements") if block.get("type") == "actions" else [block.get("accessory")]
+        for element in elements if isinstance(elements, list) else []:
+            if not isinstance(element, dict):
+                continue
+            if element.get("type") == "button":
+                yield block, element, None
+            for option in element.get("options") or []:
+                if isinstance(option, dict):
+                    yield block, element, option
+
+
+def _label(element: dict[str, Any], option: dict[str, Any] | None) -> str:
+    return render.text_object((option or element).get("text")).strip()
 
 
 class Demo:
@@ -149,6 +94,11 @@ class Demo:
 
     def __init__(self, out: Callable[[str], None]) -> None:
         self.out = out
+        self.clock = DemoClock()
+
+    def who(self, user_id: str) -> str:
+        """``@Name`` as Slack shows the person."""
+        return "@" + (self.slack.user_display_name(user_id) or user_id)
 
     def step(self, title: str) -> None:
         """Print a step's heading."""
@@ -157,7 +107,7 @@ class Demo:
 
     def command(self, text: str, *, user: str) -> None:
         """Send `/claude-key text` as `user`; wait for the deferred answer when the ack says so."""
-        self.out(f"$ /claude-key {text}    (as <@{user}>)")
+        self.out(f"$ /claude-key {text}    (typed by {self.who(user)})")
         response_url = self.slack.new_response_url()
         before = len(self.slack.responses)
         body = command_body(
@@ -169,9 +119,44 @@ class Demo:
         if "Working on it" in ack.text:
             self.slack.wait_for_response(count=before + 1, timeout=WAIT_SECONDS)
 
-    def click(self, action: str, request_id: int, *, user: str) -> None:
-        """Click a request card's button as `user`."""
-        self.out(f"* <@{user}> clicks {action} on request #{request_id}")
+    def press(self, label: str, *, user: str, channel: str) -> None:
+        """Press the button (or pick the menu option) labelled `label` in the newest message in `channel` (an id,
+        or a person's id for their DM) that has one, as `user` — the way a person finds it: by its text."""
+        channel_id = self.slack.dm_channel_id(channel) or channel if channel.startswith(("U", "W")) else channel
+        messages = self.slack.messages(channel_id)
+        for stored in reversed(messages):
+            for block, element, option in _buttons(stored.blocks):
+                if _label(element, option) == label:
+                    self._send_click(stored, block, element, option, user=user)
+                    where = Printer(self.slack, self.out).where(channel_id)
+                    self.out(f"* {self.who(user)} presses [{label}] in {where}")
+                    return
+        offered = sorted({_label(e, o) for m in messages for _, e, o in _buttons(m.blocks)})
+        raise RuntimeError(f"no [{label}] to press in {channel}; there are: {', '.join(offered) or 'none'}")
+
+    def _send_click(
+        self,
+        stored: StoredMessage,
+        block: dict[str, Any],
+        element: dict[str, Any],
+        option: dict[str, Any] | None,
+        *,
+        user: str,
+    ) -> None:
+        """POST the block_actions payload Slack sends for that press (signed, like Slack's)."""
+        action: dict[str, Any] = {
+            "type": element.get("type"),
+            "action_id": element.get("action_id"),
+            "block_id": block.get("block_id"),
+            "action_ts": "1.2",
+        }
+        if option is None:
+            action["text"] = element.get("text")
+            if "value" in element:
+                action["value"] = element["value"]
+        else:
+            action["selected_option"] = option
+        name = self.slack.channel_name(stored.channel)
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
@@ -180,17 +165,22 @@ class Demo:
             "trigger_id": self.slack.new_trigger_id(user_id=user),
             "response_url": self.slack.new_response_url(),
             "team": {"id": "T0STANDIN", "domain": "standin"},
-            "channel": {"id": "C0ADMIN", "name": "claude-key-admins"},
-            "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0ADMIN"},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "block_id": f"request_{request_id}",
-                    "value": json.dumps({"r": request_id}),
-                    "action_ts": "1.2",
-                }
-            ],
+            "channel": {"id": stored.channel, "name": name or "directmessage"},
+            "container": {
+                "type": "message",
+                "message_ts": stored.ts,
+                "channel_id": stored.channel,
+                "is_ephemeral": False,
+            },
+            "message": {
+                "type": "message",
+                "user": stored.user,
+                "ts": stored.ts,
+                "text": stored.text or "",
+                "blocks": stored.blocks or [],
+                **({"thread_ts": stored.thread_ts} if stored.thread_ts else {}),
+            },
+            "actions": [action],
         }
         ack = post_slack(self.http, self.url, "payload=" + quote(json.dumps(payload)))
         ack.raise_for_status()
@@ -231,6 +221,7 @@ class Demo:
             seed_default_directory(self.slack)
             self.slack.add_user(NEWCOMER[0], name=NEWCOMER[1], email=NEWCOMER[2])
             self.anthropic = stack.enter_context(AnthropicStandIn())
+            self.anthropic.clock_now = self.anthropic.data_refreshed_at = DEMO_START
             self.anthropic.seed_basic()
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ckb-demo-")))
             database_url = f"sqlite:///{directory / 'demo.db'}"
@@ -250,6 +241,7 @@ class Demo:
                 scheduler_enabled=False,
             )
             self.deps: Deps = build_deps(settings)
+            self.deps.clock = self.clock
             stack.callback(self.deps.close)
             server = BotServer(create_web_app(create_app(settings, self.deps), self.deps)).start()
             stack.callback(server.stop)
@@ -258,27 +250,36 @@ class Demo:
             yield self
 
 
-def walk_through(demo: Demo) -> None:
-    """The story, step by step, printing what Slack received after each."""
+def _first(shown: list[Shown], header_start: str) -> Shown:
+    """The first printed message whose header starts with `header_start` (the README sample's picks)."""
+    for item in shown:
+        if item.header.startswith(header_start):
+            return item
+    raise RuntimeError(f"no message to {header_start!r} was printed")
+
+
+def walk_through(demo: Demo) -> dict[str, Shown]:
+    """The story, step by step, printing what Slack received after each; returns the README's sample messages."""
     out = demo.out
-    users = {"U0ADMIN": "admin", "U0DEV": "dev", NEWCOMER[0]: NEWCOMER[1]}
-    printer = Printer(demo.slack, users, out)
+    printer = Printer(demo.slack, out)
+    samples: dict[str, Shown] = {}
     anthropic = demo.anthropic
     workspace = anthropic.seeded["workspace"]["id"]
     out(f"Bot on {demo.url} · Slack stand-in on {demo.slack.base_url} · Admin API stand-in on {anthropic.base_url}")
     out(
-        "Org: Ada Admin (admin@example.com, <@U0ADMIN>), Dev Eloper (dev@example.com, <@U0DEV>), workspace "
-        "default-ws; newbie (new@example.com, <@U0NEW>) is in Slack but not in the org."
+        "Org: Ada Admin (admin@example.com, @Ada Admin in Slack) and Dev Eloper (dev@example.com, @Dev Eloper), "
+        "workspace default-ws; newbie (new@example.com, @newbie) is in Slack but not in the org. "
+        f"The bot's clock starts at {DEMO_START:%Y-%m-%d %H:%M} UTC."
     )
 
     demo.step("1. A developer asks for access")
     demo.command("request default-ws for 7d evaluating Claude for search", user=NEWCOMER[0])
     demo.request_row(1)
     demo.wait_post("#1", channel="C0ADMIN")
-    printer.flush()
+    samples["request card"] = _first(printer.flush(), "#claude-key-admins (")
 
     demo.step("2. An admin approves: the bot sends the org invite")
-    demo.click(Action.APPROVE_REQUEST, 1, user="U0ADMIN")
+    demo.press("Approve", user="U0ADMIN", channel="C0ADMIN")
     request = demo.request_row(1, "invited")
     demo.wait_post("Invite sent", channel="C0ADMIN")
     demo.wait_post("accept the invitation", channel=NEWCOMER[0])
@@ -293,15 +294,19 @@ def walk_through(demo: Demo) -> None:
     printer.flush()
 
     demo.step("4. They create a key: key-adoption links it and closes the request")
+    now = demo.clock()
     anthropic.add_api_key(
-        name="dev-newbie-search", workspace_id=workspace, created_by_user_id=member["id"], partial_key_hint="4f2a"
+        name="dev-newbie-search",
+        workspace_id=workspace,
+        created_by_user_id=member["id"],
+        created_at=now,
+        partial_key_hint="4f2a",
     )
     out("(in the Console: key dev-newbie-search …4f2a is created)")
     demo.job("key-adoption")
     printer.flush()
 
     demo.step("5. A key near 90 days old: rotation-reminders DMs its owner")
-    now = datetime.now(UTC)
     anthropic.add_api_key(
         name="dev-batch-pipeline",
         workspace_id=workspace,
@@ -311,9 +316,13 @@ def walk_through(demo: Demo) -> None:
     )
     out("(key dev-batch-pipeline …9z9z of dev@example.com was created 84 days ago)")
     demo.job("rotation-reminders")
-    printer.flush()
+    samples["rotation reminder"] = _first(printer.flush(), "DM to @Dev Eloper")
 
-    demo.step(f"6. Spend passes 75 % of the ${BUDGET_USD:,} monthly budget: budget-alerts posts")
+    demo.step("6. The developer looks at their keys")
+    demo.command("keys", user="U0DEV")
+    samples["keys list"] = _first(printer.flush(), "only you can see this")
+
+    demo.step(f"7. Spend passes 75 % of the ${BUDGET_USD:,} monthly budget: budget-alerts posts")
     hour = now.replace(minute=0, second=0, microsecond=0)
     start = max(hour - timedelta(hours=1), hour.replace(day=1, hour=0))
     anthropic.add_cost(
@@ -326,23 +335,40 @@ def walk_through(demo: Demo) -> None:
     anthropic.data_refreshed_at = now
     out("($800.00 of usage this month in default-ws)")
     demo.job("budget-alerts")
-    printer.flush()
+    samples["budget alert"] = _first(printer.flush(), "#claude-key-admins (")
 
     out("")
     out("Done: every message above went to the local Slack stand-in; nothing left this machine.")
+    return samples
 
 
-def main(out: Callable[[str], None] = print) -> int:
-    """Run the whole walk-through; 0 when every step happened."""
+def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
+    """Run the whole walk-through; 0 when every step happened.
+
+    ``--readme PATH`` also rewrites PATH's sample block (`make readme-sample`); ``--sample-to PATH`` writes the
+    block alone to PATH (what the test compares with the README)."""
+    parser = argparse.ArgumentParser(prog="claude-key-bot demo", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--readme", type=Path, help="rewrite this file's demo-sample block (README.md)")
+    parser.add_argument("--sample-to", type=Path, help="write the demo-sample block to this file")
+    args = parser.parse_args(argv if argv is not None else [])
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     for name in PROXY_VARIABLES:  # loopback traffic must never go to a proxy
         os.environ.pop(name, None)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     demo = Demo(out)
     with demo.running():
-        walk_through(demo)
+        samples = walk_through(demo)
+    sample = readme_sample(samples)
+    if args.sample_to is not None:
+        args.sample_to.write_text(sample + "\n", encoding="utf-8")
+    if args.readme is not None:
+        document = args.readme.read_text(encoding="utf-8")
+        updated = replace_sample(document, sample)
+        if updated != document:
+            args.readme.write_text(updated, encoding="utf-8")
+        out(f"{args.readme}: the demo sample is {'updated' if updated != document else 'already current'}.")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

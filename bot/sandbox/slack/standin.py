@@ -192,6 +192,24 @@ class SlackStandIn(SlackDirectory):
         with self._cond:
             return self._dm_by_user.get(user_id)
 
+    # --- names as a person sees them (the demo's renderer) ---
+    def user_display_name(self, user_id: str) -> str | None:
+        """The name Slack shows for ``user_id`` in a mention (the real name), or None when unknown."""
+        with self._cond:
+            user = self._users.get(user_id)
+            return (user.real_name or user.name) if user else None
+
+    def user_ids(self) -> list[str]:
+        """Everyone in the directory, in the order they were added."""
+        with self._cond:
+            return list(self._users)
+
+    def channel_name(self, channel_id: str) -> str | None:
+        """A channel's name (without ``#``), or None when unknown or a DM."""
+        with self._cond:
+            channel = self._channels.get(channel_id)
+            return channel.name if channel and not channel.is_im and not channel.is_mpim else None
+
     @property
     def views(self) -> dict[str, Json]:
         """Every stored view (modals and Home tabs) by view id, in its latest state."""
