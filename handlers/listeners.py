@@ -6,6 +6,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps, Worker
 from handlers import audit, budget, claude_code, commands, events, fallbacks, keys, requests, spend_limits, team, usage
+from handlers import home as home_buttons
 from handlers import leavers as leaver_buttons
 from handlers import limits as rate_limits
 from handlers.router import Router
@@ -26,6 +27,7 @@ def register(app: AsyncApp, deps: Deps) -> Router:
     team.register(app, worker, router)
     leaver_buttons.register(app, worker)
     claude_code.register(app, worker, router)
+    home_buttons.register(app, worker)  # the App Home tab's buttons
     fallbacks.register(app)  # last: only what nothing else claimed
     router.check_complete()
     return router

@@ -372,6 +372,19 @@ def _key_cmd(verb: str) -> Callable[[World, str, str], Outcome]:
     return act
 
 
+def _home_key_click(action: str) -> Callable[[World, str, str], Outcome]:
+    """A key button of the App Home tab (Rotate, Revoke, Check), clicked on someone's key."""
+
+    def act(w: World, actor: str, owner: str) -> Outcome:
+        key = new_key(w, owner)
+        answer = w.click(action, json.dumps({"k": key}), actor)
+        with session_scope(w.deps.engine) as session:
+            rotating = session.exec(select(KeyRotation).where(KeyRotation.old_key_id == key)).first() is not None
+        return Outcome(answer, changed=rotating or key_status(w, key) != "active")
+
+    return act
+
+
 def act_request(w: World, actor: str, owner: str) -> Outcome:
     answer = w.command("request default-ws for 7d role matrix", actor)
     with session_scope(w.deps.engine) as session:
@@ -673,6 +686,16 @@ SPECS: dict[str, Spec] = {
         frozenset({"admin", "billing", "self"}),
         r"Only admins and billing viewers|aren't a member",
         False,
+    ),
+    # the App Home tab's key buttons
+    "home rotate": Spec(
+        _home_key_click(Action.HOME_KEY_ROTATE), frozenset({"admin", "self"}), r"belongs to someone else|member", True
+    ),
+    "home revoke": Spec(
+        _home_key_click(Action.HOME_KEY_REVOKE), frozenset({"admin", "self"}), r"belongs to someone else|member", True
+    ),
+    "home check": Spec(
+        _home_key_click(Action.HOME_KEY_CHECK), frozenset({"admin", "self"}), r"belongs to someone else|member", False
     ),
     # rate limits
     "limits org": Spec(_cmd("limits"), frozenset({"admin", "billing"}), r"Only admins and billing viewers see", False),

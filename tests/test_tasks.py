@@ -60,6 +60,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "spend_limit.deny": {"slack_user_id": "U0ADMIN", "request_id": "slr_1"},
     "usage.answer": {"slack_user_id": "U0DEV", "args": ["all", "last-month"]},
     "home.publish": {"slack_user_id": "U0DEV"},
+    # the App Home tab's buttons
+    "home.act": {"slack_user_id": "U0ADMIN", "name": "request.approve", "args": {"request_id": 1}},
     "usage.chart": chart_args(CHART),
     "claude_code.answer": {"slack_user_id": "U0ADMIN", "args": ["org", "30d"]},  # Claude Code analytics
     "keys.list": {"slack_user_id": "U0ADMIN", "scope": "user", "target": "U0DEV", "page": 2},

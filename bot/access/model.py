@@ -36,10 +36,17 @@ class RequestRef(BaseModel):
     r: int
 
 
+class DenyMeta(RequestRef):
+    """The deny modal's private_metadata: the request, and whether Deny was clicked on the App Home tab."""
+
+    home: bool = False
+
+
 class RequestFormMeta(BaseModel):
     """The request modal's private_metadata: where the command was typed, for the receipt."""
 
     channel: str | None = None
+    home: bool = False  # opened from the App Home tab: the Home is re-published after the request is filed
 
 
 @dataclass(frozen=True)

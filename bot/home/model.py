@@ -18,6 +18,9 @@ class RequestItem:
     workspace: str | None
     created: datetime
     requester_slack_id: str | None = None
+    #: What it asks for, as plain text (an Approve confirm dialog shows it), and who asks (their handle).
+    what: str = ""
+    requester_handle: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot import keys
+from bot.access.blocks import message
 from bot.access.model import OPEN_STATES
 from bot.anthropic_admin import AdminAPIError, ApiKey
 from bot.core.errors import SORRY
@@ -20,6 +21,7 @@ from bot.home.blocks import ADMIN_ITEMS_SHOWN, build_home
 from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.identity import Actor, IdentityError, resolve_actor
 from bot.keys.model import KeyView
+from bot.slack.reply import Reply
 from bot.spend import usage
 from storage import repositories as repo
 from storage.db import session_scope
@@ -51,6 +53,8 @@ def _request_item(request: AccessRequest) -> RequestItem:
         workspace=request.workspace_name,
         created=request.created_at,
         requester_slack_id=request.requester_slack_id,
+        what=message.plain_what(request),
+        requester_handle=request.requester_handle,
     )
 
 
@@ -151,3 +155,15 @@ def _admin_home(deps: Deps, now: datetime, pending: tuple[int, list[RequestItem]
         stale_days=deps.settings.key_stale_days,
         as_of=health.usage_as_of,
     )
+
+
+def decision_answer(deps: Deps, request_id: int) -> Reply:
+    """What an admin who decided on a request from the Home tab is told (the admin-channel card and thread say
+    the rest): the request and where it stands now."""
+    with session_scope(deps.engine) as session:
+        request = session.get(AccessRequest, request_id)
+        if request is None:
+            return Reply(text=f"Request #{request_id} is gone.")
+        state = message.STATE_LABELS.get(request.state, request.state)
+        text = f"{message.request_summary(request)}\n*State:* {state}"
+    return Reply(text=text)

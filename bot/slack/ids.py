@@ -37,6 +37,13 @@ class Action(StrEnum):
     SPEND_REQUEST_DENY = "spend_request_deny"
     # Spend alerts that explain themselves
     SPIKE_PLANNED = "spend_spike_planned"
+    # The App Home tab (its Approve/Deny reuse APPROVE_REQUEST/DENY_REQUEST: the card's listeners handle both)
+    HOME_REQUEST_ACCESS = "home_request_access"
+    HOME_REFRESH = "home_refresh"
+    HOME_KEY_ROTATE = "home_key_rotate"
+    HOME_KEY_REVOKE = "home_key_revoke"
+    HOME_KEY_CHECK = "home_key_check"
+    HOME_OPEN_CONSOLE = "home_open_console"  # a link button: Slack still sends the click, which is only acked
 
 
 class Callback(StrEnum):

@@ -6,6 +6,7 @@ alone. `base` holds the machinery; each other module registers one family's task
 """
 
 from handlers.tasks import access, keys, spend, team
+from handlers.tasks import home as home_tasks
 from handlers.tasks.base import JSON, TASKS, FollowedReply, Task, TaskError, resumable, run_task, task
 from handlers.tasks.spend import chart_args, chart_from_args
 
@@ -18,6 +19,7 @@ __all__ = [
     "access",
     "chart_args",
     "chart_from_args",
+    "home_tasks",
     "keys",
     "resumable",
     "run_task",

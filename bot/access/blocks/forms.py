@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.access.model import REASON_LIMIT, WORKSPACE_ROLES, RequestFormMeta, RequestRef
+from bot.access.model import REASON_LIMIT, WORKSPACE_ROLES, DenyMeta, RequestFormMeta
 from bot.slack.ids import Callback
 from bot.slack.text import clip, escape
 
@@ -95,15 +95,15 @@ def build_request_modal(
     )
 
 
-def build_deny_modal(request_id: int) -> View:
-    """Ask the admin for a reason before denying."""
+def build_deny_modal(request_id: int, *, home: bool = False) -> View:
+    """Ask the admin for a reason before denying (`home`: Deny was clicked on the App Home tab)."""
     return View(
         type="modal",
         callback_id=Callback.DENY_MODAL,
         title=f"Deny request #{request_id}"[:24],
         submit="Deny",
         close="Cancel",
-        private_metadata=RequestRef(r=request_id).model_dump_json(),
+        private_metadata=DenyMeta(r=request_id, home=home).model_dump_json(exclude_defaults=True),
         blocks=[
             InputBlock(
                 block_id="reason",
