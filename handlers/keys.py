@@ -118,3 +118,15 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     async def on_deactivate_old(ack: AsyncAck, ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("keys.rotation.deactivate_old", {"slack_user_id": clicker, "rotation_id": ref.r})
         await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    # --- a button at every next step (issue 15) ---------------------------------------------------------------
+
+    @app.action(Action.REMINDER_ROTATE, middleware=[button(KeyRef, acks=False)])
+    async def on_reminder_rotate(ack: AsyncAck, ref: KeyRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("keys.rotate", {"slack_user_id": clicker, "key_id": ref.k})  # what `rotate <key-id>` does
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    @app.action(Action.REMINDER_SNOOZE, middleware=[button(KeyRef, acks=False)])
+    async def on_reminder_snooze(ack: AsyncAck, ref: KeyRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("keys.reminder.snooze", {"slack_user_id": clicker, "key_id": ref.k})
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)

@@ -38,6 +38,7 @@ from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import (
     AccessRequest,
+    AuditEvent,
     Budget,
     KeyRotation,
     LeaverCase,
@@ -591,6 +592,29 @@ MEMBERS = {"admin", "developer", "viewer", "billing", "self"}
 EVERYONE = MEMBERS | {"non_member"}
 
 
+# --- a button at every next step (issue 15) ----------------------------------------------------------------------
+
+
+def audited(w: World, subject_id: str, action: str) -> bool:
+    with session_scope(w.deps.engine) as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.subject_id == subject_id, AuditEvent.action == action))
+        return rows.first() is not None
+
+
+def act_reminder_rotate(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.REMINDER_ROTATE, json.dumps({"k": key}), actor)
+    with session_scope(w.deps.engine) as session:
+        rotating = session.exec(select(KeyRotation).where(KeyRotation.old_key_id == key)).first() is not None
+    return Outcome(answer, changed=rotating)
+
+
+def act_reminder_snooze(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.REMINDER_SNOOZE, json.dumps({"k": key}), actor)
+    return Outcome(answer, changed=audited(w, key, "key.reminders_snoozed"))
+
+
 @dataclass(frozen=True)
 class Spec:
     act: Callable[[World, str, str], Outcome]
@@ -679,6 +703,9 @@ SPECS: dict[str, Spec] = {
     "limits workspace": Spec(
         act_limits_workspace, frozenset({"admin", "billing", "self"}), r"workspaces you belong to only", False
     ),
+    # a button at every next step (issue 15)
+    "reminder rotate": Spec(act_reminder_rotate, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    "reminder snooze": Spec(act_reminder_snooze, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",

@@ -268,3 +268,12 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     as_of: datetime | None = None
     console_url: str = ""
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    """A key's reminders paused by a Snooze click: until when, and by whom."""
+
+    key: KeyView
+    until: datetime
+    by: str

@@ -37,6 +37,14 @@ class Action(StrEnum):
     SPEND_REQUEST_DENY = "spend_request_deny"
     # Spend alerts that explain themselves
     SPIKE_PLANNED = "spend_spike_planned"
+    # A button at every next step (issue 15)
+    REMINDER_ROTATE = "key_reminder_rotate"
+    REMINDER_SNOOZE = "key_reminder_snooze"
+    KEY_MENU = "key_list_menu"
+    STALE_DEACTIVATE_MINE = "key_stale_deactivate_mine"
+    STALE_IN_USE = "key_stale_still_in_use"
+    BUDGET_VIEW_USAGE = "budget_view_usage"
+    BUDGET_CHANGE = "budget_change"
 
 
 class Callback(StrEnum):
@@ -45,3 +53,4 @@ class Callback(StrEnum):
     REQUEST_MODAL = "request_modal"
     DENY_MODAL = "deny_modal"
     SPEND_APPROVE_MODAL = "spend_approve_modal"  # spend
+    BUDGET_MODAL = "budget_change_modal"  # a budget alert's Change budget (issue 15)
