@@ -158,6 +158,37 @@ class World:
             )
         )
 
+    def choose(self, action: str, value: str, user: str) -> str:
+        """Pick an option of an overflow menu; return what the chooser was told (issue 15)."""
+        response_url = self.slack.new_response_url()
+        self._post_payload(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+                "api_app_id": "A0BOT",
+                "token": "x",
+                "trigger_id": self.slack.new_trigger_id(user_id=user),
+                "response_url": response_url,
+                "team": {"id": "T0STANDIN", "domain": "standin"},
+                "channel": {"id": "C0ADMIN", "name": "admins"},
+                "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0ADMIN"},
+                "actions": [
+                    {
+                        "type": "overflow",
+                        "action_id": action,
+                        "block_id": "b",
+                        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
+                        "action_ts": "1700000001.000000",
+                    }
+                ],
+            }
+        )
+        return self.settle(
+            lambda: " ".join(
+                json.dumps(r.body, ensure_ascii=False) for r in self.slack.responses if response_url.endswith(r.url_id)
+            )
+        )
+
     def submit(self, callback: str, values: dict[str, Any], metadata: str, user: str) -> str:
         """Submit a modal; return what the submitter was told (ephemeral or DM), "" when nothing."""
         before = len(self.slack.calls)
@@ -615,6 +646,17 @@ def act_reminder_snooze(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=audited(w, key, "key.reminders_snoozed"))
 
 
+def _menu(choice: str) -> Callable[[World, str, str], Outcome]:
+    def act(w: World, actor: str, owner: str) -> Outcome:
+        key = new_key(w, owner)
+        answer = w.choose(Action.KEY_MENU, json.dumps({"a": choice, "k": key}), actor)
+        with session_scope(w.deps.engine) as session:
+            rotating = session.exec(select(KeyRotation).where(KeyRotation.old_key_id == key)).first() is not None
+        return Outcome(answer, changed=rotating or key_status(w, key) != "active")
+
+    return act
+
+
 @dataclass(frozen=True)
 class Spec:
     act: Callable[[World, str, str], Outcome]
@@ -706,6 +748,9 @@ SPECS: dict[str, Spec] = {
     # a button at every next step (issue 15)
     "reminder rotate": Spec(act_reminder_rotate, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
     "reminder snooze": Spec(act_reminder_snooze, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    "key menu rotate": Spec(_menu("rotate"), frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    "key menu revoke": Spec(_menu("revoke"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
+    "key menu check": Spec(_menu("check"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",

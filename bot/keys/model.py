@@ -42,6 +42,16 @@ class RevokeRef(BaseModel):
     r: str = ""
 
 
+KeyMenuChoice = Literal["rotate", "revoke", "check"]
+
+
+class KeyMenuRef(BaseModel):
+    """A choice in a key's overflow menu in `/claude-key keys` (an option value: at most 150 characters)."""
+
+    a: KeyMenuChoice
+    k: str
+
+
 class RotationRef(BaseModel):
     """One rotation (a row of key_rotation)."""
 
