@@ -646,6 +646,18 @@ def act_reminder_snooze(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=audited(w, key, "key.reminders_snoozed"))
 
 
+def act_stale_deactivate_mine(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.STALE_DEACTIVATE_MINE, json.dumps({"k": key, "r": "matrix"}), actor)
+    return Outcome(answer, changed=key_status(w, key) == "inactive")
+
+
+def act_stale_in_use(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.STALE_IN_USE, json.dumps({"k": key, "w": "2026-W45"}), actor)
+    return Outcome(answer, changed=audited(w, key, "key.still_in_use"))
+
+
 def _menu(choice: str) -> Callable[[World, str, str], Outcome]:
     def act(w: World, actor: str, owner: str) -> Outcome:
         key = new_key(w, owner)
@@ -751,6 +763,10 @@ SPECS: dict[str, Spec] = {
     "key menu rotate": Spec(_menu("rotate"), frozenset({"admin", "self"}), r"belongs to someone else|member", True),
     "key menu revoke": Spec(_menu("revoke"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
     "key menu check": Spec(_menu("check"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
+    "stale deactivate mine": Spec(
+        act_stale_deactivate_mine, frozenset({"admin", "self"}), r"belongs to someone else|member", True
+    ),
+    "stale still in use": Spec(act_stale_in_use, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",

@@ -52,6 +52,13 @@ class KeyMenuRef(BaseModel):
     k: str
 
 
+class StaleDmRef(BaseModel):
+    """A key in an owner's stale-key DM, and the week of the report it belongs to."""
+
+    k: str
+    w: str
+
+
 class RotationRef(BaseModel):
     """One rotation (a row of key_rotation)."""
 
@@ -287,3 +294,12 @@ class Snoozed:
     key: KeyView
     until: datetime
     by: str
+
+
+@dataclass(frozen=True)
+class StillInUse:
+    """An owner's Still in use click on a stale-key DM; `admins_told`: the admin channel got the line."""
+
+    key: KeyView
+    by: str
+    admins_told: bool

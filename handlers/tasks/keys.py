@@ -84,3 +84,9 @@ def keys_stale_deactivate(
 def keys_reminder_snooze(deps: Deps, *, slack_user_id: str, key_id: str) -> Reply:
     snoozed = snooze.snooze(deps, slack_user_id=slack_user_id, key_id=key_id)
     return reminder_blocks.snoozed_reply(snoozed, tz=deps.settings.tz)
+
+
+@task("keys.stale.still_in_use")
+def keys_stale_still_in_use(deps: Deps, *, slack_user_id: str, key_id: str, week: str) -> Reply:
+    done = stale.still_in_use(deps, slack_user_id=slack_user_id, key_id=key_id, week=week)
+    return stale_blocks.still_in_use_reply(done)
