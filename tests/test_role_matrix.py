@@ -766,6 +766,12 @@ SPECS: dict[str, Spec] = {
     "stale deactivate mine": Spec(
         act_stale_deactivate_mine, frozenset({"admin", "self"}), r"belongs to someone else|member", True
     ),
+    "budget view usage": Spec(
+        lambda w, actor, owner: Outcome(w.click(Action.BUDGET_VIEW_USAGE, json.dumps({"w": None}), actor), False),
+        frozenset({"admin", "billing"}),
+        r"Only admins and billing viewers",
+        False,
+    ),
     "stale still in use": Spec(act_stale_in_use, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
@@ -784,6 +790,7 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "members",
     "members invites",
     "spike planned",  # a budget's spike day: nobody's own
+    "budget view usage",  # the org budget's alert: nobody's own
     "claude-code me",
     "cc org",
     "limits org",
