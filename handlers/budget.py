@@ -12,7 +12,7 @@ from bot.slack.commands import Parsed, Sub
 from bot.slack.ids import Action
 from bot.spend import budgets
 from bot.spend.driver_model import PlannedPayload
-from bot.spend.model import MirrorPayload
+from bot.spend.model import MirrorPayload, ViewUsagePayload
 from handlers.common import answer_later
 from handlers.middleware import button
 from handlers.router import Router
@@ -50,4 +50,11 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         blocks = (body.get("message") or {}).get("blocks") or []
         where = {"channel": container.get("channel_id"), "ts": container.get("message_ts"), "blocks": blocks}
         task = Task("budget.spike_planned", {"slack_user_id": clicker, "scope_key": ref.s, "day": ref.d, **where})
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    # A button at every next step (issue 15): a budget alert's View usage, for whoever clicks (the usage task
+    # decides what they may see).
+    @app.action(Action.BUDGET_VIEW_USAGE, middleware=[button(ViewUsagePayload, acks=False)])
+    async def on_view_usage(ack: AsyncAck, ref: ViewUsagePayload, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("budget.view_usage", {"slack_user_id": clicker, "workspace_id": ref.w})
         await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.deps import Worker
 from bot.keys.blocks import listing as listing_blocks
 from bot.keys.common import is_key_id
-from bot.keys.model import REASON_LIMIT, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef
+from bot.keys.model import REASON_LIMIT, KeyMenuRef, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef, StaleDmRef
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
 from handlers.common import answer_later
@@ -117,4 +117,37 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
     @app.action(Action.ROTATION_DEACTIVATE_OLD, middleware=[button(RotationRef, acks=False)])
     async def on_deactivate_old(ack: AsyncAck, ref: RotationRef, clicker: str, respond: AsyncRespond) -> None:
         task = Task("keys.rotation.deactivate_old", {"slack_user_id": clicker, "rotation_id": ref.r})
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    # --- a button at every next step (issue 15) ---------------------------------------------------------------
+
+    @app.action(Action.REMINDER_ROTATE, middleware=[button(KeyRef, acks=False)])
+    async def on_reminder_rotate(ack: AsyncAck, ref: KeyRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("keys.rotate", {"slack_user_id": clicker, "key_id": ref.k})  # what `rotate <key-id>` does
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    @app.action(Action.REMINDER_SNOOZE, middleware=[button(KeyRef, acks=False)])
+    async def on_reminder_snooze(ack: AsyncAck, ref: KeyRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("keys.reminder.snooze", {"slack_user_id": clicker, "key_id": ref.k})
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    @app.action(Action.KEY_MENU, middleware=[button(KeyMenuRef, acks=False)])
+    async def on_key_menu(ack: AsyncAck, ref: KeyMenuRef, clicker: str, respond: AsyncRespond) -> None:
+        """A key's overflow menu in the list: the same tasks as `rotate`, `revoke` (its confirm step) and `check`."""
+        task = {
+            "rotate": Task("keys.rotate", {"slack_user_id": clicker, "key_id": ref.k}),
+            "revoke": Task("keys.revoke.start", {"slack_user_id": clicker, "key_id": ref.k, "reason": ""}),
+            "check": Task("keys.check", {"slack_user_id": clicker, "query": ref.k}),
+        }[ref.a]
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    @app.action(Action.STALE_DEACTIVATE_MINE, middleware=[button(RevokeRef, acks=False)])
+    async def on_stale_deactivate_mine(ack: AsyncAck, ref: RevokeRef, clicker: str, respond: AsyncRespond) -> None:
+        """Deactivate my key on a stale-key DM (confirmed in Slack's dialog): the revoke path."""
+        task = Task("keys.revoke.confirm", {"slack_user_id": clicker, "key_id": ref.k, "reason": ref.r})
+        await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
+
+    @app.action(Action.STALE_IN_USE, middleware=[button(StaleDmRef, acks=False)])
+    async def on_stale_in_use(ack: AsyncAck, ref: StaleDmRef, clicker: str, respond: AsyncRespond) -> None:
+        task = Task("keys.stale.still_in_use", {"slack_user_id": clicker, "key_id": ref.k, "week": ref.w})
         await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)

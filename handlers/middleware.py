@@ -64,7 +64,9 @@ def button(model: type[BaseModel], *, acks: bool = True, stale: str | None = STA
             await ack()
         actions = body.get("actions")
         first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-        ref = parse_value(model, first.get("value"))
+        chosen = first.get("selected_option")  # an overflow menu or select carries its choice here
+        raw = chosen.get("value") if isinstance(chosen, dict) else first.get("value")
+        ref = parse_value(model, raw)
         clicker = _user_id(body)
         if ref is None or clicker is None:
             logger.info("stale or malformed %s button", model.__name__)

@@ -38,6 +38,7 @@ from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
 from storage.models import (
     AccessRequest,
+    AuditEvent,
     Budget,
     KeyRotation,
     LeaverCase,
@@ -146,6 +147,37 @@ class World:
                         "action_id": action,
                         "block_id": "b",
                         "value": value,
+                        "action_ts": "1700000001.000000",
+                    }
+                ],
+            }
+        )
+        return self.settle(
+            lambda: " ".join(
+                json.dumps(r.body, ensure_ascii=False) for r in self.slack.responses if response_url.endswith(r.url_id)
+            )
+        )
+
+    def choose(self, action: str, value: str, user: str) -> str:
+        """Pick an option of an overflow menu; return what the chooser was told (issue 15)."""
+        response_url = self.slack.new_response_url()
+        self._post_payload(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": user.lower(), "team_id": "T0STANDIN"},
+                "api_app_id": "A0BOT",
+                "token": "x",
+                "trigger_id": self.slack.new_trigger_id(user_id=user),
+                "response_url": response_url,
+                "team": {"id": "T0STANDIN", "domain": "standin"},
+                "channel": {"id": "C0ADMIN", "name": "admins"},
+                "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0ADMIN"},
+                "actions": [
+                    {
+                        "type": "overflow",
+                        "action_id": action,
+                        "block_id": "b",
+                        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": value},
                         "action_ts": "1700000001.000000",
                     }
                 ],
@@ -604,6 +636,52 @@ MEMBERS = {"admin", "developer", "viewer", "billing", "self"}
 EVERYONE = MEMBERS | {"non_member"}
 
 
+# --- a button at every next step (issue 15) ----------------------------------------------------------------------
+
+
+def audited(w: World, subject_id: str, action: str) -> bool:
+    with session_scope(w.deps.engine) as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.subject_id == subject_id, AuditEvent.action == action))
+        return rows.first() is not None
+
+
+def act_reminder_rotate(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.REMINDER_ROTATE, json.dumps({"k": key}), actor)
+    with session_scope(w.deps.engine) as session:
+        rotating = session.exec(select(KeyRotation).where(KeyRotation.old_key_id == key)).first() is not None
+    return Outcome(answer, changed=rotating)
+
+
+def act_reminder_snooze(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.REMINDER_SNOOZE, json.dumps({"k": key}), actor)
+    return Outcome(answer, changed=audited(w, key, "key.reminders_snoozed"))
+
+
+def act_stale_deactivate_mine(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.STALE_DEACTIVATE_MINE, json.dumps({"k": key, "r": "matrix"}), actor)
+    return Outcome(answer, changed=key_status(w, key) == "inactive")
+
+
+def act_stale_in_use(w: World, actor: str, owner: str) -> Outcome:
+    key = new_key(w, owner)
+    answer = w.click(Action.STALE_IN_USE, json.dumps({"k": key, "w": "2026-W45"}), actor)
+    return Outcome(answer, changed=audited(w, key, "key.still_in_use"))
+
+
+def _menu(choice: str) -> Callable[[World, str, str], Outcome]:
+    def act(w: World, actor: str, owner: str) -> Outcome:
+        key = new_key(w, owner)
+        answer = w.choose(Action.KEY_MENU, json.dumps({"a": choice, "k": key}), actor)
+        with session_scope(w.deps.engine) as session:
+            rotating = session.exec(select(KeyRotation).where(KeyRotation.old_key_id == key)).first() is not None
+        return Outcome(answer, changed=rotating or key_status(w, key) != "active")
+
+    return act
+
+
 @dataclass(frozen=True)
 class Spec:
     act: Callable[[World, str, str], Outcome]
@@ -702,6 +780,22 @@ SPECS: dict[str, Spec] = {
     "limits workspace": Spec(
         act_limits_workspace, frozenset({"admin", "billing", "self"}), r"workspaces you belong to only", False
     ),
+    # a button at every next step (issue 15)
+    "reminder rotate": Spec(act_reminder_rotate, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    "reminder snooze": Spec(act_reminder_snooze, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    "key menu rotate": Spec(_menu("rotate"), frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    "key menu revoke": Spec(_menu("revoke"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
+    "key menu check": Spec(_menu("check"), frozenset({"admin", "self"}), r"belongs to someone else|member", False),
+    "stale deactivate mine": Spec(
+        act_stale_deactivate_mine, frozenset({"admin", "self"}), r"belongs to someone else|member", True
+    ),
+    "budget view usage": Spec(
+        lambda w, actor, owner: Outcome(w.click(Action.BUDGET_VIEW_USAGE, json.dumps({"w": None}), actor), False),
+        frozenset({"admin", "billing"}),
+        r"Only admins and billing viewers",
+        False,
+    ),
+    "stale still in use": Spec(act_stale_in_use, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -719,6 +813,7 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "members",
     "members invites",
     "spike planned",  # a budget's spike day: nobody's own
+    "budget view usage",  # the org budget's alert: nobody's own
     "claude-code me",
     "cc org",
     "limits org",

@@ -42,6 +42,23 @@ class RevokeRef(BaseModel):
     r: str = ""
 
 
+KeyMenuChoice = Literal["rotate", "revoke", "check"]
+
+
+class KeyMenuRef(BaseModel):
+    """A choice in a key's overflow menu in `/claude-key keys` (an option value: at most 150 characters)."""
+
+    a: KeyMenuChoice
+    k: str
+
+
+class StaleDmRef(BaseModel):
+    """A key in an owner's stale-key DM, and the week of the report it belongs to."""
+
+    k: str
+    w: str
+
+
 class RotationRef(BaseModel):
     """One rotation (a row of key_rotation)."""
 
@@ -268,3 +285,21 @@ class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
     as_of: datetime | None = None
     console_url: str = ""
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    """A key's reminders paused by a Snooze click: until when, and by whom."""
+
+    key: KeyView
+    until: datetime
+    by: str
+
+
+@dataclass(frozen=True)
+class StillInUse:
+    """An owner's Still in use click on a stale-key DM; `admins_told`: the admin channel got the line."""
+
+    key: KeyView
+    by: str
+    admins_told: bool

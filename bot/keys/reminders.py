@@ -22,6 +22,7 @@ from bot.keys.common import (
 from bot.keys.model import LISTED_PER_MESSAGE, Notice, Owner
 from bot.keys.outbox import Outbox, already_done, tally
 from bot.keys.owners import LookupsDeferred, Owners, deferred_note
+from bot.keys.snooze import snoozed_keys
 
 # Reminder stages: days before the rotation date / expiry (0: the day itself; rotation also when overdue).
 REMINDER_DAYS = (7, 3, 1, 0)
@@ -41,6 +42,7 @@ def rotation_reminders(ctx: JobContext) -> JobResult:
     result = JobResult()
     today = local_today(deps, now)
     rotating = open_rotations(session)
+    snoozed = snoozed_keys(session, now)  # Snooze 7 days: nothing about these keys this week
     candidates: list[tuple[str, ApiKey, Literal["rotation", "expiry"], int]] = []  # (ledger key, key, kind, left)
     overdue: list[ApiKey] = []
     for key in deps.admin.iter_api_keys(status="active"):
@@ -49,7 +51,10 @@ def rotation_reminders(ctx: JobContext) -> JobResult:
         due = rotation_due(key, deps)
         days_left = (due - today).days
         if days_left <= 0:
-            overdue.append(key)
+            overdue.append(key)  # the admins' digest lists it, snoozed or not
+        if key.id in snoozed:
+            result.skipped += 1
+            continue
         stage = _stage(days_left)
         if stage is not None and key.id not in rotating:
             candidates.append((f"rotation:{key.id}:{due}:{stage}", key, "rotation", days_left))

@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.identity import resolve_actor
 from bot.jobs.context import JobContext, JobResult
 from bot.keys.activity import keys_with_usage
-from bot.keys.blocks.stale import stale_owner_dm, stale_root, stale_row_edit, stale_rows
+from bot.keys.blocks.stale import stale_owner_dm, stale_root, stale_row_edit, stale_rows, still_in_use_notice
 from bot.keys.common import (
     effective_status,
     get_key,
@@ -27,15 +27,17 @@ from bot.keys.common import (
     key_view,
     local_today,
     require_admin,
+    require_owner_or_admin,
     rotation_due,
     workspace_names,
 )
-from bot.keys.model import LISTED_PER_MESSAGE, StaleDeactivated, StaleRow
+from bot.keys.model import LISTED_PER_MESSAGE, StaleDeactivated, StaleRow, StillInUse
 from bot.keys.outbox import Outbox, already_done, mark_all, tally
 from bot.keys.owners import LookupsDeferred, Owners, deferred_note
 from bot.keys.revoke import deactivate_and_audit
 from bot.slack.notifier import Posted
 from storage import repositories as repo
+from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +173,7 @@ def _stale_owner_dms(
     for slack_id in sorted(by_owner):
         keys = by_owner[slack_id]
         views = [key_view(k, deps, now, workspaces=workspaces) for k in keys]
-        message = stale_owner_dm(views, stale_days=deps.settings.key_stale_days)
+        message = stale_owner_dm(views, stale_days=deps.settings.key_stale_days, week=week)
         outbox.send(slack_id, message, [ledger[k.id] for k in keys], dm=True, about=views)
 
 
@@ -199,3 +201,35 @@ def deactivate_from_report(
         except SlackApiError as exc:
             logger.info("could not edit the report row: %s", exc.response.get("error"))
     return done
+
+
+def still_in_use(deps: Deps, *, slack_user_id: str, key_id: str, week: str) -> StillInUse:
+    """A Still in use click on the owner's stale-key DM: owner or Admin (re-checked); an audit row, and a line to
+    the admins, in that week's stale-key report thread when it was posted."""
+    now = deps.clock()
+    actor = resolve_actor(deps, slack_user_id)
+    key = get_key(deps, key_id)
+    require_owner_or_admin(deps, actor, key, "vouch for")
+    with session_scope(deps.engine) as session:
+        repo.append_audit(
+            session=session,
+            action="key.still_in_use",
+            subject_type="api_key",
+            subject_id=key.id,
+            actor_slack_id=actor.slack_user_id,
+            actor_anthropic_id=actor.anthropic_user_id,
+            detail=f"stale-key DM {week}",
+            at=now,
+        )
+        root = repo.report_root(session=session, kind=_REPORT_KIND, period=week)
+    done = StillInUse(key_view(key, deps, now, workspaces=workspace_names(deps)), actor.slack_user_id, False)
+    channel = root.channel if root is not None else deps.settings.admin_channel_id
+    if not channel:
+        return done
+    notice = still_in_use_notice(done, stale_days=deps.settings.key_stale_days)
+    try:
+        deps.notifier.post(channel, notice.text, notice.blocks, thread_ts=root.ts if root is not None else None)
+    except SlackApiError as exc:
+        logger.warning("still-in-use line to the admin channel failed: %s", exc.response.get("error"))
+        return done
+    return StillInUse(done.key, done.by, admins_told=True)

@@ -44,6 +44,14 @@ class Action(StrEnum):
     HOME_KEY_REVOKE = "home_key_revoke"
     HOME_KEY_CHECK = "home_key_check"
     HOME_OPEN_CONSOLE = "home_open_console"  # a link button: Slack still sends the click, which is only acked
+    # A button at every next step (issue 15)
+    REMINDER_ROTATE = "key_reminder_rotate"
+    REMINDER_SNOOZE = "key_reminder_snooze"
+    KEY_MENU = "key_list_menu"
+    STALE_DEACTIVATE_MINE = "key_stale_deactivate_mine"
+    STALE_IN_USE = "key_stale_still_in_use"
+    BUDGET_VIEW_USAGE = "budget_view_usage"
+    BUDGET_CHANGE = "budget_change"
 
 
 class Callback(StrEnum):
@@ -52,3 +60,4 @@ class Callback(StrEnum):
     REQUEST_MODAL = "request_modal"
     DENY_MODAL = "deny_modal"
     SPEND_APPROVE_MODAL = "spend_approve_modal"  # spend
+    BUDGET_MODAL = "budget_change_modal"  # a budget alert's Change budget (issue 15)

@@ -9,6 +9,7 @@ from datetime import tzinfo
 from decimal import Decimal
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ConfirmObject,
@@ -34,6 +35,7 @@ from bot.spend.model import (
     MirrorOutcome,
     MirrorPayload,
     ThresholdsSaved,
+    ViewUsagePayload,
 )
 
 MAX_LISTED = 40
@@ -134,8 +136,19 @@ def budget_alert(alert: BudgetAlert) -> Reply:
     if alert.kind is AlertKind.SPIKE and alert.spike is not None:
         budget = alert.position.budget
         blocks.append(planned_button(budget.scope_key, plain_budget_label(budget), alert.spike.day))
+    blocks.append(view_usage_button(alert.position.budget))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Questions about this budget? Talk to {talk_to}.")]))
     return Reply(text, blocks)
+
+
+def view_usage_button(budget: BudgetView) -> ActionsBlock:
+    """View usage: the `usage` answer for the budget's scope, ephemeral, for whoever clicks (they see only what
+    they may see)."""
+    value = ViewUsagePayload(w=budget.workspace_id).model_dump_json()
+    return ActionsBlock(
+        block_id="budget_next_steps",
+        elements=[ButtonElement(text="View usage", action_id=Action.BUDGET_VIEW_USAGE, value=value)],
+    )
 
 
 def budget_list(listing: BudgetList) -> Reply:

@@ -223,6 +223,12 @@ class MirrorPayload(BaseModel):
     scope_key: str
 
 
+class ViewUsagePayload(BaseModel):
+    """A budget alert's View usage: the workspace's id (None: the org); its name is looked up on click."""
+
+    w: str | None = None
+
+
 class AlertKind(StrEnum):
     """The four budget notices."""
 

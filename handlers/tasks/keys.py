@@ -6,9 +6,10 @@ import logging
 from typing import Any
 
 from bot.deps import Deps
-from bot.keys import check, listing, revoke, rotation, stale
+from bot.keys import check, listing, revoke, rotation, snooze, stale
 from bot.keys.blocks import check as check_blocks
 from bot.keys.blocks import listing as listing_blocks
+from bot.keys.blocks import reminders as reminder_blocks
 from bot.keys.blocks import rotation as rotation_blocks
 from bot.keys.blocks import stale as stale_blocks
 from bot.keys.model import KeyScope
@@ -72,3 +73,20 @@ def keys_stale_deactivate(
         deps, slack_user_id=slack_user_id, key_id=key_id, channel=channel, ts=ts, blocks=blocks
     )
     return stale_blocks.stale_deactivated_reply(done)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A button at every next step (issue 15)
+# ----------------------------------------------------------------------------------------------------------
+
+
+@task("keys.reminder.snooze")
+def keys_reminder_snooze(deps: Deps, *, slack_user_id: str, key_id: str) -> Reply:
+    snoozed = snooze.snooze(deps, slack_user_id=slack_user_id, key_id=key_id)
+    return reminder_blocks.snoozed_reply(snoozed, tz=deps.settings.tz)
+
+
+@task("keys.stale.still_in_use")
+def keys_stale_still_in_use(deps: Deps, *, slack_user_id: str, key_id: str, week: str) -> Reply:
+    done = stale.still_in_use(deps, slack_user_id=slack_user_id, key_id=key_id, week=week)
+    return stale_blocks.still_in_use_reply(done)

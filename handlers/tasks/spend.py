@@ -190,3 +190,17 @@ def claude_code_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Re
 def limits_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
     report = limits.limits_report(deps, slack_user_id, limits.parse_limits(args))
     return blocks_limits.limits_reply(report)
+
+
+# A button at every next step (issue 15)
+
+
+@task("budget.view_usage")
+def budget_view_usage(deps: Deps, *, slack_user_id: str, workspace_id: str | None) -> Reply | None:
+    """A budget alert's View usage: `usage org mtd`, or `usage workspace <its name now> mtd`."""
+    if workspace_id is None:
+        return usage_answer(deps, slack_user_id=slack_user_id, args=["org", "mtd"])
+    names = {w.id: w.name for w in deps.admin.list_workspaces(include_archived=True)}
+    if workspace_id not in names:
+        return Reply("That workspace no longer exists in the Anthropic organization.")
+    return usage_answer(deps, slack_user_id=slack_user_id, args=["workspace", names[workspace_id], "mtd"])

@@ -54,6 +54,18 @@ def ledger_record_all(*, session: Session, job: str, keys: Iterable[str], at: da
             ledger_record(session=session, job=job, key=key, at=at)
 
 
+def ledger_since(*, session: Session, job: str, prefix: str, since: datetime) -> list[str]:
+    """This job's ledger keys starting with `prefix` recorded at or after `since` (one query)."""
+    rows = session.exec(
+        select(LedgerEntry.key).where(
+            LedgerEntry.job == job,
+            col(LedgerEntry.key).startswith(prefix, autoescape=True),
+            col(LedgerEntry.created_at) >= since,
+        )
+    )
+    return list(rows)
+
+
 def database_now(*, session: Session) -> datetime:
     """The database's clock (UTC): what every replica compares lease expiry against, whatever its own says."""
     if session.get_bind().dialect.name == "sqlite":

@@ -38,6 +38,10 @@ def modal(blocks: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
     return {"type": "modal", "title": plain("Request"), "blocks": blocks, **fields}
 
 
+def overflow(opts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "overflow", "action_id": "menu", "options": opts}
+
+
 def options(n: int, *, text: str = "o", value: str = "v") -> list[dict[str, Any]]:
     return [{"text": plain(f"{text}{i}"), "value": f"{value}{i}"} for i in range(n)]
 
@@ -77,12 +81,27 @@ def test_section_text_over_3000_is_refused_in_slacks_words() -> None:
             [actions({"type": "static_select", "action_id": "s", "options": options(1, value="v" * 150)})],
             "/blocks/0/elements/0/options/0/value",
         ),
+        # overflow menus: 2 to 5 options, plain-text labels, values up to 150
+        ([{**section("s"), "accessory": overflow(options(1))}], "/blocks/0/accessory/options"),
+        ([{**section("s"), "accessory": overflow(options(6))}], "/blocks/0/accessory/options"),
+        (
+            [{**section("s"), "accessory": overflow([{"text": mrkdwn("*o*"), "value": "v"}, *options(1)])}],
+            "/blocks/0/accessory/options/0/text/type",
+        ),
+        ([actions(overflow(options(2, value="v" * 150)))], "/blocks/0/elements/0/options/1/value"),
     ],
 )
 def test_each_limit_is_refused_with_its_pointer(blocks: list[dict[str, Any]], pointer: str) -> None:
     problems = message_problems(blocks)
     assert problems and all(p.startswith("[ERROR] ") for p in problems)
     assert any(p.endswith(f"[json-pointer:{pointer}]") for p in problems), problems
+
+
+def test_an_overflow_menu_of_two_to_five_options_is_accepted() -> None:
+    for n in (2, 5):
+        assert message_problems([{**section("s"), "accessory": overflow(options(n, value="v" * 140))}]) == []
+    radio = {"type": "radio_buttons", "action_id": "r", "options": [{"text": mrkdwn("*o*"), "value": "v"}]}
+    assert message_problems([actions(radio)]) == []  # radio buttons and checkboxes may use mrkdwn
 
 
 def test_confirm_dialogs_take_plain_text_within_their_limits() -> None:

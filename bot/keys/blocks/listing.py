@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    HeaderBlock,
+    Option,
+    OverflowMenuElement,
+    SectionBlock,
+)
 
 from bot.keys.blocks.common import MAX_BLOCKS, context, key_line, key_title
-from bot.keys.model import REASON_LIMIT, KeyList, KeyRef, Revoked, RevokeRef, RevokeRequest
+from bot.keys.model import (
+    REASON_LIMIT,
+    KeyList,
+    KeyMenuChoice,
+    KeyMenuRef,
+    KeyRef,
+    KeyView,
+    Revoked,
+    RevokeRef,
+    RevokeRequest,
+)
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, escape, escape_clip
@@ -31,7 +49,8 @@ def build_key_list(keys: KeyList) -> list[Block]:
     if not keys.views:
         blocks.append(SectionBlock(text="No API keys to show."))
     for view in keys.views:
-        blocks.append(SectionBlock(text=key_line(view, activity_window_days=keys.activity_window_days)))
+        line = key_line(view, activity_window_days=keys.activity_window_days)
+        blocks.append(SectionBlock(text=line, accessory=key_menu(view, others=keys.scope != "mine")))
     notes = [f"{keys.total} key{'s' if keys.total != 1 else ''}"]
     if keys.pages > 1:
         notes.append(f"page {keys.page + 1} of {keys.pages}")
@@ -60,6 +79,23 @@ def build_key_list(keys: KeyList) -> list[Block]:
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return blocks[:MAX_BLOCKS]
+
+
+def _choice(label: str, choice: KeyMenuChoice, key_id: str) -> Option:
+    return Option(label=label, value=KeyMenuRef(a=choice, k=key_id).model_dump_json())
+
+
+def key_menu(view: KeyView, *, others: bool) -> OverflowMenuElement | ButtonElement:
+    """A key's next steps: an overflow menu of Rotate, Revoke (Deactivate in an admin's list of other people's
+    keys) and Check; a key that is off can only be checked. Revoke and Deactivate lead to the confirm step, and
+    every choice is re-checked when it arrives (owner or admin)."""
+    if view.status != "active":
+        return ButtonElement(
+            text="Check", action_id=Action.KEY_MENU, value=KeyMenuRef(a="check", k=view.id).model_dump_json()
+        )
+    rotate = [] if view.rotating else [_choice("Rotate", "rotate", view.id)]
+    revoke = _choice("Deactivate" if others else "Revoke", "revoke", view.id)
+    return OverflowMenuElement(action_id=Action.KEY_MENU, options=[*rotate, revoke, _choice("Check", "check", view.id)])
 
 
 def key_list_reply(keys: KeyList) -> Reply:

@@ -4,12 +4,15 @@ overdue digest."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 
-from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, SectionBlock
 
+from bot.core.format import day
 from bot.keys.blocks.common import MAX_BLOCKS, context, days, key_line, key_title, owner_label, plural
-from bot.keys.model import LISTED_PER_MESSAGE, KeyView, Notice, Owner, Tally
+from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, Notice, Owner, Snoozed, Tally
 from bot.slack.commands import COMMAND
+from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, escape_clip, fit_lines
 
@@ -31,16 +34,28 @@ def notice_text(notice: Notice) -> str:
     return f"{key_title(view)}{where}\n{what}"
 
 
+def reminder_actions(key_id: str) -> ActionsBlock:
+    """Start rotation (what `rotate <key-id>` does) and Snooze 7 days, for one key."""
+    value = KeyRef(k=key_id).model_dump_json()
+    return ActionsBlock(
+        elements=[
+            ButtonElement(text="Start rotation", action_id=Action.REMINDER_ROTATE, style="primary", value=value),
+            ButtonElement(text="Snooze 7 days", action_id=Action.REMINDER_SNOOZE, value=value),
+        ]
+    )
+
+
 def reminder_dm(notices: Sequence[Notice], *, max_age_days: int) -> Reply:
-    """One DM per owner per run listing their keys that need rotating (or expire soon)."""
+    """One DM per owner per run listing their keys that need rotating (or expire soon), each with its buttons."""
     shown = list(notices[:LISTED_PER_MESSAGE])
     blocks: list[Block] = [
         SectionBlock(
-            text=f"Your API keys need attention. Keys are rotated every {max_age_days} days: start with "
-            f"`{COMMAND} rotate <key-id>` and I walk you through it."
+            text=f"Your API keys need attention. Keys are rotated every {max_age_days} days: press *Start "
+            "rotation* and I walk you through it."
         )
     ]
-    blocks += [SectionBlock(text=notice_text(n)) for n in shown]
+    for notice in shown:  # 1 + 2 * 20 + 1 blocks: within Slack's 50
+        blocks += [SectionBlock(text=notice_text(notice)), reminder_actions(notice.key.id)]
     if len(notices) > len(shown):
         blocks.append(context(f"…and {len(notices) - len(shown)} more: `{COMMAND} keys` lists them all."))
     text = (
@@ -85,3 +100,11 @@ def overdue_digest(
         context(f"Owners were DM'd. `{COMMAND} keys all` lists every key; `{COMMAND} revoke <key-id>` deactivates one.")
     )
     return Reply(text, blocks[:MAX_BLOCKS])
+
+
+def snoozed_reply(snoozed: Snoozed, *, tz: tzinfo) -> Reply:
+    """The answer to a Snooze click."""
+    return Reply(
+        f":zzz: Snoozed: no reminders about {key_title(snoozed.key)} until {day(snoozed.until, tz)}. "
+        f"`{COMMAND} rotate {snoozed.key.id}` starts the rotation any time."
+    )

@@ -7,10 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ButtonElement, ConfirmObject, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, HeaderBlock, SectionBlock
 
-from bot.keys.blocks.common import context, key_line, owner_label, plural
-from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, StaleDeactivated, StaleRow, Tally
+from bot.keys.blocks.common import context, key_line, key_title, owner_label, plural
+from bot.keys.model import (
+    LISTED_PER_MESSAGE,
+    KeyRef,
+    KeyView,
+    RevokeRef,
+    StaleDeactivated,
+    StaleDmRef,
+    StaleRow,
+    StillInUse,
+    Tally,
+)
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
@@ -118,18 +128,69 @@ def stale_deactivated_reply(done: StaleDeactivated) -> Reply:
     return Reply(f"Key `{done.key_id}` is already {done.status}; nothing changed.")
 
 
-def stale_owner_dm(views: Sequence[KeyView], *, stale_days: int) -> Reply:
-    """The owner's DM: their keys without usage, and what to do."""
+#: The reason a Deactivate my key click records (the revoke path's audit row and admin notice).
+STALE_DM_REASON = "not needed (the owner's answer to the stale-key DM)"
+
+
+def stale_dm_actions(view: KeyView, week: str) -> ActionsBlock:
+    """Deactivate my key (with a confirm: the revoke path) and Still in use (tells the admins), for one key."""
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Deactivate my key",
+                action_id=Action.STALE_DEACTIVATE_MINE,
+                style="danger",
+                value=RevokeRef(k=view.id, r=STALE_DM_REASON).model_dump_json(),
+                confirm=ConfirmObject(
+                    title="Deactivate this key?",
+                    text=confirm_text(f"{clip(view.name, 200)} ({view.id}) stops working at once."),
+                    confirm="Deactivate",
+                    deny="Keep it",
+                ),
+            ),
+            ButtonElement(
+                text="Still in use",
+                action_id=Action.STALE_IN_USE,
+                value=StaleDmRef(k=view.id, w=week).model_dump_json(),
+            ),
+        ]
+    )
+
+
+def stale_owner_dm(views: Sequence[KeyView], *, stale_days: int, week: str) -> Reply:
+    """The owner's DM: their keys without usage, each with Deactivate my key / Still in use."""
     shown = list(views[:LISTED_PER_MESSAGE])
     blocks: list[Block] = [
         SectionBlock(
             text=f"These API keys of yours had no usage in the last {stale_days} days. If you don't need one, "
-            f"deactivate it with `{COMMAND} revoke <key-id>`; unused keys are a risk if they leak. "
-            "Admins were told too."
+            "press *Deactivate my key*: unused keys are a risk if they leak. If it is still in use, say so and "
+            "I tell the admins. Admins were told too."
         )
     ]
-    blocks += [SectionBlock(text=key_line(v, with_status=False)) for v in shown]
+    for view in shown:  # 1 + 2 * 20 + 1 blocks: within Slack's 50
+        blocks += [SectionBlock(text=key_line(view, with_status=False)), stale_dm_actions(view, week)]
     if len(views) > len(shown):
         blocks.append(context(f"…and {len(views) - len(shown)} more: `{COMMAND} keys` lists them all."))
     text = "An API key of yours looks unused" if len(views) == 1 else f"{len(views)} of your API keys look unused"
     return Reply(text, blocks)
+
+
+def still_in_use_notice(done: StillInUse, *, stale_days: int) -> Reply:
+    """The admin-channel line (in the stale report's thread when known) after a Still in use click."""
+    text = (
+        f":white_check_mark: <@{done.by}> says {key_title(done.key)} is still in use, though it had no usage in "
+        f"the last {stale_days} days."
+    )
+    return Reply(
+        f"{escape(done.key.name)} ({done.key.id}) is still in use, says <@{done.by}>", [SectionBlock(text=text)]
+    )
+
+
+def still_in_use_reply(done: StillInUse) -> Reply:
+    """The answer to the owner."""
+    if done.admins_told:
+        return Reply(f":white_check_mark: Thanks: I told the admins {key_title(done.key)} is still in use.")
+    return Reply(
+        f":white_check_mark: Noted that {key_title(done.key)} is still in use (I couldn't reach the admin channel; "
+        "it is in the audit log)."
+    )

@@ -117,11 +117,12 @@ class _Checker:
         self.text(obj.get("confirm"), pointer + "/confirm", 30, plain=True)
         self.text(obj.get("deny"), pointer + "/deny", 30, plain=True)
 
-    def option(self, obj: Any, pointer: str) -> None:
+    def option(self, obj: Any, pointer: str, *, plain: bool = False) -> None:
+        """An option; ``plain``: in a menu (select, overflow), whose option text is ``plain_text`` only."""
         if not isinstance(obj, dict):
             self.add("must be an object", pointer)
             return
-        self.text(obj.get("text"), pointer + "/text", 75)
+        self.text(obj.get("text"), pointer + "/text", 75, plain=plain)
         self.string(obj.get("value"), pointer + "/value", 150, required=True, minimum=1)
         if "description" in obj:
             self.text(obj["description"], pointer + "/description", 75)
@@ -161,17 +162,20 @@ class _Checker:
 
     def _options(self, obj: dict[str, Any], pointer: str, kind: str) -> None:
         limit = {"overflow": 5, "checkboxes": 10, "radio_buttons": 10}.get(kind, 100)
+        # An overflow menu takes 2 to 5 options (Slack's Block Kit reference); menus show plain text only.
+        minimum = 2 if kind == "overflow" else 1
+        plain = kind not in ("checkboxes", "radio_buttons")
         if "option_groups" in obj and kind in ("static_select", "multi_static_select"):
             for g, group in enumerate(self.items(obj["option_groups"], pointer + "/option_groups", 100, minimum=1)):
                 where = f"{pointer}/option_groups/{g}"
                 self.text((group or {}).get("label"), where + "/label", 75, plain=True)
                 for o, option in enumerate(self.items((group or {}).get("options"), where + "/options", 100)):
-                    self.option(option, f"{where}/options/{o}")
+                    self.option(option, f"{where}/options/{o}", plain=plain)
             return
-        for o, option in enumerate(self.items(obj.get("options"), pointer + "/options", limit, minimum=1)):
-            self.option(option, f"{pointer}/options/{o}")
+        for o, option in enumerate(self.items(obj.get("options"), pointer + "/options", limit, minimum=minimum)):
+            self.option(option, f"{pointer}/options/{o}", plain=plain)
         if "initial_option" in obj:
-            self.option(obj["initial_option"], pointer + "/initial_option")
+            self.option(obj["initial_option"], pointer + "/initial_option", plain=plain)
 
     def block(self, obj: Any, pointer: str) -> None:
         if not isinstance(obj, dict):
