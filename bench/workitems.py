@@ -64,10 +64,10 @@ class BenchDatabase:
 
 
 class WorkWatch:
-    """Reads the bot's work_item rows. The table has created_at and finished_at; when an item was claimed is taken
-    from the `started_at` column (the first claim) if the model has one, else from a sampler thread that reads the running items every
-    SAMPLE_EVERY_S and records, on first sight, claim_expires_at minus the runner's lease (exact while claims are
-    not extended; an item done within one sampling interval is never seen running and has no queue time)."""
+    """Reads the bot's work_item rows: created_at, started_at (the first claim) and finished_at. Without a
+    started_at column (an older bot), a sampler thread reads the running items every SAMPLE_EVERY_S and records,
+    on first sight, claim_expires_at minus the runner's lease (an item done within one sampling interval is never
+    seen running and has no queue time)."""
 
     def __init__(self, database_url: str) -> None:
         from bot.work.runner import LEASE
@@ -137,7 +137,7 @@ class WorkWatch:
     def stats(self, after_id: int, response_urls: frozenset[str] | None = None, acked: int = 0) -> dict[str, Any]:
         """States, queue time (claimed - created) and total time (finished - created) of the items stored after
         `after_id` (only those answering one of `response_urls`, when given), against the `acked` commands: an ack
-        is sent only once its item is stored, so `not_stored_yet` should be 0 (wrk may count a few in flight at its stop)."""
+        is sent only once its item is stored, so `not_stored_yet` should be 0 (wrk may miss a few in flight)."""
         from sqlalchemy import select
         from sqlmodel import col
 
