@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict
 
 from bot.anthropic_admin.errors import Unavailable
 from bot.anthropic_admin.transport import PAGE_SIZE, Transport
@@ -44,69 +45,85 @@ TOOLS = ("edit_tool", "multi_edit_tool", "notebook_edit_tool", "write_tool")
 _MALFORMED = "The Anthropic Admin API sent a Claude Code report the bot couldn't read; please try again later."
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+# The answer is read by one pydantic-core pass over the body (JSON parsed, types and bounds checked, unknown
+# fields skipped) into plain dicts: typed dicts, not models, since an org's month is tens of thousands of records
+# and building model instances for them cost three times the parse (bench/usage_latency.py).
+_STRICT = ConfigDict(strict=True, extra="ignore")
+_Count = Annotated[int, Field(ge=0)]
 
 
-class _UserActor(_Wire):
+@with_config(_STRICT)
+class _UserActor(TypedDict):
     type: Literal["user_actor"]
     email_address: str
 
 
-class _ApiActor(_Wire):
+@with_config(_STRICT)
+class _ApiActor(TypedDict):
     type: Literal["api_actor"]
     api_key_name: str
 
 
-class _Lines(_Wire):
-    added: int = Field(ge=0)
-    removed: int = Field(ge=0)
+@with_config(_STRICT)
+class _Lines(TypedDict):
+    added: _Count
+    removed: _Count
 
 
-class _CoreMetrics(_Wire):
-    num_sessions: int = Field(ge=0)
+@with_config(_STRICT)
+class _CoreMetrics(TypedDict):
+    num_sessions: _Count
     lines_of_code: _Lines
-    commits_by_claude_code: int = Field(ge=0)
-    pull_requests_by_claude_code: int = Field(ge=0)
+    commits_by_claude_code: _Count
+    pull_requests_by_claude_code: _Count
 
 
-class _ToolAction(_Wire):
-    accepted: int = Field(ge=0)
-    rejected: int = Field(ge=0)
+@with_config(_STRICT)
+class _ToolAction(TypedDict):
+    accepted: _Count
+    rejected: _Count
 
 
-class _Tokens(_Wire):
-    input: int = Field(ge=0)
-    output: int = Field(ge=0)
-    cache_read: int = Field(ge=0)
-    cache_creation: int = Field(ge=0)
+@with_config(_STRICT)
+class _Tokens(TypedDict):
+    input: _Count
+    output: _Count
+    cache_read: _Count
+    cache_creation: _Count
 
 
-class _Cost(_Wire):
+@with_config(_STRICT)
+class _Cost(TypedDict):
     amount: int | Decimal  # minor units (cents for USD); JSON numbers are read as Decimal, never float
     currency: str
 
 
-class _ModelUse(_Wire):
+@with_config(_STRICT)
+class _ModelUse(TypedDict):
     model: str
     tokens: _Tokens
     estimated_cost: _Cost
 
 
-class _Record(_Wire):
+@with_config(_STRICT)
+class _Record(TypedDict):
     date: str
-    actor: _UserActor | _ApiActor = Field(discriminator="type")
+    actor: Annotated[_UserActor | _ApiActor, Field(discriminator="type")]
     core_metrics: _CoreMetrics
-    tool_actions: dict[str, _ToolAction] = Field(default_factory=dict)
-    model_breakdown: list[_ModelUse] = Field(default_factory=list)
+    tool_actions: NotRequired[dict[str, _ToolAction]]
+    model_breakdown: NotRequired[list[_ModelUse]]
     customer_type: str
-    terminal_type: str | None = None
+    terminal_type: NotRequired[str | None]
 
 
-class _Report(_Wire):
+@with_config(_STRICT)
+class _Report(TypedDict):
     data: list[_Record]
     has_more: bool
-    next_page: str | None = None
+    next_page: NotRequired[str | None]
+
+
+_REPORT: TypeAdapter[_Report] = TypeAdapter(_Report)
 
 
 def _day_of(raw: str) -> date:
@@ -124,40 +141,43 @@ def _minor_to_usd(amount: int | Decimal) -> Decimal:
     return value / 100
 
 
+def _model_use(m: _ModelUse) -> ClaudeCodeModelUse:
+    tokens, cost = m["tokens"], m["estimated_cost"]
+    return ClaudeCodeModelUse(
+        model=m["model"],
+        cost_usd=_minor_to_usd(cost["amount"]),
+        currency=cost["currency"],
+        input_tokens=tokens["input"],
+        output_tokens=tokens["output"],
+        cache_read_tokens=tokens["cache_read"],
+        cache_creation_tokens=tokens["cache_creation"],
+    )
+
+
 def _record(r: _Record, day: date) -> ClaudeCodeRecord:
     accepted = rejected = 0
-    for name, action in r.tool_actions.items():
+    for name, action in r.get("tool_actions", {}).items():
         if name in TOOLS:
-            accepted += action.accepted
-            rejected += action.rejected
-    actor, core = r.actor, r.core_metrics
-    is_user = isinstance(actor, _UserActor)
+            accepted += action["accepted"]
+            rejected += action["rejected"]
+    actor, core = r["actor"], r["core_metrics"]
+    lines = core["lines_of_code"]
+    is_user = actor["type"] == "user_actor"
     return ClaudeCodeRecord(
         day=day,
         actor_kind="user" if is_user else "api_key",
-        email=actor.email_address.strip().lower() if isinstance(actor, _UserActor) else None,
-        api_key_name=actor.api_key_name if isinstance(actor, _ApiActor) else None,
-        sessions=core.num_sessions,
-        lines_added=core.lines_of_code.added,
-        lines_removed=core.lines_of_code.removed,
-        commits=core.commits_by_claude_code,
-        pull_requests=core.pull_requests_by_claude_code,
+        email=actor["email_address"].strip().lower() if actor["type"] == "user_actor" else None,
+        api_key_name=actor["api_key_name"] if actor["type"] == "api_actor" else None,
+        sessions=core["num_sessions"],
+        lines_added=lines["added"],
+        lines_removed=lines["removed"],
+        commits=core["commits_by_claude_code"],
+        pull_requests=core["pull_requests_by_claude_code"],
         tool_accepted=accepted,
         tool_rejected=rejected,
-        models=tuple(
-            ClaudeCodeModelUse(
-                model=m.model,
-                cost_usd=_minor_to_usd(m.estimated_cost.amount),
-                currency=m.estimated_cost.currency,
-                input_tokens=m.tokens.input,
-                output_tokens=m.tokens.output,
-                cache_read_tokens=m.tokens.cache_read,
-                cache_creation_tokens=m.tokens.cache_creation,
-            )
-            for m in r.model_breakdown
-        ),
-        customer_type=r.customer_type,
-        terminal_type=r.terminal_type,
+        models=tuple(map(_model_use, r.get("model_breakdown", ()))),
+        customer_type=r["customer_type"],
+        terminal_type=r.get("terminal_type"),
     )
 
 
@@ -175,13 +195,14 @@ class _Page:
         self._calls, self._day, self.report = calls, day, report
 
     def has_next_page(self) -> bool:
-        return self.report.has_more and bool(self.report.next_page)
+        return self.report["has_more"] and bool(self.report.get("next_page"))
 
     def next_page_info(self) -> _Cursor | None:
-        return _Cursor(self.report.next_page) if self.report.next_page else None
+        cursor = self.report.get("next_page")
+        return _Cursor(cursor) if cursor else None
 
     def get_next_page(self) -> _Page:
-        return self._calls._claude_code_page(self._day, self.report.next_page)
+        return self._calls._claude_code_page(self._day, self.report.get("next_page"))
 
 
 class ClaudeCodeCalls(Transport):
@@ -194,11 +215,11 @@ class ClaudeCodeCalls(Transport):
         records: list[ClaudeCodeRecord] = []
         days_seen: set[str] = set()
         for page in self._pages(ENDPOINT, lambda: self._claude_code_page(day, None), feature_404=True):
-            for r in page.report.data:
-                if r.date not in days_seen:
-                    if _day_of(r.date) != day:  # a record of another day than asked for: the answer is wrong
+            for r in page.report["data"]:
+                if r["date"] not in days_seen:
+                    if _day_of(r["date"]) != day:  # a record of another day than asked for: the answer is wrong
                         raise Unavailable(_MALFORMED, retryable=False)
-                    days_seen.add(r.date)
+                    days_seen.add(r["date"])
                 records.append(_record(r, day))
         return ClaudeCodeDay(day=day, records=tuple(records))
 
@@ -210,7 +231,7 @@ class ClaudeCodeCalls(Transport):
         try:
             # Parsed and checked in one pass by pydantic-core (an org's month is tens of thousands of records);
             # amounts stay exact: a JSON number read into a Decimal field keeps its digits, never a float.
-            report = _Report.model_validate_json(text)
+            report = _REPORT.validate_json(text)
         except (ValueError, ValidationError) as exc:
             raise Unavailable(_MALFORMED, retryable=False) from exc
         return _Page(self, day, report)

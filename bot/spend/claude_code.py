@@ -130,6 +130,19 @@ class Activity:
             self.cost += use.cost_usd
             self.cost_by_model[use.model] = self.cost_by_model.get(use.model, Decimal(0)) + use.cost_usd
 
+    def merge(self, other: Activity) -> None:
+        """Count another sum in (its cost already in the report's currency)."""
+        self.sessions += other.sessions
+        self.lines_added += other.lines_added
+        self.lines_removed += other.lines_removed
+        self.commits += other.commits
+        self.pull_requests += other.pull_requests
+        self.tool_accepted += other.tool_accepted
+        self.tool_rejected += other.tool_rejected
+        self.cost += other.cost
+        for model, cost in other.cost_by_model.items():
+            self.cost_by_model[model] = self.cost_by_model.get(model, Decimal(0)) + cost
+
     @property
     def active(self) -> bool:
         """Anything happened at all."""
@@ -190,14 +203,36 @@ ClaudeCodeReport = PersonReport | OrgReport
 # --------------------------------------------------------------------------------------------------
 
 
+# A past UTC day's report is final once the report's lag has passed (the docs: activity shows within about an
+# hour): such a day is kept for hours, not minutes; today and the hours after midnight are read again soon.
+FINAL_AFTER = timedelta(hours=6)  # after the day's end
+FINAL_TTL = timedelta(hours=12)
+
+
+def day_is_final(day: date, now: datetime) -> bool:
+    """Whether a UTC day's Claude Code report can't change any more."""
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    return now.astimezone(UTC) >= end + FINAL_AFTER
+
+
 def fetch_days(deps: Deps, days: Iterable[date]) -> tuple[list[ClaudeCodeDay], datetime]:
-    """Each day's report (cached per day), side by side; and the oldest time one of them was read."""
+    """Each day's report (cached per day: finished days for hours), side by side; and how fresh they are: the
+    oldest time a day that can still change was read (every day final: the oldest read)."""
+    now = deps.clock()
+    wanted = list(days)
 
     def one(day: date) -> tuple[ClaudeCodeDay, datetime]:
-        return cached(deps, ("claude-code-day", day), lambda: (deps.admin.claude_code_day(day), deps.clock()))
+        def load() -> tuple[ClaudeCodeDay, datetime]:
+            return deps.admin.claude_code_day(day), deps.clock()
 
-    results: list[tuple[ClaudeCodeDay, datetime]] = fan_out(deps, *[lambda d=d: one(d) for d in days])
-    return [r for r, _ in results], min((at for _, at in results), default=deps.clock())
+        if day_is_final(day, now):
+            return deps.cache.get_or_load(("claude-code-day", day), now, load, ttl=FINAL_TTL)
+        return cached(deps, ("claude-code-day", day), load)
+
+    results: list[tuple[ClaudeCodeDay, datetime]] = fan_out(deps, *[lambda d=d: one(d) for d in wanted])
+    open_reads = [at for day, (_, at) in zip(wanted, results, strict=True) if not day_is_final(day, now)]
+    as_of = min(open_reads or [at for _, at in results], default=now)
+    return [r for r, _ in results], as_of
 
 
 def report_currency(days: Sequence[ClaudeCodeDay]) -> tuple[str, bool]:
@@ -254,21 +289,38 @@ def person_report(
     return PersonReport(who_slack_id, days, total, per_day, currency, as_of, note, other)
 
 
-def org_report(deps: Deps, period: CCPeriod) -> OrgReport:
-    """The org's totals and top 10 people by cost and by lines added, with Slack ids from the stored directory."""
-    days = period_days(period, deps.clock())
-    reports, as_of = fetch_days(deps, days)
-    currency, other = report_currency(reports)
+def _per_actor(
+    reports: Sequence[ClaudeCodeDay], currency: str
+) -> tuple[Activity, dict[str, Activity], dict[str, Activity]]:
+    """The period's total, and its sums per person (by email) and per API key (by name): each record counted
+    once, into its actor's sum; the total is the actors' sums added up."""
     total = Activity()
     people: dict[str, Activity] = {}
     keys: dict[str, Activity] = {}
     for report in reports:
         for record in report.records:
-            total.add(record, currency)
             if record.actor_kind == "user" and record.email:
-                people.setdefault(record.email, Activity()).add(record, currency)
+                sums, name = people, record.email
             elif record.api_key_name is not None:
-                keys.setdefault(record.api_key_name, Activity()).add(record, currency)
+                sums, name = keys, record.api_key_name
+            else:
+                total.add(record, currency)
+                continue
+            activity = sums.get(name)
+            if activity is None:
+                activity = sums[name] = Activity()
+            activity.add(record, currency)
+    for activity in (*people.values(), *keys.values()):
+        total.merge(activity)
+    return total, people, keys
+
+
+def org_report(deps: Deps, period: CCPeriod) -> OrgReport:
+    """The org's totals and top 10 people by cost and by lines added, with Slack ids from the stored directory."""
+    days = period_days(period, deps.clock())
+    reports, as_of = fetch_days(deps, days)
+    currency, other = report_currency(reports)
+    total, people, keys = _per_actor(reports, currency)
     by_cost = sorted(people.items(), key=lambda p: (-p[1].cost, -p[1].lines_added, p[0]))[:TOP]
     by_lines = sorted(people.items(), key=lambda p: (-p[1].lines_added, -p[1].cost, p[0]))[:TOP]
     wanted = {email for email, _ in by_cost} | {email for email, _ in by_lines}
@@ -355,13 +407,7 @@ def digest_section(deps: Deps, days: Sequence[date]) -> DigestSection | None:
     """The org's Claude Code week for the digest: totals and the top 3 people by cost; None with no activity."""
     reports, _ = fetch_days(deps, days)
     currency, _ = report_currency(reports)
-    total = Activity()
-    people: dict[str, Activity] = {}
-    for report in reports:
-        for record in report.records:
-            total.add(record, currency)
-            if record.actor_kind == "user" and record.email:
-                people.setdefault(record.email, Activity()).add(record, currency)
+    total, people, _ = _per_actor(reports, currency)
     if not total.active:
         return None
     top = sorted(people.items(), key=lambda p: (-p[1].cost, p[0]))[:3]

@@ -225,6 +225,28 @@ def test_days_are_read_side_by_side_all_pages_and_cached(cdeps: Deps, anthropic_
     assert anthropic_standin.count("GET", PATH) == calls  # the days are cached for a few minutes
 
 
+def test_finished_days_stay_cached_for_hours_and_recent_days_are_read_again(
+    make_deps: DepsFactory, anthropic_standin: AnthropicStandIn
+) -> None:
+    now = [datetime(2026, 11, 20, 3, 0, tzinfo=UTC)]  # 3 hours after midnight: yesterday is still within the lag
+    deps = make_deps(clock=lambda: now[0])
+    assert not claude_code.day_is_final(date(2026, 11, 19), now[0])
+    assert claude_code.day_is_final(date(2026, 11, 18), now[0])
+    anthropic_standin.add_claude_code(day=date(2026, 11, 18), email="a@example.com", models=[("m", 100, {})])
+    answer(deps, "U0ADMIN", CCQuery(CCScope.ORG, CCPeriod.D7))
+    assert anthropic_standin.count("GET", PATH) == 7
+    anthropic_standin.reset_requests()
+    now[0] += timedelta(hours=2)  # past the few minutes of the report cache; yesterday still within the lag
+    reply = answer(deps, "U0ADMIN", CCQuery(CCScope.ORG, CCPeriod.D7))
+    asked = sorted(r.query["starting_at"][0] for r in anthropic_standin.matching("GET", PATH))
+    assert asked == ["2026-11-19", "2026-11-20"]  # only the days that could still change were read again
+    assert "$1.00" in reply.text
+    anthropic_standin.reset_requests()
+    now[0] += timedelta(hours=13)  # past the finished days' hours too: everything is read again
+    answer(deps, "U0ADMIN", CCQuery(CCScope.ORG, CCPeriod.D7))
+    assert anthropic_standin.count("GET", PATH) == 7
+
+
 def test_an_admin_api_failure_is_one_clear_sentence(cdeps: Deps, anthropic_standin: AnthropicStandIn) -> None:
     from bot.anthropic_admin import AdminAPIError
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.sandbox.anthropic.convert import dec_str, rfc3339, utcnow
 from bot.sandbox.anthropic.errors import bad
-from bot.sandbox.anthropic.paging import cursor_slice, query_fingerprint
+from bot.sandbox.anthropic.paging import cursor_slice
 from bot.sandbox.anthropic.records import CostRow, UsageRow
 from bot.sandbox.anthropic.render import user_actor
 from bot.sandbox.anthropic.request import Req, parse_query_dt
@@ -28,6 +28,9 @@ from bot.sandbox.anthropic.vocab import (
 )
 
 # Each handler runs under the state lock and returns a JSON-ready object or raises ApiError.
+
+INDEXED_DIMS = ("workspace_id", "model")  # the filters an index of the rows serves (see _candidates)
+MEMO_ENTRIES = 64  # computed answers kept (each query's buckets; its pages and other orders are cut from them)
 
 
 def analytics_cost(org: AdminState, req: Req) -> dict[str, Any]:
@@ -88,13 +91,23 @@ def analytics(org: AdminState, req: Req, *, kind: str) -> dict[str, Any]:
     source: list[Any] = org._costs if kind == "cost" else org._usage
     # The pages of one query are cut from one computed answer: rows are only ever appended, so the answer stands
     # while no row was added and "data as of" is unchanged (actor objects are rendered from users: not memoized).
-    memo_key = (kind, query_fingerprint(req), len(source), org.data_refreshed_at, start, end)
+    # Answers differing only in their order share the computed buckets (limits asks for one range four ways).
+    memo_key = (kind, _query_key(req), len(source), org.data_refreshed_at, start, end)
     memo = org._analytics_memo
-    if "actor" not in group_by and memo is not None and memo[0] == memo_key:
-        out = memo[1]
+    if "actor" in group_by:
+        out = _ordered(_answer(org, req, kind, source, start, end, width_name, group_by), kind, order_by, order)
     else:
-        out = _answer(org, req, kind, source, start, end, width_name, group_by, order_by, order)
-        org._analytics_memo = (memo_key, out)
+        entry = memo.get(memo_key)
+        if entry is None:
+            entry = (_answer(org, req, kind, source, start, end, width_name, group_by), {})
+            memo[memo_key] = entry
+            while len(memo) > MEMO_ENTRIES:
+                memo.popitem(last=False)
+        memo.move_to_end(memo_key)
+        base, by_order = entry
+        if (order_by, order) not in by_order:
+            by_order[(order_by, order)] = _ordered(base, kind, order_by, order)
+        out = by_order[(order_by, order)]
     page, next_page = cursor_slice(req, out, limit)
     refreshed = org.data_refreshed_at or utcnow().replace(microsecond=0)
     return {
@@ -103,6 +116,12 @@ def analytics(org: AdminState, req: Req, *, kind: str) -> dict[str, Any]:
         "next_page": next_page,
         "data_refreshed_at": rfc3339(refreshed),
     }
+
+
+def _query_key(req: Req) -> tuple[Any, ...]:
+    """The path and the query without its paging and ordering parameters: what the computed buckets depend on."""
+    skip = {"page", "limit", "order_by", "order"}
+    return (req.path, tuple(sorted((k, tuple(v)) for k, v in req.query.items() if k not in skip)))
 
 
 def _answer(
@@ -114,18 +133,27 @@ def _answer(
     end: datetime,
     width_name: str | None,
     group_by: list[str],
-    order_by: str,
-    order: str,
 ) -> list[dict[str, Any]]:
-    """Every item of one query's answer, ordered (pages are cut from it)."""
+    """Every item of one query's answer, by time and group (`_ordered` orders them as asked)."""
     width = BUCKET_WIDTHS[width_name] if width_name else None
     filters = _filters(req)
-    rows = [r for r in source if start <= r.starting_at < end and row_matches(org, req, r, filters)]
+    api_key_ids, actor_ids = req.many("api_key_ids"), req.many("actor_ids")
+    candidates, served = _candidates(org, kind, source, filters)
+    rest = {dim: wanted for dim, wanted in filters.items() if dim != served}  # what the index did not filter
+    if rest or api_key_ids or actor_ids:
+        rows = [r for r in candidates if start <= r.starting_at < end and _matches(r, rest, api_key_ids, actor_ids)]
+    else:
+        rows = [r for r in candidates if start <= r.starting_at < end]
     if req.boolean("exclude_deleted_users"):
         rows = [r for r in rows if r.dims.get("actor_user_id") is None or r.dims["actor_user_id"] in org._users]
     buckets: dict[tuple[Any, ...], list[Any]] = {}
+    starts: dict[datetime, datetime] = {}  # row start -> its bucket's start (rows share a few starts)
     for row in rows:
-        bucket = bucket_start(row.starting_at, width_name) if width_name else None
+        bucket = None
+        if width_name:
+            bucket = starts.get(row.starting_at)
+            if bucket is None:
+                bucket = starts[row.starting_at] = bucket_start(row.starting_at, width_name)
         key = (bucket, tuple(dim_key(row, d) for d in group_by))
         buckets.setdefault(key, []).append(row)
     if not buckets and not group_by and width is None:
@@ -140,6 +168,12 @@ def _answer(
         metrics = cost_metrics(members, group_by) if kind == "cost" else usage_metrics(members)
         item = {"starting_at": rfc3339(lo), "ending_at": rfc3339(hi), "group": group, kind: metrics}
         out.append(item)
+    out.sort(key=lambda i: (i["starting_at"], json.dumps(i["group"], sort_keys=True)))
+    return out
+
+
+def _ordered(items: list[dict[str, Any]], kind: str, order_by: str, order: str) -> list[dict[str, Any]]:
+    """The items (by time and group) ordered by ``order_by``; ties keep time and group order."""
 
     def metric(item: dict[str, Any]) -> Any:
         if order_by == "time":
@@ -147,9 +181,32 @@ def _answer(
         value = item[kind][order_by]
         return Decimal(value) if kind == "cost" else (value or 0)
 
-    out.sort(key=lambda i: (i["starting_at"], json.dumps(i["group"], sort_keys=True)))
-    out.sort(key=metric, reverse=(order == "desc"))
-    return out
+    return sorted(items, key=metric, reverse=(order == "desc"))
+
+
+def _candidates(
+    org: AdminState, kind: str, source: list[Any], filters: dict[str, list[str]]
+) -> tuple[list[Any], str | None]:
+    """The rows a query's list filters can match, from an index of the rows by workspace and by model, and the
+    dimension whose filter they already passed (None: every row).
+
+    Rows are only ever appended, so the index grows with them; the other filters still apply (`_matches`)."""
+    index = org._analytics_index.get(kind)
+    if index is None or index[0] is not source or index[1] > len(source):
+        index = (source, 0, {dim: {} for dim in INDEXED_DIMS})
+    _, count, by_dim = index
+    for row in source[count:]:
+        for dim in INDEXED_DIMS:
+            by_dim[dim].setdefault(row.dims.get(dim), []).append(row)
+    org._analytics_index[kind] = (source, len(source), by_dim)
+    best: tuple[list[Any], str | None] = (source, None)
+    for dim in INDEXED_DIMS:
+        wanted = filters.get(dim)
+        if wanted:
+            rows = [r for value in dict.fromkeys(wanted) for r in by_dim[dim].get(value, ())]
+            if best[1] is None or len(rows) < len(best[0]):
+                best = (rows, dim)
+    return best
 
 
 def _filters(req: Req) -> dict[str, list[str]]:
@@ -159,16 +216,22 @@ def _filters(req: Req) -> dict[str, list[str]]:
 
 def row_matches(org: AdminState, req: Req, row: Any, filters: dict[str, list[str]] | None = None) -> bool:
     """Whether a seeded row passes the query's list filters."""
-    for dim, wanted in (filters if filters is not None else _filters(req)).items():
+    wanted = filters if filters is not None else _filters(req)
+    return _matches(row, wanted, req.many("api_key_ids"), req.many("actor_ids"))
+
+
+def _matches(
+    row: Any, filters: dict[str, list[str]], api_key_ids: list[str] | None, actor_ids: list[str] | None
+) -> bool:
+    """`row_matches` with the query's filters read once."""
+    for dim, wanted in filters.items():
         value = dim_key(row, dim)
         if dim == "inference_geo" and value is None:
             value = "not_available"
         if wanted and value not in wanted:
             return False
-    api_key_ids = req.many("api_key_ids")
     if api_key_ids and (row.dims.get("api_key_id") or "") not in api_key_ids:
         return False
-    actor_ids = req.many("actor_ids")
     return not (actor_ids and dim_key(row, "actor") not in actor_ids)
 
 
@@ -219,16 +282,21 @@ def cost_metrics(rows: list[CostRow], group_by: list[str]) -> dict[str, Any]:
 
 def usage_metrics(rows: list[UsageRow]) -> dict[str, Any]:
     """The summed token usage of ``rows``."""
-    uncached = sum(r.uncached for r in rows)
-    output = sum(r.output for r in rows)
-    cache_read = sum(r.cache_read for r in rows)
-    c5m, c1h = sum(r.cache_5m for r in rows), sum(r.cache_1h for r in rows)
+    uncached = output = cache_read = c5m = c1h = web_search = requests = 0
+    for r in rows:
+        uncached += r.uncached
+        output += r.output
+        cache_read += r.cache_read
+        c5m += r.cache_5m
+        c1h += r.cache_1h
+        web_search += r.web_search
+        requests += r.requests or 0
     return {
         "uncached_input_tokens": uncached,
         "output_tokens": output,
         "cache_read_input_tokens": cache_read,
         "cache_creation": {"ephemeral_5m_input_tokens": c5m, "ephemeral_1h_input_tokens": c1h},
-        "server_tool_use": {"web_search_requests": sum(r.web_search for r in rows)},
+        "server_tool_use": {"web_search_requests": web_search},
         "total_tokens": uncached + output + cache_read + c5m + c1h,
-        "requests": sum(r.requests or 0 for r in rows),
+        "requests": requests,
     }

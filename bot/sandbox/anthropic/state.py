@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -62,8 +63,12 @@ class AdminState:
         self._claude_code: dict[date, list[dict[str, Any]]] = {}  # Claude Code Analytics records per UTC day
         # Rate limits (bot/sandbox/anthropic/rate_limits.py): seeded on first use.
         self._rate_limit_entries: list[Any] | None = None
-        # The last analytics answer, whose pages the next requests of the same query are cut from.
-        self._analytics_memo: tuple[Any, list[Any]] | None = None
+        # Recent analytics answers (buckets, and those ordered as asked), whose pages the next requests of the
+        # same query are cut from, newest last; and the rows indexed by workspace and model, per kind.
+        self._analytics_memo: OrderedDict[tuple[Any, ...], tuple[list[Any], dict[tuple[str, str], list[Any]]]] = (
+            OrderedDict()
+        )
+        self._analytics_index: dict[str, tuple[list[Any], int, dict[str, dict[Any, list[Any]]]]] = {}
         # Every org has a Default Workspace with a real id; `workspaces.list` hides it unless include_default.
         self.default_workspace_id = "wrkspc_01" + "0" * 24  # sorts first, as the oldest workspace
         self._workspaces[self.default_workspace_id] = Workspace(
