@@ -390,3 +390,26 @@ def test_claude_code_replies(names: list[str], model: str) -> None:
     assert_sendable(blocks_claude_code.person_reply(person, CCPeriod.D30, UTC).blocks or [])
     section = DigestSection(activity(3), 2000, people[:3], "USD")
     assert_sendable(blocks_claude_code.digest_blocks(section))
+
+
+# -- offboarding: a plan of many long hostile key and workspace names --------------------------------------------
+
+
+@QUICK
+@given(names=st.lists(long_hostile, min_size=15, max_size=30), email=long_hostile)
+def test_offboard_confirm_with_many_long_names(names: list[str], email: str) -> None:
+    from bot.team.blocks import offboard_confirm
+    from bot.team.offboard import KeyToStop, OffboardPlan
+
+    plan = OffboardPlan(
+        email=email or "x@example.com",
+        user_id="user_1",
+        member=None,
+        keys=[KeyToStop(f"apikey_{n}", name, "sk-ant-api03-abc…wxyz") for n, name in enumerate(names)],
+        workspaces=[(f"wrkspc_{n}", name) for n, name in enumerate(names)],
+        invites=["invite_1"],
+        requests=[1, 2],
+    )
+    reply = offboard_confirm(plan, "left the company")
+    assert reply.blocks is not None
+    assert_sendable(reply.blocks)

@@ -44,6 +44,13 @@ def _listed(lines: list[str]) -> list[str]:
     return shown
 
 
+# What offboarding can't do, said wherever it is proposed.
+CANT = (
+    "Keys are set inactive (the Admin API can't delete them); Claude.ai sessions are not ended "
+    "(only Enterprise orgs have a sign-out call, and the bot doesn't make it)."
+)
+
+
 def _plan_lines(plan: OffboardPlan) -> list[str]:
     lines: list[str] = []
     if plan.keys:
@@ -75,9 +82,11 @@ def offboard_confirm(plan: OffboardPlan, reason: str) -> Reply:
         confirm="Offboard",
         deny="Cancel",
     )
+    # One section a line: a plan of many long key and workspace names stays within a section's 3,000 characters.
     blocks: list[Block] = [
-        SectionBlock(text=text),
-        SectionBlock(text="It can't delete keys or end Claude.ai sessions: the API allows neither."),
+        SectionBlock(text=f"Offboarding {escape_clip(plan.email, 320)} will:"),
+        *[SectionBlock(text=line) for line in lines],
+        SectionBlock(text=CANT),
         ActionsBlock(
             elements=[
                 ButtonElement(

@@ -20,16 +20,12 @@ from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import confirm_text, escape_clip
-from bot.team.blocks import _plan_lines
+from bot.team.blocks import CANT, _plan_lines
 from bot.team.leaver_model import Leaver, LeaverRef, NoSlackMember
 
 # Section text holds 3,000 characters; a little room is kept for Slack's own counting.
 SECTION_ROOM = 2900
 NO_SLACK_LISTED = 200
-CANT = (
-    "Keys are set inactive (the Admin API can't delete them); Claude.ai sessions are not ended "
-    "(only Enterprise orgs have a sign-out call, and the bot doesn't make it)."
-)
 
 
 def _context(text: str) -> ContextBlock:
