@@ -1,5 +1,6 @@
-"""Jobs at scale: `slack-directory`, `rotation-reminders` and `stale-keys` on an org of 20,000 keys, 2,000 users
-and 100 workspaces, with the Admin API stand-in answering in 50 ms per call and the strict Slack stand-in
+"""Jobs at scale: `slack-directory`, `rotation-reminders`, `stale-keys` and `leaver-sweep` (after
+`slack-directory`, whose stored directory it reads; 10 people deactivated in Slack) on an org of 20,000 keys,
+2,000 users and 100 workspaces, with the Admin API stand-in answering in 50 ms per call and the strict Slack stand-in
 enforcing Slack's rate-limit tiers (a minute lasting `--slack-time-scale` times 60 s; 1 is Slack's own pace).
 
 The stand-ins run in this process (threads on 127.0.0.1): the Anthropic Admin API seeded with `seed_scale`
@@ -40,7 +41,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 ADMIN_CHANNEL = "C0ADMIN"
-JOBS = ("slack-directory", "rotation-reminders", "stale-keys")
+JOBS = ("slack-directory", "rotation-reminders", "stale-keys", "leaver-sweep")
+# Every this-many-th org member's Slack account is deactivated: leaver-sweep's proposals (10 of 2,000).
+DEACTIVATED_EVERY = 200
 TARGET_SECONDS = 30.0
 TARGET_MB = 300.0
 PAGE = 1000
@@ -114,10 +117,19 @@ def seed(anthropic: Any, slack: Any, n_keys: int, n_users: int, n_workspaces: in
             requests=2,
             api_key_id=key_id,
         )
+    deactivated = 0
     for n, user in enumerate(members):
         if user.email not in ("admin@example.com", "dev@example.com"):
-            slack.add_user(f"U{n:07d}S", name=f"user{n}", email=user.email)
-    return {"active_keys": len(active), "users": len(members), "workspaces": len(workspaces), "used_keys": len(used)}
+            gone = n % DEACTIVATED_EVERY == DEACTIVATED_EVERY - 1
+            slack.add_user(f"U{n:07d}S", name=f"user{n}", email=user.email, deleted=gone)
+            deactivated += gone
+    return {
+        "active_keys": len(active),
+        "users": len(members),
+        "workspaces": len(workspaces),
+        "used_keys": len(used),
+        "deactivated_in_slack": deactivated,
+    }
 
 
 def minimum_calls(job: str, counts: dict[str, int], stale_days: int = 30) -> dict[str, int]:
