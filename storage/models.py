@@ -106,6 +106,10 @@ class AccessRequest(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     admin_channel_id: str | None = Field(default=None, max_length=32)
     admin_message_ts: str | None = Field(default=None, max_length=32)
+    # The requester's status card (DM'd once, edited at every step) and what admins saw about them (bot/access/card.py).
+    dm_channel_id: str | None = Field(default=None, max_length=32)
+    dm_message_ts: str | None = Field(default=None, max_length=32)
+    requester_context: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     decided_by_slack_id: str | None = Field(default=None, max_length=32)
     invite_id: str | None = Field(default=None, max_length=64)
     api_key_id: str | None = Field(default=None, max_length=64)
