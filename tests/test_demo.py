@@ -29,7 +29,7 @@ def test_the_demo_walks_through_every_step() -> None:
     # 2. the approval: thread replies and the invite DM
     assert "#claude-key-admins ↳ thread reply (posted)\n  │ Approved by <@U0ADMIN>." in out
     assert "Invite sent to new@example.com" in out
-    assert "DM to @newbie (posted)\n  │ Your request #1 was approved" in out
+    assert "DM to @newbie ↳ thread reply (posted)\n  │ Approved. Next step: accept the invitation" in out
     # 3.-4. the invite accepted and the key adopted
     assert "jobs run invite-sync    → sent 1" in out and "Added to default-ws" in out
     assert "jobs run key-adoption    → sent 1" in out and "Key `dev-newbie-search` …4f2a created" in out

@@ -188,14 +188,17 @@ def tell_requester(
                 _remember_card(deps, request_id, card.channel, card.ts)
         else:
             posted = card
-            safely("update the requester's card", lambda: deps.notifier.update(posted, text, blocks))
+            safely("DM the requester (edit the card)", lambda: deps.notifier.update(posted, text, blocks))
     if reply is None:
         return
     if card is None:  # no card (Slack refused it): the reply alone still reaches them
         safely("DM the requester", lambda: deps.notifier.dm(request.requester_slack_id, reply))
         return
     where = card
-    safely("reply under the requester's card", lambda: deps.notifier.post(where.channel, reply, thread_ts=where.ts))
+    safely(
+        "DM the requester (reply under the card)",
+        lambda: deps.notifier.post(where.channel, reply, thread_ts=where.ts),
+    )
 
 
 def update(

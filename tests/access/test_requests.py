@@ -300,9 +300,9 @@ def test_deny_with_a_reason_tells_the_requester(flow: Flow) -> None:
     flow.wait_posted("Denied by <@U0ADMIN>: use the sandbox", thread=True)
     flow.wait_posted("use the sandbox", channel="U0NEW", thread=True)
     card = _card(flow, "U0NEW")  # the same card, edited; the decision also in its thread (Slack notifies)
-    assert len(card.edits) == 1 and "Denied by <@U0ADMIN>: use the sandbox" in json.dumps(card.blocks)
+    assert len(card.edits) == 1 and "<@U0ADMIN> denied this request: use the sandbox" in json.dumps(card.blocks)
     assert "request_cancel" not in json.dumps(card.blocks)
-    assert _card_replies(flow, "U0NEW") == ["Denied by <@U0ADMIN>: use the sandbox"]
+    assert _card_replies(flow, "U0NEW") == ["<@U0ADMIN> denied this request: use the sandbox"]
     root = json.dumps(_root(flow, 1).blocks)
     assert "trying it" in root and "Not yet a member" in root and "denied by <@U0ADMIN>" in root
 

@@ -68,7 +68,7 @@ def denied(mention: str, reason: str) -> str:
 
 def denied_dm(request: AccessRequest, mention: str, reason: str) -> str:
     """Card (and its thread): denied, by whom and why."""
-    return f"Denied by {mention}: {escape(reason)}"
+    return f"{mention} denied this request: {escape(reason)}"
 
 
 def expired_undecided(days: int) -> str:
