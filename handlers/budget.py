@@ -52,7 +52,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         task = Task("budget.spike_planned", {"slack_user_id": clicker, "scope_key": ref.s, "day": ref.d, **where})
         await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
 
-    # A button at every next step (issue 15): a budget alert's View usage, for whoever clicks (the usage task
+    # A button at every next step: a budget alert's View usage, for whoever clicks (the usage task
     # decides what they may see).
     @app.action(Action.BUDGET_VIEW_USAGE, middleware=[button(ViewUsagePayload, acks=False)])
     async def on_view_usage(ack: AsyncAck, ref: ViewUsagePayload, clicker: str, respond: AsyncRespond) -> None:

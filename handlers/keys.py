@@ -119,7 +119,7 @@ def register(app: AsyncApp, worker: Worker, router: Router) -> None:
         task = Task("keys.rotation.deactivate_old", {"slack_user_id": clicker, "rotation_id": ref.r})
         await answer_later(worker, respond, ack=ack, working=None, task=task, replace_original=False)
 
-    # --- a button at every next step (issue 15) ---------------------------------------------------------------
+    # --- a button at every next step ---------------------------------------------------------------
 
     @app.action(Action.REMINDER_ROTATE, middleware=[button(KeyRef, acks=False)])
     async def on_reminder_rotate(ack: AsyncAck, ref: KeyRef, clicker: str, respond: AsyncRespond) -> None:

@@ -48,7 +48,7 @@ def test_the_demo_walks_through_every_step(demo_run: tuple[subprocess.CompletedP
     assert "* @Ada Admin presses [Approve] in #claude-key-admins" in out
     assert "#claude-key-admins ↳ reply in thread (new message)\n  │ Approved by @Ada Admin." in out
     assert "Invite sent to new@example.com" in out
-    assert "DM to @newbie (new message)\n  │ Your request #1 was approved" in out
+    assert "DM to @newbie ↳ reply in thread (new message)\n  │ Approved. Next step: accept the invitation" in out
     # 3.-4. the invite accepted and the key adopted
     assert "jobs run invite-sync    → sent 1" in out and "Added to default-ws" in out
     assert "jobs run key-adoption    → sent 1" in out and "Key dev-newbie-search …4f2a created" in out

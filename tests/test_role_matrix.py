@@ -159,7 +159,7 @@ class World:
         )
 
     def choose(self, action: str, value: str, user: str) -> str:
-        """Pick an option of an overflow menu; return what the chooser was told (issue 15)."""
+        """Pick an option of an overflow menu; return what the chooser was told."""
         response_url = self.slack.new_response_url()
         self._post_payload(
             {
@@ -636,7 +636,7 @@ MEMBERS = {"admin", "developer", "viewer", "billing", "self"}
 EVERYONE = MEMBERS | {"non_member"}
 
 
-# --- a button at every next step (issue 15) ----------------------------------------------------------------------
+# --- a button at every next step ----------------------------------------------------------------------
 
 
 def audited(w: World, subject_id: str, action: str) -> bool:
@@ -780,7 +780,7 @@ SPECS: dict[str, Spec] = {
     "limits workspace": Spec(
         act_limits_workspace, frozenset({"admin", "billing", "self"}), r"workspaces you belong to only", False
     ),
-    # a button at every next step (issue 15)
+    # a button at every next step
     "reminder rotate": Spec(act_reminder_rotate, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
     "reminder snooze": Spec(act_reminder_snooze, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
     "key menu rotate": Spec(_menu("rotate"), frozenset({"admin", "self"}), r"belongs to someone else|member", True),

@@ -100,7 +100,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "ts": "1700000000.000100",
         "blocks": [{"type": "actions", "block_id": "spike_planned", "elements": []}],
     },
-    # a button at every next step (issue 15)
+    # a button at every next step
     "keys.reminder.snooze": {"slack_user_id": "U0DEV", "key_id": "apikey_1"},
     "budget.view_usage": {"slack_user_id": "U0ADMIN", "workspace_id": "wrkspc_1"},
     "keys.stale.still_in_use": {"slack_user_id": "U0DEV", "key_id": "apikey_1", "week": "2026-W45"},

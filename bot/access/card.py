@@ -1,22 +1,26 @@
-"""The request's card in the admin channel: the root message (posted, then edited as the state changes),
-replies in its thread, and DMs to the requester.
+"""The request's two cards: the root message in the admin channel (posted, then edited as the state changes,
+with replies in its thread) and the requester's status card (DM'd once, then edited in place; a step that needs
+the requester to act is also a reply in the card's thread, so Slack notifies them).
 
-Notices go out after the state change is committed; a Slack failure is logged and never undoes the change.
+Every message to the requester about a request goes through `tell_requester`. Notices go out after the state
+change is committed; a Slack failure is logged and never undoes the change.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from slack_sdk.errors import SlackApiError
 
 from bot.access.blocks.message import build_request_message, root_text
+from bot.access.blocks.status import build_status_card, card_text, default_status
 from bot.access.model import RequesterContext
-from bot.access.state import get_request
+from bot.access.state import get_request, load
 from bot.anthropic_admin import AdminAPIError, OrgUser
 from bot.core.periods import month_start
 from bot.deps import Deps
@@ -25,6 +29,10 @@ from storage.db import session_scope
 from storage.models import AccessRequest
 
 logger = logging.getLogger(__name__)
+
+_CONTEXT: TypeAdapter[RequesterContext | None] = TypeAdapter(RequesterContext | None)
+# Who is in the admin channel, for links only they can open: read every few minutes, not for every message.
+MEMBERS_TTL = timedelta(minutes=5)
 
 
 def safely(what: str, fn: Callable[[], Any]) -> Any:
@@ -61,14 +69,29 @@ def requester_context(deps: Deps, org_user: OrgUser | None) -> RequesterContext 
     return RequesterContext(org_role=org_user.role, keys=keys, month_to_date_usd=spend, data_as_of=as_of)
 
 
-def post_root(deps: Deps, request_id: int, context: RequesterContext | None) -> AccessRequest:
-    """Post the request to the admin channel and remember where; a failure leaves it for request-nudges."""
+def stored_context(request: AccessRequest) -> tuple[RequesterContext | None, bool]:
+    """The requester context kept with the request (None: not an org member), and whether one was kept."""
+    if request.requester_context is None:
+        return None, False
+    return _CONTEXT.validate_json(request.requester_context), True
+
+
+def post_root(deps: Deps, request_id: int, context: RequesterContext | None, *, known: bool = True) -> AccessRequest:
+    """Post the request to the admin channel and remember where; a failure leaves it for request-nudges.
+
+    When `known`, `context` (None: not an org member) is kept with the request, so the card still shows it after
+    the decision; a later post (request-nudges) passes `known=False` and shows what was kept.
+    """
     channel = deps.settings.admin_channel_id
     with session_scope(deps.engine) as session:
         request = get_request(session=session, request_id=request_id)
+        if known:
+            request.requester_context = _CONTEXT.dump_json(context).decode()
+            session.add(request)
         if request.admin_message_ts or not channel:
             return request
-        blocks = build_request_message(request, context)
+        kept, shown = stored_context(request)
+        blocks = build_request_message(request, kept, show_context=shown)
         try:
             posted = deps.notifier.post(channel, root_text(request), blocks)
         except SlackApiError as exc:
@@ -86,13 +109,13 @@ def post_root(deps: Deps, request_id: int, context: RequesterContext | None) -> 
     return request
 
 
-def refresh_root(deps: Deps, request: AccessRequest, context: RequesterContext | None = None) -> None:
-    """Edit the root message to show the state (and lose its buttons once decided)."""
+def refresh_root(deps: Deps, request: AccessRequest) -> None:
+    """Edit the root message to show the state (and lose its buttons once decided), keeping the requester's
+    context as it was when they asked."""
     if not (request.admin_channel_id and request.admin_message_ts):
         return
-    # The requester's keys and spend were a snapshot for the decision; an edit without them drops the section
-    # rather than showing a stale or wrong one.
-    blocks = build_request_message(request, context, show_context=context is not None)
+    context, shown = stored_context(request)
+    blocks = build_request_message(request, context, show_context=shown)
     posted = Posted(channel=request.admin_channel_id, ts=request.admin_message_ts)
     safely("update the request message", lambda: deps.notifier.update(posted, root_text(request), blocks))
 
@@ -106,17 +129,86 @@ def thread_reply(deps: Deps, request: AccessRequest, text: str) -> None:
         )
 
 
-def dm_requester(deps: Deps, request: AccessRequest, text: str) -> None:
-    """A DM to the requester."""
-    safely("DM the requester", lambda: deps.notifier.dm(request.requester_slack_id, text))
+def in_admin_channel(deps: Deps, slack_user_id: str) -> bool:
+    """Whether the person is in the admin channel (cached for minutes; False when Slack can't tell)."""
+    channel = deps.settings.admin_channel_id
+    if not channel:
+        return False
+
+    def load() -> frozenset[str]:
+        members: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = deps.slack.conversations_members(channel=channel, limit=1000, cursor=cursor)
+            members += page.get("members") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return frozenset(members)
+
+    found: frozenset[str] | None = safely(
+        "list the admin channel's members",
+        lambda: deps.cache.get_or_load(("admin-channel-members", channel), deps.clock(), load, ttl=MEMBERS_TTL),
+    )
+    return found is not None and slack_user_id in found
 
 
-def update(deps: Deps, request: AccessRequest, *, thread: str, dm: str | None = None) -> None:
-    """After a state change: the thread reply, the edited root message, and the requester's DM (if any)."""
+def link_for(deps: Deps, request: AccessRequest, slack_user_id: str) -> str | None:
+    """A link to the request's thread for someone who can open it (a member of the admin channel), else None."""
+    if not (request.admin_channel_id and request.admin_message_ts) or not in_admin_channel(deps, slack_user_id):
+        return None
+    return thread_link(deps, request)
+
+
+def _remember_card(deps: Deps, request_id: int, channel: str, ts: str) -> None:
+    with session_scope(deps.engine) as session:
+        stored = get_request(session=session, request_id=request_id)
+        if stored.dm_message_ts is None:
+            stored.dm_channel_id, stored.dm_message_ts = channel, ts
+            session.add(stored)
+
+
+def tell_requester(
+    deps: Deps, request: AccessRequest, *, status: str | None = None, reply: str | None = None, edit: bool = True
+) -> None:
+    """The one way the requester hears about their request: the status card, DM'd the first time and edited in
+    place after that, saying `status` (default: a sentence for the request's state); `reply`, for a step that needs
+    them to act, also goes into the card's thread so Slack notifies them. `edit=False`: only the reply (a reminder
+    changes nothing on the card), unless there is no card yet."""
+    request_id = request.id or 0
+    now = load(deps, request_id)  # the card's ts, and whether a later step has moved the request on meanwhile
+    card = Posted(channel=now.dm_channel_id, ts=now.dm_message_ts) if now.dm_channel_id and now.dm_message_ts else None
+    # An edit for a state the request has left would put an older step back over a newer one: skip it.
+    if (edit or card is None) and now.state == request.state:
+        sentence = status or default_status(request)
+        blocks = build_status_card(request, sentence, admin_link=link_for(deps, request, request.requester_slack_id))
+        text = card_text(request, sentence)
+        if card is None:
+            card = safely("DM the requester", lambda: deps.notifier.dm(request.requester_slack_id, text, blocks))
+            if card is not None:
+                _remember_card(deps, request_id, card.channel, card.ts)
+        else:
+            posted = card
+            safely("DM the requester (edit the card)", lambda: deps.notifier.update(posted, text, blocks))
+    if reply is None:
+        return
+    if card is None:  # no card (Slack refused it): the reply alone still reaches them
+        safely("DM the requester", lambda: deps.notifier.dm(request.requester_slack_id, reply))
+        return
+    where = card
+    safely(
+        "DM the requester (reply under the card)",
+        lambda: deps.notifier.post(where.channel, reply, thread_ts=where.ts),
+    )
+
+
+def update(
+    deps: Deps, request: AccessRequest, *, thread: str, status: str | None = None, reply: str | None = None
+) -> None:
+    """After a state change: the thread reply, the edited root message, and the requester's edited card (with
+    `reply` in its thread when they have something to do)."""
     thread_reply(deps, request, thread)
     refresh_root(deps, request)
-    if dm is not None:
-        dm_requester(deps, request, dm)
+    tell_requester(deps, request, status=status, reply=reply)
 
 
 def post_in_channel(deps: Deps, request: AccessRequest, text: str) -> None:
@@ -125,7 +217,7 @@ def post_in_channel(deps: Deps, request: AccessRequest, text: str) -> None:
 
 
 def thread_link(deps: Deps, request: AccessRequest) -> str | None:
-    """A link to the request's thread."""
+    """A link to the request's thread (for admins: people outside the admin channel get `link_for`'s None)."""
     if not (request.admin_channel_id and request.admin_message_ts):
         return None
     channel, ts = request.admin_channel_id, request.admin_message_ts

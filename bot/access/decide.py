@@ -54,7 +54,7 @@ def approve(deps: Deps, *, request_id: int, slack_user_id: str) -> None:
     )
     if not won:
         raise _already(request)
-    card.update(deps, request, thread=notices.approved(actor.mention))
+    card.update(deps, request, thread=notices.approved(actor.mention), status=notices.approved_dm(actor.mention))
     fulfil(deps, request_id=request_id, actor_slack_id=slack_user_id)
 
 
@@ -103,7 +103,7 @@ def deny(deps: Deps, *, request_id: int, slack_user_id: str, reason: str) -> Non
     if not won:
         raise _already(request)
     dm = notices.denied_dm(request, actor.mention, reason)
-    card.update(deps, request, thread=notices.denied(actor.mention, reason), dm=dm)
+    card.update(deps, request, thread=notices.denied(actor.mention, reason), status=dm, reply=dm)
 
 
 def cancel(deps: Deps, *, request_id: int, slack_user_id: str) -> AccessRequest:
@@ -123,7 +123,7 @@ def cancel(deps: Deps, *, request_id: int, slack_user_id: str) -> AccessRequest:
     )
     if not won:
         raise _already(request)
-    card.update(deps, request, thread=notices.CANCELLED)
+    card.update(deps, request, thread=notices.CANCELLED, status=notices.cancelled_dm())
     return request
 
 
@@ -141,7 +141,7 @@ def expire_undecided(deps: Deps, request: AccessRequest, *, now: datetime, days:
     )
     if moved:
         dm = notices.expired_undecided_dm(request, days)
-        card.update(deps, request, thread=notices.expired_undecided(days), dm=dm)
+        card.update(deps, request, thread=notices.expired_undecided(days), status=dm, reply=dm)
     return moved
 
 
@@ -159,5 +159,5 @@ def expire_invite(deps: Deps, request: AccessRequest, *, now: datetime, email: s
     )
     if moved:
         dm = notices.invite_lapsed_dm(request, status)
-        card.update(deps, request, thread=notices.invite_lapsed(email, status), dm=dm)
+        card.update(deps, request, thread=notices.invite_lapsed(email, status), status=dm, reply=dm)
     return moved

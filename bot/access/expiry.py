@@ -201,7 +201,9 @@ def end_grant(deps: Deps, request_id: int, *, now: datetime) -> bool:
                 _take_over(session, heir_id, part, from_request=request_id, now=now)
         request = get_request(session=session, request_id=request_id)
     if moved:
-        card.update(deps, request, thread=notices.grant_ended(request, done), dm=notices.grant_ended_dm(request, done))
+        card.update(
+            deps, request, thread=notices.grant_ended(request, done), status=notices.grant_ended_dm(request, done)
+        )
     return moved
 
 

@@ -81,8 +81,11 @@ def _send_invite(deps: Deps, request: AccessRequest, *, email: str, org_role: st
         invite_id=invite.id,
     )
     if moved:
-        dm = notices.invite_sent_dm(request, email, for_invitee=request.kind == RequestKind.INVITE)
-        card.update(deps, request, thread=notices.invite_sent(email, org_role), dm=dm)
+        for_invitee = request.kind == RequestKind.INVITE
+        dm = notices.invite_sent_dm(request, email, for_invitee=for_invitee)
+        # The requester accepting their own invite is their next step: a reply, so Slack notifies them.
+        reply = None if for_invitee else dm
+        card.update(deps, request, thread=notices.invite_sent(email, org_role), status=dm, reply=reply)
 
 
 def _grant_steps(deps: Deps, request: AccessRequest, org_user: OrgUser, actor: str | None) -> list[GrantStep]:
@@ -165,7 +168,7 @@ def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, ac
     dm = notices.granted_dm(
         request, expires=expires, console_url=deps.settings.console_url, already_there=already_there
     )
-    card.update(deps, request, thread=notices.granted(steps, already_there=already_there), dm=dm)
+    card.update(deps, request, thread=notices.granted(steps, already_there=already_there), status=dm, reply=dm)
     return True
 
 
@@ -186,7 +189,10 @@ def _finish_invite(
     )
     if moved:
         card.update(
-            deps, request, thread=notices.member_now(org_user.email), dm=notices.member_now_dm(request, org_user.email)
+            deps,
+            request,
+            thread=notices.member_now(org_user.email),
+            status=notices.member_now_dm(request, org_user.email),
         )
     return moved
 
@@ -225,6 +231,6 @@ def adopt_key(deps: Deps, request: AccessRequest, key: ApiKey, *, now: datetime)
     if moved:
         hint = key.partial_key_hint
         card.update(
-            deps, request, thread=notices.key_seen(key.name, hint), dm=notices.key_seen_dm(request, key.name, hint)
+            deps, request, thread=notices.key_seen(key.name, hint), status=notices.key_seen_dm(request, key.name, hint)
         )
     return moved

@@ -1,7 +1,7 @@
 """Requests coming in: `request` (arguments or the form), `invite`, and the `requests` lists.
 
 A new request is stored (with its audit row), posted to the admin channel with what the Admin API can tell
-about the requester, and the requester gets a DM with a link to the thread.
+about the requester, and the requester gets their status card by DM (`card.tell_requester`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def workspace_choices(deps: Deps) -> list[tuple[str, str]]:
 
 
 def _duplicate_refusal(deps: Deps, duplicate: AccessRequest) -> UserError:
-    link = card.thread_link(deps, duplicate)
+    link = card.link_for(deps, duplicate, duplicate.requester_slack_id)
     where = f" (<{link}|see the thread>)" if link else ""
     return UserError(
         f"You already have an open request #{duplicate.id} for that{where}; it is {duplicate.state}. "
@@ -130,8 +130,8 @@ def create_request(
             at=now,
         )
     request = card.post_root(deps, request_id, card.requester_context(deps, _org_user(deps, actor)))
-    filed = Filed(request=request, link=card.thread_link(deps, request))
-    card.dm_requester(deps, request, notices.filed_dm(filed))
+    filed = Filed(request=request, link=card.link_for(deps, request, slack_user_id))
+    card.tell_requester(deps, request, status=notices.filed_dm(filed))
     return filed
 
 
@@ -167,7 +167,8 @@ def list_requests(deps: Deps, *, slack_user_id: str, which: Which) -> RequestLis
             requests = repo.find_requests(
                 session=session, states=OPEN_STATES, requester_slack_id=slack_user_id, newest_first=True
             )
-    links = {r.id or 0: link for r in requests[:20] if (link := card.thread_link(deps, r))}
+    # Admins open the threads; a requester sees them only if they are in the admin channel.
+    links = {r.id or 0: link for r in requests[:20] if (link := card.link_for(deps, r, slack_user_id))}
     return RequestList(which=which, requests=requests, links=links)
 
 

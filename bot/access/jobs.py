@@ -134,8 +134,8 @@ def invite_sync(ctx: JobContext) -> JobResult:
                     result,
                     f"invite-reminded:{request.id}",
                     f"would remind request #{request.id}'s invitee",
-                    lambda: card.dm_requester(
-                        deps, request, notices.invite_reminder_dm(request, email, invite.expires_at)
+                    lambda: card.tell_requester(
+                        deps, request, reply=notices.invite_reminder_dm(request, email, invite.expires_at), edit=False
                     ),
                 )
 
@@ -178,7 +178,7 @@ def request_nudges(ctx: JobContext) -> JobResult:
         if ctx.dry_run:
             ctx.out(f"would post request #{request.id} to the admin channel")
             return
-        posted = card.post_root(deps, request.id or 0, None)
+        posted = card.post_root(deps, request.id or 0, None, known=False)
         if posted.admin_message_ts:
             result.sent += 1
 
@@ -230,7 +230,9 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 result,
                 f"grant-ending:{request.id}",
                 f"would warn about request #{request.id} ending: {notices.grant_plan(request, plan)}",
-                lambda: card.dm_requester(deps, request, notices.grant_ending_dm(request, ends, plan)),
+                lambda: card.tell_requester(
+                    deps, request, reply=notices.grant_ending_dm(request, ends, plan), edit=False
+                ),
             )
 
     _each(ctx, result, _requests(ctx, S.PENDING, S.FAILED), unposted)

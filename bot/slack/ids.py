@@ -44,7 +44,7 @@ class Action(StrEnum):
     HOME_KEY_REVOKE = "home_key_revoke"
     HOME_KEY_CHECK = "home_key_check"
     HOME_OPEN_CONSOLE = "home_open_console"  # a link button: Slack still sends the click, which is only acked
-    # A button at every next step (issue 15)
+    # A button at every next step
     REMINDER_ROTATE = "key_reminder_rotate"
     REMINDER_SNOOZE = "key_reminder_snooze"
     KEY_MENU = "key_list_menu"
@@ -60,4 +60,4 @@ class Callback(StrEnum):
     REQUEST_MODAL = "request_modal"
     DENY_MODAL = "deny_modal"
     SPEND_APPROVE_MODAL = "spend_approve_modal"  # spend
-    BUDGET_MODAL = "budget_change_modal"  # a budget alert's Change budget (issue 15)
+    BUDGET_MODAL = "budget_change_modal"  # a budget alert's Change budget

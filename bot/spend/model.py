@@ -108,8 +108,7 @@ class SpendSummary:
     daily: dict[date, dict[str, Decimal]]
     tokens: dict[str, Tokens] = field(default_factory=dict)
     data_as_of: datetime | None = None
-    # Cost by analytics product ("claude_code", "messages_api", …; "other" where the report names none), when
-    # asked for (`spend_summary(products=True)`); empty otherwise.
+    # Cost by analytics product ("claude_code", "messages_api", "other"…) with `spend_summary(products=True)`.
     by_product: dict[str, Decimal] = field(default_factory=dict)
 
     @property

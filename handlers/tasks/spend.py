@@ -192,7 +192,7 @@ def limits_answer(deps: Deps, *, slack_user_id: str, args: list[str]) -> Reply:
     return blocks_limits.limits_reply(report)
 
 
-# A button at every next step (issue 15)
+# A button at every next step
 
 
 @task("budget.view_usage")

@@ -164,7 +164,7 @@ def test_workspace_user_raised_to_developer_goes_back_to_workspace_user(
     sent, _ = _run(deps)
     assert sent == 1
     warning = [m.text for m in slack_standin.dms_to("U0DEV") if "ends" in m.text]
-    assert len(warning) == 1 and "Your role in *default-ws* goes back to workspace_user." in warning[0]
+    assert len(warning) == 1 and "Your role in *default-ws* goes back to user." in warning[0]
     assert "removed" not in warning[0]
 
     clock.now = T0 + timedelta(days=1, minutes=1)
@@ -173,7 +173,7 @@ def test_workspace_user_raised_to_developer_goes_back_to_workspace_user(
     assert member is not None and member.workspace_role == "workspace_user"
     assert deps.admin.get_user(developer).role == "developer"  # the org role was never touched
     ended = [t for t in _thread(deps, slack_standin, 1) if "Time-bound access ended" in t]
-    assert ended == ["Time-bound access ended. Role in *default-ws* restored to workspace_user."]
+    assert ended == ["Time-bound access ended. Role in *default-ws* restored to user."]
 
 
 def test_overlapping_grants_restore_the_org_role_only_when_the_last_ends(

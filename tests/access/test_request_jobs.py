@@ -63,7 +63,7 @@ def test_pending_request_is_nudged_escalated_then_expired_once_each(
     clock.now = T0 + timedelta(days=7, minutes=1)
     assert _run(deps, "request-nudges")[0] == 1
     assert _state(deps, 1) == S.EXPIRED
-    assert any("expired after 7 days" in m.text for m in slack_standin.dms_to("U0DEV"))
+    assert any("Expired after 7 days" in m.text for m in slack_standin.dms_to("U0DEV"))
     assert _run(deps, "request-nudges")[0] == 0
 
 

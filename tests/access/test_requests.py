@@ -146,6 +146,31 @@ def _root(flow: Flow, request_id: int) -> Any:
     return messages[-1]
 
 
+def _card(flow: Flow, user: str) -> Any:
+    """The requester's one status card (asserting there is exactly one top-level DM)."""
+    top = [m for m in flow.slack.dms_to(user) if m.thread_ts is None]
+    assert len(top) == 1, [m.text for m in top]
+    return top[0]
+
+
+def _wait_card(flow: Flow, user: str, *, edits: int, timeout: float = 10.0) -> Any:
+    """The requester's card once it has been edited `edits` times (the edit follows the thread reply)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        top = [m for m in flow.slack.dms_to(user) if m.thread_ts is None]
+        if top and len(top[0].edits) >= edits:
+            return _card(flow, user)
+        assert time.monotonic() < deadline, f"the card of {user} has {len(top[0].edits) if top else 'no'} edits"
+        time.sleep(0.02)
+
+
+def _card_replies(flow: Flow, user: str) -> list[str]:
+    card = _card(flow, user)
+    return [m.text or "" for m in flow.slack.dms_to(user) if m.thread_ts == card.ts]
+
+
 def _thread(flow: Flow, request_id: int) -> list[str]:
     root = flow.request(request_id).admin_message_ts
     return [m.text for m in flow.slack.messages("C0ADMIN") if m.thread_ts == root]
@@ -159,7 +184,13 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
     root = json.dumps(_root(flow, 1).blocks)
     assert "Approve" in root and "Deny" in root and "evaluating Claude for search" in root
     assert "Not yet a member" in root
-    assert any("Request #1" in m.text or "request #1" in m.text for m in flow.slack.dms_to("U0NEW"))
+    assert root.count("#1") == 1  # said once, in the header
+    # The receipt and one status card; no link to the admin channel, which U0NEW is not in.
+    assert "DM" in answer and "admin channel" not in answer and "/archives/" not in answer
+    card = _card(flow, "U0NEW")
+    assert "Request #1" in (card.text or "") and "waiting for one of them" in json.dumps(card.blocks)
+    assert "/archives/" not in json.dumps(card.blocks) and Action.CANCEL_REQUEST in json.dumps(card.blocks)
+    assert (card.edits, _card_replies(flow, "U0NEW")) == ([], [])
 
     flow.click(Action.APPROVE_REQUEST, 1)
     request = flow.wait_state(1, S.INVITED)
@@ -167,8 +198,16 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
     assert len(invites) == 1 and invites[0].body == {"email": "new@example.com", "role": "developer"}
     flow.wait_posted("Approved by <@U0ADMIN>", thread=True)
     flow.wait_posted("Invite sent to new@example.com", thread=True)
-    flow.wait_posted("accept the invitation", channel="U0NEW")
-    assert "Approve" not in json.dumps(_root(flow, 1).blocks)  # buttons gone once decided
+    flow.wait_posted("accept the invitation", channel="U0NEW", thread=True)
+    root = json.dumps(_root(flow, 1).blocks)
+    assert "Approve" not in root  # buttons gone once decided
+    assert "Not yet a member" in root and "When they asked" in root and "evaluating Claude" in root
+    assert "approved by <@U0ADMIN>" in root
+    card = _card(flow, "U0NEW")
+    assert len(card.edits) == 2 and "accept the invitation" in json.dumps(card.blocks)  # approved, then invited
+    assert "request_cancel" not in json.dumps(card.blocks) and "✓ Approved → ○ Invite accepted" in json.dumps(
+        card.blocks, ensure_ascii=False
+    )
 
     flow.job("invite-sync")  # not accepted yet: nothing moves
     assert flow.request(1).state == S.INVITED
@@ -179,7 +218,10 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
     assert request.grant_expires_at is not None
     members = [r for r in flow.admin.requests if r.method == "POST" and r.path.endswith("/members")]
     assert members[-1].body == {"user_id": user["id"], "workspace_role": "workspace_developer"}
-    assert any("create your API key" in m.text and "dev-newbie-" in m.text for m in flow.slack.dms_to("U0NEW"))
+    replies = _card_replies(flow, "U0NEW")
+    assert len(replies) == 2 and "accept the invitation" in replies[0]
+    assert "create your API key" in replies[1] and "dev-newbie-" in replies[1]
+    assert len(_card(flow, "U0NEW").edits) == 3
 
     flow.job("key-adoption")
     assert flow.request(1).state == S.GRANTED
@@ -191,6 +233,15 @@ def test_non_member_journey_from_request_to_key(flow: Flow) -> None:
     flow.job("key-adoption")  # idempotent
     assert flow.request(1).state == S.FULFILLED
     assert sum("Key `dev-newbie-search` …4f2a created" in t for t in _thread(flow, 1)) == 1
+    # One DM for the whole journey: the card, edited at each step (approved, invited, granted, fulfilled), and a
+    # reply in its thread for each step the requester had to act on (accept the invite, create the key).
+    card = _card(flow, "U0NEW")
+    assert len(card.edits) == 4 and "You're all set" in json.dumps(card.blocks)
+    assert "✓ Key created" in json.dumps(card.blocks, ensure_ascii=False)
+    assert len(_card_replies(flow, "U0NEW")) == 2
+    assert len(flow.slack.dms_to("U0NEW")) == 3
+    thread = " ".join(_thread(flow, 1))
+    assert "as developer" in thread and "workspace_developer" not in thread
 
     with session_scope(flow.deps.engine) as session:
         actions = [a.action for a in session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))]
@@ -247,7 +298,13 @@ def test_deny_with_a_reason_tells_the_requester(flow: Flow) -> None:
     )
     flow.wait_state(1, S.DENIED)
     flow.wait_posted("Denied by <@U0ADMIN>: use the sandbox", thread=True)
-    flow.wait_posted("use the sandbox", channel="U0NEW")
+    flow.wait_posted("use the sandbox", channel="U0NEW", thread=True)
+    card = _card(flow, "U0NEW")  # the same card, edited; the decision also in its thread (Slack notifies)
+    assert len(card.edits) == 1 and "<@U0ADMIN> denied this request: use the sandbox" in json.dumps(card.blocks)
+    assert "request_cancel" not in json.dumps(card.blocks)
+    assert _card_replies(flow, "U0NEW") == ["<@U0ADMIN> denied this request: use the sandbox"]
+    root = json.dumps(_root(flow, 1).blocks)
+    assert "trying it" in root and "Not yet a member" in root and "denied by <@U0ADMIN>" in root
 
 
 def test_requester_cancels_from_their_list(flow: Flow) -> None:
@@ -260,14 +317,23 @@ def test_requester_cancels_from_their_list(flow: Flow) -> None:
     flow.click(Action.CANCEL_REQUEST, 1, user="U0NEW")
     flow.wait_state(1, S.CANCELLED)
     flow.wait_posted("Cancelled by the requester", thread=True)
+    card = _wait_card(flow, "U0NEW", edits=1)
+    assert len(card.edits) == 1 and "You cancelled this request" in json.dumps(card.blocks)
+    assert "request_cancel" not in json.dumps(card.blocks) and _card_replies(flow, "U0NEW") == []
 
 
 def test_duplicate_open_request_links_to_the_first(flow: Flow) -> None:
     flow.command("request default-ws first ask", user="U0NEW")
     answer = flow.command("request DEFAULT-WS second ask", user="U0NEW")
-    assert "already have an open request #1" in answer and "/archives/C0ADMIN/p" in answer
+    assert "already have an open request #1" in answer and "/archives/" not in answer  # not in the admin channel
     with session_scope(flow.deps.engine) as session:
         assert len(session.exec(select(AccessRequest)).all()) == 1
+    flow.slack.add_user("U0ADM2", name="admin2", email="admin2@example.com")
+    flow.slack.add_channel("C0ADMIN", name="claude-key-admins", is_private=True, members=["U0ADMIN", "U0ADM2"])
+    flow.deps.cache.clear()  # the members were cached by the first request
+    flow.command("request default-ws admin2 asks", user="U0ADM2")
+    answer = flow.command("request default-ws admin2 asks again", user="U0ADM2")
+    assert "already have an open request #2" in answer and "/archives/C0ADMIN/p" in answer
 
 
 def test_self_approval_and_non_admins_are_refused(flow: Flow) -> None:
@@ -466,3 +532,50 @@ def test_past_a_hundred_workspaces_the_picker_loads_matches_as_people_type(flow:
     }
     assert flow.submit(Callback.REQUEST_MODAL, values, user="U0NEW").status_code == 200
     assert flow.wait_state(1, S.PENDING).workspace_name == "team-149"
+
+
+def test_the_card_links_the_admin_thread_only_for_people_in_the_admin_channel(flow: Flow) -> None:
+    flow.slack.add_channel("C0ADMIN", name="claude-key-admins", is_private=True, members=["U0ADMIN", "U0NEW"])
+    answer = flow.command("request default-ws for 7d a member of the admin channel", user="U0NEW")
+    assert "/archives/C0ADMIN/p" in answer  # the receipt
+    card = _card(flow, "U0NEW")
+    assert "/archives/C0ADMIN/p" in json.dumps(card.blocks)
+    answer = flow.command("request default-ws for 7d not a member", user="U0DEV")
+    assert "/archives/" not in answer and "/archives/" not in json.dumps(_card(flow, "U0DEV").blocks)
+    members = [c for c in flow.slack.calls if c.method == "conversations.members"]
+    assert len(members) == 1  # read once, then cached
+
+
+def test_a_member_granted_at_once_gets_one_card_and_one_reply(flow: Flow) -> None:
+    flow.command("request default-ws for 7d batch jobs", user="U0DEV")
+    flow.click(Action.APPROVE_REQUEST, 1)
+    flow.wait_state(1, S.GRANTED)
+    flow.wait_posted("create your API key", channel="U0DEV", thread=True)
+    card = _card(flow, "U0DEV")
+    assert len(card.edits) == 2  # approved, granted
+    blocks = json.dumps(card.blocks, ensure_ascii=False)
+    assert "✓ Access granted → ○ Key created" in blocks and "Invite accepted" not in blocks
+    replies = _card_replies(flow, "U0DEV")
+    assert len(replies) == 1 and "create your API key" in replies[0]
+
+
+def test_hostile_workspace_name_fits_the_cards(flow: Flow) -> None:
+    name = ("<!channel> *bold* `x` & <@U0EVIL|boss> 🔥" * 20)[:200]
+    flow.admin.add_workspace(name)
+    workspace_id = next(w.id for w in flow.deps.admin.list_workspaces() if w.name == name)
+    values = {
+        "workspace": {"value": {"type": "static_select", "selected_option": {"value": workspace_id}}},
+        "role": {"value": {"type": "static_select", "selected_option": {"value": "workspace_developer"}}},
+        "duration": {"value": {"type": "static_select", "selected_option": {"value": "7"}}},
+        "reason": {"value": {"type": "plain_text_input", "value": "&" * 1000}},
+    }
+    flow.slack.add_channel("C0GEN", name="general", members=["U0NEW"])
+    submitted = flow.submit(Callback.REQUEST_MODAL, values, user="U0NEW", metadata='{"channel": "C0GEN"}')
+    assert submitted.status_code == 200
+    flow.wait_state(1, S.PENDING)
+    flow.click(Action.APPROVE_REQUEST, 1)
+    flow.wait_state(1, S.INVITED)
+    for blocks in (_wait_card(flow, "U0NEW", edits=2).blocks, _root(flow, 1).blocks):
+        assert blocks, "the blocks were refused (only the fallback text went out)"
+        rendered = json.dumps(blocks)
+        assert "<!channel>" not in rendered and "<@U0EVIL" not in rendered and "&lt;!channel&gt;" in rendered

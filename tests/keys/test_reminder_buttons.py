@@ -41,16 +41,27 @@ def test_start_rotation_from_the_reminder(
     assert "rotate <key-id>" not in str(dm.blocks)  # a button, not a command to copy
     message = {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks}
     refused = click(
-        http, kbot, slack_standin, action_id=Action.REMINDER_ROTATE, value=start["value"], user="U0OTHER",
-        channel=dm.channel, message=message,
-    )  # fmt: skip
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.REMINDER_ROTATE,
+        value=start["value"],
+        user="U0OTHER",
+        channel=dm.channel,
+        message=message,
+    )
     assert "belongs to someone else" in refused["text"]
     with session_scope(kdeps.engine) as session:
         assert session.exec(select(KeyRotation).where(KeyRotation.old_key_id == key)).first() is None
     started = click(
-        http, kbot, slack_standin, action_id=Action.REMINDER_ROTATE, value=start["value"], channel=dm.channel,
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.REMINDER_ROTATE,
+        value=start["value"],
+        channel=dm.channel,
         message=message,
-    )  # fmt: skip
+    )
     assert started.get("replace_original") is False  # the reminder stays; the steps come below it
     assert "dev-search" in str(started) and "Console" in str(started)
     with session_scope(kdeps.engine) as session:
@@ -71,15 +82,26 @@ def test_snooze_pauses_reminders_for_a_week(
     assert snooze["text"]["text"] == "Snooze 7 days"
     message = {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks}
     refused = click(
-        http, kbot, slack_standin, action_id=Action.REMINDER_SNOOZE, value=snooze["value"], user="U0OTHER",
-        channel=dm.channel, message=message,
-    )  # fmt: skip
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.REMINDER_SNOOZE,
+        value=snooze["value"],
+        user="U0OTHER",
+        channel=dm.channel,
+        message=message,
+    )
     assert "belongs to someone else" in refused["text"]
     assert audit_actions(kdeps, key) == []
     done = click(
-        http, kbot, slack_standin, action_id=Action.REMINDER_SNOOZE, value=snooze["value"], channel=dm.channel,
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.REMINDER_SNOOZE,
+        value=snooze["value"],
+        channel=dm.channel,
         message=message,
-    )  # fmt: skip
+    )
     assert done["text"].startswith(":zzz: Snoozed") and "Nov 5" in done["text"]
     assert done.get("replace_original") is False
     assert audit_actions(kdeps, key) == ["key.reminders_snoozed"]
@@ -101,9 +123,7 @@ def test_snooze_of_an_unknown_key_or_a_forged_value_is_refused(
     kbot: str, http: httpx.Client, slack_standin, anthropic_standin, kdeps: Deps
 ) -> None:
     _setup(anthropic_standin, slack_standin)
-    unknown = click(
-        http, kbot, slack_standin, action_id=Action.REMINDER_SNOOZE, value='{"k": "apikey_01nothing"}'
-    )  # fmt: skip
+    unknown = click(http, kbot, slack_standin, action_id=Action.REMINDER_SNOOZE, value='{"k": "apikey_01nothing"}')
     assert "There is no key" in unknown["text"]
     stale = click(http, kbot, slack_standin, action_id=Action.REMINDER_SNOOZE, value="not json")
     assert "no longer active" in stale["text"]

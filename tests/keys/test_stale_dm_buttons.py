@@ -36,15 +36,26 @@ def test_deactivate_my_key_goes_through_the_revoke_path(
     assert button["text"]["text"] == "Deactivate my key" and button["confirm"]["confirm"]["text"] == "Deactivate"
     message = {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks}
     refused = click(
-        http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE_MINE, value=button["value"], user="U0OTHER",
-        channel=dm.channel, message=message,
-    )  # fmt: skip
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.STALE_DEACTIVATE_MINE,
+        value=button["value"],
+        user="U0OTHER",
+        channel=dm.channel,
+        message=message,
+    )
     assert "belongs to someone else" in refused["text"]
     assert kdeps.admin.get_api_key(key).status == "active"
     done = click(
-        http, kbot, slack_standin, action_id=Action.STALE_DEACTIVATE_MINE, value=button["value"], channel=dm.channel,
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.STALE_DEACTIVATE_MINE,
+        value=button["value"],
+        channel=dm.channel,
         message=message,
-    )  # fmt: skip
+    )
     assert done["text"].startswith(":lock: Deactivated")
     assert kdeps.admin.get_api_key(key).status == "inactive"
     assert audit_actions(kdeps, key) == ["key.revoked"]
@@ -60,15 +71,26 @@ def test_still_in_use_tells_the_admins_in_the_reports_thread(
     before = len(slack_standin.messages("C0ADMIN"))
     message = {"ts": dm.ts, "text": dm.text, "blocks": dm.blocks}
     refused = click(
-        http, kbot, slack_standin, action_id=Action.STALE_IN_USE, value=button["value"], user="U0OTHER",
-        channel=dm.channel, message=message,
-    )  # fmt: skip
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.STALE_IN_USE,
+        value=button["value"],
+        user="U0OTHER",
+        channel=dm.channel,
+        message=message,
+    )
     assert "belongs to someone else" in refused["text"]
     assert audit_actions(kdeps, key) == [] and len(slack_standin.messages("C0ADMIN")) == before
     done = click(
-        http, kbot, slack_standin, action_id=Action.STALE_IN_USE, value=button["value"], channel=dm.channel,
+        http,
+        kbot,
+        slack_standin,
+        action_id=Action.STALE_IN_USE,
+        value=button["value"],
+        channel=dm.channel,
         message=message,
-    )  # fmt: skip
+    )
     assert done["text"].startswith(":white_check_mark: Thanks: I told the admins")
     line = slack_standin.messages("C0ADMIN")[-1]
     assert line.thread_ts == root.ts and "<@U0DEV> says" in rendered(line.blocks) and key in rendered(line.blocks)

@@ -47,9 +47,12 @@ def test_view_usage_answers_each_clicker_with_what_they_may_see(
     for i in range(25):
         start = OCT1 - timedelta(days=5) + i * timedelta(days=1)
         anthropic_standin.add_cost(
-            starting_at=start, ending_at=start + timedelta(days=1), amount_cents="4000", model="claude-opus-4",
+            starting_at=start,
+            ending_at=start + timedelta(days=1),
+            amount_cents="4000",
+            model="claude-opus-4",
             workspace_id=ws,
-        )  # fmt: skip
+        )
     result = run_job("budget-alerts", bdeps, out=lambda _: None)
     assert result is not None and result.errors == [] and result.sent >= 1, result
     alert = next(m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Budget alert"))
@@ -59,13 +62,23 @@ def test_view_usage_answers_each_clicker_with_what_they_may_see(
     message = {"ts": alert.ts, "text": alert.text, "blocks": alert.blocks}
     with httpx.Client(timeout=10) as http:
         admin = click(
-            http, bbot, slack_standin, action_id=Action.BUDGET_VIEW_USAGE, value=view["value"], user="U0ADMIN",
+            http,
+            bbot,
+            slack_standin,
+            action_id=Action.BUDGET_VIEW_USAGE,
+            value=view["value"],
+            user="U0ADMIN",
             message=message,
-        )  # fmt: skip
+        )
         developer = click(
-            http, bbot, slack_standin, action_id=Action.BUDGET_VIEW_USAGE, value=view["value"], user="U0DEV",
+            http,
+            bbot,
+            slack_standin,
+            action_id=Action.BUDGET_VIEW_USAGE,
+            value=view["value"],
+            user="U0DEV",
             message=message,
-        )  # fmt: skip
+        )
     assert admin["response_type"] == "ephemeral" and admin.get("replace_original") is False
     assert "$" in json.dumps(admin) and "Only admins" not in json.dumps(admin)
     assert "Only admins and billing viewers" in json.dumps(developer)  # the org's figures are not theirs to see

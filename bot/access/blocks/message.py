@@ -46,37 +46,57 @@ def duration_text(days: int | None) -> str:
     return f"for {days} day{'s' if days != 1 else ''}"
 
 
-def _role_label(role: str) -> str:
-    return WORKSPACE_ROLES.get(role, role).split(" (")[0].lower()
+def role_name(role: str) -> str:
+    """A role as people say it: 'developer', 'restricted developer', 'admin' (not `workspace_developer`)."""
+    if role in WORKSPACE_ROLES:
+        return WORKSPACE_ROLES[role].split(" (")[0].lower()
+    return role.removeprefix("workspace_").replace("_", " ")
 
 
 def what(request: AccessRequest) -> str:
     """What the request asks for, in mrkdwn (names in bold)."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as *{escape_clip(request.role, 40)}*"
+        invitee, role = escape_clip(request.invitee_email or "?", 400), escape_clip(role_name(request.role), 40)
+        return f"an invite for {invitee} as *{role}*"
     workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
-    return f"*{workspace}* as {_role_label(request.role)}, {duration_text(request.duration_days)}"
+    return f"*{workspace}* as {role_name(request.role)}, {duration_text(request.duration_days)}"
 
 
 def what_plain(request: AccessRequest) -> str:
     """What the request asks for, in a sentence without bold."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as {escape_clip(request.role, 40)}"
+        invitee, role = escape_clip(request.invitee_email or "?", 400), escape_clip(role_name(request.role), 40)
+        return f"an invite for {invitee} as {role}"
     workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
-    return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
+    return f"access to {workspace} as {role_name(request.role)}, {duration_text(request.duration_days)}"
 
 
 def plain_what(request: AccessRequest) -> str:
     """What the request asks for, as plain text (a confirm dialog shows its text unformatted)."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {clip(request.invitee_email or '?', 320)} as {request.role}"
+        return f"an invite for {clip(request.invitee_email or '?', 320)} as {role_name(request.role)}"
     workspace = clip(request.workspace_name or "?", NAME_SHOWN)
-    return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
+    return f"access to {workspace} as {role_name(request.role)}, {duration_text(request.duration_days)}"
 
 
 def request_summary(request: AccessRequest) -> str:
-    """One line: who wants what."""
-    return f"Request #{request.id}: <@{request.requester_slack_id}> asks for {what(request)}"
+    """One line: which request, who wants what."""
+    return f"Request #{request.id}: {asks(request)}"
+
+
+def asks(request: AccessRequest) -> str:
+    """Who wants what (the card's header already says which request)."""
+    return f"<@{request.requester_slack_id}> asks for {what(request)}"
+
+
+def state_line(request: AccessRequest) -> str:
+    """The state, and who decided it when an admin did."""
+    label = STATE_LABELS.get(request.state, request.state)
+    by = request.decided_by_slack_id
+    if by and request.state not in (RequestState.PENDING, RequestState.CANCELLED, RequestState.EXPIRED):
+        verb = "denied" if request.state == RequestState.DENIED else "approved"
+        label += f" ({verb} by <@{by}>)"
+    return label
 
 
 def root_text(request: AccessRequest) -> str:
@@ -84,10 +104,12 @@ def root_text(request: AccessRequest) -> str:
     return f"{request_summary(request)} ({request.state})"
 
 
-def _context_lines(context: RequesterContext | None) -> str:
+def _context_lines(context: RequesterContext | None, *, decided: bool) -> str:
+    # After the decision the snapshot stays, said to be what admins saw then (keys and spend move on).
+    head = ["_When they asked:_"] if decided else []
     if context is None:
-        return "Not yet a member of the Anthropic organization."
-    lines = [f"Org role: *{escape_clip(context.org_role or 'none', 40)}*"]
+        return "\n".join([*head, "Not yet a member of the Anthropic organization."])
+    lines = [*head, f"Org role: *{escape_clip(context.org_role or 'none', 40)}*"]
     if context.keys is None:
         lines.append("Keys: unavailable right now")
     elif not context.keys:
@@ -114,12 +136,14 @@ def build_request_message(
     value = RequestRef(r=request.id or 0).model_dump_json()
     # Escaped first, then cut: 1,000 typed "&" become 5,000 characters, past a section's 3,000.
     reason = escape_clip(request.reason or "(no reason given)", SECTION_TEXT - len("*Why:*\n"))
+    kind = "Invite" if request.kind == RequestKind.INVITE else "Access"
+    decided = request.state != RequestState.PENDING
     blocks: list[Block] = [
-        HeaderBlock(text=clip(f"Access request #{request.id}", 150)),
-        SectionBlock(text=request_summary(request)),
+        HeaderBlock(text=clip(f"{kind} request #{request.id}", 150)),
+        SectionBlock(text=asks(request)),
         SectionBlock(text=f"*Why:*\n{reason}"),
-        *([SectionBlock(text=_context_lines(context))] if show_context else []),
-        SectionBlock(text=f"*State:* {STATE_LABELS.get(request.state, request.state)}"),
+        *([SectionBlock(text=_context_lines(context, decided=decided))] if show_context else []),
+        SectionBlock(text=f"*State:* {state_line(request)}"),
     ]
     if request.state == RequestState.FAILED and request.last_error:
         blocks.append(SectionBlock(text=f"*Last error:* {escape_clip(request.last_error, 500)}"))
@@ -142,7 +166,6 @@ def build_request_message(
             buttons.append(ButtonElement(text="Retry", action_id=Action.RETRY_REQUEST, value=value, style="primary"))
         buttons.append(ButtonElement(text="Deny", action_id=Action.DENY_REQUEST, value=value, style="danger"))
         blocks.append(ActionsBlock(block_id=f"request_{request.id}", elements=buttons))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Request #{request.id} · {request.kind}")]))
     return blocks
 
 

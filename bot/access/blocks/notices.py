@@ -1,10 +1,11 @@
-"""What the bot posts on its own: replies in a request's thread and DMs to the requester (mrkdwn text)."""
+"""What the bot posts on its own: replies in a request's thread, and the requester's status card's sentences
+(`*_dm`: the card's status; the ones a step needs acted on also go into the card's thread) in mrkdwn."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bot.access.blocks.message import key_name_hint, what_plain
+from bot.access.blocks.message import key_name_hint, role_name
 from bot.access.model import (
     AddedToWorkspace,
     AlreadyMember,
@@ -22,17 +23,32 @@ RESUMING = "Resuming this approval after an interruption."
 NUDGE = "Still waiting for an admin to approve or deny."
 
 
+NOT_POSTED = " I couldn't post it to the admin channel yet; I'll keep trying and the admins will see it."
+
+
 def where_posted(filed: Filed) -> str:
-    """The receipt's last sentence: a link to the thread, or that the post is still to come."""
+    """The receipt's last sentence: where to follow it (the admin thread only for people in the admin channel), or
+    that the post is still to come."""
     if not filed.posted:
-        return " I couldn't post it to the admin channel yet; I'll keep trying and the admins will see it."
-    return f" Follow it <{filed.link}|in the admin channel>." if filed.link else ""
+        return NOT_POSTED
+    where = f" or <{filed.link}|in the admin channel>" if filed.link else ""
+    return f" I'll keep you posted in a DM{where}."
 
 
 def filed_dm(filed: Filed) -> str:
-    """The requester's copy of the receipt."""
-    request = filed.request
-    return f"I've sent your request #{request.id} to the admins: {what_plain(request)}.{where_posted(filed)}"
+    """Card: sent, waiting for a decision."""
+    waiting = "Sent to the admins; waiting for one of them to approve or deny."
+    return waiting + (NOT_POSTED if not filed.posted else "")
+
+
+def approved_dm(mention: str) -> str:
+    """Card: approved, being set up."""
+    return f"Approved by {mention}; I'm setting up your access."
+
+
+def cancelled_dm() -> str:
+    """Card: the requester cancelled."""
+    return "You cancelled this request."
 
 
 def approved(mention: str) -> str:
@@ -51,8 +67,8 @@ def denied(mention: str, reason: str) -> str:
 
 
 def denied_dm(request: AccessRequest, mention: str, reason: str) -> str:
-    """DM: the request was denied, by whom and why."""
-    return f"Your request #{request.id} ({what_plain(request)}) was denied by {mention}: {escape(reason)}"
+    """Card (and its thread): denied, by whom and why."""
+    return f"{mention} denied this request: {escape(reason)}"
 
 
 def expired_undecided(days: int) -> str:
@@ -61,11 +77,8 @@ def expired_undecided(days: int) -> str:
 
 
 def expired_undecided_dm(request: AccessRequest, days: int) -> str:
-    """DM: nobody decided in time."""
-    return (
-        f"Your request #{request.id} expired after {days} days without a "
-        "decision. File it again if you still need access."
-    )
+    """Card (and its thread): nobody decided in time."""
+    return f"Expired after {days} days without a decision. File it again if you still need access."
 
 
 def invite_lapsed(email: str | None, status: str) -> str:
@@ -74,11 +87,8 @@ def invite_lapsed(email: str | None, status: str) -> str:
 
 
 def invite_lapsed_dm(request: AccessRequest, status: str) -> str:
-    """DM: the invite expired or was deleted before it was accepted."""
-    return (
-        f"The invite for request #{request.id} {status} before it "
-        "was accepted. File a new request if you still need access."
-    )
+    """Card (and its thread): the invite expired or was deleted before it was accepted."""
+    return f"The invite {status} before it was accepted. File a new request if you still need access."
 
 
 def invite_unaccepted(email: str | None, days: int) -> str:
@@ -87,12 +97,8 @@ def invite_unaccepted(email: str | None, days: int) -> str:
 
 
 def invite_reminder_dm(request: AccessRequest, email: str | None, expires_at: datetime) -> str:
-    """DM: accept the invite before it expires."""
-    return (
-        f"Reminder: accept the Anthropic invite sent to "
-        f"{escape(email or '?')} (request #{request.id}); it expires "
-        f"{expires_at:%Y-%m-%d}."
-    )
+    """Card's thread: accept the invite before it expires."""
+    return f"Reminder: accept the Anthropic invite sent to {escape(email or '?')}; it expires {expires_at:%Y-%m-%d}."
 
 
 def escalation(request: AccessRequest, link: str | None) -> str:
@@ -106,18 +112,15 @@ def escalation(request: AccessRequest, link: str | None) -> str:
 
 def invite_sent(email: str, org_role: str) -> str:
     """Thread: the Admin API sent the invite."""
-    return f"Invite sent to {escape(email)} (role {escape(org_role)})."
+    return f"Invite sent to {escape(email)} (role {escape(role_name(org_role))})."
 
 
 def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> str:
-    """DM: the approval became an invite (to the invitee of an invite request, or to the requester)."""
+    """Card (and, for the requester's own invite, its thread): the approval became an invite."""
     if for_invitee:
-        return (
-            f"Your invite request #{request.id} was approved: {escape(email)} has been "
-            "invited and will get an email from Anthropic."
-        )
+        return f"Approved: {escape(email)} has been invited and will get an email from Anthropic."
     return (
-        f"Your request #{request.id} was approved. Next step: accept the invitation Anthropic emailed to "
+        f"Approved. Next step: accept the invitation Anthropic emailed to "
         f"{escape(email)}. Once you have, I'll add you to *{escape(request.workspace_name or '?')}* and tell you "
         "how to create your key."
     )
@@ -125,13 +128,13 @@ def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> 
 
 def _step(step: GrantStep) -> str:
     if isinstance(step, RoleRaised):
-        return f"Org role raised from {step.from_role} to {step.to_role}."
+        return f"Org role raised from {role_name(step.from_role)} to {role_name(step.to_role)}."
     if isinstance(step, AddedToWorkspace):
-        return f"Added to {escape(step.workspace)} as {step.role}."
+        return f"Added to {escape(step.workspace)} as {role_name(step.role)}."
     if isinstance(step, WorkspaceRoleChanged):
-        return f"Workspace role changed from {step.from_role} to {step.to_role}."
+        return f"Workspace role changed from {role_name(step.from_role)} to {role_name(step.to_role)}."
     assert isinstance(step, AlreadyMember)
-    return f"Already {step.role} in {escape(step.workspace)}."
+    return f"Already {role_name(step.role)} in {escape(step.workspace)}."
 
 
 ALREADY_THERE = "The access was already there, so nothing will be taken away when the time is up."
@@ -145,7 +148,7 @@ def granted(steps: list[GrantStep], *, already_there: bool = False) -> str:
 def granted_dm(
     request: AccessRequest, *, expires: datetime | None, console_url: str, already_there: bool = False
 ) -> str:
-    """DM: access is there (and until when, or that it was there already); how to create the key."""
+    """Card (and its thread): access is there (and until when, or that it was there already); how to create the key."""
     workspace = f"*{escape(request.workspace_name or '?')}*"
     until = f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
     lead = f"You now have access to {workspace}{until}."
@@ -167,8 +170,8 @@ def member_now(email: str) -> str:
 
 
 def member_now_dm(request: AccessRequest, email: str) -> str:
-    """DM: the invitee accepted."""
-    return f"{escape(email)} accepted the invite (request #{request.id})."
+    """Card: the invitee accepted."""
+    return f"{escape(email)} accepted the invite and is in the organization now."
 
 
 def failed(error_message: str) -> str:
@@ -186,7 +189,7 @@ def key_seen(name: str, hint: str | None) -> str:
 
 
 def key_seen_dm(request: AccessRequest, name: str, hint: str | None) -> str:
-    """DM: the new key was seen."""
+    """Card: the new key was seen."""
     return f"I see your new key {_key(name, hint)} in *{escape(request.workspace_name or '?')}*. You're all set."
 
 
@@ -205,9 +208,9 @@ def _undone(request: AccessRequest, plan: ExpiryPlan) -> list[str]:
     if plan.remove_membership:
         parts.append(f"Removed from {workspace}.")
     if plan.workspace_role_to:
-        parts.append(f"Role in {workspace} restored to {plan.workspace_role_to}.")
+        parts.append(f"Role in {workspace} restored to {role_name(plan.workspace_role_to)}.")
     if plan.org_role_to:
-        parts.append(f"Org role restored to {plan.org_role_to}.")
+        parts.append(f"Org role restored to {role_name(plan.org_role_to)}.")
     return parts + plan.kept
 
 
@@ -219,9 +222,9 @@ def _to_undo(request: AccessRequest, plan: ExpiryPlan) -> list[str]:
     if plan.remove_membership:
         parts.append(f"You will be removed from {workspace}; keys you create there before then are deactivated too.")
     if plan.workspace_role_to:
-        parts.append(f"Your role in {workspace} goes back to {plan.workspace_role_to}.")
+        parts.append(f"Your role in {workspace} goes back to {role_name(plan.workspace_role_to)}.")
     if plan.org_role_to:
-        parts.append(f"Your org role goes back to {plan.org_role_to}.")
+        parts.append(f"Your org role goes back to {role_name(plan.org_role_to)}.")
     return parts + plan.kept
 
 
@@ -236,17 +239,14 @@ def grant_ended(request: AccessRequest, plan: ExpiryPlan) -> str:
 
 
 def grant_ended_dm(request: AccessRequest, plan: ExpiryPlan) -> str:
-    """DM: a time-bound grant ended, and what that changed."""
-    head = f"Your access to *{escape(request.workspace_name or '?')}* (request #{request.id}) has ended."
+    """Card: a time-bound grant ended, and what that changed."""
+    head = f"Your access to *{escape(request.workspace_name or '?')}* has ended."
     return " ".join([head, *(_undone(request, plan) or ["Nothing needed undoing."])])
 
 
 def grant_ending_dm(request: AccessRequest, ends: datetime, plan: ExpiryPlan) -> str:
-    """DM: a time-bound grant ends soon, and exactly what will happen then."""
-    head = (
-        f"Your access to *{escape(request.workspace_name or '?')}* "
-        f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id})."
-    )
+    """Card's thread: a time-bound grant ends soon, and exactly what will happen then."""
+    head = f"Your access to *{escape(request.workspace_name or '?')}* ends {ends:%Y-%m-%d %H:%M} UTC."
     plan_parts = _to_undo(request, plan) or ["Nothing will be taken away."]
     return " ".join([head, *plan_parts, "File a new request if you need longer."])
 
