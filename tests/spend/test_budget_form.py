@@ -26,6 +26,7 @@ from bot.spend import budgets
 from bot.spend.budget_form import (
     AMOUNT_BLOCK,
     AMOUNT_INPUT,
+    FORM_NOT_OPENED,
     THRESHOLDS_BLOCK,
     THRESHOLDS_INPUT,
     BudgetForm,
@@ -39,7 +40,7 @@ from storage.db import session_scope
 from storage.models import AuditEvent, Budget
 from tests.botserver import BotServer, post_slack
 from tests.conftest import Clock, DepsFactory
-from tests.keys.support import buttons
+from tests.keys.support import buttons, click
 
 OCT1 = datetime(2026, 10, 1, tzinfo=UTC)
 REFUSAL = "Only admins can change budgets."
@@ -282,3 +283,10 @@ def test_the_modal_fits_block_kit_limits(name: str, amount: Decimal) -> None:
     meta = BudgetFormMeta(s=budget.scope_key, c="C0ADMIN")
     assert view_problems(budget_modal(BudgetForm(budget, tuple(range(1, 11))), meta).to_dict()) == []
     assert view_problems(refusal_modal(name * 3 or "x").to_dict()) == []
+
+
+def test_a_form_slack_would_not_open_is_said_plainly(bbot: str, slack_standin, http: httpx.Client) -> None:
+    # An expired or foreign trigger id (Slack refuses it): the clicker is told, nothing else happens.
+    answer = click(http, bbot, slack_standin, action_id=Action.BUDGET_CHANGE, value='{"s": "org"}', user="U0ADMIN")
+    assert answer["text"] == FORM_NOT_OPENED and answer["response_type"] == "ephemeral"
+    assert [c for c in slack_standin.calls if c.method == "views.update"] == []
