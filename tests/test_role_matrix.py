@@ -33,6 +33,8 @@ from bot.sandbox.slack import SlackStandIn, seed_default_directory
 from bot.slack.ids import Action, Callback
 from bot.spend import budgets
 from bot.spend.blocks_spend_limits import AMOUNT_BLOCK, AMOUNT_INPUT
+from bot.spend.budget_form import AMOUNT_BLOCK as BUDGET_AMOUNT_BLOCK
+from bot.spend.budget_form import AMOUNT_INPUT as BUDGET_AMOUNT_INPUT
 from storage import repositories as repo
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
@@ -630,6 +632,25 @@ def act_spend_deny(w: World, actor: str, owner: str) -> Outcome:
     return Outcome(answer, changed=spend_state(w, request_id) == "denied")
 
 
+# -- a budget alert's Change budget: the button (the modal shows the form or the refusal) and the submission -----
+
+
+def act_budget_change_click(w: World, actor: str, owner: str) -> Outcome:
+    before = len([c for c in w.slack.calls if c.method == "views.update"])
+    told = w.click(Action.BUDGET_CHANGE, json.dumps({"s": budgets.ORG_SCOPE}), actor)
+    updated = w.slack.wait_for("views.update", count=before + 1)[before]
+    modal = w.slack.views[updated.body["view_id"]]
+    return Outcome(f"{told} {json.dumps(modal, ensure_ascii=False)}", changed=False)
+
+
+def act_budget_change_submit(w: World, actor: str, owner: str) -> Outcome:
+    amount = str(3000 + next(_serial))
+    values = {BUDGET_AMOUNT_BLOCK: {BUDGET_AMOUNT_INPUT: {"type": "plain_text_input", "value": amount}}}
+    meta = json.dumps({"s": budgets.ORG_SCOPE, "c": "C0ADMIN"})
+    answer = w.submit(Callback.BUDGET_MODAL, values, meta, actor)
+    return Outcome(answer, changed=org_budget(w)[0] == Decimal(amount))
+
+
 OK, NO = "ok", "refused"
 A = {"admin"}
 MEMBERS = {"admin", "developer", "viewer", "billing", "self"}
@@ -796,6 +817,9 @@ SPECS: dict[str, Spec] = {
         False,
     ),
     "stale still in use": Spec(act_stale_in_use, frozenset({"admin", "self"}), r"belongs to someone else|member", True),
+    # a budget alert's Change budget
+    "budget change": Spec(act_budget_change_click, frozenset(A), r"Only admins can change budgets", False),
+    "budget change submit": Spec(act_budget_change_submit, frozenset(A), r"Only admins can change budgets", True),
 }
 COMMANDS_WITHOUT_A_SUBJECT = {
     "request",
@@ -814,6 +838,8 @@ COMMANDS_WITHOUT_A_SUBJECT = {
     "members invites",
     "spike planned",  # a budget's spike day: nobody's own
     "budget view usage",  # the org budget's alert: nobody's own
+    "budget change",
+    "budget change submit",
     "claude-code me",
     "cc org",
     "limits org",

@@ -103,6 +103,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     # a button at every next step
     "keys.reminder.snooze": {"slack_user_id": "U0DEV", "key_id": "apikey_1"},
     "budget.view_usage": {"slack_user_id": "U0ADMIN", "workspace_id": "wrkspc_1"},
+    "budget.change": {"slack_user_id": "U0ADMIN", "scope_key": "org", "amount": "1250.50", "thresholds": [50, 90]},
     "keys.stale.still_in_use": {"slack_user_id": "U0DEV", "key_id": "apikey_1", "week": "2026-W45"},
 }
 

@@ -24,6 +24,7 @@ from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, confirm_text, escape_clip
 from bot.spend.blocks_drivers import driver_blocks, planned_button
+from bot.spend.budget_form import change_budget_button
 from bot.spend.model import (
     AlertKind,
     BudgetAlert,
@@ -143,11 +144,14 @@ def budget_alert(alert: BudgetAlert) -> Reply:
 
 def view_usage_button(budget: BudgetView) -> ActionsBlock:
     """View usage: the `usage` answer for the budget's scope, ephemeral, for whoever clicks (they see only what
-    they may see)."""
+    they may see); Change budget: the budget form, for admins."""
     value = ViewUsagePayload(w=budget.workspace_id).model_dump_json()
     return ActionsBlock(
         block_id="budget_next_steps",
-        elements=[ButtonElement(text="View usage", action_id=Action.BUDGET_VIEW_USAGE, value=value)],
+        elements=[
+            ButtonElement(text="View usage", action_id=Action.BUDGET_VIEW_USAGE, value=value),
+            change_budget_button(budget),  # admins: a form (others who click are told who may)
+        ],
     )
 
 

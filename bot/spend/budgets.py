@@ -100,7 +100,8 @@ def parse_budget(args: Sequence[str]) -> BudgetCommand:
 # --------------------------------------------------------------------------------------------------
 
 
-def _admin(deps: Deps, slack_user_id: str) -> Actor:
+def admin_for_budgets(deps: Deps, slack_user_id: str) -> Actor:
+    """The admin changing budgets (role checked within the last minute), or the refusal every budget change gives."""
     return resolve_admin(deps, slack_user_id, "Only admins can change budgets. `/claude-key budget show` shows them.")
 
 
@@ -127,11 +128,18 @@ def _spend_or_none(deps: Deps, budget: BudgetView, now: datetime) -> tuple[Decim
         return None
 
 
-def set_budget(deps: Deps, slack_user_id: str, amount: Decimal, workspace: str | None = None) -> BudgetSaved:
-    """`/claude-key budget set`: store the amount, settle the alert thresholds, offer a real spend limit."""
+def set_budget(
+    deps: Deps, slack_user_id: str, amount: Decimal, workspace: str | None = None, *, workspace_id: str | None = None
+) -> BudgetSaved:
+    """`/claude-key budget set`: store the amount, settle the alert thresholds, offer a real spend limit.
+    `workspace` is what was typed (a name or id); `workspace_id` an id only (a budget alert's Change budget)."""
     now = deps.clock()
-    actor = _admin(deps, slack_user_id)
+    actor = admin_for_budgets(deps, slack_user_id)
     ws = analytics.find_workspace(deps, workspace) if workspace else None
+    if workspace_id is not None:
+        ws = next((w for w in deps.workspaces() if w.id == workspace_id), None)
+        if ws is None:
+            raise UserError("That workspace is no longer active in the Anthropic organization, so its budget stays.")
     scope_key = f"workspace:{ws.id}" if ws is not None else ORG_SCOPE
     with session_scope(deps.engine) as session:
         row = repo.get_budget_row(session=session, scope_key=scope_key)
@@ -197,7 +205,7 @@ def set_thresholds(deps: Deps, slack_user_id: str, marks: tuple[int, ...]) -> Th
     """`/claude-key budget thresholds 50,75,90,100`: applies to every budget."""
     now = deps.clock()
     with session_scope(deps.engine) as session:
-        actor = _admin(deps, slack_user_id)
+        actor = admin_for_budgets(deps, slack_user_id)
         row = repo.get_budget_row(session=session, scope_key=ORG_SCOPE)
         if row is None:
             row = Budget(scope_key=ORG_SCOPE, created_at=now)
@@ -246,7 +254,7 @@ def mirror_budget(deps: Deps, slack_user_id: str, scope_key: str) -> MirrorOutco
     """Set the stored budget as an Anthropic spend limit (the Mirror button); says plainly when not enabled."""
     now = deps.clock()
     with session_scope(deps.engine) as session:
-        actor = _admin(deps, slack_user_id)
+        actor = admin_for_budgets(deps, slack_user_id)
         budget = budget_for_scope(session, deps.settings, scope_key)
     if budget is None:
         raise UserError("That budget no longer exists; set it again with `/claude-key budget set`.")

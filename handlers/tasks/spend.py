@@ -19,6 +19,7 @@ from bot.spend import (  # Claude Code analytics
     blocks_limits,
     blocks_spend_limits,
     blocks_usage,
+    budget_form,
     budgets,
     claude_code,
     limits,
@@ -204,3 +205,16 @@ def budget_view_usage(deps: Deps, *, slack_user_id: str, workspace_id: str | Non
     if workspace_id not in names:
         return Reply("That workspace no longer exists in the Anthropic organization.")
     return usage_answer(deps, slack_user_id=slack_user_id, args=["workspace", names[workspace_id], "mtd"])
+
+
+@task("budget.change")
+def budget_change(
+    deps: Deps, *, slack_user_id: str, scope_key: str, amount: str, thresholds: list[int] | None = None
+) -> Reply:
+    """A budget alert's Change budget, submitted: `budget set` for that budget (by its workspace id), then
+    `budget thresholds` when they were changed; each re-checks that the submitter is an admin."""
+    saved = budgets.set_budget(deps, slack_user_id, Decimal(amount), workspace_id=budget_form.workspace_of(scope_key))
+    marks = None
+    if thresholds is not None and tuple(thresholds) != saved.budget.thresholds:
+        marks = budgets.set_thresholds(deps, slack_user_id, budgets.parse_thresholds(",".join(map(str, thresholds))))
+    return budget_form.change_saved(blocks_budgets.budget_saved(saved), marks)
