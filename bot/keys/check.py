@@ -15,8 +15,8 @@ from bot.anthropic_admin import (
     NotFound,
     RateLimitGroup,
     UsageRow,
-    rate_limits,
 )
+from bot.anthropic_admin import rate_limit_rules as rate_limits
 from bot.core import periods
 from bot.core.errors import UserError
 from bot.deps import Deps

@@ -15,7 +15,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from bot.anthropic_admin import AdminAPIError, RateLimitGroup, UsageRow
-from bot.anthropic_admin.rate_limits import MEASURES, group_for_model
+from bot.anthropic_admin.rate_limit_rules import MEASURES, group_for_model
 from bot.jobs.context import JobContext, JobResult
 from bot.spend import analytics, blocks_limits
 from bot.spend.limits import GroupLimits, HeadroomAlert, KeyShare, LimitLine, group_lines

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from bot.anthropic_admin import RateLimitGroup, UsageOrderBy, UsageReport, UsageRow, Workspace
-from bot.anthropic_admin.rate_limits import LABELS, Limit, Peak, limits_of, minute_peaks, share
+from bot.anthropic_admin.rate_limit_rules import LABELS, Limit, Peak, limits_of, minute_peaks, share
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, confirm_role, resolve_actor
