@@ -42,7 +42,7 @@ JOB_PREFIX = "job:"
 # Threads per worker process: after-ack work mostly waits on the Admin API, so one process keeps many in hand.
 WORKER_THREADS = 16
 # Workers that `run` starts yield the CPU to the acking process: Slack's 3-second ack deadline is the hard one.
-WORKER_NICENESS = 5
+WORKER_NICENESS = 10
 SCHEMA_WAIT_SECONDS = 60
 
 

@@ -41,26 +41,21 @@ class NewItem:
 def _store(engine: Engine, wakeup: Wakeup, items: list[NewItem]) -> list[int]:
     with session_scope(engine) as session:
         now = repo.database_now(session=session)
-        stored = [
-            repo.enqueue_work(
-                session=session,
-                task=item.task,
-                args=json.dumps(item.args, sort_keys=True),
-                at=now,
-                user_id=item.user_id,
-                channel_id=item.channel_id,
-                response_url=item.response_url,
-                replace_original=item.replace_original,
-                flush=False,
-            )
+        rows: list[dict[str, object]] = [
+            {
+                "task": item.task,
+                "args": json.dumps(item.args, sort_keys=True),
+                "user_id": item.user_id,
+                "channel_id": item.channel_id,
+                "response_url": item.response_url,
+                "replace_original": item.replace_original,
+            }
             for item in items
         ]
-        session.flush()
+        ids = repo.enqueue_many(session=session, items=rows, at=now)
         wakeup.notify(session)
-        ids = [row.id for row in stored]
     wakeup.poke()
-    assert all(item_id is not None for item_id in ids)
-    return [item_id for item_id in ids if item_id is not None]
+    return ids
 
 
 def enqueue(

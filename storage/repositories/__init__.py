@@ -61,6 +61,7 @@ from storage.repositories.transitions import (
 )
 from storage.repositories.work import (
     claim_work,
+    enqueue_many,
     enqueue_work,
     extend_claim,
     finish_work,
@@ -89,6 +90,7 @@ __all__ = [
     "complete_rotation",
     "database_now",
     "directory_size",
+    "enqueue_many",
     "enqueue_work",
     "extend_claim",
     "find_requests",

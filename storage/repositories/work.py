@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import WorkItem, WorkState
@@ -47,6 +47,28 @@ def enqueue_work(
     if flush:
         session.flush()
     return item
+
+
+def enqueue_many(*, session: Session, items: list[dict[str, object]], at: datetime) -> list[int]:
+    """Add queued items due at once in one INSERT … RETURNING (no ORM unit of work: the acking process stores
+    every command this way, and its CPU is the ack's); their ids in the order given. Each dict holds `task`,
+    `args` (JSON text), `user_id`, `channel_id`, `response_url` and `replace_original`."""
+    if not items:
+        return []
+    rows = [
+        {
+            "state": WorkState.QUEUED,
+            "attempts": 0,
+            "max_attempts": 5,
+            "not_before": at,
+            "created_at": at,
+            "updated_at": at,
+            **item,
+        }
+        for item in items
+    ]
+    statement = insert(WorkItem).returning(col(WorkItem.id), sort_by_parameter_order=True)
+    return [int(row[0]) for row in session.execute(statement, rows)]
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
