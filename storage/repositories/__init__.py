@@ -7,6 +7,10 @@ from storage.repositories.audit import (
     append_audit,
     audit_since,
 )
+from storage.repositories.claude_code import (
+    claude_code_days,
+    store_claude_code_day,
+)
 from storage.repositories.directory import (
     directory_size,
     save_slack_users,
@@ -87,6 +91,7 @@ __all__ = [
     "audit_since",
     "begin_write",
     "claim_work",
+    "claude_code_days",
     "complete_rotation",
     "database_now",
     "directory_size",
@@ -129,6 +134,7 @@ __all__ = [
     "slack_ids_by_email",
     "spend_requests_in",
     "start_job_run",
+    "store_claude_code_day",
     "transition",
     "try_acquire_lease",
     "unfinished_rotations",
