@@ -13,6 +13,7 @@ from anthropic import omit
 from bot.anthropic_admin import convert
 from bot.anthropic_admin.rate_limit_rules import (  # noqa: F401  (re-exported)
     INPUT,
+    INPUT_CACHE_AWARE,
     LABELS,
     MEASURES,
     OUTPUT,

@@ -2,9 +2,11 @@
 
 Migrations in `storage/migrations` are the source of truth for the schema; a test checks that
 these models and the migrated schema agree. `core` holds the shared tables and helpers, `domains` the tables
-of budgets, key hygiene and leavers; everything is imported from here.
+of budgets, key hygiene and leavers, `claude_code` the stored finished days of the Claude Code report;
+everything is imported from here.
 """
 
+from storage.models.claude_code import ClaudeCodeActorDay, ClaudeCodeDayRead
 from storage.models.core import (
     CLIPPED,
     AccessRequest,
@@ -41,6 +43,8 @@ __all__ = [
     "AdminWriteState",
     "AuditEvent",
     "Budget",
+    "ClaudeCodeActorDay",
+    "ClaudeCodeDayRead",
     "IdentityLink",
     "JobLease",
     "JobRun",

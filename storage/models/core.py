@@ -9,7 +9,6 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel
 
-from storage.models_claude_code import ClaudeCodeActorDay, ClaudeCodeDayRead  # noqa: F401  (tables in the metadata)
 from storage.types import UTCDateTime, utcnow
 
 

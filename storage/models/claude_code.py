@@ -1,5 +1,4 @@
-"""Tables of finished UTC days of the Claude Code report (bot/spend/claude_code_store.py); `storage.models`
-imports them, so they are in the metadata with every other table."""
+"""Tables of finished UTC days of the Claude Code report (bot/spend/claude_code_store.py)."""
 
 from __future__ import annotations
 
