@@ -396,13 +396,13 @@ def test_claude_code_replies(names: list[str], model: str) -> None:
 
 
 @QUICK
-@given(names=st.lists(long_hostile, min_size=15, max_size=30), email=long_hostile)
+@given(names=st.lists(long_hostile, min_size=15, max_size=30), email=st.emails())
 def test_offboard_confirm_with_many_long_names(names: list[str], email: str) -> None:
     from bot.team.blocks import offboard_confirm
     from bot.team.offboard import KeyToStop, OffboardPlan
 
     plan = OffboardPlan(
-        email=email or "x@example.com",
+        email=email,
         user_id="user_1",
         member=None,
         keys=[KeyToStop(f"apikey_{n}", name, "sk-ant-api03-abc…wxyz") for n, name in enumerate(names)],

@@ -1,5 +1,6 @@
-"""work_item.started_at (first claim: queue time) and admin_write.work_item_id (the writes an item made, so a
-retried item never repeats them)
+"""work_item.started_at (its first claim) and admin_write.work_item_id (the item whose run began the write)
+
+A retried item never repeats a write its interrupted run began; started_at - created_at is its queue time.
 
 Revision ID: 0010
 Revises: 0008

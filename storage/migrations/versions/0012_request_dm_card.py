@@ -1,6 +1,7 @@
-"""access_request.dm_channel_id / dm_message_ts (the requester's status card, DM'd once and edited at every
-step) and requester_context (what admins saw about the requester when the request came in, kept on the card
-after the decision)
+"""access_request: the requester's status card (dm_channel_id, dm_message_ts) and requester_context
+
+The card is DM'd once and edited at every step; requester_context is what admins saw about the requester when
+the request came in, kept on the admin card after the decision.
 
 Revision ID: 0012
 Revises: 0010
