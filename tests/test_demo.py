@@ -38,7 +38,7 @@ def test_the_demo_walks_through_every_step() -> None:
     assert "DM to @dev (posted)" in reminder and "dev-batch-pipeline" in reminder and "rotation due in" in reminder
     # 6. the budget alert in the admin channel
     alert = out.split("── 6.")[1]
-    assert "#claude-key-admins (posted)" in alert and "Budget alert: org has used 75%" in alert
+    assert "#claude-key-admins (posted)" in alert and "Org budget: " in alert and "crossed the 75% alert" in alert
     assert "$800.00" in alert and "$1,000.00" in alert
     assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
 

@@ -68,7 +68,7 @@ def post_root(deps: Deps, request_id: int, context: RequesterContext | None) -> 
         request = get_request(session=session, request_id=request_id)
         if request.admin_message_ts or not channel:
             return request
-        blocks = build_request_message(request, context)
+        blocks = build_request_message(request, context, tz=deps.settings.tz)
         try:
             posted = deps.notifier.post(channel, root_text(request), blocks)
         except SlackApiError as exc:
@@ -92,7 +92,7 @@ def refresh_root(deps: Deps, request: AccessRequest, context: RequesterContext |
         return
     # The requester's keys and spend were a snapshot for the decision; an edit without them drops the section
     # rather than showing a stale or wrong one.
-    blocks = build_request_message(request, context, show_context=context is not None)
+    blocks = build_request_message(request, context, show_context=context is not None, tz=deps.settings.tz)
     posted = Posted(channel=request.admin_channel_id, ts=request.admin_message_ts)
     safely("update the request message", lambda: deps.notifier.update(posted, root_text(request), blocks))
 

@@ -135,7 +135,7 @@ def invite_sync(ctx: JobContext) -> JobResult:
                     f"invite-reminded:{request.id}",
                     f"would remind request #{request.id}'s invitee",
                     lambda: card.dm_requester(
-                        deps, request, notices.invite_reminder_dm(request, email, invite.expires_at)
+                        deps, request, notices.invite_reminder_dm(request, email, invite.expires_at, deps.settings.tz)
                     ),
                 )
 
@@ -230,7 +230,9 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 result,
                 f"grant-ending:{request.id}",
                 f"would warn about request #{request.id} ending: {notices.grant_plan(request, plan)}",
-                lambda: card.dm_requester(deps, request, notices.grant_ending_dm(request, ends, plan)),
+                lambda: card.dm_requester(
+                    deps, request, notices.grant_ending_dm(request, ends, plan, deps.settings.tz)
+                ),
             )
 
     _each(ctx, result, _requests(ctx, S.PENDING, S.FAILED), unposted)

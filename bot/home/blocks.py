@@ -15,7 +15,7 @@ from bot.keys.blocks.common import key_title, rotation_text
 from bot.keys.model import KeyView
 from bot.slack.blocks import build_help
 from bot.slack.commands import COMMAND
-from bot.slack.text import clip_escaped, escape, escape_clip
+from bot.slack.text import clip_escaped, escape, escape_clip, when
 
 MAX_HOME_BLOCKS = 100
 MY_KEYS_SHOWN = 8
@@ -124,7 +124,7 @@ def _admin(admin: AdminHome) -> list[Block]:
     )
     notes = [f"{admin.active_keys} active keys"]
     if admin.as_of is not None:
-        notes.append(f"usage data as of {admin.as_of:%Y-%m-%d %H:%M} UTC")
+        notes.append(f"usage data as of {when(admin.as_of)}")
     notes.append(f"`{COMMAND} keys all` lists every key")
     blocks.append(_context(" · ".join(notes)))
     return blocks
@@ -142,9 +142,7 @@ def build_home(data: HomeData) -> list[Block]:
             blocks.append(SectionBlock(text=f"*This month*\n{data.usage_line}"))
         if data.admin is not None:
             blocks += _admin(data.admin)
-    blocks.append(
-        _context(f"Updated {data.updated:%Y-%m-%d %H:%M} ({escape(data.tz_name)}). Open this tab again to refresh.")
-    )
+    blocks.append(_context(f"Updated {when(data.updated)}. Open this tab again to refresh."))
     blocks.append(DividerBlock())
     blocks += build_help()
     return blocks[:MAX_HOME_BLOCKS]

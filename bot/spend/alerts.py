@@ -47,13 +47,16 @@ SPIKE_TRAILING_DAYS = 7
 MAX_CONTACTS = 3
 
 
-def contacts(deps: Deps, budget: BudgetView) -> Contacts:
-    """Who to talk to about a budget: whoever set it, else the first admins, else the admin channel."""
+def contacts(deps: Deps, budget: BudgetView, posted_in: str | None = None) -> Contacts:
+    """Who to talk to about a budget: whoever set it, else the first admins, else the admin channel, unless the
+    alert is posted there (telling people in #admins to "talk to the admins in #admins" helps nobody)."""
     if budget.updated_by_slack_id:
         return Contacts(set_by_slack_id=budget.updated_by_slack_id)
     admins = tuple(deps.settings.admin_slack_user_ids[:MAX_CONTACTS])
     if admins:
         return Contacts(admin_slack_ids=admins)
+    if deps.settings.admin_channel_id == posted_in:
+        return Contacts()
     return Contacts(admin_channel_id=deps.settings.admin_channel_id)
 
 
@@ -103,7 +106,7 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     days, as_of = analytics.daily_spend(deps, budget.who, window_start, now)
     spent = sum((v for d, v in days.items() if d >= start.astimezone(tz).date()), Decimal(0))
     pos = position(budget, spent, now, tz, as_of)
-    talk_to = contacts(deps, budget)
+    talk_to = contacts(deps, budget, channel)
     trailing_days = [yesterday - timedelta(days=i) for i in range(1, SPIKE_TRAILING_DAYS + 1)]
     planned = planned_days(ctx.session, scope, [yesterday, *trailing_days])
     found: dict[AlertKind, Drivers | None] = {}

@@ -12,9 +12,9 @@ from decimal import ROUND_DOWN, Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import money, when
+from bot.core.format import money
 from bot.slack.reply import Reply
-from bot.slack.text import escape_clip, fit_lines
+from bot.slack.text import escape_clip, fit_lines, when
 from bot.spend.claude_code import Activity, CCPeriod, DigestSection, OrgReport, PersonReport, Ranked
 
 NAME_SHOWN = 60

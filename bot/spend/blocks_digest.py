@@ -6,9 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import day, last_day, percent, usd, when
+from bot.core.format import day, last_day, percent, usd
 from bot.slack.reply import Reply
-from bot.slack.text import escape_clip
+from bot.slack.text import escape_clip, when
 from bot.spend.model import Digest, KeyRef
 
 DIGEST_ROWS = 8

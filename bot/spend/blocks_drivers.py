@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import usd, when
+from bot.core.format import usd
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape_clip
+from bot.slack.text import clip, confirm_text, escape_clip, when
 from bot.spend.driver_model import Basis, Driver, DriverKind, Drivers, PlannedOutcome, PlannedPayload
 
 PLANNED_BLOCK = "spike_planned"

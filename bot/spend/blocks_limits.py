@@ -6,9 +6,8 @@ from datetime import tzinfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import when
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape_clip, fit_lines
+from bot.slack.text import clip, escape_clip, fit_lines, when
 from bot.spend.limits import GroupLimits, HeadroomAlert, LimitLine, LimitsReport
 
 MAX_GROUPS = 40  # blocks: header + groups + notes stay under Slack's 50

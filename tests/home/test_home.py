@@ -92,8 +92,8 @@ def test_developer_home_shows_keys_requests_and_commands(
     request(kdeps, RequestState.DENIED, workspace="secret-project")
     view = open_home(http, kbot, slack_standin, "U0DEV")
     shown = text(view)
-    assert "prod-dev-old" in shown and old["id"] in shown and "rotation overdue since 2026-10-28 (5 days)" in shown
-    assert "dev-dev-new" in shown and "rotation due 2027-01-21 (in 80 days)" in shown
+    assert "prod-dev-old" in shown and old["id"] in shown and "rotation overdue since Oct 28, 2026 (5 days)" in shown
+    assert "dev-dev-new" in shown and "rotation due Jan 21, 2027 (in 80 days)" in shown
     assert "rotation in progress" in shown
     assert "dev-dev-off" not in shown and "admin-key" not in shown
     assert "research" in shown and "waiting for approval" in shown and "create your key" in shown

@@ -66,7 +66,9 @@ def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_stan
     (message,) = slack_standin.messages("C0ADMIN")
     rendered = json.dumps(message.blocks)
     # 300.005 + 10 + 20 + ... + 60 = $510.005 → $510.01; the week before: $400
-    assert message.text == "Weekly Claude spend Nov 16 to Nov 22: $510.01; +28% vs the week before ($400.00)."
+    assert (
+        message.text == "Weekly Claude spend Nov 16, 2026 to Nov 22, 2026: $510.01; +28% vs the week before ($400.00)."
+    )
     assert "default-ws $300.01 (58%)" in rendered and "research $210.00 (41%)" in rendered
     assert "`claude-opus-4` $300.01" in rendered and "`claude-haiku-4` $210.00" in rendered
     top = rendered.split("Top 5 keys")[1].split("rotation")[0]

@@ -126,7 +126,7 @@ def test_a_spike_names_its_drivers_with_exact_figures(
     anthropic_standin.reset_requests()
     run(ddeps)
     (spike,) = posted(slack_standin, "Spend spike")
-    assert spike.text == "Spend spike: org spent $100.00 on Oct 17."
+    assert spike.text == "Spend spike: org spent $100.00 on Oct 17, 2026."
     fields = fields_of(spike)
     assert fields["Keys"].splitlines() == [
         f"• `batch-import` (sk-ant-api03-{org.batch[-4:]}...AA): $90.00, +$90.00 on $0.00/day",
@@ -198,8 +198,8 @@ def test_a_threshold_alert_names_drivers_by_share_of_the_period(
     org.cost(oct1 + DAY, "10000", key=org.search, model="claude-sonnet-4", ws=org.ws)
     clock.set(oct1 + 2 * DAY + timedelta(hours=1))
     run(deps)
-    (alert,) = posted(slack_standin, "Budget alert")
-    assert alert.text == "Budget alert: org has used 50% of its $1,000.00 budget ($600.00 spent)."
+    (alert,) = posted(slack_standin, "Org budget")
+    assert alert.text == "Org budget: 60% used — $600.00 of $1,000.00 for October 2026; crossed the 50% alert."
     fields = fields_of(alert)
     assert fields["Keys"].splitlines() == [
         "• `prod-search` (sk-ant-api03-ab...4f2a): $400.00 (67%)",
@@ -285,7 +285,7 @@ def test_mark_as_planned_silences_the_day_and_leaves_the_baseline(
     spikes = posted(slack_standin, "Spend spike")
     assert [m.text for m in spikes] == [
         "Spend spike on Oct 17: marked as planned.",  # the first alert, edited
-        "Spend spike: org spent $20.00 on Oct 18.",
+        "Spend spike: org spent $20.00 on Oct 18, 2026.",
     ]
     later = rendered(spikes[1])
     assert "6-day average of $5.00" in later  # Oct 17 left the baseline

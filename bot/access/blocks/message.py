@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -14,10 +16,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.access.model import WORKSPACE_ROLES, RequesterContext, RequestRef
-from bot.core.format import usd
+from bot.access.model import RequesterContext, RequestRef
+from bot.core.format import duration, role_name, usd
 from bot.slack.ids import Action
-from bot.slack.text import clip, confirm_text, escape_clip
+from bot.slack.text import clip, confirm_text, escape_clip, when
 from storage.models import AccessRequest, RequestKind, RequestState
 
 MAX_LISTED = 20
@@ -43,17 +45,18 @@ def duration_text(days: int | None) -> str:
     """'permanent' or 'for 7 days'."""
     if not days:
         return "permanent"
-    return f"for {days} day{'s' if days != 1 else ''}"
+    return f"for {duration(days)}"
 
 
 def _role_label(role: str) -> str:
-    return WORKSPACE_ROLES.get(role, role).split(" (")[0].lower()
+    return role_name(role)
 
 
 def what(request: AccessRequest) -> str:
     """What the request asks for, in mrkdwn (names in bold)."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as *{escape_clip(request.role, 40)}*"
+        role = escape_clip(role_name(request.role), 40)
+        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as *{role}*"
     workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
     return f"*{workspace}* as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
@@ -61,7 +64,8 @@ def what(request: AccessRequest) -> str:
 def what_plain(request: AccessRequest) -> str:
     """What the request asks for, in a sentence without bold."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as {escape_clip(request.role, 40)}"
+        role = escape_clip(role_name(request.role), 40)
+        return f"an invite for {escape_clip(request.invitee_email or '?', 400)} as {role}"
     workspace = escape_clip(request.workspace_name or "?", NAME_SHOWN)
     return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
@@ -69,7 +73,7 @@ def what_plain(request: AccessRequest) -> str:
 def plain_what(request: AccessRequest) -> str:
     """What the request asks for, as plain text (a confirm dialog shows its text unformatted)."""
     if request.kind == RequestKind.INVITE:
-        return f"an invite for {clip(request.invitee_email or '?', 320)} as {request.role}"
+        return f"an invite for {clip(request.invitee_email or '?', 320)} as {role_name(request.role)}"
     workspace = clip(request.workspace_name or "?", NAME_SHOWN)
     return f"access to {workspace} as {_role_label(request.role)}, {duration_text(request.duration_days)}"
 
@@ -84,10 +88,10 @@ def root_text(request: AccessRequest) -> str:
     return f"{request_summary(request)} ({request.state})"
 
 
-def _context_lines(context: RequesterContext | None) -> str:
+def _context_lines(context: RequesterContext | None, tz: tzinfo) -> str:
     if context is None:
         return "Not yet a member of the Anthropic organization."
-    lines = [f"Org role: *{escape_clip(context.org_role or 'none', 40)}*"]
+    lines = [f"Org role: *{escape_clip(role_name(context.org_role), 40)}*"]
     if context.keys is None:
         lines.append("Keys: unavailable right now")
     elif not context.keys:
@@ -102,13 +106,13 @@ def _context_lines(context: RequesterContext | None) -> str:
     if context.month_to_date_usd is None:
         lines.append("Spend this month: unavailable right now")
     else:
-        as_of = f" (data as of {context.data_as_of:%Y-%m-%d %H:%M} UTC)" if context.data_as_of else ""
+        as_of = f" (data as of {when(context.data_as_of, tz)})" if context.data_as_of else ""
         lines.append(f"Spend this month: {usd(context.month_to_date_usd)}{as_of}")
     return "\n".join(lines)
 
 
 def build_request_message(
-    request: AccessRequest, context: RequesterContext | None, *, show_context: bool = True
+    request: AccessRequest, context: RequesterContext | None, *, show_context: bool = True, tz: tzinfo = UTC
 ) -> list[Block]:
     """The admin-channel root message: who, what, why, context (when known), state, and buttons while actionable."""
     value = RequestRef(r=request.id or 0).model_dump_json()
@@ -118,7 +122,7 @@ def build_request_message(
         HeaderBlock(text=clip(f"Access request #{request.id}", 150)),
         SectionBlock(text=request_summary(request)),
         SectionBlock(text=f"*Why:*\n{reason}"),
-        *([SectionBlock(text=_context_lines(context))] if show_context else []),
+        *([SectionBlock(text=_context_lines(context, tz))] if show_context else []),
         SectionBlock(text=f"*State:* {STATE_LABELS.get(request.state, request.state)}"),
     ]
     if request.state == RequestState.FAILED and request.last_error:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.access.blocks.message import key_name_hint, what_plain
 from bot.access.model import (
@@ -14,7 +14,8 @@ from bot.access.model import (
     RoleRaised,
     WorkspaceRoleChanged,
 )
-from bot.slack.text import escape
+from bot.core.format import plural, role_name
+from bot.slack.text import escape, when
 from storage.models import AccessRequest
 
 CANCELLED = "Cancelled by the requester."
@@ -83,15 +84,15 @@ def invite_lapsed_dm(request: AccessRequest, status: str) -> str:
 
 def invite_unaccepted(email: str | None, days: int) -> str:
     """Thread: the invite has waited long enough for an admin to look."""
-    return f"The invite to {escape(email or '?')} is still not accepted after {days} days."
+    return f"The invite to {escape(email or '?')} is still not accepted after {plural(days, 'day')}."
 
 
-def invite_reminder_dm(request: AccessRequest, email: str | None, expires_at: datetime) -> str:
+def invite_reminder_dm(request: AccessRequest, email: str | None, expires_at: datetime, tz: tzinfo = UTC) -> str:
     """DM: accept the invite before it expires."""
     return (
         f"Reminder: accept the Anthropic invite sent to "
         f"{escape(email or '?')} (request #{request.id}); it expires "
-        f"{expires_at:%Y-%m-%d}."
+        f"{when(expires_at, tz)}."
     )
 
 
@@ -106,7 +107,7 @@ def escalation(request: AccessRequest, link: str | None) -> str:
 
 def invite_sent(email: str, org_role: str) -> str:
     """Thread: the Admin API sent the invite."""
-    return f"Invite sent to {escape(email)} (role {escape(org_role)})."
+    return f"Invite sent to {escape(email)} (role {escape(role_name(org_role))})."
 
 
 def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> str:
@@ -125,13 +126,13 @@ def invite_sent_dm(request: AccessRequest, email: str, *, for_invitee: bool) -> 
 
 def _step(step: GrantStep) -> str:
     if isinstance(step, RoleRaised):
-        return f"Org role raised from {step.from_role} to {step.to_role}."
+        return f"Org role raised from {role_name(step.from_role)} to {role_name(step.to_role)}."
     if isinstance(step, AddedToWorkspace):
-        return f"Added to {escape(step.workspace)} as {step.role}."
+        return f"Added to {escape(step.workspace)} as {role_name(step.role)}."
     if isinstance(step, WorkspaceRoleChanged):
-        return f"Workspace role changed from {step.from_role} to {step.to_role}."
+        return f"Workspace role changed from {role_name(step.from_role)} to {role_name(step.to_role)}."
     assert isinstance(step, AlreadyMember)
-    return f"Already {step.role} in {escape(step.workspace)}."
+    return f"Already {role_name(step.role)} in {escape(step.workspace)}."
 
 
 ALREADY_THERE = "The access was already there, so nothing will be taken away when the time is up."
@@ -143,11 +144,16 @@ def granted(steps: list[GrantStep], *, already_there: bool = False) -> str:
 
 
 def granted_dm(
-    request: AccessRequest, *, expires: datetime | None, console_url: str, already_there: bool = False
+    request: AccessRequest,
+    *,
+    expires: datetime | None,
+    console_url: str,
+    already_there: bool = False,
+    tz: tzinfo = UTC,
 ) -> str:
     """DM: access is there (and until when, or that it was there already); how to create the key."""
     workspace = f"*{escape(request.workspace_name or '?')}*"
-    until = f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    until = f" until {when(expires, tz)}" if expires else ""
     lead = f"You now have access to {workspace}{until}."
     if already_there:
         lead = (
@@ -241,12 +247,9 @@ def grant_ended_dm(request: AccessRequest, plan: ExpiryPlan) -> str:
     return " ".join([head, *(_undone(request, plan) or ["Nothing needed undoing."])])
 
 
-def grant_ending_dm(request: AccessRequest, ends: datetime, plan: ExpiryPlan) -> str:
+def grant_ending_dm(request: AccessRequest, ends: datetime, plan: ExpiryPlan, tz: tzinfo = UTC) -> str:
     """DM: a time-bound grant ends soon, and exactly what will happen then."""
-    head = (
-        f"Your access to *{escape(request.workspace_name or '?')}* "
-        f"ends {ends:%Y-%m-%d %H:%M} UTC (request #{request.id})."
-    )
+    head = f"Your access to *{escape(request.workspace_name or '?')}* ends {when(ends, tz)} (request #{request.id})."
     plan_parts = _to_undo(request, plan) or ["Nothing will be taken away."]
     return " ".join([head, *plan_parts, "File a new request if you need longer."])
 

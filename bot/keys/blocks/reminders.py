@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
+from bot.core.format import calendar_day
 from bot.keys.blocks.common import MAX_BLOCKS, context, days, key_line, key_title, owner_label, plural
 from bot.keys.model import LISTED_PER_MESSAGE, KeyView, Notice, Owner, Tally
 from bot.slack.commands import COMMAND
@@ -22,11 +23,11 @@ def notice_text(notice: Notice) -> str:
         assert view.expires is not None
         what = f":hourglass: expires {when} ({view.expires.isoformat()}); expiry can't be extended"
     elif notice.days_left > 0:
-        what = f":calendar: rotation due in {days(notice.days_left)} ({view.rotation_due.isoformat()})"
+        what = f":calendar: rotation due in {days(notice.days_left)} ({calendar_day(view.rotation_due)})"
     elif notice.days_left == 0:
-        what = f":warning: rotation due today ({view.rotation_due.isoformat()})"
+        what = f":warning: rotation due today ({calendar_day(view.rotation_due)})"
     else:
-        what = f":warning: rotation overdue by {days(-notice.days_left)} (due {view.rotation_due.isoformat()})"
+        what = f":warning: rotation overdue by {days(-notice.days_left)} (due {calendar_day(view.rotation_due)})"
     where = f" in *{escape_clip(view.workspace, 200)}*" if view.workspace else ""
     return f"{key_title(view)}{where}\n{what}"
 
@@ -73,7 +74,7 @@ def overdue_digest(
     text = f"Rotation backlog {week}: {plural(total, 'active key')} past {max_age_days} days"
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Rotation backlog {week}", 150)),
-        SectionBlock(text=f"*{total}* active key{'s are' if total != 1 else ' is'} older than {max_age_days} days."),
+        SectionBlock(text=f"*{plural(total, 'active key')}* older than {max_age_days} days."),
     ]
     if by_workspace:
         lines = fit_lines([f"• {escape_clip(t.label, 200)}: {t.count}" for t in by_workspace], 2900)

@@ -14,7 +14,7 @@ from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, StaleDeactivated
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape, escape_clip, fit_lines
+from bot.slack.text import clip, confirm_text, escape, escape_clip, fit_lines, when
 
 
 def stale_block_id(key_id: str) -> str:
@@ -38,8 +38,8 @@ def stale_root(
         f"for {stale_days} days"
     )
     lines = [
-        f"• *{leavers}* active key{'s' if leavers != 1 else ''} created by people who are no longer org members",
-        f"• *{stale}* active key{'s' if stale != 1 else ''} with no usage in the last {stale_days} days",
+        f"• *{plural(leavers, 'active key')}* created by people who are no longer org members",
+        f"• *{plural(stale, 'active key')}* with no usage in the last {stale_days} days",
     ]
     blocks: list[Block] = [
         HeaderBlock(text=clip(f"Stale-key audit {week}", 150)),
@@ -52,7 +52,7 @@ def stale_root(
     more = f" (the first {listed} of {total}; the rest follow in next week's audit)" if listed < total else ""
     notes = [f"The keys are in the thread, former members' first{more}. Deactivate is for admins."]
     if as_of is not None:
-        notes.append(f"Usage data as of {as_of:%Y-%m-%d %H:%M} UTC.")
+        notes.append(f"Usage data as of {when(as_of)}.")
     blocks.append(context(" ".join(notes)))
     return Reply(text, blocks)
 
