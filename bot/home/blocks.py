@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
+from bot.core.format import plural
 from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.keys.blocks.common import key_title, rotation_text
 from bot.keys.model import KeyView
@@ -47,7 +48,7 @@ def _request_item(item: RequestItem, *, who: bool = False) -> str:
     state = REQUEST_STATES.get(item.state, escape(item.state))
     workspace = f" for *{escape_clip(item.workspace, NAME_SHOWN)}*" if item.workspace else ""
     by = f" from <@{item.requester_slack_id}>" if who and item.requester_slack_id else ""
-    return f"#{item.id}{by}{workspace} · {state} · since {item.created:%Y-%m-%d}"
+    return f"#{item.id}{by}{workspace} · {state} · since {when(item.created, style='date')}"
 
 
 def _my_keys(data: HomeData) -> list[Block]:
@@ -122,7 +123,7 @@ def _admin(admin: AdminHome) -> list[Block]:
         admin.stale_oldest,
         "Every key older than that was used.",
     )
-    notes = [f"{admin.active_keys} active keys"]
+    notes = [plural(admin.active_keys, "active key") if admin.active_keys is not None else "active keys unknown"]
     if admin.as_of is not None:
         notes.append(f"usage data as of {when(admin.as_of)}")
     notes.append(f"`{COMMAND} keys all` lists every key")

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import calendar_day, duration, last_day, percent, usd
+from bot.core.format import calendar_day, duration, last_day, percent, plural, usd
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, confirm_text, escape_clip, when
@@ -173,7 +173,7 @@ def budget_list(listing: BudgetList) -> Reply:
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=f"Alerts at {marks} of each budget go to {channel}.")])
     )
-    return Reply(f"{len(listing.budgets)} budget(s); alerts at {marks} go to {channel}.", blocks)
+    return Reply(f"{plural(len(listing.budgets), 'budget')}; alerts at {marks} go to {channel}.", blocks)
 
 
 def budget_saved(saved: BudgetSaved) -> Reply:

@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import money
+from bot.core.format import calendar_day, money
 from bot.slack.reply import Reply
 from bot.slack.text import escape_clip, fit_lines, when
 from bot.spend.claude_code import Activity, CCPeriod, DigestSection, OrgReport, PersonReport, Ranked
@@ -31,7 +31,7 @@ def _period_label(days: list[date]) -> str:
 
 
 def _day(d: date) -> str:
-    return f"{d:%b} {d.day}"
+    return calendar_day(d)
 
 
 def _rate(activity: Activity) -> str:

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import usd
+from bot.core.format import calendar_day, usd
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, confirm_text, escape_clip, when
@@ -39,8 +39,8 @@ TITLES = {
 
 
 def short_day(day: date) -> str:
-    """`Oct 17`."""
-    return f"{day:%b} {day.day}"
+    """`Oct 17, 2026` (the one date form, `bot/core/format.py` calendar_day)."""
+    return calendar_day(day)
 
 
 def _name(kind: DriverKind, driver: Driver) -> str:

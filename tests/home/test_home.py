@@ -114,7 +114,7 @@ def test_admin_home_summarises_thousands_of_keys(
     assert "Pending approvals: 12" in shown and "…and 7 more" in shown
     # Every active scale key is 377 days old and unused: counts in the thousands, a few listed.
     assert "*Keys overdue for rotation*: *2640*" in shown and "*Keys unused for 30 days*: *2640*" in shown
-    assert "2640 active keys" in shown and shown.count("scale-key-") == 10
+    assert "2,640 active keys" in shown and shown.count("scale-key-") == 10
     assert len(json.dumps(view)) < 250_000
     # Pages of 1,000: 2,640 active keys take 3 calls.
     scans = [r for r in anthropic_standin.matching("GET", "/v1/organizations/api_keys") if r.query.get("status")]

@@ -6,14 +6,17 @@ re-arms only the thresholds above spend; the forecast waits for 3 days of data; 
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from bot.deps import Deps
+from bot.directory import remember_user
 from bot.jobs.context import JobResult
 from bot.registry import run_job
 from bot.spend import budgets, positions
@@ -269,3 +272,24 @@ def test_workspace_budgets_alert_on_their_own_spend(
     assert alerts(slack_standin) == [
         "Workspace research budget: 60% used — $60.00 of $100.00 for October 2026; crossed the 50% alert."
     ]
+
+
+def test_an_alert_in_the_admin_channel_names_the_org_admins_not_the_channel(
+    bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
+) -> None:
+    """MONTHLY_BUDGET_USD has no one who set it and ADMIN_SLACK_USER_IDS is empty: the org's admins, by name."""
+    assert bdeps.settings.alert_channel == bdeps.settings.admin_channel_id == CHANNEL
+    bdeps.settings = bdeps.settings.model_copy(update={"admin_slack_user_ids": []})
+    anthropic_standin.add_user("boss@example.com", name="Boss", role="admin")
+    remember_user(bdeps, {"id": "U0BOSS", "profile": {"email": "boss@example.com"}, "deleted": False})
+    daily_costs(anthropic_standin, OCT1, ["80000"])
+    clock.set(OCT1 + DAY + timedelta(hours=1))
+    run(bdeps)
+    (alert,) = posted_alerts(slack_standin, THRESHOLD)
+    talk = alert.blocks[-1]["elements"][0]["text"]
+    assert talk == "Questions about this budget? Talk to <@U0BOSS>."
+    assert f"<#{CHANNEL}>" not in json.dumps(alert.blocks)
+
+
+def posted_alerts(slack_standin, prefix: str) -> list[Any]:
+    return [m for m in slack_standin.messages(CHANNEL) if (m.text or "").startswith(prefix) and m.thread_ts is None]

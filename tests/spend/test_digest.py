@@ -74,7 +74,7 @@ def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_stan
     top = rendered.split("Top 5 keys")[1].split("rotation")[0]
     assert top.index("old-key") < top.index("key-5") < top.index("key-2")
     assert "key-1" not in top and "key-0" not in top  # sixth and seventh
-    assert "Keys due for rotation (1):* `old-key`" in rendered and "(88 d)" in rendered
+    assert "Keys due for rotation (1):* `old-key`" in rendered and "(88 days)" in rendered
 
 
 def test_dry_run_sends_nothing(ddeps: Deps, anthropic_standin, slack_standin) -> None:

@@ -146,7 +146,7 @@ def test_a_spike_names_its_drivers_with_exact_figures(
         "• Dev Eloper: $10.00, +$5.00 on $5.00/day",
     ]
     text = rendered(spike)
-    assert "Oct 17 against the daily mean of the 7 days before ($5.00/day)" in text
+    assert "Oct 17, 2026 against the daily mean of the 7 days before ($5.00/day)" in text
     assert "Drivers: data as of" in text
     # One grouped cost call names every driver (the job's own daily call is the other one).
     assert anthropic_standin.count("GET", r"/v1/organizations/analytics/cost") == 2
@@ -232,7 +232,7 @@ def test_a_forecast_alert_names_what_rose_yesterday(
         "• research: $700.00, +$700.00 on $0.00/day",
         "• default-ws: $20.00, +$11.43 on $8.57/day",
     ]
-    assert "Oct 4 against the daily mean of the 7 days before ($8.57/day)" in rendered(forecast)
+    assert "Oct 4, 2026 against the daily mean of the 7 days before ($8.57/day)" in rendered(forecast)
     # The spike alert about the same day shares the forecast's drivers call.
     (spike,) = posted(slack_standin, "Spend spike")
     assert fields_of(spike) == fields
@@ -284,12 +284,12 @@ def test_mark_as_planned_silences_the_day_and_leaves_the_baseline(
     run(ddeps)
     spikes = posted(slack_standin, "Spend spike")
     assert [m.text for m in spikes] == [
-        "Spend spike on Oct 17: marked as planned.",  # the first alert, edited
+        "Spend spike on Oct 17, 2026: marked as planned.",  # the first alert, edited
         "Spend spike: org spent $20.00 on Oct 18, 2026.",
     ]
     later = rendered(spikes[1])
     assert "6-day average of $5.00" in later  # Oct 17 left the baseline
-    assert "Oct 18 against the daily mean of the 6 days before ($5.00/day)" in later
+    assert "Oct 18, 2026 against the daily mean of the 6 days before ($5.00/day)" in later
     assert "+$15.00 on $5.00/day" in later  # the drivers' baseline leaves it out too
 
 
