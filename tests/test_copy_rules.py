@@ -262,6 +262,54 @@ def _notices() -> Payload:
     return "\n".join(texts), []
 
 
+def _usage() -> Payload:
+    from bot.spend.blocks_usage import usage_reply
+    from bot.spend.model import Period, ScopeKind, SpendSummary, Tokens, UsageReport, Who
+
+    start = datetime(2026, 12, 1, tzinfo=TZ)
+    summary = SpendSummary(
+        start=start,
+        end=NOW,
+        total=Decimal("1234.5"),
+        by_model={"claude-sonnet-4-5": Decimal("1234.5")},
+        daily={date(2026, 12, 1): {"claude-sonnet-4-5": Decimal("1234.5")}},
+        tokens={"claude-sonnet-4-5": Tokens(1000, 1, 0)},
+        data_as_of=NOW,
+        by_product={"claude_code": Decimal("234.5"), "messages_api": Decimal(1000)},
+    )
+    report = UsageReport("U0ANA", Who(ScopeKind.ORG), Period.MTD, summary, _position("1234.5"), None, TZ)
+    return _reply(usage_reply(report))
+
+
+def _claude_code() -> Payload:
+    from bot.spend import blocks_claude_code
+    from bot.spend.claude_code import Activity, CCPeriod, OrgReport, Ranked
+
+    one = Activity(1, 10, 1, 1, 1, 1, 0, Decimal("1.5"), {"claude-sonnet-4-5": Decimal("1.5")})
+    people = [Ranked("ana@example.com", None, "U0ANA", one)]
+    days = [date(2026, 12, 1) + timedelta(days=i) for i in range(7)]
+    org = OrgReport(days, one, 1, 1, people, people, [], "USD", NOW, other_currency=False)
+    return _reply(blocks_claude_code.org_reply(org, CCPeriod.D7, TZ))
+
+
+def _team() -> Payload:
+    from bot.anthropic_admin.types import OrgUser
+    from bot.team.blocks import offboard_confirm
+    from bot.team.leaver_blocks import leaver_proposal, no_slack_list
+    from bot.team.leaver_model import Leaver, NoSlackMember
+    from bot.team.offboard import KeyToStop, OffboardPlan
+
+    member = OrgUser("user_1", "ana@example.com", "Ana", "developer", NOW)
+    plan = OffboardPlan(
+        "ana@example.com", "user_1", member, [KeyToStop("apikey_01", "prod", None)], [("w1", "research")], ["i1"], [1]
+    )
+    listed = no_slack_list(
+        [NoSlackMember("bob@example.com", "Bob", "claude_code_user")], week="2026-W50", as_of=NOW, tz=TZ
+    )
+    replies_ = [offboard_confirm(plan, "left"), leaver_proposal(Leaver("U0ANA", "Ana", plan), 1), listed]
+    return "\n".join(r.text for r in replies_), [b for r in replies_ for b in _blocks(r.blocks)]
+
+
 BUILDERS: list[tuple[str, Callable[[], Payload]]] = [
     ("budget alert: threshold", lambda: _alert(AlertKind.THRESHOLD)),
     ("budget alert: threshold, workspace", lambda: _alert(AlertKind.THRESHOLD, pos=_position("612.5", True))),
@@ -309,6 +357,9 @@ BUILDERS: list[tuple[str, Callable[[], Payload]]] = [
     ("spend-limit request: approved", lambda: _spend_card("approved")),
     ("access request message and list", _request_message),
     ("access notices", _notices),
+    ("usage answer", _usage),
+    ("Claude Code report", _claude_code),
+    ("offboard, leaver proposal, members without Slack", _team),
 ]
 
 DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|>]+\|([^>]*)>")
@@ -318,6 +369,8 @@ PLURAL_SLIP = re.compile(
     r"(?<![\d.,$])\b1 (?:active |pending |open |org )?"
     r"(keys|days|members|invites|workspaces|requests|rows|budgets|matches|developers|admins|viewers|weeks)\b"
 )
+RAW_ROLE = re.compile(r"\b(workspace_\w+|claude_code_user)\b")
+DANGLING_NONE = re.compile(r"\*: none\.$")
 MONEY = re.compile(r"\$[\d,.]*\d")
 MONEY_FORM = re.compile(r"\$\d{1,3}(,\d{3})*\.\d{2}")
 #: Claude Code's report counts UTC days, whatever TIMEZONE is: saying so is a fact about the data.
@@ -360,6 +413,8 @@ def test_copy_rules(name: str, build: Callable[[], Payload]) -> None:
         assert not ISO_DATE.search(bare), f"{name}: an ISO date: {text!r}"
         assert not BARE_TIME.search(bare), f"{name}: a time outside a date token: {text!r}"
         assert "(s)" not in bare, f"{name}: a '(s)' plural: {text!r}"
+        assert not RAW_ROLE.search(bare), f"{name}: a role as the API spells it: {text!r}"
+        assert not DANGLING_NONE.search(bare), f"{name}: 'none.' with nothing after it: {text!r}"
         assert not PLURAL_SLIP.search(bare), f"{name}: a plural slip: {text!r}"
         for amount in MONEY.findall(bare):
             assert MONEY_FORM.fullmatch(amount), f"{name}: money not as $1,234.56: {amount!r} in {text!r}"
@@ -387,6 +442,12 @@ def test_an_alert_leads_with_the_sentence_then_figures_then_who_to_talk_to() -> 
     assert blocks[0]["text"]["text"] == f":warning: *{text}*"
     assert "*Spent:* $800.00" in blocks[1]["text"]["text"]
     assert blocks[-1]["elements"][0]["text"] == "Questions about this budget? Talk to <@U0ANA> (set this budget)."
+
+
+def test_an_empty_admin_list_says_what_none_means() -> None:
+    _, blocks = _home(True)
+    texts = [b["text"]["text"] for b in blocks if b.get("type") == "section"]
+    assert "*Keys of former members*: none. Every active key has a current member." in texts
 
 
 def test_no_forecast_yet_does_not_read_as_a_forecast() -> None:

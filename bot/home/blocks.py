@@ -94,7 +94,7 @@ def _my_requests(data: HomeData) -> list[Block]:
 
 def _key_list(title: str, count: int, oldest: Sequence[KeyView], empty: str) -> list[Block]:
     if count == 0:
-        return [SectionBlock(text=f"{title}: none. {empty}")]
+        return [SectionBlock(text=f"{title}: none. {empty}".rstrip())]
     blocks: list[Block] = [SectionBlock(text=f"{title}: *{count}*")]
     blocks += [SectionBlock(text=_key_item(v)) for v in oldest[:ADMIN_ITEMS_SHOWN]]
     if count > ADMIN_ITEMS_SHOWN:
@@ -113,7 +113,9 @@ def _admin(admin: AdminHome) -> list[Block]:
     if admin.problem:
         blocks.append(SectionBlock(text=admin.problem))
         return blocks
-    blocks += _key_list("*Keys of former members*", admin.leavers, admin.leavers_oldest, "")
+    blocks += _key_list(
+        "*Keys of former members*", admin.leavers, admin.leavers_oldest, "Every active key has a current member."
+    )
     blocks += _key_list(
         "*Keys overdue for rotation*", admin.overdue, admin.overdue_oldest, "Every key is within its rotation period."
     )

@@ -106,23 +106,23 @@ def _alert_lines(alert: BudgetAlert) -> tuple[str, str]:
         return f":warning: *{sentence}*", sentence
     if alert.kind is AlertKind.FORECAST:
         projected = usd(position.forecast or Decimal(0))
-        headline = (
-            f":chart_with_upwards_trend: *{label} is on track to go over budget:* forecast {projected} "
-            f"against {amount} by {last_day(position.period_end, tz)}."
+        sentence = (
+            f"Forecast alert — {scope_title(position.budget)}: on track to spend {projected} of {amount} by "
+            f"{last_day(position.period_end, tz)}; {percent(position.spent, position.amount)} used so far."
         )
-        return headline, f"Forecast alert: {label} is on track to spend {projected} of a {amount} budget."
+        return f":chart_with_upwards_trend: *{sentence}*", sentence
     if alert.kind is AlertKind.SPIKE:
         spike = alert.spike
         assert spike is not None
         shown = calendar_day(spike.day)
         headline = (
             f":zap: *Spend spike in {label}:* {usd(spike.spend)} on {shown}, more than {spike.factor}x the "
-            f"{spike.trailing_days}-day average of {usd(spike.mean)}."
+            f"daily average of {usd(spike.mean)} over the {plural(spike.trailing_days, 'day')} before."
         )
         return headline, f"Spend spike: {label} spent {usd(spike.spend)} on {shown}."
     headline = (
         f":white_check_mark: *Back under budget: new period started for {label}.* The last period went "
-        f"over budget; {month(position, tz)} starts again at {amount}."
+        f"over budget; {month(position, tz)} starts again: {usd(position.spent)} of {amount} so far."
     )
     return headline, f"Back under budget: new period started for {label}."
 

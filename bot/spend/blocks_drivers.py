@@ -119,7 +119,7 @@ def planned_button(scope_key: str, label: str, day: date) -> ActionsBlock:
                 confirm=ConfirmObject(
                     title="Mark this spike as planned?",
                     text=confirm_text(
-                        f"No more spike alerts for {clip(label, 120)} on {shown}, and {shown} leaves the baseline "
+                        f"No more spike alerts for {clip(label, 120)} on {shown}, and that day leaves the baseline "
                         "of later spike checks. Admins only; recorded in the audit log."
                     ),
                     confirm="Mark as planned",
@@ -156,5 +156,5 @@ def planned_reply(outcome: PlannedOutcome) -> Reply:
         return Reply(f"{shown} was already marked as planned for {escape_clip(outcome.scope_label, 200)}.")
     return Reply(
         f":white_check_mark: Marked as planned: no more spike alerts for {escape_clip(outcome.scope_label, 200)} "
-        f"on {shown}, and {shown} leaves the baseline of later spike checks. Recorded in the audit log."
+        f"on {shown}, and that day leaves the baseline of later spike checks. Recorded in the audit log."
     )

@@ -172,7 +172,9 @@ def test_the_forecast_stays_quiet_with_under_three_days_of_data(
     clock.set(OCT1 + 3 * DAY + timedelta(minutes=1))
     run(bdeps)
     forecasts = alerts(slack_standin, FORECAST)
-    assert forecasts == ["Forecast alert: org is on track to spend $3,099.28 of a $1,000.00 budget."]
+    assert forecasts == [
+        "Forecast alert — Org budget: on track to spend $3,099.28 of $1,000.00 by Oct 31, 2026; 30% used so far."
+    ]
     clock.set(OCT1 + 10 * DAY)
     run(bdeps)
     assert len(alerts(slack_standin, FORECAST)) == 1  # once per period

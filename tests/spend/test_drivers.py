@@ -288,7 +288,7 @@ def test_mark_as_planned_silences_the_day_and_leaves_the_baseline(
         "Spend spike: org spent $20.00 on Oct 18, 2026.",
     ]
     later = rendered(spikes[1])
-    assert "6-day average of $5.00" in later  # Oct 17 left the baseline
+    assert "daily average of $5.00 over the 6 days before" in later  # Oct 17 left the baseline
     assert "Oct 18, 2026 against the daily mean of the 6 days before ($5.00/day)" in later
     assert "+$15.00 on $5.00/day" in later  # the drivers' baseline leaves it out too
 
