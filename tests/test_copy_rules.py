@@ -1,4 +1,4 @@
-"""Copy rules, checked on every builder with typical data (issue 15): one date form, TIMEZONE not "UTC", no
+"""Copy rules, checked on every builder with typical data: one date form, TIMEZONE not "UTC", no
 plural slips, money as `$1,234.56`, and a budget alert's first sentence agreeing with its figures.
 
 BUILDERS is an explicit list: a new builder is added here, or its copy is not checked. TIMEZONE is Europe/Berlin
@@ -363,7 +363,7 @@ BUILDERS: list[tuple[str, Callable[[], Payload]]] = [
 ]
 
 DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|>]+\|([^>]*)>")
-ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+ISO_DATE = re.compile(r"\b\d{4}-(\d{2}-\d{2}|W\d{2})\b")  # 2026-12-08, and ISO weeks like 2026-W50
 BARE_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 PLURAL_SLIP = re.compile(
     r"(?<![\d.,$])\b1 (?:active |pending |open |org )?"

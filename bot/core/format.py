@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -72,6 +73,14 @@ def last_day(period_end: datetime, tz: tzinfo) -> str:
 def month_name(moment: datetime, tz: tzinfo) -> str:
     """`December 2026`: the TIMEZONE month of an instant."""
     return f"{moment.astimezone(tz):%B %Y}"
+
+
+def week_label(iso_week: str) -> str:
+    """`week of Dec 7, 2026` for `2026-W50` (the ISO week weekly reports are keyed by), as people say it."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", iso_week)
+    if match is None:
+        return iso_week
+    return f"week of {calendar_day(date.fromisocalendar(int(match[1]), int(match[2]), 1))}"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -76,7 +76,7 @@ def confirm_text(text: str) -> PlainTextObject:
 
 
 DateStyle = Literal["datetime", "date"]
-#: Slack date tokens (docs.slack.dev "Formatting text for app surfaces", dates): Slack writes the instant in
+#: Slack date tokens (Slack's mrkdwn date formatting): Slack writes the instant in
 #: each reader's own time zone and locale; `{date_short_pretty}` reads "today"/"yesterday" or "Dec 1, 2026".
 #: They render in mrkdwn only (section and context text, the top-level `text`); plain_text (headers, buttons,
 #: options, confirm dialogs, modal titles) shows them raw, so there use `plain_when`.

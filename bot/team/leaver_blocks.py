@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import plural, role_name
+from bot.core.format import plural, role_name, week_label
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
@@ -109,11 +109,11 @@ def no_slack_list(members: Sequence[NoSlackMember], *, week: str, as_of: datetim
         for m in members[:NO_SLACK_LISTED]
     ]
     head = (
-        f":mag: {_members_have(len(members))} no Slack account behind their email ({week}). "
+        f":mag: {_members_have(len(members))} no Slack account behind their email ({week_label(week)}). "
         f"If one left, `{COMMAND} offboard <email>`; someone who uses another address in Slack needs nothing."
     )
     blocks: list[Block] = [SectionBlock(text=head), *[SectionBlock(text=c) for c in _chunks(lines, SECTION_ROOM)]]
     if len(members) > NO_SLACK_LISTED:
         blocks.append(_context(f"…and {len(members) - NO_SLACK_LISTED} more"))
     blocks.append(_context(f"Org members as of {when(as_of, tz)}; the Slack directory as last stored."))
-    return Reply(f"{_members_have(len(members))} no Slack account ({week})", blocks)
+    return Reply(f"{_members_have(len(members))} no Slack account ({week_label(week)})", blocks)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, HeaderBlock, SectionBlock
 
-from bot.core.format import calendar_day
+from bot.core.format import calendar_day, week_label
 from bot.keys.blocks.common import MAX_BLOCKS, context, days, key_line, key_title, owner_label, plural
 from bot.keys.model import LISTED_PER_MESSAGE, KeyView, Notice, Owner, Tally
 from bot.slack.commands import COMMAND
@@ -71,9 +71,9 @@ def overdue_digest(
     *, total: int, oldest: Sequence[KeyView], by_workspace: Sequence[Tally], week: str, max_age_days: int
 ) -> Reply:
     """The weekly admin digest of keys past their rotation date: counts, then the most overdue."""
-    text = f"Rotation backlog {week}: {plural(total, 'active key')} past {max_age_days} days"
+    text = f"Rotation backlog, {week_label(week)}: {plural(total, 'active key')} past {max_age_days} days"
     blocks: list[Block] = [
-        HeaderBlock(text=clip(f"Rotation backlog {week}", 150)),
+        HeaderBlock(text=clip(f"Rotation backlog, {week_label(week)}", 150)),
         SectionBlock(text=f"*{plural(total, 'active key')}* older than {max_age_days} days."),
     ]
     if by_workspace:

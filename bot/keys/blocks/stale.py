@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ButtonElement, ConfirmObject, HeaderBlock, SectionBlock
 
+from bot.core.format import week_label
 from bot.keys.blocks.common import context, key_line, owner_label, plural
 from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, StaleDeactivated, StaleRow, Tally
 from bot.slack.commands import COMMAND
@@ -34,15 +35,15 @@ def stale_root(
 ) -> Reply:
     """The stale-key report's root message: counts; the keys follow in the thread."""
     text = (
-        f"Stale-key audit {week}: {plural(leavers, 'key')} of former members, {plural(stale, 'key')} unused "
-        f"for {stale_days} days"
+        f"Stale-key audit, {week_label(week)}: {plural(leavers, 'key')} of former members, "
+        f"{plural(stale, 'key')} unused for {stale_days} days"
     )
     lines = [
         f"• *{plural(leavers, 'active key')}* created by people who are no longer org members",
         f"• *{plural(stale, 'active key')}* with no usage in the last {stale_days} days",
     ]
     blocks: list[Block] = [
-        HeaderBlock(text=clip(f"Stale-key audit {week}", 150)),
+        HeaderBlock(text=clip(f"Stale-key audit, {week_label(week)}", 150)),
         SectionBlock(text="\n".join(lines)),
     ]
     if by_workspace:
