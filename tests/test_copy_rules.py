@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from bot.access.blocks import notices, replies
 from bot.access.blocks.message import build_request_list, build_request_message
 from bot.access.model import AddedToWorkspace, GrantStep, Invited, RequesterContext, RoleRaised
-from bot.core.format import duration, percent, plural, role_name
+from bot.core.format import duration, percent, percent_value, plural, role_name
 from bot.home.blocks import build_home
 from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.identity import BotRole
@@ -487,5 +487,7 @@ def test_plural_duration_and_role_names() -> None:
     assert plural(1, "key") == "1 key" and plural(3, "key") == "3 keys" and plural(0, "key") == "0 keys"
     assert plural(2, "match", "matches") == "2 matches" and plural(2000, "member") == "2,000 members"
     assert duration(1) == "1 day" and duration(3) == "3 days"
+    assert percent_value(66.666) == "66%" and percent_value(Decimal("99.99")) == "99%"  # never reads as crossed
+    assert percent(Decimal(800), Decimal(1000)) == "80%"
     assert role_name("workspace_developer") == "developer" and role_name("claude_code_user") == "Claude Code user"
     assert role_name("workspace_admin") == "workspace admin" and role_name(None) == "no role"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import calendar_day, usd
+from bot.core.format import calendar_day, percent_value, usd
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import clip, confirm_text, escape_clip, when
@@ -66,7 +66,7 @@ def driver_line(kind: DriverKind, driver: Driver, basis: Basis) -> str:
             f"• {_name(kind, driver)}: {usd(driver.amount)}, {_signed(driver.change)} "
             f"on {usd(driver.baseline or Decimal(0))}/day"
         )
-    share = f" ({(driver.share * 100).quantize(Decimal(1), ROUND_HALF_UP)}%)" if driver.share is not None else ""
+    share = f" ({percent_value(driver.share * 100)})" if driver.share is not None else ""
     return f"• {_name(kind, driver)}: {usd(driver.amount)}{share}"
 
 

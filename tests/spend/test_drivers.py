@@ -202,11 +202,11 @@ def test_a_threshold_alert_names_drivers_by_share_of_the_period(
     assert alert.text == "Org budget: 60% used — $600.00 of $1,000.00 for October 2026; crossed the 50% alert."
     fields = fields_of(alert)
     assert fields["Keys"].splitlines() == [
-        "• `prod-search` (sk-ant-api03-ab...4f2a): $400.00 (67%)",
+        "• `prod-search` (sk-ant-api03-ab...4f2a): $400.00 (66%)",
         f"• `batch-import` (sk-ant-api03-{org.batch[-4:]}...AA): $200.00 (33%)",
     ]
     assert fields["Models"].splitlines() == ["• `claude-opus-4`: $300.00 (50%)", "• `claude-sonnet-4`: $300.00 (50%)"]
-    assert fields["People"].splitlines() == ["• Dev Eloper: $400.00 (67%)", "• <@U0BOB>: $200.00 (33%)"]
+    assert fields["People"].splitlines() == ["• Dev Eloper: $400.00 (66%)", "• <@U0BOB>: $200.00 (33%)"]
     assert "share of the period's $600.00" in rendered(alert)
 
 
