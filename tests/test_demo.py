@@ -61,7 +61,7 @@ def test_the_demo_walks_through_every_step(demo_run: tuple[subprocess.CompletedP
     assert "only you can see this" in keys and "dev-batch-pipeline" in keys and "age 84 days" in keys
     # 7. the budget alert in the admin channel
     alert = out.split("── 7.")[1]
-    assert "#claude-key-admins (new message)" in alert and "Budget alert" in alert
+    assert "#claude-key-admins (new message)" in alert and "Org budget: " in alert and "crossed the 75% alert" in alert
     assert "$800.00" in alert and "$1,000.00" in alert
     assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
 
@@ -82,7 +82,7 @@ def test_the_readme_shows_what_the_demo_prints(demo_run: tuple[subprocess.Comple
     with `make readme-sample` (`python -m bot.sandbox.demo --readme README.md`)."""
     _, sample = demo_run
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert sample.count("```text") == 4 and "[Approve]  [Deny]" in sample and "Budget alert" in sample
+    assert sample.count("```text") == 4 and "[Approve]  [Deny]" in sample and "Org budget: " in sample
     assert sample_in(readme) == sample.strip(), "README.md's demo sample is stale: run `make readme-sample`"
 
 

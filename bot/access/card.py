@@ -91,7 +91,7 @@ def post_root(deps: Deps, request_id: int, context: RequesterContext | None, *, 
         if request.admin_message_ts or not channel:
             return request
         kept, shown = stored_context(request)
-        blocks = build_request_message(request, kept, show_context=shown)
+        blocks = build_request_message(request, kept, show_context=shown, tz=deps.settings.tz)
         try:
             posted = deps.notifier.post(channel, root_text(request), blocks)
         except SlackApiError as exc:
@@ -115,7 +115,7 @@ def refresh_root(deps: Deps, request: AccessRequest) -> None:
     if not (request.admin_channel_id and request.admin_message_ts):
         return
     context, shown = stored_context(request)
-    blocks = build_request_message(request, context, show_context=shown)
+    blocks = build_request_message(request, context, show_context=shown, tz=deps.settings.tz)
     posted = Posted(channel=request.admin_channel_id, ts=request.admin_message_ts)
     safely("update the request message", lambda: deps.notifier.update(posted, root_text(request), blocks))
 

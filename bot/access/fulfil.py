@@ -166,7 +166,11 @@ def grant(deps: Deps, *, request_id: int, org_user: OrgUser, from_state: str, ac
     if not moved:
         return False
     dm = notices.granted_dm(
-        request, expires=expires, console_url=deps.settings.console_url, already_there=already_there
+        request,
+        expires=expires,
+        console_url=deps.settings.console_url,
+        already_there=already_there,
+        tz=deps.settings.tz,
     )
     card.update(deps, request, thread=notices.granted(steps, already_there=already_there), status=dm, reply=dm)
     return True

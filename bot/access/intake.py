@@ -183,4 +183,4 @@ def invite(deps: Deps, *, slack_user_id: str, args: Sequence[str]) -> Filed | In
     if not actor.is_admin:
         return create_request(deps, slack_user_id=slack_user_id, invite=(email, role))
     created = invite_now(deps, actor, email, role)
-    return Invited(email=email, role=role, expires_at=created.expires_at)
+    return Invited(email=email, role=role, expires_at=created.expires_at, tz=deps.settings.tz)

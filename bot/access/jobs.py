@@ -135,7 +135,10 @@ def invite_sync(ctx: JobContext) -> JobResult:
                     f"invite-reminded:{request.id}",
                     f"would remind request #{request.id}'s invitee",
                     lambda: card.tell_requester(
-                        deps, request, reply=notices.invite_reminder_dm(request, email, invite.expires_at), edit=False
+                        deps,
+                        request,
+                        reply=notices.invite_reminder_dm(request, email, invite.expires_at, deps.settings.tz),
+                        edit=False,
                     ),
                 )
 
@@ -231,7 +234,7 @@ def request_nudges(ctx: JobContext) -> JobResult:
                 f"grant-ending:{request.id}",
                 f"would warn about request #{request.id} ending: {notices.grant_plan(request, plan)}",
                 lambda: card.tell_requester(
-                    deps, request, reply=notices.grant_ending_dm(request, ends, plan), edit=False
+                    deps, request, reply=notices.grant_ending_dm(request, ends, plan, deps.settings.tz), edit=False
                 ),
             )
 

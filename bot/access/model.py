@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Literal
 
@@ -79,6 +79,7 @@ class Invited:
     email: str
     role: str
     expires_at: datetime
+    tz: tzinfo = UTC
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.access.model import RequestRef
+from bot.core.format import plural
 from bot.home.model import AdminHome, HomeData, RequestItem
 from bot.keys.blocks.common import key_title, rotation_text
 from bot.keys.model import KeyRef, KeyView
 from bot.slack.blocks import build_help
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
-from bot.slack.text import clip, clip_escaped, confirm_text, escape, escape_clip
+from bot.slack.text import clip, clip_escaped, confirm_text, escape, escape_clip, when
 
 MAX_HOME_BLOCKS = 100
 MY_KEYS_SHOWN = 8
@@ -96,7 +97,7 @@ def _request_item(item: RequestItem, *, who: bool = False) -> str:
     state = REQUEST_STATES.get(item.state, escape(item.state))
     workspace = f" for *{escape_clip(item.workspace, NAME_SHOWN)}*" if item.workspace else ""
     by = f" from <@{item.requester_slack_id}>" if who and item.requester_slack_id else ""
-    return f"#{item.id}{by}{workspace} · {state} · since {item.created:%Y-%m-%d}"
+    return f"#{item.id}{by}{workspace} · {state} · since {when(item.created, style='date')}"
 
 
 def _top_buttons() -> ActionsBlock:
@@ -207,7 +208,12 @@ def _admin(admin: AdminHome, console_url: str) -> list[Block]:
         return blocks
     all_keys = f": `{COMMAND} keys all`"
     blocks += _key_list(
-        "*Keys of former members*", admin.leavers, admin.leavers_oldest, "", act="revoke", more=all_keys
+        "*Keys of former members*",
+        admin.leavers,
+        admin.leavers_oldest,
+        "Every active key has a current member.",
+        act="revoke",
+        more=all_keys,
     )
     blocks += _key_list(
         "*Keys overdue for rotation*",
@@ -224,9 +230,9 @@ def _admin(admin: AdminHome, console_url: str) -> list[Block]:
         act="revoke",
         more=all_keys,
     )
-    notes = [f"{admin.active_keys} active key{'' if admin.active_keys == 1 else 's'}"]
+    notes = [plural(admin.active_keys, "active key") if admin.active_keys is not None else "active keys unknown"]
     if admin.as_of is not None:
-        notes.append(f"usage data as of {admin.as_of:%Y-%m-%d %H:%M} UTC")
+        notes.append(f"usage data as of {when(admin.as_of)}")
     notes.append(f"`{COMMAND} keys all` lists every key")
     blocks.append(_context(" · ".join(notes)))
     blocks.append(
@@ -254,7 +260,7 @@ def build_home(data: HomeData) -> list[Block]:
             blocks += _admin(data.admin, data.console_url)
     blocks.append(
         _context(
-            f"Updated {data.updated:%Y-%m-%d %H:%M} ({escape(data.tz_name)}). Press *Refresh* to see changes; "
+            f"Updated {when(data.updated)}. Press *Refresh* to see changes; "
             "answers to your clicks come as a direct message."
         )
     )

@@ -153,7 +153,7 @@ def _admin_home(deps: Deps, now: datetime, pending: tuple[int, list[RequestItem]
         leavers=len(health.leavers),
         leavers_oldest=views(health.leavers),
         stale_days=deps.settings.key_stale_days,
-        as_of=health.usage_as_of,
+        as_of=health.usage_as_of.astimezone(deps.settings.tz) if health.usage_as_of else None,
     )
 
 

@@ -88,7 +88,9 @@ def check(deps: Deps, *, slack_user_id: str, query: str) -> Diagnosis:
             findings.append(Finding("info", "lookup_failed", name=what, note=exc.user_message))
     if not any(f.severity == "fail" for f in findings):
         findings.append(Finding("info", "how_to_send"))
-    return Diagnosis(view, findings, as_of=min(as_of, default=None), console_url=deps.settings.console_url)
+    oldest = min(as_of, default=None)
+    local = oldest.astimezone(deps.settings.tz) if oldest else None  # date tokens' fallback in TIMEZONE
+    return Diagnosis(view, findings, as_of=local, console_url=deps.settings.console_url)
 
 
 def _status_findings(deps: Deps, view: KeyView, now: datetime, revoked: AuditEvent | None) -> list[Finding]:

@@ -92,7 +92,8 @@ def list_keys(
         )
         for k in chunk
     ]
-    return replace(listing, views=views, activity_as_of=as_of)
+    local_as_of = as_of.astimezone(deps.settings.tz) if as_of else None  # date tokens' fallback in TIMEZONE
+    return replace(listing, views=views, activity_as_of=local_as_of)
 
 
 def org_user_for_slack(deps: Deps, slack_user_id: str) -> OrgUser:

@@ -116,7 +116,7 @@ def _stale_report(
             stale_days=deps.settings.key_stale_days,
             listed=min(len(reported), STALE_LISTED_PER_WEEK),
             week=week,
-            as_of=health.usage_as_of,
+            as_of=health.usage_as_of.astimezone(deps.settings.tz) if health.usage_as_of else None,
         )
         posted = outbox.send(channel, message, [], dm=False)
         if posted is None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, tzinfo
+from typing import Literal
 
 from slack_sdk.models.blocks import PlainTextObject
+
+from bot.core.format import local_date, local_datetime
 
 ZWJ = "\u200d"
 # What makes Slack turn bare text into a link: a scheme's "://" and a leading "www.". A zero-width joiner
@@ -69,3 +73,42 @@ def fit_lines(lines: list[str], limit: int) -> str:
 def confirm_text(text: str) -> PlainTextObject:
     """A confirm dialog's text: Slack shows it unformatted whatever its type, so plain_text, not escaped, ≤ 300."""
     return PlainTextObject(text=clip(text, 300))
+
+
+DateStyle = Literal["datetime", "date"]
+#: Slack date tokens (Slack's mrkdwn date formatting): Slack writes the instant in
+#: each reader's own time zone and locale; `{date_short_pretty}` reads "today"/"yesterday" or "Dec 1, 2026".
+#: They render in mrkdwn only (section and context text, the top-level `text`); plain_text (headers, buttons,
+#: options, confirm dialogs, modal titles) shows them raw, so there use `plain_when`.
+DATE_TOKENS: dict[str, str] = {"datetime": "{date_short_pretty} at {time}", "date": "{date_short_pretty}"}
+
+
+def when(moment: datetime | None, tz: tzinfo | None = None, style: DateStyle = "datetime") -> str:
+    """A Slack date token (`<!date^1764575220^{date_short_pretty} at {time}|Dec 1, 2026 at 07:47 UTC>`) for mrkdwn.
+
+    Every reader sees the instant in their own time zone; the fallback (shown where Slack can't format dates,
+    e.g. some notifications) is written in TIMEZONE (builders without it: the instant's own zone). `date`
+    shows the day only.
+    """
+    if moment is None:
+        return "unknown"
+    fallback = plain_when(moment, tz, style)
+    # The fallback is ours (no user text), but "|" and ">" would end the token early: keep them out.
+    fallback = fallback.replace("|", "/").replace(">", "").replace("<", "")
+    return f"<!date^{int(moment.timestamp())}^{DATE_TOKENS[style]}|{fallback}>"
+
+
+def plain_when(moment: datetime | None, tz: tzinfo | None = None, style: DateStyle = "datetime") -> str:
+    """The same instant as plain text in TIMEZONE (`Dec 1, 2026 at 07:47 CET`), for plain_text fields."""
+    if moment is None:
+        return "unknown"
+    tz = tz or moment.tzinfo or UTC
+    return local_datetime(moment, tz) if style == "datetime" else local_date(moment, tz)
+
+
+_DATE_TOKEN = re.compile(r"<!date\^(\d+)\^([^|>]*)(?:\^[^|>]*)?\|([^>]*)>")
+
+
+def without_date_tokens(text: str) -> str:
+    """Text with every date token replaced by its fallback (what a reader sees where Slack can't format it)."""
+    return _DATE_TOKEN.sub(lambda m: m.group(3), text)

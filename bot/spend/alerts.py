@@ -16,9 +16,11 @@ its drivers (`bot/spend/drivers.py`), fetched only for an alert about to be sent
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
+
+from sqlmodel import Session
 
 from bot.anthropic_admin import AdminAPIError
 from bot.core import periods
@@ -38,6 +40,7 @@ from bot.spend.positions import (
     spike_key,
     threshold_key,
 )
+from storage import repositories as repo
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +50,30 @@ SPIKE_TRAILING_DAYS = 7
 MAX_CONTACTS = 3
 
 
-def contacts(deps: Deps, budget: BudgetView) -> Contacts:
-    """Who to talk to about a budget: whoever set it, else the first admins, else the admin channel."""
+def org_admin_slack_ids(deps: Deps, session: Session) -> tuple[str, ...]:
+    """The Slack ids of the first org admins (by the stored Slack directory); none when the Admin API fails."""
+    try:
+        emails = [u.email.lower() for u in deps.admin.list_users(roles=["admin"])]
+    except AdminAPIError as exc:
+        logger.info("org admins unavailable for a budget alert: %s", type(exc).__name__)
+        return ()
+    found = repo.slack_ids_by_email(session=session, emails=emails)
+    return tuple(found[e] for e in sorted(emails) if e in found)[:MAX_CONTACTS]
+
+
+def contacts(
+    deps: Deps, budget: BudgetView, posted_in: str | None = None, org_admins: Callable[[], tuple[str, ...]] = tuple
+) -> Contacts:
+    """Who to talk to about a budget, by name: whoever set it, else ADMIN_SLACK_USER_IDS, else the org's admins
+    found in Slack, else the admin channel unless the alert is posted there (telling people in #admins to "talk
+    to the admins in #admins" helps nobody)."""
     if budget.updated_by_slack_id:
         return Contacts(set_by_slack_id=budget.updated_by_slack_id)
-    admins = tuple(deps.settings.admin_slack_user_ids[:MAX_CONTACTS])
+    admins = tuple(deps.settings.admin_slack_user_ids[:MAX_CONTACTS]) or org_admins()
     if admins:
         return Contacts(admin_slack_ids=admins)
+    if deps.settings.admin_channel_id == posted_in:
+        return Contacts()
     return Contacts(admin_channel_id=deps.settings.admin_channel_id)
 
 
@@ -103,7 +123,14 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     days, as_of = analytics.daily_spend(deps, budget.who, window_start, now)
     spent = sum((v for d, v in days.items() if d >= start.astimezone(tz).date()), Decimal(0))
     pos = position(budget, spent, now, tz, as_of)
-    talk_to = contacts(deps, budget)
+    found_contacts: list[Contacts] = []
+
+    def talk_to() -> Contacts:
+        """Who to talk to, looked up once and only for an alert about to be sent."""
+        if not found_contacts:
+            found_contacts.append(contacts(deps, budget, channel, lambda: org_admin_slack_ids(deps, ctx.session)))
+        return found_contacts[0]
+
     trailing_days = [yesterday - timedelta(days=i) for i in range(1, SPIKE_TRAILING_DAYS + 1)]
     planned = planned_days(ctx.session, scope, [yesterday, *trailing_days])
     found: dict[AlertKind, Drivers | None] = {}
@@ -124,7 +151,7 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
 
     def alert(kind: AlertKind, threshold: int | None = None, spike: Spike | None = None) -> BudgetAlert:
         explained = explain(kind) if kind is not AlertKind.NEW_PERIOD else None
-        return BudgetAlert(kind, pos, talk_to, tz, threshold=threshold, spike=spike, drivers=explained)
+        return BudgetAlert(kind, pos, talk_to(), tz, threshold=threshold, spike=spike, drivers=explained)
 
     settle(ctx.session, budget, spent, now, tz, dry_run=ctx.dry_run)
 

@@ -19,10 +19,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import last_day, percent, usd, when
+from bot.core.format import calendar_day, duration, last_day, percent, plural, usd
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape_clip
+from bot.slack.text import clip, confirm_text, escape_clip, when
 from bot.spend.blocks_drivers import driver_blocks, planned_button
 from bot.spend.budget_form import change_budget_button
 from bot.spend.model import (
@@ -62,14 +62,21 @@ def month(position: BudgetPosition, tz: tzinfo) -> str:
 
 
 def forecast_text(position: BudgetPosition) -> str:
-    """The forecast, or when there will be one."""
+    """The forecast, or that there is none yet (never a phrase that reads like a figure)."""
     if position.forecast is not None:
         return usd(position.forecast)
-    return f"after {position.forecast_min_days} days of data"
+    return f"none yet (needs {duration(position.forecast_min_days)} of data)"
+
+
+def scope_title(budget: BudgetView) -> str:
+    """`Org budget` or `Workspace research budget` (escaped mrkdwn): how an alert's first sentence starts."""
+    if budget.workspace_id is None:
+        return "Org budget"
+    return f"Workspace {escape_clip(budget.workspace_name or budget.workspace_id or '', 200)} budget"
 
 
 def contacts_text(contacts: Contacts) -> str:
-    """Who to talk to about a budget."""
+    """Who to talk to about a budget, by name (the job never names the channel the alert is posted in)."""
     if contacts.set_by_slack_id:
         return f"<@{contacts.set_by_slack_id}> (set this budget)"
     if contacts.admin_slack_ids:
@@ -94,32 +101,31 @@ def _alert_lines(alert: BudgetAlert) -> tuple[str, str]:
     label = budget_label(position.budget)
     amount = usd(position.amount)
     if alert.kind is AlertKind.THRESHOLD:
-        headline = (
-            f":warning: *Budget alert: {label} has used {alert.threshold}% of its budget for {month(position, tz)}.*"
+        # One sentence whose figures are the body's own: the used share is computed once, from spent and budget.
+        sentence = (
+            f"{scope_title(position.budget)}: {percent(position.spent, position.amount)} used — "
+            f"{usd(position.spent)} of {amount} for {month(position, tz)}; crossed the {alert.threshold}% alert."
         )
-        text = (
-            f"Budget alert: {label} has used {alert.threshold}% of its {amount} budget ({usd(position.spent)} spent)."
-        )
-        return headline, text
+        return f":warning: *{sentence}*", sentence
     if alert.kind is AlertKind.FORECAST:
         projected = usd(position.forecast or Decimal(0))
-        headline = (
-            f":chart_with_upwards_trend: *{label} is on track to go over budget:* forecast {projected} "
-            f"against {amount} by {last_day(position.period_end, tz)}."
+        sentence = (
+            f"Forecast alert — {scope_title(position.budget)}: on track to spend {projected} of {amount} by "
+            f"{last_day(position.period_end, tz)}; {percent(position.spent, position.amount)} used so far."
         )
-        return headline, f"Forecast alert: {label} is on track to spend {projected} of a {amount} budget."
+        return f":chart_with_upwards_trend: *{sentence}*", sentence
     if alert.kind is AlertKind.SPIKE:
         spike = alert.spike
         assert spike is not None
-        shown = f"{spike.day:%b} {spike.day.day}"
+        shown = calendar_day(spike.day)
         headline = (
             f":zap: *Spend spike in {label}:* {usd(spike.spend)} on {shown}, more than {spike.factor}x the "
-            f"{spike.trailing_days}-day average of {usd(spike.mean)}."
+            f"daily average of {usd(spike.mean)} over the {plural(spike.trailing_days, 'day')} before."
         )
         return headline, f"Spend spike: {label} spent {usd(spike.spend)} on {shown}."
     headline = (
         f":white_check_mark: *Back under budget: new period started for {label}.* The last period went "
-        f"over budget; {month(position, tz)} starts again at {amount}."
+        f"over budget; {month(position, tz)} starts again: {usd(position.spent)} of {amount} so far."
     )
     return headline, f"Back under budget: new period started for {label}."
 
@@ -184,7 +190,7 @@ def budget_list(listing: BudgetList) -> Reply:
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=f"Alerts at {marks} of each budget go to {channel}.")])
     )
-    return Reply(f"{len(listing.budgets)} budget(s); alerts at {marks} go to {channel}.", blocks)
+    return Reply(f"{plural(len(listing.budgets), 'budget')}; alerts at {marks} go to {channel}.", blocks)
 
 
 def budget_saved(saved: BudgetSaved) -> Reply:

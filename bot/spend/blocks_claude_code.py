@@ -8,13 +8,13 @@ Slack mention only where the stored directory matched their email. Costs are the
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import money, when
+from bot.core.format import calendar_day, money, percent_value
 from bot.slack.reply import Reply
-from bot.slack.text import escape_clip, fit_lines
+from bot.slack.text import escape_clip, fit_lines, when
 from bot.spend.claude_code import Activity, CCPeriod, DigestSection, OrgReport, PersonReport, Ranked
 
 NAME_SHOWN = 60
@@ -31,16 +31,15 @@ def _period_label(days: list[date]) -> str:
 
 
 def _day(d: date) -> str:
-    return f"{d:%b} {d.day}"
+    return calendar_day(d)
 
 
 def _rate(activity: Activity) -> str:
     rate = activity.acceptance
     if rate is None:
         return "no edit decisions"
-    whole = (rate * 100).quantize(Decimal(1), rounding=ROUND_DOWN)
     decided = activity.tool_accepted + activity.tool_rejected
-    return f"{whole}% of edits accepted ({activity.tool_accepted:,} of {decided:,})"
+    return f"{percent_value(rate * 100)} of edits accepted ({activity.tool_accepted:,} of {decided:,})"
 
 
 def _counts(a: Activity) -> str:

@@ -6,9 +6,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import day, last_day, percent, usd, when
+from bot.core.format import day, last_day, percent, plural, usd
 from bot.slack.reply import Reply
-from bot.slack.text import escape_clip
+from bot.slack.text import escape_clip, when
 from bot.spend.model import Digest, KeyRef
 
 DIGEST_ROWS = 8
@@ -56,7 +56,7 @@ def digest(data: Digest) -> Reply:
     # Oldest first (ties by label), as (label, age in days).
     due = [(label, age) for age, label in sorted(((a, key_label(k)) for k, a in data.rotation_due), reverse=True)]
     if due:
-        shown = ", ".join(f"{label} ({age_days} d)" for label, age_days in due[:ROTATION_SHOWN])
+        shown = ", ".join(f"{label} ({plural(age_days, 'day')})" for label, age_days in due[:ROTATION_SHOWN])
         more = f" and {len(due) - ROTATION_SHOWN} more" if len(due) > ROTATION_SHOWN else ""
         rotation = f"*Keys due for rotation ({len(due)}):* {shown}{more}"
     else:
@@ -70,7 +70,11 @@ def digest(data: Digest) -> Reply:
                 MarkdownTextObject(text="*By model*\n" + _ranked(data.by_model, total, code=True)),
             ]
         ),
-        SectionBlock(text=f"*Top {len(data.top_keys)} keys*\n{keys}"),
+        SectionBlock(
+            text=f"*Top {plural(len(data.top_keys), 'key')}*\n{keys}"
+            if len(data.top_keys) != 1
+            else f"*Top key*\n{keys}"
+        ),
         SectionBlock(text=rotation),
         ContextBlock(elements=[MarkdownTextObject(text=f"Data as of {when(data.data_as_of, tz)}.")]),
     ]

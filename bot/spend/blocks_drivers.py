@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import usd, when
+from bot.core.format import calendar_day, percent_value, usd
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape_clip
+from bot.slack.text import clip, confirm_text, escape_clip, when
 from bot.spend.driver_model import Basis, Driver, DriverKind, Drivers, PlannedOutcome, PlannedPayload
 
 PLANNED_BLOCK = "spike_planned"
@@ -39,8 +39,8 @@ TITLES = {
 
 
 def short_day(day: date) -> str:
-    """`Oct 17`."""
-    return f"{day:%b} {day.day}"
+    """`Oct 17, 2026` (the one date form, `bot/core/format.py` calendar_day)."""
+    return calendar_day(day)
 
 
 def _name(kind: DriverKind, driver: Driver) -> str:
@@ -66,7 +66,7 @@ def driver_line(kind: DriverKind, driver: Driver, basis: Basis) -> str:
             f"• {_name(kind, driver)}: {usd(driver.amount)}, {_signed(driver.change)} "
             f"on {usd(driver.baseline or Decimal(0))}/day"
         )
-    share = f" ({(driver.share * 100).quantize(Decimal(1), ROUND_HALF_UP)}%)" if driver.share is not None else ""
+    share = f" ({percent_value(driver.share * 100)})" if driver.share is not None else ""
     return f"• {_name(kind, driver)}: {usd(driver.amount)}{share}"
 
 
@@ -119,7 +119,7 @@ def planned_button(scope_key: str, label: str, day: date) -> ActionsBlock:
                 confirm=ConfirmObject(
                     title="Mark this spike as planned?",
                     text=confirm_text(
-                        f"No more spike alerts for {clip(label, 120)} on {shown}, and {shown} leaves the baseline "
+                        f"No more spike alerts for {clip(label, 120)} on {shown}, and that day leaves the baseline "
                         "of later spike checks. Admins only; recorded in the audit log."
                     ),
                     confirm="Mark as planned",
@@ -156,5 +156,5 @@ def planned_reply(outcome: PlannedOutcome) -> Reply:
         return Reply(f"{shown} was already marked as planned for {escape_clip(outcome.scope_label, 200)}.")
     return Reply(
         f":white_check_mark: Marked as planned: no more spike alerts for {escape_clip(outcome.scope_label, 200)} "
-        f"on {shown}, and {shown} leaves the baseline of later spike checks. Recorded in the audit log."
+        f"on {shown}, and that day leaves the baseline of later spike checks. Recorded in the audit log."
     )

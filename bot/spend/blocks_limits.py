@@ -6,9 +6,9 @@ from datetime import tzinfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import when
+from bot.core.format import percent_value
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape_clip, fit_lines
+from bot.slack.text import clip, escape_clip, fit_lines, when
 from bot.spend.limits import GroupLimits, HeadroomAlert, LimitLine, LimitsReport
 
 MAX_GROUPS = 40  # blocks: header + groups + notes stay under Slack's 50
@@ -30,7 +30,7 @@ def limit_line(line: LimitLine, tz: tzinfo, *, workspace: bool) -> str:
     if line.peak.at is None:
         return text + " · no use in the last 24 h"
     used = f"{line.peak.used:,}"
-    percent = f" ({line.share:.0%})" if line.share is not None else ""
+    percent = f" ({percent_value(line.share * 100)})" if line.share is not None else ""
     warn = " :warning:" if line.share is not None and line.share >= 0.8 else ""
     return text + f" · busiest minute {used}{percent}{warn} at {when(line.peak.at, tz)}"
 

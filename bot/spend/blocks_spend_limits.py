@@ -22,10 +22,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.format import money, when
+from bot.core.format import money
 from bot.slack.ids import Action, Callback
 from bot.slack.reply import Reply
-from bot.slack.text import confirm_text, escape_clip
+from bot.slack.text import confirm_text, escape_clip, when
 from bot.spend.model import SpendDecision, SpendModalPayload, SpendRequestCard, SpendRequestPayload
 
 AMOUNT_BLOCK = "amount"

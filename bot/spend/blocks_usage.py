@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.core.format import percent, tokens, usd, when
+from bot.core.format import percent, tokens, usd
 from bot.slack.reply import Reply
-from bot.slack.text import escape, escape_clip
+from bot.slack.text import escape, escape_clip, when
 from bot.spend.blocks_budgets import budget_line
 from bot.spend.model import ChartRequest, Period, ScopeKind, SpendSummary, Tokens, UsageReport, Who
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, SectionBlock
 
+from bot.core.format import plural, role_name
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
 from bot.slack.text import confirm_text, escape, escape_clip
@@ -55,16 +56,16 @@ def _plan_lines(plan: OffboardPlan) -> list[str]:
     lines: list[str] = []
     if plan.keys:
         keys = [f"`{escape_clip(k.name, 80)}`" + (f" ({escape(k.hint)})" if k.hint else "") for k in plan.keys]
-        lines.append(f"• {len(plan.keys)} active key(s) set inactive: " + ", ".join(_listed(keys)))
+        lines.append(f"• {plural(len(plan.keys), 'active key')} set inactive: " + ", ".join(_listed(keys)))
     if plan.workspaces:
         names = [escape_clip(name, 80) for _, name in plan.workspaces]
-        lines.append(f"• removed from {len(plan.workspaces)} workspace(s): " + ", ".join(_listed(names)))
+        lines.append(f"• removed from {plural(len(plan.workspaces), 'workspace')}: " + ", ".join(_listed(names)))
     if plan.member is not None:
-        lines.append(f"• removed from the Anthropic organization (now `{plan.member.role}`)")
+        lines.append(f"• removed from the Anthropic organization (now {role_name(plan.member.role)})")
     if plan.invites:
-        lines.append(f"• {len(plan.invites)} pending invite(s) withdrawn")
+        lines.append(f"• {plural(len(plan.invites), 'pending invite')} withdrawn")
     if plan.requests:
-        lines.append(f"• {len(plan.requests)} open access request(s) cancelled")
+        lines.append(f"• {plural(len(plan.requests), 'open access request')} cancelled")
     return lines
 
 

@@ -15,17 +15,21 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import when
+from bot.core.format import plural, role_name, week_label
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import confirm_text, escape_clip
+from bot.slack.text import confirm_text, escape_clip, when
 from bot.team.blocks import CANT, _plan_lines
 from bot.team.leaver_model import Leaver, LeaverRef, NoSlackMember
 
 # Section text holds 3,000 characters; a little room is kept for Slack's own counting.
 SECTION_ROOM = 2900
 NO_SLACK_LISTED = 200
+
+
+def _members_have(n: int) -> str:
+    return f"{plural(n, 'org member')} {'has' if n == 1 else 'have'}"
 
 
 def _context(text: str) -> ContextBlock:
@@ -95,15 +99,17 @@ def _chunks(lines: Sequence[str], room: int) -> list[str]:
 def no_slack_list(members: Sequence[NoSlackMember], *, week: str, as_of: datetime, tz: tzinfo) -> Reply:
     """The weekly list of org members no Slack account stands behind (the first NO_SLACK_LISTED of them)."""
     lines = [
-        f"• {escape_clip(m.email, 320)}" + (f" — {escape_clip(m.name, 80)}" if m.name else "") + f" (`{m.role}`)"
+        f"• {escape_clip(m.email, 320)}"
+        + (f" — {escape_clip(m.name, 80)}" if m.name else "")
+        + f" ({role_name(m.role)})"
         for m in members[:NO_SLACK_LISTED]
     ]
     head = (
-        f":mag: {len(members)} org member(s) have no Slack account behind their email ({week}). "
+        f":mag: {_members_have(len(members))} no Slack account behind their email ({week_label(week)}). "
         f"If one left, `{COMMAND} offboard <email>`; someone who uses another address in Slack needs nothing."
     )
     blocks: list[Block] = [SectionBlock(text=head), *[SectionBlock(text=c) for c in _chunks(lines, SECTION_ROOM)]]
     if len(members) > NO_SLACK_LISTED:
         blocks.append(_context(f"…and {len(members) - NO_SLACK_LISTED} more"))
     blocks.append(_context(f"Org members as of {when(as_of, tz)}; the Slack directory as last stored."))
-    return Reply(f"{len(members)} org member(s) have no Slack account ({week})", blocks)
+    return Reply(f"{_members_have(len(members))} no Slack account ({week_label(week)})", blocks)

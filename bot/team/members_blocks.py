@@ -19,11 +19,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.format import day, when
+from bot.core.format import calendar_day, day, plural, role_name
 from bot.identity import BotRole
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape, escape_clip
+from bot.slack.text import clip, confirm_text, escape, escape_clip, when
 from bot.team.members_model import (
     AdminsOnly,
     InviteOutcome,
@@ -51,7 +51,7 @@ def _context(text: str) -> ContextBlock:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return plural(n, word, "matches" if word == "match" else None)
 
 
 def _nav(nav: MembersPageRef, page: int, pages: int) -> list[Block]:
@@ -93,18 +93,18 @@ def _last_use(view: MemberView, window_days: int) -> str:
         return f"{keys}, last use unknown"
     if view.last_used is None:
         return f"{keys}, unused in the last {window_days} days"
-    return f"{keys}, last used {view.last_used.isoformat()}"
+    return f"{keys}, last used {calendar_day(view.last_used)}"
 
 
 def member_line(view: MemberView, window_days: int) -> str:
     """One member: who, org role and the bot role it means, workspaces, keys and last use."""
-    role = f"`{escape_clip(view.org_role, 40)}` → {ROLE_LABEL.get(view.bot_role, 'not a member')}"
+    role = f"{escape_clip(role_name(view.org_role), 40)} → {ROLE_LABEL.get(view.bot_role, 'not a member')}"
     return f"{_who(view)}\n{role} · {_workspaces(view)} · {_last_use(view, window_days)}"
 
 
 def _counts(listing: MemberPage) -> str:
     everyone = sum(listing.counts.values())
-    parts = [f"{listing.counts.get(role, 0)} {label}" for role, label in ROLE_LABEL.items()]
+    parts = [plural(listing.counts.get(role, 0), label.lower()) for role, label in ROLE_LABEL.items()]
     text = f"{_plural(everyone, 'member')}: " + " · ".join(parts)
     if listing.pending_invites:
         text += f" · {_plural(listing.pending_invites, 'pending invite')} (`/claude-key members invites`)"
@@ -174,7 +174,7 @@ def invite_line(view: InviteView, now: datetime, tz: tzinfo) -> str:
     """One invite: email, role, sent date and age, expiry."""
     status = ":hourglass_flowing_sand: pending" if view.status == "pending" else ":x: expired"
     return (
-        f"*{escape_clip(view.email, EMAIL_SHOWN)}* · `{escape_clip(view.role, 40)}` · {status}\n"
+        f"*{escape_clip(view.email, EMAIL_SHOWN)}* · {escape_clip(role_name(view.role), 40)} · {status}\n"
         f"sent {day(view.invited_at, tz)} ({_plural(view.age_days, 'day')} ago) · "
         f"{expires_phrase(view.expires_at, now)} ({day(view.expires_at, tz)})"
     )
@@ -201,7 +201,9 @@ def _invite_buttons(view: InviteView) -> list[ButtonElement]:
         again = "withdrawn and a new one sent" if view.status == "pending" else "sent again"
         confirm = ConfirmObject(
             title="Send a new invite?",
-            text=confirm_text(f"Re-invite {view.email} as {view.role}? The invite is {again} (there is no resend)."),
+            text=confirm_text(
+                f"Re-invite {view.email} as {role_name(view.role)}? The invite is {again} (there is no resend)."
+            ),
             confirm="Re-invite",
             deny="Cancel",
         )
@@ -238,7 +240,7 @@ def invite_page_reply(invites: InvitePage, tz: tzinfo) -> Reply:
 def withdrawn_reply(outcome: InviteOutcome) -> Reply:
     """The answer to a confirmed Withdraw."""
     notes = "".join(f" {escape(n)}" for n in outcome.notes)
-    return Reply(f"Withdrawn: the invite for {escape(outcome.email)} (`{outcome.role}`).{notes}")
+    return Reply(f"Withdrawn: the invite for {escape(outcome.email)} ({role_name(outcome.role)}).{notes}")
 
 
 def reinvited_reply(outcome: InviteOutcome, tz: tzinfo) -> Reply:
@@ -247,5 +249,6 @@ def reinvited_reply(outcome: InviteOutcome, tz: tzinfo) -> Reply:
     expires = f"; it expires {day(outcome.new_expires_at, tz)}" if outcome.new_expires_at else ""
     notes = "".join(f" {escape(n)}" for n in outcome.notes)
     return Reply(
-        f"Re-invited {escape(outcome.email)} as `{outcome.role}`: {old}a new invite is on its way{expires}.{notes}"
+        f"Re-invited {escape(outcome.email)} as {role_name(outcome.role)}: {old}a new invite is on its way"
+        f"{expires}.{notes}"
     )

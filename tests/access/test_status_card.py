@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.access.blocks import notices
-from bot.access.blocks.message import build_request_message, role_name
+from bot.access.blocks.message import build_request_message
 from bot.access.blocks.status import build_status_card, default_status
 from bot.access.model import AddedToWorkspace, GrantStep, RequesterContext, WorkspaceRoleChanged
+from bot.core.format import role_name
 from storage.models import AccessRequest, RequestState
 from tests.test_builders_strict import QUICK, _request, assert_sendable, hostile, long_hostile
 
@@ -60,7 +61,7 @@ def test_admin_card_says_the_number_once_and_keeps_the_context_after_the_decisio
 def test_roles_are_said_as_people_say_them() -> None:
     assert [role_name(r) for r in ("workspace_developer", "workspace_admin", "workspace_billing", "developer")] == [
         "developer",
-        "admin",
+        "workspace admin",  # not to be mistaken for an org admin
         "billing",
         "developer",
     ]

@@ -92,8 +92,8 @@ def test_developer_home_shows_keys_requests_and_commands(
     request(kdeps, RequestState.DENIED, workspace="secret-project")
     view = open_home(http, kbot, slack_standin, "U0DEV")
     shown = text(view)
-    assert "prod-dev-old" in shown and old["id"] in shown and "rotation overdue since 2026-10-28 (5 days)" in shown
-    assert "dev-dev-new" in shown and "rotation due 2027-01-21 (in 80 days)" in shown
+    assert "prod-dev-old" in shown and old["id"] in shown and "rotation overdue since Oct 28, 2026 (5 days)" in shown
+    assert "dev-dev-new" in shown and "rotation due Jan 21, 2027 (in 80 days)" in shown
     assert "rotation in progress" in shown
     assert "dev-dev-off" not in shown and "admin-key" not in shown
     assert "research" in shown and "waiting for approval" in shown and "create your key" in shown
@@ -115,7 +115,7 @@ def test_admin_home_summarises_thousands_of_keys(
     # Every active scale key is 377 days old and unused: counts in the thousands, a few listed.
     assert "*Keys overdue for rotation*: *2640*" in shown and "*Keys unused for 30 days*: *2640*" in shown
     listed = [b for b in view["blocks"] if b["type"] == "section" and "scale-key-" in b["text"]["text"]]
-    assert "2640 active keys" in shown and len(listed) == 10
+    assert "2,640 active keys" in shown and len(listed) == 10
     assert len(json.dumps(view)) < 250_000
     # Pages of 1,000: 2,640 active keys take 3 calls.
     scans = [r for r in anthropic_standin.matching("GET", "/v1/organizations/api_keys") if r.query.get("status")]

@@ -51,7 +51,8 @@ def test_key_line_escapes_names_and_says_overdue() -> None:
     assert line.startswith("*&lt;!channel&gt; prod* `apikey_01ABCD` `sk-ant-api03-Qr7x...4f2a`\n")
     assert "workspace *team &amp; co* · :large_green_circle: active" in line
     assert (
-        "age 93 days · no expiry · last activity unknown · :warning: rotation overdue since 2026-10-30 (3 days)" in line
+        "age 93 days · no expiry · last activity unknown · :warning: rotation overdue since Oct 30, 2026 (3 days)"
+        in line
     )
 
 
@@ -79,7 +80,8 @@ def test_key_list_page_has_next_button_only_on_the_first_page() -> None:
     blocks = dicts(reply.blocks)
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "All API keys", "emoji": True}}
     assert blocks[-2]["elements"][0]["text"] == (
-        "21 keys · page 1 of 2 · 1 archived not shown · usage data as of 2026-11-02 08:00 UTC"
+        "21 keys · page 1 of 2 · 1 archived not shown · usage data as of "
+        "<!date^1793606400^{date_short_pretty} at {time}|Nov 2, 2026 at 08:00 UTC>"
     )
     (next_button,) = blocks[-1]["elements"]
     assert next_button["action_id"] == Action.KEYS_NEXT
@@ -148,6 +150,6 @@ def test_check_puts_failures_first_and_names_the_first_in_the_verdict() -> None:
     assert reply.text.startswith(f"Key check for &lt;!channel&gt; prod: {hit}")
     texts = [b["text"]["text"] for b in dicts(reply.blocks) if b["type"] == "section"]
     assert texts[0].startswith(f":x: *This key fails because {hit}")
-    assert texts[1].startswith(f":x: {hit}") and "(2026-11-02 07:00) used 80 of 50" in texts[1]
+    assert texts[1].startswith(f":x: {hit}") and "|Nov 2, 2026 at 07:00 UTC>) used 80 of 50" in texts[1]
     assert texts[2] == ":warning: Its workspace has used 95% of its monthly spend limit ($95.00 of $100.00)."
     assert texts[3] == ":white_check_mark: The key is active."

@@ -50,7 +50,7 @@ def test_check_diagnoses_each_failure_kind(
         created=T0 - timedelta(days=40),
         expires_at=T0 - timedelta(days=1),
     )
-    assert "fails because it expired on 2026-11-01" in _check(http, kbot, slack_standin, expired["id"])
+    assert "fails because it expired on Nov 1, 2026" in _check(http, kbot, slack_standin, expired["id"])
 
     old_ws = anthropic_standin.add_workspace("old-team", archived=True)
     orphan = add_key(anthropic_standin, "dev-dev-orphan", owner=dev, workspace=old_ws["id"], created=T0)

@@ -43,10 +43,10 @@ def test_keys_lists_own_keys_with_every_field(
     text = rendered(answer["reply"]["blocks"])
     assert "prod-dev-search" in text and mine["id"] in text and "AbCd...x9ZZ" in text
     assert "default-ws" in text and "active" in text and "age 100 days" in text
-    assert "expires 2027-12-07" in text
-    assert "last used 2026-10-30" in text
-    assert "rotation overdue since 2026-10-23 (10 days)" in text
-    assert "rotation due 2027-01-21 (in 80 days)" in text  # dev-dev-old
+    assert "expires Dec 7, 2027" in text
+    assert "last used Oct 30, 2026" in text
+    assert "rotation overdue since Oct 23, 2026 (10 days)" in text
+    assert "rotation due Jan 21, 2027 (in 80 days)" in text  # dev-dev-old
     assert "no use in the last 31 days" in text
     assert "not-mine" not in text
 

@@ -55,7 +55,7 @@ def test_view_usage_answers_each_clicker_with_what_they_may_see(
         )
     result = run_job("budget-alerts", bdeps, out=lambda _: None)
     assert result is not None and result.errors == [] and result.sent >= 1, result
-    alert = next(m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Budget alert"))
+    alert = next(m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Org budget:"))
     assert message_problems(alert.blocks) == []
     (view,) = buttons(alert.blocks, Action.BUDGET_VIEW_USAGE)
     assert view["text"]["text"] == "View usage"

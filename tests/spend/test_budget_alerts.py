@@ -6,14 +6,17 @@ re-arms only the thresholds above spend; the forecast waits for 3 days of data; 
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from bot.deps import Deps
+from bot.directory import remember_user
 from bot.jobs.context import JobResult
 from bot.registry import run_job
 from bot.spend import budgets, positions
@@ -50,7 +53,7 @@ def alerts(slack_standin, prefix: str = "") -> list[str]:
     return [t for t in texts if t.startswith(prefix)]
 
 
-THRESHOLD, FORECAST, SPIKE = "Budget alert", "Forecast alert", "Spend spike"
+THRESHOLD, FORECAST, SPIKE = "Org budget", "Forecast alert", "Spend spike"
 
 
 def run(deps: Deps, **kwargs) -> JobResult:
@@ -69,13 +72,13 @@ def test_a_simulated_month_alerts_each_threshold_exactly_once(
         clock.set(OCT1 + step * timedelta(hours=6) + timedelta(minutes=5))
         sent.append(run(bdeps).sent)
     texts = alerts(slack_standin)
-    threshold_texts = [t for t in texts if t.startswith("Budget alert")]
-    assert [t.split(" has used ")[1].split("%")[0] for t in threshold_texts] == ["50", "75", "90", "100"]
+    threshold_texts = [t for t in texts if t.startswith(THRESHOLD)]
+    assert [t.split("crossed the ")[1].split("%")[0] for t in threshold_texts] == ["50", "75", "90", "100"]
     assert len([t for t in texts if t.startswith("Forecast alert")]) == 1
     assert not [t for t in texts if t.startswith("Spend spike")]  # a flat $40 a day is no spike
     assert sum(sent) == len(texts) == 5
     # The 50 % alert came on the 13th ($520 by then; $480 on the 12th), with the numbers spelled out.
-    first = next(m for m in slack_standin.messages(CHANNEL) if (m.text or "").startswith("Budget alert"))
+    first = next(m for m in slack_standin.messages(CHANNEL) if (m.text or "").startswith(THRESHOLD))
     rendered = str(first.blocks)
     assert "$520.00" in rendered and "$1,000.00" in rendered and "52%" in rendered
     assert "ends Oct 31" in rendered and "Data as of" in rendered and "Talk to" in rendered
@@ -91,8 +94,8 @@ def test_crossing_several_thresholds_at_once_names_the_highest(
     clock.set(OCT1 + DAY + timedelta(hours=1))
     run(bdeps)
     (text,) = alerts(slack_standin, THRESHOLD)
-    assert "has used 90%" in text
-    assert alerts(slack_standin, SPIKE) == ["Spend spike: org spent $950.00 on Oct 1."]  # after a silent week
+    assert text == "Org budget: 95% used — $950.00 of $1,000.00 for October 2026; crossed the 90% alert."
+    assert alerts(slack_standin, SPIKE) == ["Spend spike: org spent $950.00 on Oct 1, 2026."]  # after a silent week
     assert run(bdeps).sent == 0
     with session_scope(bdeps.engine) as session:
         keys = {e.key for e in session.exec(select(LedgerEntry).where(LedgerEntry.job == "budget-alerts"))}
@@ -120,8 +123,8 @@ def test_two_schedulers_at_once_send_each_alert_once(
         t.join(timeout=60)
     assert len(results) == 6
     texts = alerts(slack_standin)
-    assert len([t for t in texts if t.startswith("Budget alert")]) == 1  # 50 and 75 at once: one message, 75
-    assert "has used 75%" in texts[0] or "has used 75%" in texts[1]
+    assert len([t for t in texts if t.startswith(THRESHOLD)]) == 1  # 50 and 75 at once: one message, 75
+    assert "crossed the 75% alert" in texts[0] or "crossed the 75% alert" in texts[1]
     assert len([t for t in texts if t.startswith("Forecast alert")]) == 1
     assert len(texts) == 2
 
@@ -133,7 +136,7 @@ def test_a_budget_raised_mid_month_re_arms_only_thresholds_above_spend(
     clock.set(OCT1 + DAY + timedelta(hours=1))
     run(bdeps)
     assert alerts(slack_standin, THRESHOLD) == [
-        "Budget alert: org has used 75% of its $1,000.00 budget ($800.00 spent)."
+        "Org budget: 80% used — $800.00 of $1,000.00 for October 2026; crossed the 75% alert."
     ]
     # Raised to $1,200: 50 % ($600) is still below spend and stays announced; 75 % ($900) is armed again.
     budgets.set_budget(bdeps, "U0ADMIN", Decimal(1200))
@@ -142,7 +145,7 @@ def test_a_budget_raised_mid_month_re_arms_only_thresholds_above_spend(
     clock.set(OCT1 + 2 * DAY + timedelta(hours=1))
     run(bdeps)
     assert alerts(slack_standin, THRESHOLD)[1:] == [
-        "Budget alert: org has used 75% of its $1,200.00 budget ($910.00 spent)."
+        "Org budget: 75% used — $910.00 of $1,200.00 for October 2026; crossed the 75% alert."
     ]
     assert run(bdeps).sent == 0
 
@@ -169,7 +172,9 @@ def test_the_forecast_stays_quiet_with_under_three_days_of_data(
     clock.set(OCT1 + 3 * DAY + timedelta(minutes=1))
     run(bdeps)
     forecasts = alerts(slack_standin, FORECAST)
-    assert forecasts == ["Forecast alert: org is on track to spend $3,099.28 of a $1,000.00 budget."]
+    assert forecasts == [
+        "Forecast alert — Org budget: on track to spend $3,099.28 of $1,000.00 by Oct 31, 2026; 30% used so far."
+    ]
     clock.set(OCT1 + 10 * DAY)
     run(bdeps)
     assert len(alerts(slack_standin, FORECAST)) == 1  # once per period
@@ -203,7 +208,8 @@ def test_spike_alert(
     clock.set(first + 8 * DAY + timedelta(hours=2))
     run(bdeps)
     spikes = [t for t in alerts(slack_standin) if t.startswith("Spend spike")]
-    assert spikes == ([f"Spend spike: org spent ${Decimal(yesterday_cents) / 100:,.2f} on Oct 17."] if spike else [])
+    expected = f"Spend spike: org spent ${Decimal(yesterday_cents) / 100:,.2f} on Oct 17, 2026."
+    assert spikes == ([expected] if spike else [])
     run(bdeps)
     assert len([t for t in alerts(slack_standin) if t.startswith("Spend spike")]) == len(spikes)
 
@@ -241,7 +247,7 @@ def test_dry_run_prints_and_records_nothing(bdeps: Deps, clock: Clock, anthropic
     result = run_job("budget-alerts", bdeps, dry_run=True, out=printed.append)
     assert result is not None and result.sent == 1
     assert printed == [
-        f"would post to {CHANNEL}: Budget alert: org has used 50% of its $1,000.00 budget ($600.00 spent)."
+        f"would post to {CHANNEL}: Org budget: 60% used — $600.00 of $1,000.00 for October 2026; crossed the 50% alert."
     ]
     assert alerts(slack_standin) == []
     assert run(bdeps).sent == 1
@@ -266,5 +272,26 @@ def test_workspace_budgets_alert_on_their_own_spend(
     budgets.set_budget(bdeps, "U0ADMIN", Decimal(100), "Research")
     run(bdeps)
     assert alerts(slack_standin) == [
-        "Budget alert: workspace research has used 50% of its $100.00 budget ($60.00 spent)."
+        "Workspace research budget: 60% used — $60.00 of $100.00 for October 2026; crossed the 50% alert."
     ]
+
+
+def test_an_alert_in_the_admin_channel_names_the_org_admins_not_the_channel(
+    bdeps: Deps, clock: Clock, anthropic_standin, slack_standin
+) -> None:
+    """MONTHLY_BUDGET_USD has no one who set it and ADMIN_SLACK_USER_IDS is empty: the org's admins, by name."""
+    assert bdeps.settings.alert_channel == bdeps.settings.admin_channel_id == CHANNEL
+    bdeps.settings = bdeps.settings.model_copy(update={"admin_slack_user_ids": []})
+    anthropic_standin.add_user("boss@example.com", name="Boss", role="admin")
+    remember_user(bdeps, {"id": "U0BOSS", "profile": {"email": "boss@example.com"}, "deleted": False})
+    daily_costs(anthropic_standin, OCT1, ["80000"])
+    clock.set(OCT1 + DAY + timedelta(hours=1))
+    run(bdeps)
+    (alert,) = posted_alerts(slack_standin, THRESHOLD)
+    talk = alert.blocks[-1]["elements"][0]["text"]
+    assert talk == "Questions about this budget? Talk to <@U0BOSS>."
+    assert f"<#{CHANNEL}>" not in json.dumps(alert.blocks)
+
+
+def posted_alerts(slack_standin, prefix: str) -> list[Any]:
+    return [m for m in slack_standin.messages(CHANNEL) if (m.text or "").startswith(prefix) and m.thread_ts is None]

@@ -178,7 +178,7 @@ def test_an_admin_changes_the_budget_from_the_alert_and_the_alerts_re_arm(
     assert result is not None and result.errors == [] and result.sent == 2, result  # 75% and the forecast
     for message in slack_standin.messages("C0ADMIN"):  # every budget alert offers it
         assert message_problems(message.blocks) == [] and len(buttons(message.blocks, Action.BUDGET_CHANGE)) == 1
-    (alert,) = [m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Budget alert")]
+    (alert,) = [m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Org budget:")]
     (change,) = buttons(alert.blocks, Action.BUDGET_CHANGE)
     assert change["text"]["text"] == "Change budget" and json.loads(change["value"]) == {"s": "org"}
 
@@ -209,7 +209,7 @@ def test_an_admin_changes_the_budget_from_the_alert_and_the_alerts_re_arm(
         assert not repo.ledger_has(session=session, job="budget-alerts", key="threshold:org:2026-10:90:r2")
     again = run_job("budget-alerts", bdeps, out=lambda _: None)
     assert again is not None and again.sent == 1, again
-    latest = [m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Budget alert")][-1]
+    latest = [m for m in slack_standin.messages("C0ADMIN") if (m.text or "").startswith("Org budget:")][-1]
     assert "90%" in (latest.text or "")
 
 

@@ -145,7 +145,7 @@ def test_me_is_my_email_plus_the_keys_i_created_per_day(cdeps: Deps, anthropic_s
     # Each of the 7 days is listed; days without records say so.
     assert text.count("no activity") == 5
     d3 = TODAY - timedelta(days=3)
-    assert f"`{d3:%b} {d3.day}` $12.39 · 4 sessions" in text
+    assert f"`{d3:%b} {d3.day}, {d3.year}` $12.39 · 4 sessions" in text
     assert "Data as of" in text and message_problems([b.to_dict() for b in reply.blocks or []]) == []
 
 

@@ -66,13 +66,15 @@ def test_digest_content_once_per_week(ddeps: Deps, anthropic_standin, slack_stan
     (message,) = slack_standin.messages("C0ADMIN")
     rendered = json.dumps(message.blocks)
     # 300.005 + 10 + 20 + ... + 60 = $510.005 → $510.01; the week before: $400
-    assert message.text == "Weekly Claude spend Nov 16 to Nov 22: $510.01; +28% vs the week before ($400.00)."
+    assert (
+        message.text == "Weekly Claude spend Nov 16, 2026 to Nov 22, 2026: $510.01; +28% vs the week before ($400.00)."
+    )
     assert "default-ws $300.01 (58%)" in rendered and "research $210.00 (41%)" in rendered
     assert "`claude-opus-4` $300.01" in rendered and "`claude-haiku-4` $210.00" in rendered
     top = rendered.split("Top 5 keys")[1].split("rotation")[0]
     assert top.index("old-key") < top.index("key-5") < top.index("key-2")
     assert "key-1" not in top and "key-0" not in top  # sixth and seventh
-    assert "Keys due for rotation (1):* `old-key`" in rendered and "(88 d)" in rendered
+    assert "Keys due for rotation (1):* `old-key`" in rendered and "(88 days)" in rendered
 
 
 def test_dry_run_sends_nothing(ddeps: Deps, anthropic_standin, slack_standin) -> None:

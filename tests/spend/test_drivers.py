@@ -127,7 +127,7 @@ def test_a_spike_names_its_drivers_with_exact_figures(
     anthropic_standin.reset_requests()
     run(ddeps)
     (spike,) = posted(slack_standin, "Spend spike")
-    assert spike.text == "Spend spike: org spent $100.00 on Oct 17."
+    assert spike.text == "Spend spike: org spent $100.00 on Oct 17, 2026."
     fields = fields_of(spike)
     assert fields["Keys"].splitlines() == [
         f"• `batch-import` (sk-ant-api03-{org.batch[-4:]}...AA): $90.00, +$90.00 on $0.00/day",
@@ -147,7 +147,7 @@ def test_a_spike_names_its_drivers_with_exact_figures(
         "• Dev Eloper: $10.00, +$5.00 on $5.00/day",
     ]
     text = rendered(spike)
-    assert "Oct 17 against the daily mean of the 7 days before ($5.00/day)" in text
+    assert "Oct 17, 2026 against the daily mean of the 7 days before ($5.00/day)" in text
     assert "Drivers: data as of" in text
     # One grouped cost call names every driver (the job's own daily call is the other one).
     assert anthropic_standin.count("GET", r"/v1/organizations/analytics/cost") == 2
@@ -199,15 +199,15 @@ def test_a_threshold_alert_names_drivers_by_share_of_the_period(
     org.cost(oct1 + DAY, "10000", key=org.search, model="claude-sonnet-4", ws=org.ws)
     clock.set(oct1 + 2 * DAY + timedelta(hours=1))
     run(deps)
-    (alert,) = posted(slack_standin, "Budget alert")
-    assert alert.text == "Budget alert: org has used 50% of its $1,000.00 budget ($600.00 spent)."
+    (alert,) = posted(slack_standin, "Org budget")
+    assert alert.text == "Org budget: 60% used — $600.00 of $1,000.00 for October 2026; crossed the 50% alert."
     fields = fields_of(alert)
     assert fields["Keys"].splitlines() == [
-        "• `prod-search` (sk-ant-api03-ab...4f2a): $400.00 (67%)",
+        "• `prod-search` (sk-ant-api03-ab...4f2a): $400.00 (66%)",
         f"• `batch-import` (sk-ant-api03-{org.batch[-4:]}...AA): $200.00 (33%)",
     ]
     assert fields["Models"].splitlines() == ["• `claude-opus-4`: $300.00 (50%)", "• `claude-sonnet-4`: $300.00 (50%)"]
-    assert fields["People"].splitlines() == ["• Dev Eloper: $400.00 (67%)", "• <@U0BOB>: $200.00 (33%)"]
+    assert fields["People"].splitlines() == ["• Dev Eloper: $400.00 (66%)", "• <@U0BOB>: $200.00 (33%)"]
     assert "share of the period's $600.00" in rendered(alert)
 
 
@@ -233,7 +233,7 @@ def test_a_forecast_alert_names_what_rose_yesterday(
         "• research: $700.00, +$700.00 on $0.00/day",
         "• default-ws: $20.00, +$11.43 on $8.57/day",
     ]
-    assert "Oct 4 against the daily mean of the 7 days before ($8.57/day)" in rendered(forecast)
+    assert "Oct 4, 2026 against the daily mean of the 7 days before ($8.57/day)" in rendered(forecast)
     # The spike alert about the same day shares the forecast's drivers call.
     (spike,) = posted(slack_standin, "Spend spike")
     assert fields_of(spike) == fields
@@ -285,12 +285,12 @@ def test_mark_as_planned_silences_the_day_and_leaves_the_baseline(
     run(ddeps)
     spikes = posted(slack_standin, "Spend spike")
     assert [m.text for m in spikes] == [
-        "Spend spike on Oct 17: marked as planned.",  # the first alert, edited
-        "Spend spike: org spent $20.00 on Oct 18.",
+        "Spend spike on Oct 17, 2026: marked as planned.",  # the first alert, edited
+        "Spend spike: org spent $20.00 on Oct 18, 2026.",
     ]
     later = rendered(spikes[1])
-    assert "6-day average of $5.00" in later  # Oct 17 left the baseline
-    assert "Oct 18 against the daily mean of the 6 days before ($5.00/day)" in later
+    assert "daily average of $5.00 over the 6 days before" in later  # Oct 17 left the baseline
+    assert "Oct 18, 2026 against the daily mean of the 6 days before ($5.00/day)" in later
     assert "+$15.00 on $5.00/day" in later  # the drivers' baseline leaves it out too
 
 

@@ -64,7 +64,7 @@ def test_the_list_shows_pending_and_expired_with_their_buttons(
     assert "1 pending · 1 expired" in rendered(reply["blocks"])
     assert "joined@example.com" not in rendered(reply["blocks"])
     pending, pending_buttons = _row(reply, "pat@example.com")
-    assert "`user`" in pending and "(2 days ago)" in pending and "expires in 5 days" in pending
+    assert " · user · " in pending and "(2 days ago)" in pending and "expires in 5 days" in pending
     assert [b["action_id"] for b in pending_buttons] == [Action.INVITE_WITHDRAW, Action.INVITE_REINVITE]
     assert all(b["confirm"]["text"]["type"] == "plain_text" for b in pending_buttons)
     expired, expired_buttons = _row(reply, "old@example.com")
@@ -146,7 +146,7 @@ def test_reinvite_withdraws_then_sends_a_new_invite_and_the_request_follows_it(
     assert "Only admins can withdraw or re-send invites" in refused["text"] and _writes(anthropic_standin) == []
 
     done = click(http, kbot, slack_standin, action_id=Action.INVITE_REINVITE, value=again["value"], user="U0ADMIN")
-    assert done["text"].startswith("Re-invited pat@example.com as `user`: the old invite was withdrawn")
+    assert done["text"].startswith("Re-invited pat@example.com as user: the old invite was withdrawn")
     assert _writes(anthropic_standin) == [
         f"DELETE /v1/organizations/invites/{pending['id']}",
         "POST /v1/organizations/invites",
@@ -164,7 +164,7 @@ def test_reinvite_withdraws_then_sends_a_new_invite_and_the_request_follows_it(
     _, (old,) = _row(command(http, kbot, slack_standin, "members invites", user="U0ADMIN")["reply"], "old@example.com")
     anthropic_standin.reset_requests()
     sent = click(http, kbot, slack_standin, action_id=Action.INVITE_REINVITE, value=old["value"], user="U0ADMIN")
-    assert sent["text"].startswith("Re-invited old@example.com as `developer`: a new invite")
+    assert sent["text"].startswith("Re-invited old@example.com as developer: a new invite")
     assert _writes(anthropic_standin) == ["POST /v1/organizations/invites"]
     assert expired["id"] not in {i.id for i in kdeps.admin.list_invites(statuses=["pending"])}
 

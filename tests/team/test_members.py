@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.core.format import calendar_day
 from bot.deps import Deps
 from bot.registry import run_job
 from bot.slack.ids import Action
@@ -74,13 +75,13 @@ def test_twenty_a_page_with_counts_mentions_and_last_use(
 
     first = command(http, kbot, slack_standin, "members", user="U0ADMIN")["reply"]
     assert first["blocks"][0]["text"]["text"] == "Org members"
-    assert "27 members: 1 Admin · 26 Developer · 0 Viewer" in _context(first)
+    assert "27 members: 1 admin · 26 developers · 0 viewers" in _context(first)
     assert "page 1 of 2" in _context(first) and "members as of" in _context(first)
     rows = _sections(first)
     assert len(rows) == 20
     (p3,) = [r for r in rows if "person03@example.com" in r]
-    assert "<@U1P03>" in p3 and "default-ws (user)" in p3 and f"last used {used.date().isoformat()}" in p3
-    assert "1 active key" in p3 and "`developer` → Developer" in p3
+    assert "<@U1P03>" in p3 and "default-ws (user)" in p3 and f"last used {calendar_day(used.date())}" in p3
+    assert "1 active key" in p3 and "developer → Developer" in p3
     (p4,) = [r for r in rows if "person04@example.com" in r]
     assert "no Slack account matched" in p4 and "no active keys" in p4
     assert "key usage data as of" in _context(first)
@@ -170,7 +171,7 @@ def test_an_org_of_two_thousand_is_read_in_pages(
     anthropic_standin.seed_scale(2000, 100, 5000)
     anthropic_standin.reset_requests()
     reply = command(http, kbot, slack_standin, "members", user="U0ADMIN")["reply"]
-    assert "2002 members" in _context(reply) and "page 1 of 101" in _context(reply)
+    assert "2,002 members" in _context(reply) and "page 1 of 101" in _context(reply)
     calls = anthropic_standin.requests
     assert len(calls) <= 120, len(calls)  # users 3 · workspaces 1 · 102 member lists · keys 5 · analytics · invites
     assert not anthropic_standin.matching("GET", PER_PERSON)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -14,10 +16,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.access.model import WORKSPACE_ROLES, RequesterContext, RequestRef
-from bot.core.format import usd
+from bot.access.model import RequesterContext, RequestRef
+from bot.core.format import duration, role_name, usd
 from bot.slack.ids import Action
-from bot.slack.text import clip, confirm_text, escape_clip
+from bot.slack.text import clip, confirm_text, escape_clip, when
 from storage.models import AccessRequest, RequestKind, RequestState
 
 MAX_LISTED = 20
@@ -43,14 +45,7 @@ def duration_text(days: int | None) -> str:
     """'permanent' or 'for 7 days'."""
     if not days:
         return "permanent"
-    return f"for {days} day{'s' if days != 1 else ''}"
-
-
-def role_name(role: str) -> str:
-    """A role as people say it: 'developer', 'restricted developer', 'admin' (not `workspace_developer`)."""
-    if role in WORKSPACE_ROLES:
-        return WORKSPACE_ROLES[role].split(" (")[0].lower()
-    return role.removeprefix("workspace_").replace("_", " ")
+    return f"for {duration(days)}"
 
 
 def what(request: AccessRequest) -> str:
@@ -104,12 +99,12 @@ def root_text(request: AccessRequest) -> str:
     return f"{request_summary(request)} ({request.state})"
 
 
-def _context_lines(context: RequesterContext | None, *, decided: bool) -> str:
+def _context_lines(context: RequesterContext | None, tz: tzinfo, *, decided: bool) -> str:
     # After the decision the snapshot stays, said to be what admins saw then (keys and spend move on).
     head = ["_When they asked:_"] if decided else []
     if context is None:
         return "\n".join([*head, "Not yet a member of the Anthropic organization."])
-    lines = [*head, f"Org role: *{escape_clip(context.org_role or 'none', 40)}*"]
+    lines = [*head, f"Org role: *{escape_clip(role_name(context.org_role), 40)}*"]
     if context.keys is None:
         lines.append("Keys: unavailable right now")
     elif not context.keys:
@@ -124,13 +119,13 @@ def _context_lines(context: RequesterContext | None, *, decided: bool) -> str:
     if context.month_to_date_usd is None:
         lines.append("Spend this month: unavailable right now")
     else:
-        as_of = f" (data as of {context.data_as_of:%Y-%m-%d %H:%M} UTC)" if context.data_as_of else ""
+        as_of = f" (data as of {when(context.data_as_of, tz)})" if context.data_as_of else ""
         lines.append(f"Spend this month: {usd(context.month_to_date_usd)}{as_of}")
     return "\n".join(lines)
 
 
 def build_request_message(
-    request: AccessRequest, context: RequesterContext | None, *, show_context: bool = True
+    request: AccessRequest, context: RequesterContext | None, *, show_context: bool = True, tz: tzinfo = UTC
 ) -> list[Block]:
     """The admin-channel root message: who, what, why, context (when known), state, and buttons while actionable."""
     value = RequestRef(r=request.id or 0).model_dump_json()
@@ -142,7 +137,7 @@ def build_request_message(
         HeaderBlock(text=clip(f"{kind} request #{request.id}", 150)),
         SectionBlock(text=asks(request)),
         SectionBlock(text=f"*Why:*\n{reason}"),
-        *([SectionBlock(text=_context_lines(context, decided=decided))] if show_context else []),
+        *([SectionBlock(text=_context_lines(context, tz, decided=decided))] if show_context else []),
         SectionBlock(text=f"*State:* {state_line(request)}"),
     ]
     if request.state == RequestState.FAILED and request.last_error:

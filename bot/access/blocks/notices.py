@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
-from bot.access.blocks.message import key_name_hint, role_name
+from bot.access.blocks.message import key_name_hint
 from bot.access.model import (
     AddedToWorkspace,
     AlreadyMember,
@@ -15,7 +15,8 @@ from bot.access.model import (
     RoleRaised,
     WorkspaceRoleChanged,
 )
-from bot.slack.text import escape
+from bot.core.format import plural, role_name
+from bot.slack.text import escape, when
 from storage.models import AccessRequest
 
 CANCELLED = "Cancelled by the requester."
@@ -93,12 +94,12 @@ def invite_lapsed_dm(request: AccessRequest, status: str) -> str:
 
 def invite_unaccepted(email: str | None, days: int) -> str:
     """Thread: the invite has waited long enough for an admin to look."""
-    return f"The invite to {escape(email or '?')} is still not accepted after {days} days."
+    return f"The invite to {escape(email or '?')} is still not accepted after {plural(days, 'day')}."
 
 
-def invite_reminder_dm(request: AccessRequest, email: str | None, expires_at: datetime) -> str:
+def invite_reminder_dm(request: AccessRequest, email: str | None, expires_at: datetime, tz: tzinfo = UTC) -> str:
     """Card's thread: accept the invite before it expires."""
-    return f"Reminder: accept the Anthropic invite sent to {escape(email or '?')}; it expires {expires_at:%Y-%m-%d}."
+    return f"Reminder: accept the Anthropic invite sent to {escape(email or '?')}; it expires {when(expires_at, tz)}."
 
 
 def escalation(request: AccessRequest, link: str | None) -> str:
@@ -146,11 +147,16 @@ def granted(steps: list[GrantStep], *, already_there: bool = False) -> str:
 
 
 def granted_dm(
-    request: AccessRequest, *, expires: datetime | None, console_url: str, already_there: bool = False
+    request: AccessRequest,
+    *,
+    expires: datetime | None,
+    console_url: str,
+    already_there: bool = False,
+    tz: tzinfo = UTC,
 ) -> str:
     """Card (and its thread): access is there (and until when, or that it was there already); how to create the key."""
     workspace = f"*{escape(request.workspace_name or '?')}*"
-    until = f" until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+    until = f" until {when(expires, tz)}" if expires else ""
     lead = f"You now have access to {workspace}{until}."
     if already_there:
         lead = (
@@ -244,9 +250,9 @@ def grant_ended_dm(request: AccessRequest, plan: ExpiryPlan) -> str:
     return " ".join([head, *(_undone(request, plan) or ["Nothing needed undoing."])])
 
 
-def grant_ending_dm(request: AccessRequest, ends: datetime, plan: ExpiryPlan) -> str:
+def grant_ending_dm(request: AccessRequest, ends: datetime, plan: ExpiryPlan, tz: tzinfo = UTC) -> str:
     """Card's thread: a time-bound grant ends soon, and exactly what will happen then."""
-    head = f"Your access to *{escape(request.workspace_name or '?')}* ends {ends:%Y-%m-%d %H:%M} UTC."
+    head = f"Your access to *{escape(request.workspace_name or '?')}* ends {when(ends, tz)}."
     plan_parts = _to_undo(request, plan) or ["Nothing will be taken away."]
     return " ".join([head, *plan_parts, "File a new request if you need longer."])
 

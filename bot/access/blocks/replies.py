@@ -7,8 +7,9 @@ from datetime import datetime
 from bot.access.blocks.message import build_request_list, what_plain
 from bot.access.blocks.notices import where_posted
 from bot.access.model import AuditExport, Filed, Invited, RequestList
+from bot.core.format import plural, role_name
 from bot.slack.reply import Reply
-from bot.slack.text import escape
+from bot.slack.text import escape, when
 from storage.models import AccessRequest
 
 
@@ -21,8 +22,8 @@ def filed(filed: Filed) -> Reply:
 def invited(invited: Invited) -> Reply:
     """An admin's invite went out."""
     return Reply(
-        f":email: Invited {escape(invited.email)} as {invited.role}. The invite expires "
-        f"{invited.expires_at:%Y-%m-%d}; Anthropic emails them the link."
+        f":email: Invited {escape(invited.email)} as {role_name(invited.role)}. The invite expires "
+        f"{when(invited.expires_at, invited.tz, 'date')}; Anthropic emails them the link."
     )
 
 
@@ -49,7 +50,7 @@ def audit_upload(export: AuditExport, now: datetime) -> tuple[str, str, str]:
     return (
         f"claude-key-bot-audit-{now:%Y-%m-%d}-{days}d.csv",
         f"Audit log, last {days} days",
-        f"The audit log for the last {days} days: {export.rows} row(s).",
+        f"The audit log for the last {plural(days, 'day')}: {plural(export.rows, 'row')}.",
     )
 
 

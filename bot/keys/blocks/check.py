@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock, SectionBlock
 
-from bot.core.format import money
+from bot.core.format import calendar_day, money, plural
 from bot.keys.blocks.common import MAX_BLOCKS, context, key_line
 from bot.keys.model import Diagnosis, Finding
 from bot.slack.commands import COMMAND
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape, escape_clip
+from bot.slack.text import clip, escape, escape_clip, when
 
 _SEVERITY = {"fail": ":x:", "warn": ":warning:", "ok": ":white_check_mark:", "info": ":information_source:"}
 _ORDER = {"fail": 0, "warn": 1, "info": 2, "ok": 3}
@@ -27,7 +27,7 @@ def _money(f: Finding) -> str:
 
 def _deactivated(f: Finding) -> str:
     who = f" by <@{f.by}>" if f.by else ""
-    who += f" on {f.on:%Y-%m-%d}" if f.on else ""
+    who += f" on {calendar_day(f.on)}" if f.on else ""
     who += f" ({escape(f.note)})" if f.note else ""
     return f"it was deactivated{who}."
 
@@ -41,8 +41,8 @@ def finding_text(f: Finding, *, console_url: str) -> tuple[str, str]:
             "instead."
         )
     if f.kind == "expired":
-        when = f" on {f.on.isoformat()}" if f.on else ""
-        return f"it expired{when}.", (
+        on = f" on {calendar_day(f.on)}" if f.on else ""
+        return f"it expired{on}.", (
             f"Expiry can't be extended. Create a new key in the Claude Console ({console_url}), then deactivate "
             "this one."
         )
@@ -54,12 +54,15 @@ def finding_text(f: Finding, *, console_url: str) -> tuple[str, str]:
     if f.kind == "active":
         return "The key is active.", ""
     if f.kind == "expires_soon":
-        on = f.on.isoformat() if f.on else ""
-        return f"It expires in {f.days} day(s), on {on}.", "Create its replacement now: expiry can't be extended."
+        on = f", on {calendar_day(f.on)}" if f.on else ""
+        return (
+            f"It expires in {plural(f.days or 0, 'day')}{on}.",
+            "Create its replacement now: expiry can't be extended.",
+        )
     if f.kind == "rotation_overdue":
         return "It is past its rotation date.", f"Rotate it with `{COMMAND} rotate {f.key_id}`."
     if f.kind == "workspace_archived":
-        return f"its workspace *{escape(f.name)}* was archived on {f.on:%Y-%m-%d}.", (
+        return f"its workspace *{escape(f.name)}* was archived{f' on {calendar_day(f.on)}' if f.on else ''}.", (
             f"Keys of archived workspaces stop working. Ask for access to another workspace with `{COMMAND} "
             "request` and create a key there."
         )
@@ -82,7 +85,7 @@ def finding_text(f: Finding, *, console_url: str) -> tuple[str, str]:
     if f.kind in ("rate_limit_hit", "rate_limit_near"):
         whose_limit = "its workspace" if f.override else "the organization"
         limit = f"{whose_limit}'s {f.note} limit for {escape_clip(f.name, 80)}"
-        at = f"{f.at:%Y-%m-%d %H:%M}" if f.at else "unknown"
+        at = when(f.at) if f.at else "unknown"
         busiest = f"its busiest minute in the last 24 hours ({at}) used {f.used:,} of {f.cap:,}"
         if f.kind == "rate_limit_hit":
             return f"it hit {limit}: {busiest}.", (
@@ -118,8 +121,6 @@ def check_reply(diagnosis: Diagnosis) -> Reply:
         todo = f"\n{fix}" if fix else ""
         blocks.append(SectionBlock(text=f"{_SEVERITY[f.severity]} {title}{todo}"))
     if diagnosis.as_of is not None:
-        blocks.append(
-            context(f"Usage and spend data as of {diagnosis.as_of:%Y-%m-%d %H:%M} UTC (it can lag a few hours).")
-        )
+        blocks.append(context(f"Usage and spend data as of {when(diagnosis.as_of)} (it can lag a few hours)."))
     text = f"Key check for {escape(view.name)}: " + (failures[0] if failures else "no problem found")
     return Reply(clip(text, 300), blocks)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 
+from bot.core.format import calendar_day, duration
+from bot.core.format import plural as plural
 from bot.keys.model import KeyView, Owner
 from bot.slack.text import escape, escape_clip
 
@@ -22,21 +24,16 @@ def status_label(status: str) -> str:
     }.get(status, escape(status))
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 key', '3 keys' (`many` for irregular plurals)."""
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
-
-
 def days(n: int) -> str:
     """'1 day', '3 days'."""
-    return plural(n, "day")
+    return duration(n)
 
 
 def rotation_text(view: KeyView) -> str:
-    """'rotation due 2026-12-01 (in 6 days)' / '(overdue by 12 days)' / 'rotation in progress'."""
+    """'rotation due Dec 1, 2026 (in 6 days)' / '(overdue by 12 days)' / 'rotation in progress'."""
     if view.rotating:
         return ":arrows_counterclockwise: rotation in progress"
-    due = view.rotation_due.isoformat()
+    due = calendar_day(view.rotation_due)
     if view.days_to_rotation > 0:
         return f"rotation due {due} (in {days(view.days_to_rotation)})"
     if view.days_to_rotation == 0:
@@ -45,12 +42,12 @@ def rotation_text(view: KeyView) -> str:
 
 
 def activity_text(view: KeyView, window_days: int) -> str:
-    """'last used 2026-10-30', 'no use in the last 31 days' or 'last activity unknown'."""
+    """'last used Oct 30, 2026', 'no use in the last 31 days' or 'last activity unknown'."""
     if not view.usage_known:
         return "last activity unknown"
     if view.last_used is None:
         return f"no use in the last {window_days} days"
-    return f"last used {view.last_used.isoformat()}"
+    return f"last used {calendar_day(view.last_used)}"
 
 
 def title(name: str, key_id: str, hint: str | None = None) -> str:
@@ -83,7 +80,7 @@ def key_line(view: KeyView, *, activity_window_days: int = 31, with_status: bool
     where = f"workspace *{escape_clip(view.workspace, NAME_SHOWN)}*" if view.workspace else "organization-wide"
     status = f" · {status_label(view.status)}" if with_status else ""
     owner = f" · owner {member_email(view.owner)}" if view.owner else ""
-    expires = f"expires {view.expires.isoformat()}" if view.expires else "no expiry"
+    expires = f"expires {calendar_day(view.expires)}" if view.expires else "no expiry"
     first = f"{key_title(view)}\n{where}{status}{owner}"
     second = f"age {days(view.age_days)} · {expires} · {activity_text(view, activity_window_days)}"
     if view.status == "active":

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.keys.blocks.common import MAX_BLOCKS, context, key_line, key_title
+from bot.keys.blocks.common import MAX_BLOCKS, context, key_line, key_title, plural
 from bot.keys.model import (
     REASON_LIMIT,
     KeyList,
@@ -26,7 +26,7 @@ from bot.keys.model import (
 )
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, escape, escape_clip
+from bot.slack.text import clip, escape, escape_clip, when
 
 REVOKE_CANCELLED = "Cancelled: the key was not changed."
 #: How much of a reason a message shows (escaped), and the most a button value may hold (Slack's limits).
@@ -51,13 +51,13 @@ def build_key_list(keys: KeyList) -> list[Block]:
     for view in keys.views:
         line = key_line(view, activity_window_days=keys.activity_window_days)
         blocks.append(SectionBlock(text=line, accessory=key_menu(view, others=keys.scope != "mine")))
-    notes = [f"{keys.total} key{'s' if keys.total != 1 else ''}"]
+    notes = [plural(keys.total, "key")]
     if keys.pages > 1:
         notes.append(f"page {keys.page + 1} of {keys.pages}")
     if keys.archived_hidden:
         notes.append(f"{keys.archived_hidden} archived not shown")
     if keys.activity_as_of is not None:
-        notes.append(f"usage data as of {keys.activity_as_of:%Y-%m-%d %H:%M} UTC")
+        notes.append(f"usage data as of {when(keys.activity_as_of)}")
     blocks.append(context(" · ".join(notes)))
     buttons = []
     if keys.page > 0:

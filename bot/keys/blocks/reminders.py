@@ -8,7 +8,7 @@ from datetime import tzinfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, SectionBlock
 
-from bot.core.format import day
+from bot.core.format import calendar_day, day, week_label
 from bot.keys.blocks.common import MAX_BLOCKS, context, days, key_line, key_title, owner_label, plural
 from bot.keys.model import LISTED_PER_MESSAGE, KeyRef, KeyView, Notice, Owner, Snoozed, Tally
 from bot.slack.commands import COMMAND
@@ -25,11 +25,11 @@ def notice_text(notice: Notice) -> str:
         assert view.expires is not None
         what = f":hourglass: expires {when} ({view.expires.isoformat()}); expiry can't be extended"
     elif notice.days_left > 0:
-        what = f":calendar: rotation due in {days(notice.days_left)} ({view.rotation_due.isoformat()})"
+        what = f":calendar: rotation due in {days(notice.days_left)} ({calendar_day(view.rotation_due)})"
     elif notice.days_left == 0:
-        what = f":warning: rotation due today ({view.rotation_due.isoformat()})"
+        what = f":warning: rotation due today ({calendar_day(view.rotation_due)})"
     else:
-        what = f":warning: rotation overdue by {days(-notice.days_left)} (due {view.rotation_due.isoformat()})"
+        what = f":warning: rotation overdue by {days(-notice.days_left)} (due {calendar_day(view.rotation_due)})"
     where = f" in *{escape_clip(view.workspace, 200)}*" if view.workspace else ""
     return f"{key_title(view)}{where}\n{what}"
 
@@ -85,10 +85,10 @@ def overdue_digest(
     *, total: int, oldest: Sequence[KeyView], by_workspace: Sequence[Tally], week: str, max_age_days: int
 ) -> Reply:
     """The weekly admin digest of keys past their rotation date: counts, then the most overdue."""
-    text = f"Rotation backlog {week}: {plural(total, 'active key')} past {max_age_days} days"
+    text = f"Rotation backlog, {week_label(week)}: {plural(total, 'active key')} past {max_age_days} days"
     blocks: list[Block] = [
-        HeaderBlock(text=clip(f"Rotation backlog {week}", 150)),
-        SectionBlock(text=f"*{total}* active key{'s are' if total != 1 else ' is'} older than {max_age_days} days."),
+        HeaderBlock(text=clip(f"Rotation backlog, {week_label(week)}", 150)),
+        SectionBlock(text=f"*{plural(total, 'active key')}* older than {max_age_days} days."),
     ]
     if by_workspace:
         lines = fit_lines([f"• {escape_clip(t.label, 200)}: {t.count}" for t in by_workspace], 2900)

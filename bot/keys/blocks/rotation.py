@@ -10,7 +10,7 @@ from bot.keys.blocks.common import NAME_SHOWN, context, key_title, rotation_text
 from bot.keys.model import Replacement, RotationDone, RotationRef, RotationStarted, RotationSteps
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape, escape_clip
+from bot.slack.text import clip, confirm_text, escape, escape_clip, when
 
 
 def build_rotation_started(steps: RotationSteps) -> list[Block]:
@@ -41,7 +41,7 @@ def rotation_started_reply(started: RotationStarted) -> Reply:
     """The answer to `rotate`: the steps, and whether the owner was sent them too."""
     steps, view = started.steps, started.steps.key
     if started.running_since is not None:
-        text = f"Key {view.id} is already being rotated (since {started.running_since:%Y-%m-%d %H:%M})."
+        text = f"Key {view.id} is already being rotated (since {when(started.running_since)})."
         return Reply(text, build_rotation_started(steps))
     text = f"Rotation of {escape(view.name)} started: create {escape(steps.suggested_name)} in the Console"
     if started.owner_told:
@@ -79,7 +79,7 @@ def build_rotation_replaced(replacement: Replacement, done: RotationDone | None 
         return [SectionBlock(text=head), SectionBlock(text=rotation_done_text(done))]
     body = (
         "Once nothing uses the old key any more, deactivate it now. Otherwise I deactivate it after "
-        f"{r.grace_until:%Y-%m-%d %H:%M}, as soon as usage shows it unused for 24 hours."
+        f"{when(r.grace_until)}, as soon as usage shows it unused for 24 hours."
     )
     button = ButtonElement(
         text="Deactivate old key",

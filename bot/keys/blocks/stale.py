@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ConfirmObject, HeaderBlock, SectionBlock
 
+from bot.core.format import week_label
 from bot.keys.blocks.common import context, key_line, key_title, owner_label, plural
 from bot.keys.model import (
     LISTED_PER_MESSAGE,
@@ -24,7 +25,7 @@ from bot.keys.model import (
 from bot.slack.commands import COMMAND
 from bot.slack.ids import Action
 from bot.slack.reply import Reply
-from bot.slack.text import clip, confirm_text, escape, escape_clip, fit_lines
+from bot.slack.text import clip, confirm_text, escape, escape_clip, fit_lines, when
 
 
 def stale_block_id(key_id: str) -> str:
@@ -44,15 +45,15 @@ def stale_root(
 ) -> Reply:
     """The stale-key report's root message: counts; the keys follow in the thread."""
     text = (
-        f"Stale-key audit {week}: {plural(leavers, 'key')} of former members, {plural(stale, 'key')} unused "
-        f"for {stale_days} days"
+        f"Stale-key audit, {week_label(week)}: {plural(leavers, 'key')} of former members, "
+        f"{plural(stale, 'key')} unused for {stale_days} days"
     )
     lines = [
-        f"• *{leavers}* active key{'s' if leavers != 1 else ''} created by people who are no longer org members",
-        f"• *{stale}* active key{'s' if stale != 1 else ''} with no usage in the last {stale_days} days",
+        f"• *{plural(leavers, 'active key')}* created by people who are no longer org members",
+        f"• *{plural(stale, 'active key')}* with no usage in the last {stale_days} days",
     ]
     blocks: list[Block] = [
-        HeaderBlock(text=clip(f"Stale-key audit {week}", 150)),
+        HeaderBlock(text=clip(f"Stale-key audit, {week_label(week)}", 150)),
         SectionBlock(text="\n".join(lines)),
     ]
     if by_workspace:
@@ -62,7 +63,7 @@ def stale_root(
     more = f" (the first {listed} of {total}; the rest follow in next week's audit)" if listed < total else ""
     notes = [f"The keys are in the thread, former members' first{more}. Deactivate is for admins."]
     if as_of is not None:
-        notes.append(f"Usage data as of {as_of:%Y-%m-%d %H:%M} UTC.")
+        notes.append(f"Usage data as of {when(as_of)}.")
     blocks.append(context(" ".join(notes)))
     return Reply(text, blocks)
 
