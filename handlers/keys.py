@@ -13,6 +13,7 @@ from bot.keys.common import is_key_id
 from bot.keys.model import REASON_LIMIT, KeyMenuRef, KeyRef, KeyScope, KeysPageRef, RevokeRef, RotationRef, StaleDmRef
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
+from bot.slack.text import escape
 from handlers.common import answer_later
 from handlers.middleware import button
 from handlers.router import Router
@@ -24,7 +25,7 @@ _KEY_ID_HINT = f" (key ids start with `apikey_`: `{COMMAND} keys`)"
 
 def usage_line(sub: Sub, hint: str = "") -> str:
     """The one-line usage answer for malformed input."""
-    return f"Usage: `{COMMAND} {USAGE[sub][0]}`{hint}"
+    return f"Usage: `{COMMAND} {escape(USAGE[sub][0])}`{hint}"
 
 
 def keys_scope(args: tuple[str, ...]) -> tuple[KeyScope, str | None] | None:

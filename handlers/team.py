@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.deps import Worker
 from bot.slack.commands import COMMAND, USAGE, Parsed, Sub
 from bot.slack.ids import Action
+from bot.slack.text import escape
 from bot.team import blocks as team_blocks
 from bot.team.members_model import InviteRef, MembersPageRef, parse_members
 from bot.team.model import REASON_LIMIT, OffboardRef, RoleRef
@@ -19,7 +20,7 @@ from handlers.tasks import JSON, Task
 
 
 def _usage(sub: Sub) -> str:
-    return f"Usage: `{COMMAND} {USAGE[sub][0]}`"
+    return f"Usage: `{COMMAND} {escape(USAGE[sub][0])}`"
 
 
 def register(app: AsyncApp, worker: Worker, router: Router) -> None:

@@ -396,10 +396,12 @@ def test_claude_code_replies(names: list[str], model: str) -> None:
 
 
 @QUICK
-@given(names=st.lists(long_hostile, min_size=15, max_size=30), email=st.emails())
-def test_offboard_confirm_with_many_long_names(names: list[str], email: str) -> None:
+@given(name=long_hostile, email=st.emails())
+def test_offboard_confirm_with_many_long_names(name: str, email: str) -> None:
     from bot.team.blocks import offboard_confirm
     from bot.team.offboard import KeyToStop, OffboardPlan
+
+    names = [f"{name}{n}" for n in range(30)]  # 30 keys and 30 workspaces, each with the long hostile name
 
     plan = OffboardPlan(
         email=email,

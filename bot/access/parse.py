@@ -19,7 +19,7 @@ USAGE_REQUEST = (
     "Usage: `/claude-key request [workspace] [for 7d] [reason…]`, e.g. "
     "`/claude-key request ml-platform for 7d evaluating Claude for search`. With no arguments it opens a form."
 )
-USAGE_INVITE = "Usage: `/claude-key invite <email> [developer | user | billing | claude_code_user | managed]`"
+USAGE_INVITE = "Usage: `/claude-key invite &lt;email&gt; [developer | user | billing | claude_code_user | managed]`"
 USAGE_REQUESTS = "Usage: `/claude-key requests [mine | pending]`"
 DENY_REASON_MISSING = "Please give a reason; the requester sees it."
 

@@ -14,7 +14,7 @@ NO_SUCH_ROTATION = "That rotation no longer exists."
 OWNER_OR_ADMIN_DEACTIVATES = "Only the key's owner or an admin can deactivate it."
 WHOLE_SECRET = (
     ":rotating_light: That looks like a whole secret key. Never paste keys into Slack: treat it as leaked, "
-    f"deactivate it with `{COMMAND} revoke <key-id>` and create a new one. Check with the key id "
+    f"deactivate it with `{COMMAND} revoke &lt;key-id&gt;` and create a new one. Check with the key id "
     "(`apikey_…`) or its last characters instead."
 )
 HINT_TOO_SHORT = "Give the key id (`apikey_…`) or at least 4 characters of its hint, e.g. `…4f2a`."

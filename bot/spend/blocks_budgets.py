@@ -170,7 +170,7 @@ def budget_list(listing: BudgetList) -> Reply:
     if not listing.budgets:
         blocks.append(
             SectionBlock(
-                text="No budget is set, so no budget alerts are sent. Admins: `/claude-key budget set <usd>` "
+                text="No budget is set, so no budget alerts are sent. Admins: `/claude-key budget set &lt;usd&gt;` "
                 "(or set MONTHLY_BUDGET_USD)."
             )
         )

@@ -31,7 +31,9 @@ AMOUNT_INPUT = "amount_input"
 THRESHOLDS_BLOCK = "budget_thresholds"
 THRESHOLDS_INPUT = "thresholds_input"
 TITLE = "Change budget"
-FORM_NOT_OPENED = "I couldn't open the budget form; click Change budget again, or use `/claude-key budget set <usd>`."
+FORM_NOT_OPENED = (
+    "I couldn't open the budget form; click Change budget again, or use `/claude-key budget set &lt;usd&gt;`."
+)
 AMOUNT_ERROR = "Enter a positive amount in dollars and cents, e.g. 5000 or 1,250.50."
 THRESHOLDS_ERROR = "Enter whole percentages from 1 to 1000, separated by commas, e.g. 50,75,90,100 (at most 10)."
 
@@ -171,7 +173,9 @@ def workspace_of(scope_key: str) -> str | None:
         return None
     workspace_id = scope_key.removeprefix("workspace:")
     if workspace_id == scope_key or not workspace_id:
-        raise UserError("That form is no longer valid; use `/claude-key budget set <usd> [workspace <name>]`.")
+        raise UserError(
+            "That form is no longer valid; use `/claude-key budget set &lt;usd&gt; [workspace &lt;name&gt;]`."
+        )
     return workspace_id
 
 

@@ -34,9 +34,11 @@ logger = logging.getLogger(__name__)
 
 MAX_BUDGET_USD = Decimal("100000000")
 
-BUDGET_SET_USAGE = "Usage: `/claude-key budget set <usd> [workspace <name>]`, e.g. `/claude-key budget set 5000`."
+BUDGET_SET_USAGE = (
+    "Usage: `/claude-key budget set &lt;usd&gt; [workspace &lt;name&gt;]`, e.g. `/claude-key budget set 5000`."
+)
 THRESHOLDS_USAGE = "Usage: `/claude-key budget thresholds 50,75,90,100` (whole percentages from 1 to 1000)."
-BUDGET_USAGE = "Usage: `/claude-key budget [show | set <usd> [workspace <name>] | thresholds 50,75,90,100]`"
+BUDGET_USAGE = "Usage: `/claude-key budget [show | set &lt;usd&gt; [workspace &lt;name&gt;] | thresholds 50,75,90,100]`"
 
 # --------------------------------------------------------------------------------------------------
 # Parsing (pure; runs before the ack)

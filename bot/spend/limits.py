@@ -20,7 +20,7 @@ from bot.identity import Actor, confirm_role, resolve_actor
 from bot.spend import analytics
 from bot.spend.analytics import cached, fan_out
 
-LIMITS_LINE = "Usage: `/claude-key limits [workspace <name>]`"
+LIMITS_LINE = "Usage: `/claude-key limits [workspace &lt;name&gt;]`"
 WINDOW = timedelta(hours=24)  # the longest range the usage report takes with 1m buckets
 # The report's orders that find a busiest minute, and how many minutes of each are read (busiest_minutes).
 PEAK_ORDERS: tuple[UsageOrderBy, ...] = ("requests", "output_tokens", "uncached_input_tokens", "total_tokens")
@@ -96,7 +96,7 @@ def parse_limits(args: Sequence[str]) -> str | None:
     if words[0].lower() == "workspace":
         name = " ".join(words[1:]).strip()
         if not name:
-            raise LimitsSyntaxError(f"Name the workspace: `/claude-key limits workspace <name>`.\n{LIMITS_LINE}")
+            raise LimitsSyntaxError(f"Name the workspace: `/claude-key limits workspace &lt;name&gt;`.\n{LIMITS_LINE}")
         return name
     raise LimitsSyntaxError(LIMITS_LINE)
 
@@ -111,7 +111,7 @@ def visible_workspace(deps: Deps, actor: Actor, name: str | None) -> Workspace |
         if not _may_see_any(actor):
             raise UserError(
                 "Only admins and billing viewers see the organization's rate limits. "
-                "`/claude-key limits workspace <name>` shows a workspace you belong to."
+                "`/claude-key limits workspace &lt;name&gt;` shows a workspace you belong to."
             )
         return None
     try:

@@ -38,7 +38,7 @@ from storage.db import session_scope
 
 logger = logging.getLogger(__name__)
 
-USAGE_LINE = "Usage: `/claude-key usage [me | org | workspace <name> | @user] [today | 7d | 30d | mtd]`"
+USAGE_LINE = "Usage: `/claude-key usage [me | org | workspace &lt;name&gt; | @user] [today | 7d | 30d | mtd]`"
 
 
 class UsageSyntaxError(ValueError):
@@ -64,7 +64,7 @@ def parse_usage(args: Sequence[str]) -> UsageQuery:
     if first == "workspace":
         name = " ".join(words[1:]).strip()
         if not name:
-            raise UsageSyntaxError(f"Name the workspace: `/claude-key usage workspace <name>`.\n{USAGE_LINE}")
+            raise UsageSyntaxError(f"Name the workspace: `/claude-key usage workspace &lt;name&gt;`.\n{USAGE_LINE}")
         return UsageQuery(ScopeKind.WORKSPACE, period, workspace=name)
     if len(words) == 1:
         mention = _MENTION.match(words[0])

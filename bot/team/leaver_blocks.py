@@ -106,7 +106,7 @@ def no_slack_list(members: Sequence[NoSlackMember], *, week: str, as_of: datetim
     ]
     head = (
         f":mag: {_members_have(len(members))} no Slack account behind their email ({week_label(week)}). "
-        f"If one left, `{COMMAND} offboard <email>`; someone who uses another address in Slack needs nothing."
+        f"If one left, `{COMMAND} offboard &lt;email&gt;`; someone who uses another address in Slack needs nothing."
     )
     blocks: list[Block] = [SectionBlock(text=head), *[SectionBlock(text=c) for c in _chunks(lines, SECTION_ROOM)]]
     if len(members) > NO_SLACK_LISTED:

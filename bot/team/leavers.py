@@ -280,7 +280,9 @@ def _case(deps: Deps, case_id: int) -> LeaverCase:
     with session_scope(deps.engine) as session:
         case = lrepo.get_leaver_case(session=session, case_id=case_id)
     if case is None:
-        raise UserError("That leaver proposal is no longer on record; `/claude-key offboard <email>` still works.")
+        raise UserError(
+            "That leaver proposal is no longer on record; `/claude-key offboard &lt;email&gt;` still works."
+        )
     return case
 
 

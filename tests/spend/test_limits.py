@@ -186,7 +186,7 @@ def test_limits_command_end_to_end(
 
     anthropic_standin.reset_requests()
     ack = post_slack(client, bot_url, command_body("limits workspace"))
-    assert "/claude-key limits workspace <name>" in ack.json()["text"]
+    assert "/claude-key limits workspace &lt;name&gt;" in ack.json()["text"]
     assert anthropic_standin.requests == []
 
 

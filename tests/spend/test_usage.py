@@ -269,7 +269,7 @@ def test_malformed_usage_is_answered_in_the_ack_without_any_api_call(
 ) -> None:
     anthropic_standin.reset_requests()
     ack = post_slack(client, bot_url, command_body("usage workspace"))
-    assert ack.status_code == 200 and "/claude-key usage workspace <name>" in ack.json()["text"]
+    assert ack.status_code == 200 and "/claude-key usage workspace &lt;name&gt;" in ack.json()["text"]
     assert anthropic_standin.requests == []
 
 

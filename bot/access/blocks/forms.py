@@ -18,7 +18,9 @@ from bot.slack.ids import Callback
 from bot.slack.text import clip, escape
 
 DURATIONS: dict[str, str] = {"0": "Permanent", "1": "1 day", "7": "7 days", "30": "30 days"}
-FORM_NOT_OPENED = "I couldn't open the form; try again, or use `/claude-key request <workspace> [for 7d] <reason>`."
+FORM_NOT_OPENED = (
+    "I couldn't open the form; try again, or use `/claude-key request &lt;workspace&gt; [for 7d] &lt;reason&gt;`."
+)
 DENY_FORM_NOT_OPENED = "I couldn't open the deny form; please click Deny again."
 # Slack shows at most 100 options in a static select: beyond that the picker loads matches as people type.
 STATIC_OPTIONS_MAX = 100

@@ -196,6 +196,6 @@ def build_request_list(requests: list[AccessRequest], *, links: dict[int, str], 
 def key_name_hint(handle: str | None, workspace: str | None) -> str:
     """The key naming convention `<env>-<slack-handle>-<purpose>`, filled in as far as we can."""
     slug = "".join(c if c.isalnum() else "-" for c in (handle or "you").lower()).strip("-") or "you"
-    return f"`dev-{slug}-<purpose>` (or `prod-{slug}-<purpose>`)" + (
+    return f"`dev-{slug}-&lt;purpose&gt;` (or `prod-{slug}-&lt;purpose&gt;`)" + (
         f" in workspace *{escape_clip(workspace, NAME_SHOWN)}*" if workspace else ""
     )

@@ -97,7 +97,10 @@ def overdue_digest(
         blocks.append(SectionBlock(text="*Most overdue*"))
         blocks += [SectionBlock(text=key_line(v, with_status=False)) for v in oldest[:LISTED_PER_MESSAGE]]
     blocks.append(
-        context(f"Owners were DM'd. `{COMMAND} keys all` lists every key; `{COMMAND} revoke <key-id>` deactivates one.")
+        context(
+            f"Owners were DM'd. `{COMMAND} keys all` lists every key; "
+            f"`{COMMAND} revoke &lt;key-id&gt;` deactivates one."
+        )
     )
     return Reply(text, blocks[:MAX_BLOCKS])
 

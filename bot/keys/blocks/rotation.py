@@ -21,7 +21,8 @@ def build_rotation_started(steps: RotationSteps) -> list[Block]:
     todo = (
         f"1. Create a new key named `{escape_clip(steps.suggested_name, NAME_SHOWN)}` {where} in the Claude Console: "
         f"{steps.console_url}\n"
-        "   (the convention is `<env>-<slack-handle>-<purpose>`; keep the old name's stem so people recognise it)\n"
+        "   (the convention is `&lt;env&gt;-&lt;slack-handle&gt;-&lt;purpose&gt;`; "
+        "keep the old name's stem so people recognise it)\n"
         "2. Put the new key wherever the old one is used.\n"
         "3. Within about 15 minutes I'll notice the new key and DM a *Deactivate old key* button.\n"
         f"4. If you don't press it, I deactivate the old key {steps.grace_hours} hours after the new one appears, "
