@@ -137,10 +137,10 @@ async def answer_later(
 
 
 async def tell_later(
-    worker: Worker, *, user: str, channel: str | None, task: Task, ack: AsyncAck | None = None
+    worker: Worker, *, user: str | None, channel: str | None, task: Task, ack: AsyncAck | None = None
 ) -> None:
     """For modal submissions (no response_url): stored, then the submission acked (closing the modal), and run
-    like `answer_later`, answered ephemerally in `channel`, else by DM."""
+    like `answer_later`, answered ephemerally in `channel`, else by DM (nobody, for `user=None`)."""
     _work(task)  # a Task, never a closure
     try:
         item_id = await _store(
@@ -155,26 +155,11 @@ async def tell_later(
         )
         if worker.work_inline:
             await worker.run(run_stored, item_id)
-    except Exception as exc:
-        logger.warning("could not run the work of %s: %s", user, type(exc).__name__)
+    except Exception as exc:  # the database, or BotBusy after the store (a sweeper runs it later)
+        logger.warning("could not run %s now: %s", task.name, type(exc).__name__)
 
 
 async def work_later(worker: Worker, task: Task) -> None:
-    """For events (Bolt acked them already; nobody waits for an answer): stored and run like `answer_later`; a
+    """For events (Bolt acked them already; nobody waits for an answer): stored and run like `tell_later`; a
     failure is logged only."""
-    _work(task)  # a Task, never a closure
-    try:
-        item_id = await _store(
-            worker,
-            task,
-            ack=None,
-            working=None,
-            user_id=None,
-            channel_id=None,
-            response_url=None,
-            replace_original=False,
-        )
-        if worker.work_inline:
-            await worker.run(run_stored, item_id)
-    except Exception as exc:  # BotBusy after the store: a sweeper runs it once the pool has room
-        logger.warning("could not run %s now: %s", task.name, type(exc).__name__)
+    await tell_later(worker, user=None, channel=None, task=task)
