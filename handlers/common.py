@@ -132,8 +132,8 @@ async def answer_later(
         return
     try:
         await worker.run(run_stored, item_id)
-    except Exception as exc:  # BotBusy: stored, so a sweeper runs it once the pool has room
-        logger.warning("work item %s waits for a sweeper: %s", item_id, type(exc).__name__)
+    except Exception as exc:  # BotBusy: it stays stored for a worker process to claim
+        logger.warning("work item %s stays queued: %s", item_id, type(exc).__name__)
 
 
 async def tell_later(
@@ -155,7 +155,7 @@ async def tell_later(
         )
         if worker.work_inline:
             await worker.run(run_stored, item_id)
-    except Exception as exc:  # the database, or BotBusy after the store (a sweeper runs it later)
+    except Exception as exc:  # the database, or BotBusy after the store (it stays queued)
         logger.warning("could not run %s now: %s", task.name, type(exc).__name__)
 
 

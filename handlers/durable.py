@@ -1,9 +1,9 @@
 """Acked work through the work-item queue: stored before it runs, so nothing acked is lost on a restart.
 
-A listener's task is stored (committed) on a worker thread and run at once on the same thread; the item it
-becomes is what a restarted process (or another one) finds and finishes if this one stops first
-(`start_sweeper`). Running an item computes its answer the way every command is answered (`handlers.answers`),
-retries transient failures with backoff while no Admin API write was made, and answers through the
+A listener's task is stored (committed) by the store writer before its ack (`submit_store`); a worker process
+claims the item (`bot.worker`), or, in one process (`work_inline`, the tests), `run_stored` runs it at once.
+Running an item computes its answer the way every command is answered (`handlers.answers`), retries transient
+failures with backoff while no Admin API write was made (`execute_item`), and answers through the
 response_url while Slack still takes it, else by DM.
 """
 
@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.deps import DatabaseUnavailable, Deps, as_user_facing
@@ -28,29 +28,10 @@ from handlers.tasks import FollowedReply, Task, run_task
 
 logger = logging.getLogger(__name__)
 
-# A sweeper leaves items younger than this to the worker thread that stored them.
-SWEEP_MIN_AGE = timedelta(seconds=10)
-SWEEPER_THREADS = 2
 
-
-def runner_for(deps: Deps, *, sweeper: bool = False) -> WorkRunner:
-    """A runner on `deps` (cheap: its threads start only with `start`); a sweeper's threads take only items
-    older than SWEEP_MIN_AGE."""
-    return WorkRunner(
-        deps,
-        execute_item if sweeper else execute_now,
-        holder=holder_id(),
-        wakeup=wakeup_for(deps.engine),
-        threads=SWEEPER_THREADS,
-        min_age=SWEEP_MIN_AGE if sweeper else None,
-        poll=2.0,
-    )
-
-
-def start_sweeper(deps: Deps) -> None:
-    """Finish items a stopped process left (and retries once due) on a couple of threads; stopped on close."""
-    runner = runner_for(deps, sweeper=True).start()
-    deps.closers.append(runner.stop)
+def runner_for(deps: Deps) -> WorkRunner:
+    """A runner on `deps` for an item this process stored and runs at once (`work_inline`; cheap: no threads)."""
+    return WorkRunner(deps, execute_now, holder=holder_id(), wakeup=wakeup_for(deps.engine), threads=1)
 
 
 def _transient(exc: BaseException) -> bool:
@@ -76,7 +57,7 @@ def execute_now(deps: Deps, item: Any) -> Reply | None:
 
 
 def execute_item(deps: Deps, item: Any) -> Reply | None:
-    """Run an item a stopped process left (the sweeper): a transient failure is tried again later with backoff
+    """Run an item in a worker process: a transient failure is tried again later with backoff
     while nothing was written."""
     return _execute(deps, item, retry=True)
 

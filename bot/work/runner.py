@@ -111,13 +111,10 @@ class WorkRunner:
         threads: int = 4,
         lease: timedelta = LEASE,
         poll: float = POLL_SECONDS,
-        min_age: timedelta | None = None,
         resumable: Callable[[str], bool] = lambda task: False,
     ) -> None:
         self.deps, self.execute, self.holder, self.wakeup = deps, execute, holder, wakeup
         self.size, self.lease, self.poll = threads, lease, poll
-        # A sweeper's threads take only items at least this old (the storing process runs fresh ones itself).
-        self.min_age = min_age
         # Tasks whose run picks up where an interrupted one stopped (each step checks before it writes); any
         # other task that a dead worker left after an Admin API write is not run again.
         self.resumable = resumable
@@ -186,10 +183,7 @@ class WorkRunner:
         """Claim and run one due item (`item_id`: that one); False when there was none (or another worker has it)."""
         with session_scope(self.deps.engine) as session:
             now = repo.database_now(session=session)
-            before = now - self.min_age if self.min_age is not None and item_id is None else None
-            items = repo.claim_work(
-                session=session, holder=self.holder, now=now, lease=self.lease, item_id=item_id, created_before=before
-            )
+            items = repo.claim_work(session=session, holder=self.holder, now=now, lease=self.lease, item_id=item_id)
         if not items:
             return False
         item = items[0]

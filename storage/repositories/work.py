@@ -86,17 +86,13 @@ def claim_work(
     lease: timedelta,
     limit: int = 1,
     item_id: int | None = None,
-    created_before: datetime | None = None,
 ) -> list[WorkItem]:
     """Claim up to `limit` due items, oldest first, for `holder` until `now + lease`; attempts counts each claim
     (an item past `max_attempts` is still handed out, for the worker to give up on it and say so). `item_id`:
-    only that item; `created_before`: only items stored before then (a sweeper leaves fresh ones to the
-    process that stored them)."""
+    only that item."""
     query = select(WorkItem.id).where(_due(now))
     if item_id is not None:
         query = query.where(col(WorkItem.id) == item_id)
-    if created_before is not None:
-        query = query.where(col(WorkItem.created_at) < created_before)
     query = query.order_by(col(WorkItem.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
