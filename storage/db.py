@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,6 +63,43 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
         connect_args={"connect_timeout": 5},
         hide_parameters=True,  # SQL parameters are emails, names and reasons: never in logs or errors
     )
+
+
+# How often `execute_when_free` tries again for SQLite's write lock, and for how long.
+LOCK_POLL_SECONDS = 0.0005
+LOCK_WAIT_SECONDS = 30.0
+
+
+def sqlite_writer(engine: Engine) -> tuple[Engine, sqlite3.Connection] | None:
+    """For a SQLite file: a one-connection engine of its own and its sqlite3 connection, in autocommit mode with
+    no busy handler, for one thread whose every write is one statement run by `execute_when_free` (the acking
+    process's store writer). None for PostgreSQL (it locks rows, not the database) and in-memory SQLite.
+    Dispose of the engine when done."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    writer = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    connection = writer.raw_connection().driver_connection
+    assert isinstance(connection, sqlite3.Connection)
+    connection.isolation_level = None  # autocommit: each statement is its own transaction
+    connection.execute("PRAGMA busy_timeout=0")
+    return writer, connection
+
+
+def execute_when_free(
+    connection: sqlite3.Connection, sql: str, params: Sequence[object], wait: float = LOCK_WAIT_SECONDS
+) -> sqlite3.Cursor:
+    """One statement in its own transaction (a `sqlite_writer` connection), tried every LOCK_POLL_SECONDS for
+    up to `wait` seconds while another connection holds the write lock. The lock is held only inside SQLite's
+    one call (the statement and its commit), never while this thread waits for the GIL; and SQLite's own busy
+    handler sleeps 1, 2, 5, … up to 100 ms between tries, so a writer behind a lock held for 3 ms could wait 8."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return connection.execute(sql, params)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(LOCK_POLL_SECONDS)
 
 
 @contextmanager

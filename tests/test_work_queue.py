@@ -4,15 +4,30 @@ expired claims taken over, retries with backoff, giving up after a bounded numbe
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 
+import storage.db
 from storage import repositories as repo
-from storage.db import session_scope
+from storage.db import make_engine, session_scope, sqlite_writer
+from storage.migrate import upgrade
 from storage.models import WorkItem, WorkState
+from storage.repositories.work import _claim_statements
 
 LEASE = timedelta(minutes=2)
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite file: what the acking process's own SQLite writer is for."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 def _now(engine: Engine) -> datetime:
@@ -126,3 +141,89 @@ def test_finished_items_are_pruned_and_waiting_ones_kept(engine: Engine) -> None
         assert repo.prune_work(session=session, before=now) == 0  # finished at `now`, not before
         assert repo.prune_work(session=session, before=now + timedelta(days=31)) == 1
     assert _state(engine, waiting_id).state == WorkState.QUEUED
+
+
+def test_a_claim_takes_expired_claims_first_then_the_oldest_queued(engine: Engine) -> None:
+    first, second, third = _enqueue(engine, 3)
+    now = _now(engine)
+    assert [item.id for item in _claim(engine, "dead", now=now)] == [first]
+    later = now + LEASE + timedelta(seconds=1)  # the dead holder's claim ran out
+    assert [item.id for item in _claim(engine, "live", now=later, limit=2)] == [first, second]
+    assert [item.id for item in _claim(engine, "live", now=later, limit=5)] == [third]
+    assert _claim(engine, "live", now=later) == []
+
+
+def test_a_claim_walks_the_state_id_index_whatever_the_backlog(sqlite_engine: Engine) -> None:
+    """The plan SQLite picks for a claim: the (state, id) index in id order, no sort of every queued row."""
+    params = {"now": "2026-01-01 00:00:00", "expires": "2026-01-01 00:01:00", "holder": "h", "limit": 1}
+    with sqlite_engine.connect() as connection:
+        for statement in _claim_statements(postgres=False, one=False):
+            compiled = statement.compile(dialect=sqlite_engine.dialect)
+            values = compiled.construct_params(params)
+            positional = tuple(values[name] for name in compiled.positiontup or ())
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), positional)
+            plan = [row[3] for row in rows]
+            assert any("ix_work_item_state_id" in step for step in plan), plan
+            assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_the_sqlite_store_writes_rows_the_orm_reads_back_alike(sqlite_engine: Engine) -> None:
+    at = _now(sqlite_engine)
+    row: dict[str, object] = {
+        "task": "test.echo",
+        "args": '{"n": 1}',
+        "user_id": "U1",
+        "channel_id": None,
+        "response_url": "https://hooks.slack.com/x",
+        "replace_original": False,
+    }
+    with session_scope(sqlite_engine) as session:
+        [orm_id] = repo.enqueue_many(session=session, items=[row], at=at)
+    writer = sqlite_writer(sqlite_engine)
+    assert writer is not None
+    try:
+        ids = repo.insert_items_sqlite(writer[1], items=[row, dict(row, user_id="U2")], at=at)
+    finally:
+        writer[1].close()
+        writer[0].dispose()
+    assert ids == [orm_id + 1, orm_id + 2]
+    fields = ("task", "args", "state", "attempts", "max_attempts", "not_before", "created_at", "replace_original")
+    orm, raw, other = (_state(sqlite_engine, i) for i in (orm_id, *ids))
+    assert [getattr(raw, f) for f in fields] == [getattr(orm, f) for f in fields]
+    assert other.user_id == "U2"
+    claimed = _claim(sqlite_engine, "w", now=at, limit=5)  # timestamps compare as the ORM's do
+    assert [item.id for item in claimed] == [orm_id, *ids]
+
+
+def test_the_sqlite_store_waits_for_a_write_lock_another_connection_holds(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = sqlite_writer(sqlite_engine)
+    assert writer is not None
+    holder = sqlite_engine.raw_connection()
+    holder.driver_connection.isolation_level = None  # type: ignore[union-attr]
+    holder.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the writer found the lock taken: let it go now
+        waits.append(seconds)
+        if len(waits) == 1:
+            holder.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
+
+    monkeypatch.setattr(storage.db.time, "sleep", sleep)
+    row: dict[str, object] = {
+        "task": "test.echo",
+        "args": "{}",
+        "user_id": None,
+        "channel_id": None,
+        "response_url": None,
+        "replace_original": True,
+    }
+    try:
+        ids = repo.insert_items_sqlite(writer[1], items=[row], at=_now(sqlite_engine))
+    finally:
+        holder.close()
+        writer[1].close()
+        writer[0].dispose()
+    assert waits == [storage.db.LOCK_POLL_SECONDS] and len(ids) == 1
+    assert _state(sqlite_engine, ids[0]).state == WorkState.QUEUED

@@ -226,7 +226,8 @@ class WorkItem(SQLModel, table=True):
     and where the answer goes (the response_url while it lives, else a DM to `user_id`)."""
 
     __tablename__ = "work_item"
-    __table_args__ = (Index("ix_work_item_state_due", "state", "not_before"),)
+    # A claim walks one state's rows in id order (storage/repositories/work.claim_work).
+    __table_args__ = (Index("ix_work_item_state_id", "state", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     task: str = Field(max_length=64)

@@ -1,19 +1,28 @@
 """Work items: acked work recorded at the ack and claimed by workers with a lease.
 
-A claim is a conditional UPDATE of a due row (queued and due, or running with an expired claim); on PostgreSQL
-the candidate rows are read `FOR UPDATE SKIP LOCKED`, so workers racing for the queue take different rows
+A claim is an UPDATE of due rows (running with an expired claim, or queued and due) chosen by a subquery; on
+PostgreSQL the subquery reads `FOR UPDATE SKIP LOCKED`, so workers racing for the queue take different rows
 instead of waiting on each other. Times are the caller's `now`, meant to be the database's clock
 (`database_now`), as for leases.
 """
 
 from __future__ import annotations
 
+import functools
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, delete, func, insert, update
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session, col, select
 
+from storage.db import execute_when_free
 from storage.models import WorkItem, WorkState
+from storage.types import UTCDateTime
+
+_TIME = UTCDateTime()  # the type of every timestamp column
 
 
 def enqueue_work(
@@ -71,11 +80,84 @@ def enqueue_many(*, session: Session, items: list[dict[str, object]], at: dateti
     return [int(row[0]) for row in session.execute(statement, rows)]
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(col(WorkItem.state) == WorkState.QUEUED, col(WorkItem.not_before) <= now),
-        and_(col(WorkItem.state) == WorkState.RUNNING, col(WorkItem.claim_expires_at) < now),
+def _claim_statement(due: ColumnElement[bool], *, postgres: bool, one: bool) -> Update:
+    chosen = select(WorkItem.id).where(due)
+    if one:
+        chosen = chosen.where(col(WorkItem.id) == bindparam("item_id"))
+    chosen = chosen.order_by(col(WorkItem.id)).limit(bindparam("limit"))
+    if postgres:
+        chosen = chosen.with_for_update(skip_locked=True)
+    now = bindparam("now", type_=_TIME)
+    return (
+        update(WorkItem)
+        .where(col(WorkItem.id).in_(chosen.scalar_subquery()))
+        .values(
+            state=WorkState.RUNNING,
+            claimed_by=bindparam("holder"),
+            claim_expires_at=bindparam("expires", type_=_TIME),
+            attempts=WorkItem.attempts + 1,
+            started_at=func.coalesce(WorkItem.started_at, now),
+            updated_at=now,
+        )
+        .returning(col(WorkItem.id))
+        .execution_options(synchronize_session=False)
     )
+
+
+def _claim_statements(postgres: bool, one: bool) -> tuple[Update, Update]:
+    """Built once per kind (SQLAlchemy then reuses their compiled form): taking over expired claims, then
+    claiming queued items."""
+    key = (postgres, one)
+    if key not in _CLAIMS:
+        now = bindparam("now", type_=_TIME)
+        expired = and_(col(WorkItem.state) == WorkState.RUNNING, col(WorkItem.claim_expires_at) < now)
+        queued = and_(col(WorkItem.state) == WorkState.QUEUED, col(WorkItem.not_before) <= now)
+        _CLAIMS[key] = (
+            _claim_statement(expired, postgres=postgres, one=one),
+            _claim_statement(queued, postgres=postgres, one=one),
+        )
+    return _CLAIMS[key]
+
+
+_CLAIMS: dict[tuple[bool, bool], tuple[Update, Update]] = {}
+_CLAIMED = select(WorkItem).where(col(WorkItem.id).in_(bindparam("ids", expanding=True))).order_by(col(WorkItem.id))
+
+
+_INSERTED = ("task", "args", "user_id", "channel_id", "response_url", "replace_original")
+
+
+def insert_items_sqlite(connection: sqlite3.Connection, *, items: list[dict[str, object]], at: datetime) -> list[int]:
+    """`enqueue_many` on a `sqlite_writer` connection: one multi-row INSERT that is its own transaction, run by
+    `execute_when_free` (one call into SQLite, so the write lock is held for the statement and its commit
+    only), no ORM. The new rows' ids are consecutive: SQLite gives each new row one more than the largest
+    rowid, and the statement holds the write lock throughout."""
+    if not items:
+        return []
+    stamp = _sqlite_time(at)
+    columns = (*_INSERTED, "state", "attempts", "max_attempts", "not_before", "created_at", "updated_at")
+    row = "(" + ", ".join("?" * len(columns)) + ")"
+    params: list[object] = []
+    for item in items:
+        params.extend(item[name] for name in _INSERTED)
+        params.extend((WorkState.QUEUED.value, 0, 5, stamp, stamp, stamp))
+    sql = f"INSERT INTO work_item ({', '.join(columns)}) VALUES {', '.join([row] * len(items))}"  # noqa: S608 (constants and ?s)
+    cursor = execute_when_free(connection, sql, params)
+    last = cursor.lastrowid
+    if last is None or cursor.rowcount != len(items):
+        raise RuntimeError("the work item insert did not add every row")
+    return list(range(last - len(items) + 1, last + 1))
+
+
+def _sqlite_time(at: datetime) -> object:
+    """`at` as SQLAlchemy writes a UTCDateTime to SQLite (claims compare these as text)."""
+    processor = _sqlite_time_processor()
+    return processor(at) if processor is not None else at
+
+
+@functools.cache
+def _sqlite_time_processor() -> Callable[[Any], Any] | None:
+    dialect = sqlite_dialect.dialect()
+    return _TIME.dialect_impl(dialect).bind_processor(dialect)
 
 
 def claim_work(
@@ -89,34 +171,26 @@ def claim_work(
 ) -> list[WorkItem]:
     """Claim up to `limit` due items, oldest first, for `holder` until `now + lease`; attempts counts each claim
     (an item past `max_attempts` is still handed out, for the worker to give up on it and say so). `item_id`:
-    only that item."""
-    query = select(WorkItem.id).where(_due(now))
-    if item_id is not None:
-        query = query.where(col(WorkItem.id) == item_id)
-    query = query.order_by(col(WorkItem.id)).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = [row for row in session.exec(query) if row is not None]
+    only that item.
+
+    Each claim is one `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING id`: on SQLite the statement holds the
+    write lock from the choice to the update, so two claimers never pick the same item; on PostgreSQL the choice
+    locks what it picks and skips rows another claimer has locked (`FOR UPDATE SKIP LOCKED`). Items whose claim
+    ran out (their worker died) go first, then queued ones, each found through `ix_work_item_state_id` in id
+    order: a claim reads a few index entries however long the backlog is."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     claimed: list[int] = []
-    for item_id in ids:
-        result = session.execute(
-            update(WorkItem)
-            .where(col(WorkItem.id) == item_id, _due(now))
-            .values(
-                state=WorkState.RUNNING,
-                claimed_by=holder,
-                claim_expires_at=now + lease,
-                attempts=WorkItem.attempts + 1,
-                started_at=func.coalesce(WorkItem.started_at, now),
-                updated_at=now,
-            )
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(item_id)
+    params: dict[str, object] = {"now": now, "expires": now + lease, "holder": holder}
+    if item_id is not None:
+        params["item_id"] = item_id
+    for statement in _claim_statements(postgres, item_id is not None):
+        if len(claimed) >= limit:
+            break
+        rows = session.execute(statement, {**params, "limit": limit - len(claimed)})
+        claimed.extend(int(row[0]) for row in rows)
     if not claimed:
         return []
-    items = session.exec(select(WorkItem).where(col(WorkItem.id).in_(claimed)).order_by(col(WorkItem.id)))
-    return list(items)
+    return list(session.exec(_CLAIMED, params={"ids": claimed}))
 
 
 def _mine(item_id: int, holder: str) -> ColumnElement[bool]:
