@@ -146,12 +146,17 @@ class Worker:
         """Whether stored work runs in this process (False: worker processes claim it)."""
         return self._deps.work_inline
 
-    async def stored(
-        self, submit: Callable[Concatenate[Deps, P], Future[T]], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """The result of `submit(deps, *args, **kwargs)`: a quick call on the event loop that hands a store to the
-        store writer's thread and returns its future (the item's id once its row is committed)."""
-        return await asyncio.wrap_future(submit(self._deps, *args, **kwargs))
+    def stored(
+        self,
+        submit: Callable[Concatenate[Deps, P], Future[T] | asyncio.Future[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> asyncio.Future[T]:
+        """`submit(deps, *args, **kwargs)` as an asyncio future: a quick call on the event loop that hands a store
+        to the store writer's thread and returns its future (the item's id once its row is committed)."""
+        future = submit(self._deps, *args, **kwargs)
+        return future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
 
     async def run(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(deps, *args, **kwargs)` on the worker pool, after the ack; refused when far behind."""

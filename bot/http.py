@@ -166,7 +166,9 @@ def bolt_request_of(request: Request, raw: bytes) -> AsyncBoltRequest:
     JSON); anything that is not UTF-8 or does not parse into an object → 400."""
     try:
         bolt_request = AsyncBoltRequest(
-            body=raw.decode("utf-8"), query=request.url.query, headers=dict(request.headers)
+            body=raw.decode("utf-8"),
+            query=request.scope.get("query_string", b"").decode("latin-1"),  # not request.url: no URL to build
+            headers=dict(request.headers),
         )
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):  # UTF-8, JSON, shapes
         raise Refused(400, "malformed", "body is not UTF-8 JSON or a form Slack would send") from None
@@ -239,22 +241,32 @@ def normalize_shape(body: dict[str, Any]) -> None:
 
 class DeadlineH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a header deadline: a connection whose request line and headers have not all
-    arrived HEADER_READ_SECONDS after it opened (or after its previous response) is closed."""
+    arrived HEADER_READ_SECONDS after it opened (or after its previous response) is closed.
+
+    One timer per connection, not one per request: each response moves the deadline (a float); the timer, when
+    it fires, closes a connection still waiting for headers past its deadline, or sets itself for the deadline
+    as it now stands."""
 
     _header_deadline: asyncio.TimerHandle | None = None
+    _headers_due: float | None = None  # loop time by which the next request's headers must be in; None: not waiting
 
     def _arm_header_deadline(self) -> None:
-        self._disarm_header_deadline()
-        self._header_deadline = self.loop.call_later(HEADER_READ_SECONDS, self._headers_too_slow)
+        self._headers_due = self.loop.time() + HEADER_READ_SECONDS
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_at(self._headers_due, self._check_header_deadline)
 
     def _disarm_header_deadline(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        self._headers_due = None  # the timer, when it fires, finds nothing to wait for
 
-    def _headers_too_slow(self) -> None:
+    def _check_header_deadline(self) -> None:
         self._header_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        due = self._headers_due
+        if due is None or self.transport.is_closing():
+            return
+        if self.loop.time() < due:  # a response since moved the deadline
+            self._header_deadline = self.loop.call_at(due, self._check_header_deadline)
+            return
+        if self.conn.their_state is h11.IDLE:
             REFUSALS.refused("slow_headers", f"headers not received within {HEADER_READ_SECONDS:g} s")
             self.transport.close()
 
@@ -274,6 +286,9 @@ class DeadlineH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
         super().connection_lost(exc)
 
 
@@ -337,7 +352,7 @@ def create_web_app(bolt_app: AsyncApp, deps: Deps) -> Starlette:
         try:
             raw = await read_body(request)
             verify_signature(request.headers, raw, secret, time.time())
-            bolt_request = bolt_request_of(request, raw)  # Bolt checks the signature again: it is cheap
+            bolt_request = bolt_request_of(request, raw)
             check_team(bolt_request.body, served)
             normalize_shape(bolt_request.body)
         except Refused as refused:

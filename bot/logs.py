@@ -11,9 +11,9 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -50,7 +50,7 @@ job_var: contextvars.ContextVar[tuple[str, int | None] | None] = contextvars.Con
 
 def new_request_id() -> str:
     """A short random id for a request that has no id of its own."""
-    return uuid.uuid4().hex[:16]
+    return os.urandom(8).hex()
 
 
 @contextlib.contextmanager

@@ -65,8 +65,8 @@ async def _store(
     """Store the task, then ack (`working`: the ack's text, None for a bare ack); the item's id. A failed store
     is acked with its one sentence when the ack still can carry one, and raised."""
     _work(task)  # a Task, never a closure
-    stored = asyncio.ensure_future(
-        worker.stored(
+    try:
+        stored = worker.stored(
             submit_store,
             task,
             user_id=user_id,
@@ -74,8 +74,6 @@ async def _store(
             response_url=response_url,
             replace_original=replace_original,
         )
-    )
-    try:
         done, _ = await asyncio.wait({stored}, timeout=STORE_WAIT)
         if done:
             item_id = stored.result()

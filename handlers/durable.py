@@ -9,11 +9,11 @@ response_url while Slack still takes it, else by DM.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import threading
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,10 +113,11 @@ def submit_store(
     channel_id: str | None,
     response_url: str | None,
     replace_original: bool,
-) -> Future[int]:
-    """Hand the task to the store writer (returns at once); the future gives its item's id once committed."""
+) -> asyncio.Future[int]:
+    """Hand the task to the store writer (returns at once; call it on the event loop); the future gives its
+    item's id once committed."""
     item = NewItem(task.name, dict(task.args), user_id, channel_id, response_url, replace_original)
-    return _writer(deps).submit(item)
+    return _writer(deps).submit_here(item)
 
 
 def run_stored(deps: Deps, item_id: int) -> None:

@@ -70,19 +70,31 @@ LOCK_POLL_SECONDS = 0.0005
 LOCK_WAIT_SECONDS = 30.0
 
 
-def sqlite_writer(engine: Engine) -> tuple[Engine, sqlite3.Connection] | None:
-    """For a SQLite file: a one-connection engine of its own and its sqlite3 connection, in autocommit mode with
-    no busy handler, for one thread whose every write is one statement run by `execute_when_free` (the acking
-    process's store writer). None for PostgreSQL (it locks rows, not the database) and in-memory SQLite.
-    Dispose of the engine when done."""
+class SqliteWriter:
+    """A SQLite file's connection for one thread whose every write is one statement run by `execute_when_free`
+    (the acking process's store writer): from a one-connection engine of its own (the same pragmas), in
+    autocommit mode, with no busy handler. `close` when done."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+        self._pooled = self._engine.raw_connection()
+        connection = self._pooled.driver_connection
+        assert isinstance(connection, sqlite3.Connection)
+        connection.isolation_level = None  # autocommit: each statement is its own transaction
+        connection.execute("PRAGMA busy_timeout=0")
+        self.connection = connection
+
+    def close(self) -> None:
+        self._pooled.close()
+        self._engine.dispose()
+
+
+def sqlite_writer(engine: Engine) -> SqliteWriter | None:
+    """A `SqliteWriter` for `engine`'s SQLite file; None for PostgreSQL (it locks rows, not the database) and
+    in-memory SQLite (one connection's own)."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return None
-    writer = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
-    connection = writer.raw_connection().driver_connection
-    assert isinstance(connection, sqlite3.Connection)
-    connection.isolation_level = None  # autocommit: each statement is its own transaction
-    connection.execute("PRAGMA busy_timeout=0")
-    return writer, connection
+    return SqliteWriter(engine)
 
 
 def execute_when_free(

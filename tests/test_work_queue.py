@@ -182,10 +182,9 @@ def test_the_sqlite_store_writes_rows_the_orm_reads_back_alike(sqlite_engine: En
     writer = sqlite_writer(sqlite_engine)
     assert writer is not None
     try:
-        ids = repo.insert_items_sqlite(writer[1], items=[row, dict(row, user_id="U2")], at=at)
+        ids = repo.insert_items_sqlite(writer.connection, items=[row, dict(row, user_id="U2")], at=at)
     finally:
-        writer[1].close()
-        writer[0].dispose()
+        writer.close()
     assert ids == [orm_id + 1, orm_id + 2]
     fields = ("task", "args", "state", "attempts", "max_attempts", "not_before", "created_at", "replace_original")
     orm, raw, other = (_state(sqlite_engine, i) for i in (orm_id, *ids))
@@ -220,10 +219,9 @@ def test_the_sqlite_store_waits_for_a_write_lock_another_connection_holds(
         "replace_original": True,
     }
     try:
-        ids = repo.insert_items_sqlite(writer[1], items=[row], at=_now(sqlite_engine))
+        ids = repo.insert_items_sqlite(writer.connection, items=[row], at=_now(sqlite_engine))
     finally:
         holder.close()
-        writer[1].close()
-        writer[0].dispose()
+        writer.close()
     assert waits == [storage.db.LOCK_POLL_SECONDS] and len(ids) == 1
     assert _state(sqlite_engine, ids[0]).state == WorkState.QUEUED

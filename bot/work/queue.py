@@ -7,6 +7,7 @@ second is stored in a handful of commits and each command is acked only once its
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import queue
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bot.work.wakeup import Wakeup
 from storage import repositories as repo
-from storage.db import session_scope, sqlite_writer
+from storage.db import SqliteWriter, session_scope, sqlite_writer
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,28 @@ def enqueue(
     return _store(engine, wakeup, [item])[0]
 
 
+# Who waits for a stored item's id: a thread's future, or an asyncio future on its loop.
+Waiter = Future[int] | tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]
+
+
+def _settle_now(future: Future[int], result: int | Exception) -> None:
+    if isinstance(result, Exception):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+def _settle_all(futures: list[tuple[asyncio.Future[int], int | Exception]]) -> None:
+    """On the loop: the results of one batch."""
+    for future, result in futures:
+        if future.done():  # cancelled by a caller that gave up waiting
+            continue
+        if isinstance(result, Exception):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
 class StoreWriter:
     """Stores items on one thread, batching what waits: `submit` returns a future of the item's id, resolved
     once the row is committed (or failed with the database's error). On a SQLite file it writes through a
@@ -95,8 +118,8 @@ class StoreWriter:
 
     def __init__(self, engine: Engine, wakeup: Wakeup, *, max_batch: int = MAX_BATCH) -> None:
         self.engine, self.wakeup, self.max_batch = engine, wakeup, max_batch
-        self._sqlite: tuple[Engine, sqlite3.Connection] | None = None
-        self._queue: queue.SimpleQueue[tuple[NewItem, Future[int]] | None] = queue.SimpleQueue()
+        self._sqlite: SqliteWriter | None = None
+        self._queue: queue.SimpleQueue[tuple[NewItem, Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -104,6 +127,18 @@ class StoreWriter:
     def submit(self, item: NewItem) -> Future[int]:
         """Queue `item` for the next commit."""
         future: Future[int] = Future()
+        self._put(item, future)
+        return future
+
+    def submit_here(self, item: NewItem) -> asyncio.Future[int]:
+        """`submit` from the running event loop: an asyncio future, settled with the rest of its batch in one
+        call onto the loop (not one wake-up of the loop per item)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._put(item, (loop, future))
+        return future
+
+    def _put(self, item: NewItem, waiter: Waiter) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store writer is closed")
@@ -111,8 +146,7 @@ class StoreWriter:
                 self._sqlite = sqlite_writer(self.engine)
                 self._thread = threading.Thread(target=self._loop, name="ckb-store", daemon=True)
                 self._thread.start()
-            self._queue.put((item, future))
-        return future
+            self._queue.put((item, waiter))
 
     def _loop(self) -> None:
         while True:
@@ -134,20 +168,29 @@ class StoreWriter:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[NewItem, Future[int]]]) -> None:
+    def _commit(self, batch: list[tuple[NewItem, Waiter]]) -> None:
+        outcome: list[int] | Exception
         try:
             items = [item for item, _ in batch]
             if self._sqlite is not None:
-                ids = _store_sqlite(self._sqlite[1], self.wakeup, items)
+                outcome = _store_sqlite(self._sqlite.connection, self.wakeup, items)
             else:
-                ids = _store(self.engine, self.wakeup, items)
+                outcome = _store(self.engine, self.wakeup, items)
         except Exception as exc:  # the database: every item of the batch is told, none was stored
             logger.warning("could not store %d work item(s): %s", len(batch), type(exc).__name__)
-            for _, future in batch:
-                future.set_exception(exc)
-            return
-        for (_, future), item_id in zip(batch, ids, strict=True):
-            future.set_result(item_id)
+            outcome = exc
+        settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int | Exception]]] = {}
+        for index, (_, waiter) in enumerate(batch):
+            result = outcome if isinstance(outcome, Exception) else outcome[index]
+            if isinstance(waiter, Future):
+                _settle_now(waiter, result)
+            else:
+                settled.setdefault(waiter[0], []).append((waiter[1], result))
+        for loop, futures in settled.items():
+            try:
+                loop.call_soon_threadsafe(_settle_all, futures)
+            except RuntimeError:  # that loop is closed: nobody waits there any more
+                logger.info("an event loop closed before %d store(s) were settled", len(futures))
 
     def close(self) -> None:
         """Store everything submitted so far, then stop the thread."""
@@ -158,5 +201,4 @@ class StoreWriter:
             self._queue.put(None)
             thread.join()
         if self._sqlite is not None:
-            self._sqlite[1].close()
-            self._sqlite[0].dispose()
+            self._sqlite.close()
