@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
@@ -70,37 +72,64 @@ LOCK_POLL_SECONDS = 0.0005
 LOCK_WAIT_SECONDS = 30.0
 
 
-class SqliteWriter:
-    """A SQLite file's connection for one thread whose every write is one statement run by `execute_when_free`
-    (the acking process's store writer): from a one-connection engine of its own (the same pragmas), in
-    autocommit mode, with no busy handler. `close` when done."""
+@contextmanager
+def _translated(engine: Engine) -> Iterator[None]:
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as error:
+        raise DBAPIError.instance(
+            None, None, error, dbapi.Error, hide_parameters=True, dialect=engine.dialect
+        ) from error
+
+
+class RawWriter:
+    """A connection of its own for one thread that stores in single statements (the acking process's store
+    writer), from a one-connection engine with the usual settings, in autocommit mode: each statement is its own
+    transaction, one round trip on PostgreSQL; on SQLite without a busy handler (run them with
+    `execute_when_free`). `dialect` is "sqlite" or "postgresql". `close` when done."""
 
     def __init__(self, engine: Engine) -> None:
+        self.dialect = engine.dialect.name
         self._engine = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
-        self._pooled = self._engine.raw_connection()
-        connection = self._pooled.driver_connection
-        assert isinstance(connection, sqlite3.Connection)
-        connection.isolation_level = None  # autocommit: each statement is its own transaction
-        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            with _translated(self._engine):  # Engine.raw_connection leaves the driver's error as it is
+                self._pooled = self._engine.raw_connection()
+        except Exception:
+            self._engine.dispose()
+            raise
+        connection: Any = self._pooled.driver_connection
+        if self.dialect == "sqlite":
+            assert isinstance(connection, sqlite3.Connection)
+            connection.isolation_level = None
+            connection.execute("PRAGMA busy_timeout=0")
+        else:
+            connection.autocommit = True
         self.connection = connection
 
+    def translated(self) -> AbstractContextManager[None]:
+        """The driver's errors as SQLAlchemy's (an unreachable database is an OperationalError either way),
+        without the statement's parameters."""
+        return _translated(self._engine)
+
     def close(self) -> None:
-        self._pooled.close()
-        self._engine.dispose()
+        try:
+            self._pooled.close()
+        finally:
+            self._engine.dispose()
 
 
-def sqlite_writer(engine: Engine) -> SqliteWriter | None:
-    """A `SqliteWriter` for `engine`'s SQLite file; None for PostgreSQL (it locks rows, not the database) and
-    in-memory SQLite (one connection's own)."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+def raw_writer(engine: Engine) -> RawWriter | None:
+    """A `RawWriter` for `engine`'s database; None for in-memory SQLite (one connection's own)."""
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return None
-    return SqliteWriter(engine)
+    return RawWriter(engine)
 
 
 def execute_when_free(
     connection: sqlite3.Connection, sql: str, params: Sequence[object], wait: float = LOCK_WAIT_SECONDS
 ) -> sqlite3.Cursor:
-    """One statement in its own transaction (a `sqlite_writer` connection), tried every LOCK_POLL_SECONDS for
+    """One statement in its own transaction (a SQLite `RawWriter` connection), tried every LOCK_POLL_SECONDS for
     up to `wait` seconds while another connection holds the write lock. The lock is held only inside SQLite's
     one call (the statement and its commit), never while this thread waits for the GIL; and SQLite's own busy
     handler sleeps 1, 2, 5, … up to 100 ms between tries, so a writer behind a lock held for 3 ms could wait 8."""

@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 import storage.db
+from bot.work.wakeup import CHANNEL, Wakeup
 from storage import repositories as repo
-from storage.db import make_engine, session_scope, sqlite_writer
+from storage.db import RawWriter, make_engine, raw_writer, session_scope
 from storage.migrate import upgrade
 from storage.models import WorkItem, WorkState
 from storage.repositories.work import _claim_statements
@@ -167,37 +168,52 @@ def test_a_claim_walks_the_state_id_index_whatever_the_backlog(sqlite_engine: En
             assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
-def test_the_sqlite_store_writes_rows_the_orm_reads_back_alike(sqlite_engine: Engine) -> None:
-    at = _now(sqlite_engine)
-    row: dict[str, object] = {
-        "task": "test.echo",
-        "args": '{"n": 1}',
-        "user_id": "U1",
-        "channel_id": None,
-        "response_url": "https://hooks.slack.com/x",
-        "replace_original": False,
-    }
-    with session_scope(sqlite_engine) as session:
-        [orm_id] = repo.enqueue_many(session=session, items=[row], at=at)
-    writer = sqlite_writer(sqlite_engine)
+ROW: dict[str, object] = {
+    "task": "test.echo",
+    "args": '{"n": 1}',
+    "user_id": "U1",
+    "channel_id": None,
+    "response_url": "https://hooks.slack.com/x",
+    "replace_original": False,
+}
+
+
+def _insert_raw(writer: RawWriter, rows: list[dict[str, object]], at: datetime) -> list[int]:
+    if writer.dialect == "sqlite":
+        return repo.insert_items_sqlite(writer.connection, items=rows, at=at)
+    return repo.insert_items_postgres(writer.connection, items=rows, wake=CHANNEL)
+
+
+def test_the_store_writers_statement_stores_rows_the_orm_reads_back_alike(engine: Engine) -> None:
+    at = _now(engine)
+    with session_scope(engine) as session:
+        [orm_id] = repo.enqueue_many(session=session, items=[ROW], at=at)
+    wakeup = Wakeup(engine)
+    wakeup.listen()
+    assert not wakeup.postgres or wakeup.listening.wait(10)
+    writer = raw_writer(engine)
     assert writer is not None
     try:
-        ids = repo.insert_items_sqlite(writer.connection, items=[row, dict(row, user_id="U2")], at=at)
+        ids = _insert_raw(writer, [ROW, dict(ROW, user_id="U2"), dict(ROW, user_id="U3")], at)
+        woken = wakeup.wait(10) if wakeup.postgres else True  # the NOTIFY goes out with the rows' commit
     finally:
         writer.close()
-    assert ids == [orm_id + 1, orm_id + 2]
-    fields = ("task", "args", "state", "attempts", "max_attempts", "not_before", "created_at", "replace_original")
-    orm, raw, other = (_state(sqlite_engine, i) for i in (orm_id, *ids))
-    assert [getattr(raw, f) for f in fields] == [getattr(orm, f) for f in fields]
-    assert other.user_id == "U2"
-    claimed = _claim(sqlite_engine, "w", now=at, limit=5)  # timestamps compare as the ORM's do
+        wakeup.stop()
+    assert woken
+    assert ids == sorted(ids) and ids[0] > orm_id
+    fields = ("task", "args", "state", "attempts", "max_attempts", "response_url", "replace_original")
+    orm, *raw = (_state(engine, i) for i in (orm_id, *ids))
+    assert all([getattr(item, f) for f in fields] == [getattr(orm, f) for f in fields] for item in raw)
+    assert [item.user_id for item in raw] == ["U1", "U2", "U3"]  # each id is its own row's
+    assert all(item.not_before == item.created_at >= at - timedelta(seconds=5) for item in raw)
+    claimed = _claim(engine, "w", now=_now(engine), limit=5)  # timestamps compare as the ORM's do
     assert [item.id for item in claimed] == [orm_id, *ids]
 
 
 def test_the_sqlite_store_waits_for_a_write_lock_another_connection_holds(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writer = sqlite_writer(sqlite_engine)
+    writer = raw_writer(sqlite_engine)
     assert writer is not None
     holder = sqlite_engine.raw_connection()
     holder.driver_connection.isolation_level = None  # type: ignore[union-attr]
@@ -210,16 +226,8 @@ def test_the_sqlite_store_waits_for_a_write_lock_another_connection_holds(
             holder.driver_connection.execute("COMMIT")  # type: ignore[union-attr]
 
     monkeypatch.setattr(storage.db.time, "sleep", sleep)
-    row: dict[str, object] = {
-        "task": "test.echo",
-        "args": "{}",
-        "user_id": None,
-        "channel_id": None,
-        "response_url": None,
-        "replace_original": True,
-    }
     try:
-        ids = repo.insert_items_sqlite(writer.connection, items=[row], at=_now(sqlite_engine))
+        ids = repo.insert_items_sqlite(writer.connection, items=[ROW], at=_now(sqlite_engine))
     finally:
         holder.close()
         writer.close()

@@ -11,7 +11,6 @@ import asyncio
 import json
 import logging
 import queue
-import sqlite3
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from bot.work.wakeup import Wakeup
+from bot.work.wakeup import CHANNEL, Wakeup
 from storage import repositories as repo
-from storage.db import SqliteWriter, session_scope, sqlite_writer
+from storage.db import RawWriter, raw_writer, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +64,16 @@ def _store(engine: Engine, wakeup: Wakeup, items: list[NewItem]) -> list[int]:
     return ids
 
 
-def _store_sqlite(connection: sqlite3.Connection, wakeup: Wakeup, items: list[NewItem]) -> list[int]:
-    """The store on SQLite: everything prepared first, then one INSERT that commits itself (the write lock held
-    for about a millisecond), so workers waiting for the lock get it between batches."""
-    ids = repo.insert_items_sqlite(connection, items=_rows(items), at=datetime.now(UTC))  # this machine's clock
+def _store_raw(writer: RawWriter, wakeup: Wakeup, items: list[NewItem]) -> list[int]:
+    """The store on a connection of its own, everything prepared first, then one statement that commits itself:
+    on SQLite the write lock is held for about a millisecond, so workers waiting for it get it between batches;
+    on PostgreSQL it is one round trip (insert, NOTIFY, commit)."""
+    rows = _rows(items)
+    with writer.translated():
+        if writer.dialect == "sqlite":
+            ids = repo.insert_items_sqlite(writer.connection, items=rows, at=datetime.now(UTC))  # this machine's
+        else:
+            ids = repo.insert_items_postgres(writer.connection, items=rows, wake=CHANNEL)
     wakeup.poke()
     return ids
 
@@ -113,12 +118,12 @@ def _settle_all(futures: list[tuple[asyncio.Future[int], int | Exception]]) -> N
 
 class StoreWriter:
     """Stores items on one thread, batching what waits: `submit` returns a future of the item's id, resolved
-    once the row is committed (or failed with the database's error). On a SQLite file it writes through a
-    connection of its own (`sqlite_writer`) that takes the write lock the moment workers let go of it."""
+    once the row is committed (or failed with the database's error). It writes through a connection of its own
+    (`RawWriter`), one statement a batch."""
 
     def __init__(self, engine: Engine, wakeup: Wakeup, *, max_batch: int = MAX_BATCH) -> None:
         self.engine, self.wakeup, self.max_batch = engine, wakeup, max_batch
-        self._sqlite: SqliteWriter | None = None
+        self._raw: RawWriter | None = None  # made by the writer's thread at its first batch, again after a failure
         self._queue: queue.SimpleQueue[tuple[NewItem, Waiter] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -143,7 +148,6 @@ class StoreWriter:
             if self._closed:
                 raise RuntimeError("the store writer is closed")
             if self._thread is None:
-                self._sqlite = sqlite_writer(self.engine)
                 self._thread = threading.Thread(target=self._loop, name="ckb-store", daemon=True)
                 self._thread.start()
             self._queue.put((item, waiter))
@@ -170,15 +174,18 @@ class StoreWriter:
 
     def _commit(self, batch: list[tuple[NewItem, Waiter]]) -> None:
         outcome: list[int] | Exception
+        items = [item for item, _ in batch]
         try:
-            items = [item for item, _ in batch]
-            if self._sqlite is not None:
-                outcome = _store_sqlite(self._sqlite.connection, self.wakeup, items)
-            else:
+            if self._raw is None:
+                self._raw = raw_writer(self.engine)
+            if self._raw is not None:
+                outcome = _store_raw(self._raw, self.wakeup, items)
+            else:  # in-memory SQLite: the engine's own connection
                 outcome = _store(self.engine, self.wakeup, items)
         except Exception as exc:  # the database: every item of the batch is told, none was stored
             logger.warning("could not store %d work item(s): %s", len(batch), type(exc).__name__)
             outcome = exc
+            self._drop_raw()  # a connection that failed is not trusted with the next batch
         settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int | Exception]]] = {}
         for index, (_, waiter) in enumerate(batch):
             result = outcome if isinstance(outcome, Exception) else outcome[index]
@@ -200,5 +207,12 @@ class StoreWriter:
         if thread is not None:
             self._queue.put(None)
             thread.join()
-        if self._sqlite is not None:
-            self._sqlite.close()
+        self._drop_raw()
+
+    def _drop_raw(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            try:
+                raw.close()
+            except Exception as exc:  # already broken: nothing to keep
+                logger.info("closing the store connection failed: %s", type(exc).__name__)

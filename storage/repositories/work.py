@@ -127,7 +127,7 @@ _INSERTED = ("task", "args", "user_id", "channel_id", "response_url", "replace_o
 
 
 def insert_items_sqlite(connection: sqlite3.Connection, *, items: list[dict[str, object]], at: datetime) -> list[int]:
-    """`enqueue_many` on a `sqlite_writer` connection: one multi-row INSERT that is its own transaction, run by
+    """`enqueue_many` on a SQLite `RawWriter` connection: one multi-row INSERT that is its own transaction, run by
     `execute_when_free` (one call into SQLite, so the write lock is held for the statement and its commit
     only), no ORM. The new rows' ids are consecutive: SQLite gives each new row one more than the largest
     rowid, and the statement holds the write lock throughout."""
@@ -146,6 +146,33 @@ def insert_items_sqlite(connection: sqlite3.Connection, *, items: list[dict[str,
     if last is None or cursor.rowcount != len(items):
         raise RuntimeError("the work item insert did not add every row")
     return list(range(last - len(items) + 1, last + 1))
+
+
+_INSERT_POSTGRES = """
+WITH new AS (
+    INSERT INTO work_item (task, args, user_id, channel_id, response_url, replace_original,
+                           state, attempts, max_attempts, not_before, created_at, updated_at)
+    SELECT task, args, user_id, channel_id, response_url, replace_original, 'queued', 0, 5, now(), now(), now()
+    FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::boolean[])
+        WITH ORDINALITY AS given(task, args, user_id, channel_id, response_url, replace_original, n)
+    ORDER BY n
+    RETURNING id
+)
+SELECT id, pg_notify(%s, '') FROM new ORDER BY id
+"""
+
+
+def insert_items_postgres(connection: Any, *, items: list[dict[str, object]], wake: str) -> list[int]:
+    """`enqueue_many` on a PostgreSQL `RawWriter` connection (psycopg, autocommit): one statement, so one round
+    trip, that inserts the rows at the database's `now()` and NOTIFYs `wake` as it commits. The ids follow the
+    items' order: the rows are inserted in `ORDER BY n`, each taking the sequence's next value."""
+    if not items:
+        return []
+    columns = [[item[name] for item in items] for name in _INSERTED]
+    rows = connection.execute(_INSERT_POSTGRES, (*columns, wake)).fetchall()
+    if len(rows) != len(items):
+        raise RuntimeError("the work item insert did not add every row")
+    return [int(row[0]) for row in rows]
 
 
 def _sqlite_time(at: datetime) -> object:
