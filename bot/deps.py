@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -147,16 +147,11 @@ class Worker:
         return self._deps.work_inline
 
     def stored(
-        self,
-        submit: Callable[Concatenate[Deps, P], Future[T] | asyncio.Future[T]],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
+        self, submit: Callable[Concatenate[Deps, P], asyncio.Future[T]], /, *args: P.args, **kwargs: P.kwargs
     ) -> asyncio.Future[T]:
-        """`submit(deps, *args, **kwargs)` as an asyncio future: a quick call on the event loop that hands a store
-        to the store writer's thread and returns its future (the item's id once its row is committed)."""
-        future = submit(self._deps, *args, **kwargs)
-        return future if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)
+        """`submit(deps, *args, **kwargs)`: a quick call on the event loop that hands a store to the store
+        writer's thread and returns its future (the item's id once its row is committed)."""
+        return submit(self._deps, *args, **kwargs)
 
     async def run(self, fn: Callable[Concatenate[Deps, P], T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(deps, *args, **kwargs)` on the worker pool, after the ack; refused when far behind."""

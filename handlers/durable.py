@@ -117,7 +117,7 @@ def submit_store(
     """Hand the task to the store writer (returns at once; call it on the event loop); the future gives its
     item's id once committed."""
     item = NewItem(task.name, dict(task.args), user_id, channel_id, response_url, replace_original)
-    return _writer(deps).submit_here(item)
+    return _writer(deps).submit(item)
 
 
 def run_stored(deps: Deps, item_id: int) -> None:

@@ -50,11 +50,6 @@ def local_datetime(moment: datetime, tz: tzinfo) -> str:
     return f"{calendar_day(local.date())} at {local:%H:%M} {local.tzname()}"
 
 
-def local_date(moment: datetime, tz: tzinfo) -> str:
-    """`Dec 1, 2026`: the TIMEZONE day of an instant."""
-    return calendar_day(moment.astimezone(tz).date())
-
-
 def calendar_day(value: date) -> str:
     """`Dec 1, 2026`: the one way a date is written (a calendar day, as in a budget period or a daily total)."""
     return f"{value:%b} {value.day}, {value.year}"
@@ -62,7 +57,7 @@ def calendar_day(value: date) -> str:
 
 def day(moment: datetime, tz: tzinfo) -> str:
     """`Dec 1, 2026`: the day of an instant in TIMEZONE."""
-    return local_date(moment, tz)
+    return calendar_day(moment.astimezone(tz).date())
 
 
 def last_day(period_end: datetime, tz: tzinfo) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from slack_sdk.models.blocks import PlainTextObject
 
-from bot.core.format import local_date, local_datetime
+from bot.core.format import day, local_datetime
 
 ZWJ = "\u200d"
 # What makes Slack turn bare text into a link: a scheme's "://" and a leading "www.". A zero-width joiner
@@ -103,7 +103,7 @@ def plain_when(moment: datetime | None, tz: tzinfo | None = None, style: DateSty
     if moment is None:
         return "unknown"
     tz = tz or moment.tzinfo or UTC
-    return local_datetime(moment, tz) if style == "datetime" else local_date(moment, tz)
+    return local_datetime(moment, tz) if style == "datetime" else day(moment, tz)
 
 
 _DATE_TOKEN = re.compile(r"<!date\^(\d+)\^([^|>]*)(?:\^[^|>]*)?\|([^>]*)>")

@@ -15,6 +15,7 @@ its drivers (`bot/spend/drivers.py`), fetched only for an alert about to be sent
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -123,13 +124,11 @@ def _check_budget(ctx: JobContext, budget: BudgetView, channel: str, result: Job
     days, as_of = analytics.daily_spend(deps, budget.who, window_start, now)
     spent = sum((v for d, v in days.items() if d >= start.astimezone(tz).date()), Decimal(0))
     pos = position(budget, spent, now, tz, as_of)
-    found_contacts: list[Contacts] = []
 
+    @functools.cache
     def talk_to() -> Contacts:
         """Who to talk to, looked up once and only for an alert about to be sent."""
-        if not found_contacts:
-            found_contacts.append(contacts(deps, budget, channel, lambda: org_admin_slack_ids(deps, ctx.session)))
-        return found_contacts[0]
+        return contacts(deps, budget, channel, lambda: org_admin_slack_ids(deps, ctx.session))
 
     trailing_days = [yesterday - timedelta(days=i) for i in range(1, SPIKE_TRAILING_DAYS + 1)]
     planned = planned_days(ctx.session, scope, [yesterday, *trailing_days])

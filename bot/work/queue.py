@@ -12,7 +12,6 @@ import json
 import logging
 import queue
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,15 +93,8 @@ def enqueue(
     return _store(engine, wakeup, [item])[0]
 
 
-# Who waits for a stored item's id: a thread's future, or an asyncio future on its loop.
-Waiter = Future[int] | tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]
-
-
-def _settle_now(future: Future[int], result: int | Exception) -> None:
-    if isinstance(result, Exception):
-        future.set_exception(result)
-    else:
-        future.set_result(result)
+# Who waits for a stored item's id: an asyncio future, and the loop it belongs to.
+Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]
 
 
 def _settle_all(futures: list[tuple[asyncio.Future[int], int | Exception]]) -> None:
@@ -117,8 +109,9 @@ def _settle_all(futures: list[tuple[asyncio.Future[int], int | Exception]]) -> N
 
 
 class StoreWriter:
-    """Stores items on one thread, batching what waits: `submit` returns a future of the item's id, resolved
-    once the row is committed (or failed with the database's error). It writes through a connection of its own
+    """Stores items on one thread, batching what waits: `submit` (on the event loop) returns an asyncio future of
+    the item's id, settled once the row is committed (or failed with the database's error) together with the rest
+    of its batch, in one call onto the loop. It writes through a connection of its own
     (`RawWriter`), one statement a batch."""
 
     def __init__(self, engine: Engine, wakeup: Wakeup, *, max_batch: int = MAX_BATCH) -> None:
@@ -129,28 +122,18 @@ class StoreWriter:
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, item: NewItem) -> Future[int]:
-        """Queue `item` for the next commit."""
-        future: Future[int] = Future()
-        self._put(item, future)
-        return future
-
-    def submit_here(self, item: NewItem) -> asyncio.Future[int]:
-        """`submit` from the running event loop: an asyncio future, settled with the rest of its batch in one
-        call onto the loop (not one wake-up of the loop per item)."""
+    def submit(self, item: NewItem) -> asyncio.Future[int]:
+        """Queue `item` for the next commit (call it on the running event loop)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
-        self._put(item, (loop, future))
-        return future
-
-    def _put(self, item: NewItem, waiter: Waiter) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the store writer is closed")
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="ckb-store", daemon=True)
                 self._thread.start()
-            self._queue.put((item, waiter))
+            self._queue.put((item, (loop, future)))
+        return future
 
     def _loop(self) -> None:
         while True:
@@ -187,15 +170,12 @@ class StoreWriter:
             outcome = exc
             self._drop_raw()  # a connection that failed is not trusted with the next batch
         settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[int], int | Exception]]] = {}
-        for index, (_, waiter) in enumerate(batch):
+        for index, (_, (loop, future)) in enumerate(batch):
             result = outcome if isinstance(outcome, Exception) else outcome[index]
-            if isinstance(waiter, Future):
-                _settle_now(waiter, result)
-            else:
-                settled.setdefault(waiter[0], []).append((waiter[1], result))
-        for loop, futures in settled.items():
+            settled.setdefault(loop, []).append((future, result))
+        for waiting_loop, futures in settled.items():
             try:
-                loop.call_soon_threadsafe(_settle_all, futures)
+                waiting_loop.call_soon_threadsafe(_settle_all, futures)
             except RuntimeError:  # that loop is closed: nobody waits there any more
                 logger.info("an event loop closed before %d store(s) were settled", len(futures))
 

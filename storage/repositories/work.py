@@ -80,6 +80,9 @@ def enqueue_many(*, session: Session, items: list[dict[str, object]], at: dateti
     return [int(row[0]) for row in session.execute(statement, rows)]
 
 
+_NOW = bindparam("now", type_=_TIME)
+
+
 def _claim_statement(due: ColumnElement[bool], *, postgres: bool, one: bool) -> Update:
     chosen = select(WorkItem.id).where(due)
     if one:
@@ -87,7 +90,6 @@ def _claim_statement(due: ColumnElement[bool], *, postgres: bool, one: bool) -> 
     chosen = chosen.order_by(col(WorkItem.id)).limit(bindparam("limit"))
     if postgres:
         chosen = chosen.with_for_update(skip_locked=True)
-    now = bindparam("now", type_=_TIME)
     return (
         update(WorkItem)
         .where(col(WorkItem.id).in_(chosen.scalar_subquery()))
@@ -96,8 +98,8 @@ def _claim_statement(due: ColumnElement[bool], *, postgres: bool, one: bool) -> 
             claimed_by=bindparam("holder"),
             claim_expires_at=bindparam("expires", type_=_TIME),
             attempts=WorkItem.attempts + 1,
-            started_at=func.coalesce(WorkItem.started_at, now),
-            updated_at=now,
+            started_at=func.coalesce(WorkItem.started_at, _NOW),
+            updated_at=_NOW,
         )
         .returning(col(WorkItem.id))
         .execution_options(synchronize_session=False)
@@ -109,9 +111,8 @@ def _claim_statements(postgres: bool, one: bool) -> tuple[Update, Update]:
     claiming queued items."""
     key = (postgres, one)
     if key not in _CLAIMS:
-        now = bindparam("now", type_=_TIME)
-        expired = and_(col(WorkItem.state) == WorkState.RUNNING, col(WorkItem.claim_expires_at) < now)
-        queued = and_(col(WorkItem.state) == WorkState.QUEUED, col(WorkItem.not_before) <= now)
+        expired = and_(col(WorkItem.state) == WorkState.RUNNING, col(WorkItem.claim_expires_at) < _NOW)
+        queued = and_(col(WorkItem.state) == WorkState.QUEUED, col(WorkItem.not_before) <= _NOW)
         _CLAIMS[key] = (
             _claim_statement(expired, postgres=postgres, one=one),
             _claim_statement(queued, postgres=postgres, one=one),
