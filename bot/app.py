@@ -8,8 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger import get_bolt_app_logger
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.core.errors import SORRY
@@ -19,6 +22,7 @@ from bot.metrics import Interaction, current_interaction
 from bot.slack.client import make_async_web_client
 from bot.slack.commands import Sub
 from bot.slack.ids import Action, Callback
+from bot.slack.runner import AckResumedRunner, ResumingAck
 from handlers.listeners import register as register_listeners
 from handlers.router import Router
 from storage import repositories as repo
@@ -90,14 +94,19 @@ async def _first_delivery(deps: Deps, event_id: str, request: AsyncBoltRequest) 
     return first
 
 
-def request_context_middleware(deps: Deps) -> Callable[..., Awaitable[BoltResponse | None]]:
+class RequestContext(AsyncMiddleware):
     """Global middleware: a request id and metric labels for everything this request does, and Events API
     de-duplication by event_id. Only event_callback bodies touch the database (events are acked after the
-    global middleware anyway); commands and clicks pass through with a few dict lookups."""
+    global middleware anyway); commands and clicks pass through with a few dict lookups. A class, not a function:
+    Bolt builds a function middleware's keyword arguments (some thirty) for every request."""
 
-    async def request_context(
-        body: dict[str, Any], request: AsyncBoltRequest, next: Callable[[], Awaitable[Any]]
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
+        body = req.body
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not isinstance(event_id, str) or not event_id:
             event_id = None
@@ -105,18 +114,58 @@ def request_context_middleware(deps: Deps) -> Callable[..., Awaitable[BoltRespon
         interaction = interaction_of(body)
         current_interaction.set(interaction)
         logger.debug("slack request: %s %s", interaction.kind, interaction.name)
-        if event_id is not None and not await _first_delivery(deps, event_id, request):
+        if event_id is not None and not await _first_delivery(self.deps, event_id, req):
             return BoltResponse(status=200, body="")  # acked; no listener runs
-        await next()
-        return None
+        return await next()
 
-    return request_context
+
+# Web API clients kept for reuse, one per Slack team (an Enterprise Grid org has many teams).
+MAX_TEAM_CLIENTS = 1_000
 
 
 class BotApp(AsyncApp):
-    """The Bolt app with its own subcommand router (never a process-wide table)."""
+    """The Bolt app with its own subcommand router (never a process-wide table), whose listener runner returns
+    an ack as soon as it is set (`bot.slack.runner`) rather than within Bolt's 10 ms poll, and whose requests
+    share their team's Web API client."""
 
     router: Router
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._async_listener_runner = AckResumedRunner.replacing(self._async_listener_runner)
+        self._team_clients: dict[str | None, AsyncWebClient] = {}
+
+    def _init_context(self, req: AsyncBoltRequest) -> None:
+        """Bolt's, with one Web API client per team rather than one per request: building an AsyncWebClient reads
+        the proxy environment and the platform for every request. Our listeners never change a client's token
+        (one bot token for every team this app serves), so sharing it is safe."""
+        super_client = self._async_client
+        team_id = req.context.team_id
+        client = self._team_clients.get(team_id)
+        if client is None:
+            client = AsyncWebClient(
+                token=self._token,
+                base_url=super_client.base_url,
+                timeout=super_client.timeout,
+                ssl=super_client.ssl,
+                proxy=super_client.proxy,
+                session=super_client.session,
+                trust_env_in_session=super_client.trust_env_in_session,
+                headers=super_client.headers,
+                team_id=team_id,
+                logger=super_client.logger,
+                retry_handlers=super_client.retry_handlers.copy() if super_client.retry_handlers is not None else None,
+            )
+            if len(self._team_clients) < MAX_TEAM_CLIENTS:  # the edge lets only the served team(s) in anyway
+                self._team_clients[team_id] = client
+        req.context["logger"] = get_bolt_app_logger(app_name=self.name, base_logger=self._base_logger)
+        req.context["token"] = self._token
+        req.context["client"] = client
+        req.context["listener_runner"] = self.listener_runner
+
+    async def async_dispatch(self, req: AsyncBoltRequest) -> BoltResponse:
+        req.context["ack"] = ResumingAck()  # before any middleware asks for one
+        return await super().async_dispatch(req)
 
 
 def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> BotApp:
@@ -144,6 +193,6 @@ def create_app(settings: Settings, deps: Deps, *, socket_mode: bool = False) -> 
             except Exception:  # the apology is best effort; the error is already logged
                 logger.warning("could not tell the user about the failure")
 
-    app.use(request_context_middleware(deps))
+    app.use(RequestContext(deps))
     app.router = register_listeners(app, deps)
     return app

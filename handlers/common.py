@@ -51,6 +51,28 @@ async def _ack(ack: AsyncAck | None, working: str | None) -> None:
         await ack(text=working, response_type="ephemeral")
 
 
+async def _settled_within(future: asyncio.Future[int], seconds: float) -> bool:
+    """Whether `future` is done within `seconds` (it is left running either way): `asyncio.wait` with one timer
+    and one callback, and no set or task to build."""
+    if future.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(*_: object) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    future.add_done_callback(wake)
+    timer = loop.call_later(seconds, wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        future.remove_done_callback(wake)
+    return future.done()
+
+
 async def _store(
     worker: Worker,
     task: Task,
@@ -74,8 +96,7 @@ async def _store(
             response_url=response_url,
             replace_original=replace_original,
         )
-        done, _ = await asyncio.wait({stored}, timeout=STORE_WAIT)
-        if done:
+        if await _settled_within(stored, STORE_WAIT):
             item_id = stored.result()
             await _ack(ack, working)
             return item_id

@@ -28,22 +28,35 @@ class TaskError(ValueError):
     """A task that cannot be built or run: an argument JSON cannot hold, or a name nothing registered."""
 
 
-def _check_json(value: object, where: str) -> None:
-    if value is None or isinstance(value, str | int):  # bool is an int
-        return
+_SCALARS = (str, int, bool, type(None))
+
+
+def _not_json(value: object) -> tuple[str, str] | None:
+    """The first value in `value` JSON cannot hold: its path below `value` ("", ".key", "[0].key") and what it is,
+    the path built only when there is one; None when it is all JSON."""
+    kind = type(value)
+    if kind in _SCALARS or isinstance(value, str | int):  # bool is an int; a StrEnum is a str
+        return None
     if isinstance(value, list):
         for i, item in enumerate(value):
-            _check_json(item, f"{where}[{i}]")
-        return
+            if type(item) not in _SCALARS and (found := _not_json(item)) is not None:
+                return f"[{i}]{found[0]}", found[1]
+        return None
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise TaskError(f"{where} has a key that is not a string: {type(key).__name__}")
-            _check_json(item, f"{where}.{key}")
-        return
-    raise TaskError(
-        f"{where} is a {type(value).__name__}; a task argument is JSON only (str, int, bool, None, list, dict)"
-    )
+            if type(key) is not str:
+                return "", f"dict with a key that is not a string ({type(key).__name__})"
+            if type(item) not in _SCALARS and (found := _not_json(item)) is not None:
+                return f".{key}{found[0]}", found[1]
+        return None
+    return "", kind.__name__
+
+
+def _check_json(value: object, where: str) -> None:
+    found = _not_json(value)
+    if found is not None:
+        path, kind = found
+        raise TaskError(f"{where}{path} is a {kind}; a task argument is JSON only (str, int, bool, None, list, dict)")
 
 
 @dataclass(frozen=True)
