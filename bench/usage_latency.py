@@ -304,8 +304,10 @@ def main(argv: list[str] | None = None) -> int:
                 timed_command(client, bot_url, slack, "limits", "U0ADMIN", "Rate limits:") for _ in range(args.rounds)
             ]
             # Every answer for more than a day is followed by a chart upload: wait for them before stopping.
-            expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith("today"))
-            # (claude-code answers send no chart)
+            # "today" is one day, and so is "mtd" on the 1st (the bot's TIMEZONE is unset: UTC); claude-code
+            # answers send no chart.
+            one_day = ("today", "mtd") if datetime.now(UTC).day == 1 else ("today",)
+            expected = sum(1 for s in cold + uncached + cached if not s["text"].endswith(one_day))
             deadline = time.monotonic() + 60
             while (uploads := sum(1 for u in slack.uploads.values() if u.completed)) < expected:
                 if time.monotonic() > deadline:

@@ -8,9 +8,11 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Mode, Settings, load_database_settings, load_settings
 from bot.logs import configure_logging
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bot")
 
 
+# How often `run --http` checks whether uvicorn listens yet, to start the workers.
+STARTED_POLL_SECONDS = 0.02
 NO_SLACK_HINT = "No Slack app configured yet? `make demo` runs the bot against local stand-ins, no accounts needed."
 
 
@@ -59,12 +63,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if settings.workers == 0:
         logger.info("WORKERS=0: no worker processes here; run `claude-key-bot worker` to do the work")
-    workers = WorkerPool(settings.workers).start() if settings.workers else None
+    workers = WorkerPool(settings.workers) if settings.workers else None
     scheduler = start_scheduler(deps, JOBS, hand_on=enqueue_job) if settings.scheduler_enabled else None
     try:
-        if args.http:
-            _serve_http(settings, deps, host=args.host)
+        if args.http:  # the workers start once HTTP is served: Slack's deadline is the acking process's
+            _serve_http(settings, deps, host=args.host, once_serving=workers.start if workers else None)
         else:
+            if workers is not None:
+                workers.start()
             _serve_socket_mode(settings, deps)
     finally:
         if scheduler is not None:
@@ -113,7 +119,16 @@ def _raise_open_files_limit(wanted: int) -> None:
         logger.warning("open files limit is %d; HTTP mode wants at least %d (ulimit -n)", soft, wanted)
 
 
-def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
+def _when_serving(server: Any, then: Callable[[], object]) -> None:
+    """Call `then` once uvicorn `server` listens (not at all if it stops first)."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(STARTED_POLL_SECONDS)
+    then()
+
+
+def _serve_http(settings: Settings, deps: Deps, *, host: str, once_serving: Callable[[], object] | None = None) -> None:
     import uvicorn
 
     from bot.app import create_app
@@ -141,7 +156,10 @@ def _serve_http(settings: Settings, deps: Deps, *, host: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: None)
     signal.signal(signal.SIGINT, lambda *_: None)
     _freeze_startup_objects()
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    if once_serving is not None:
+        threading.Thread(target=_when_serving, args=(server, once_serving), name="ckb-serving", daemon=True).start()
+    server.run()
 
 
 def _serve_socket_mode(settings: Settings, deps: Deps) -> None:

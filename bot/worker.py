@@ -101,6 +101,15 @@ def _wait_for_schema(deps: Deps) -> bool:
         time.sleep(1.0)
 
 
+def _warm_up(deps: Deps) -> None:
+    """Load the Admin API's SDK (about 1.5 s of imports) before claiming anything, so the first item does not wait
+    for it. The acking process never does: it stays small and starts fast (and `run` starts its workers once it
+    serves)."""
+    build = getattr(deps.admin, "build", None)  # a lazy gateway; a test's stand-in gateway has nothing to build
+    if callable(build):
+        build()
+
+
 def serve_worker(settings: Settings, *, threads: int, lease: timedelta, parent: int | None) -> int:
     """Run one worker until SIGTERM or SIGINT (or, with `parent`, until that process is gone): claim, run,
     answer. In-hand items finish first; unstarted ones stay queued for the next worker."""
@@ -109,6 +118,7 @@ def serve_worker(settings: Settings, *, threads: int, lease: timedelta, parent: 
         if not _wait_for_schema(deps):
             logger.error("the database is not migrated; run `claude-key-bot migrate` (or start `run` once)")
             return 1
+        _warm_up(deps)
         runner = runner_for(deps, threads=threads, lease=lease).start()
         stopping = threading.Event()
 
@@ -137,6 +147,7 @@ class WorkerPool:
         self._children: list[subprocess.Popen[bytes] | None] = [None] * size
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
+        self._lock = threading.Lock()  # start (maybe on another thread) and stop never interleave
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "bot", "worker", "--parent", str(os.getpid())]
@@ -147,11 +158,15 @@ class WorkerPool:
         return subprocess.Popen(command, preexec_fn=lower_priority)  # noqa: S603 (our own interpreter)
 
     def start(self) -> WorkerPool:
-        """Start the children and the thread that restarts one that dies (waiting longer each time)."""
-        for n in range(self.size):
-            self._children[n] = self._spawn()
-        self._monitor = threading.Thread(target=self._watch, name="ckb-workers", daemon=True)
-        self._monitor.start()
+        """Start the children and the thread that restarts one that dies (waiting longer each time); nothing once
+        `stop` was called."""
+        with self._lock:
+            if self._stopping.is_set():
+                return self
+            for n in range(self.size):
+                self._children[n] = self._spawn()
+            self._monitor = threading.Thread(target=self._watch, name="ckb-workers", daemon=True)
+            self._monitor.start()
         logger.info("started %d worker process(es)", self.size)
         return self
 
@@ -174,8 +189,9 @@ class WorkerPool:
 
     def stop(self, timeout: float = 25.0) -> None:
         """SIGTERM every child (each finishes its items in hand), then SIGKILL what outlives `timeout`."""
-        self._stopping.set()
-        children = [child for child in self._children if child is not None and child.poll() is None]
+        with self._lock:
+            self._stopping.set()
+            children = [child for child in self._children if child is not None and child.poll() is None]
         for child in children:
             child.terminate()
         deadline = time.monotonic() + timeout

@@ -27,6 +27,11 @@ class _LazyGateway:
                     self._real = AdminGateway(**self._kwargs)
         return self._real
 
+    def build(self) -> None:
+        """Build the gateway now (a worker process does, before it claims anything: loading the SDK takes more
+        than a second)."""
+        self._gateway()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._gateway(), name)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 
@@ -44,10 +44,10 @@ def day_is_final(day: date, now: datetime) -> bool:
 Cost = tuple[str, str, Decimal, int]  # (CURRENCY upper-cased, model, dollars, model uses summed)
 
 
-@dataclass(frozen=True, slots=True)
-class ActorDay:
+class ActorDay(NamedTuple):
     """One actor's sums on one UTC day: `kind` "user" (actor: email, "" when the record named none) or
-    "api_key" (actor: the key's name)."""
+    "api_key" (actor: the key's name). A named tuple: a 30-day report of 2,000 people reads some 60,000 of them
+    back from the database, and a tuple is built several times faster than a frozen dataclass."""
 
     kind: str
     actor: str
@@ -128,9 +128,10 @@ def _row(a: ActorDay) -> dict[str, Any]:
 
 
 def _actor(row: tuple[Any, ...]) -> ActorDay:
-    _, kind, actor, *counts, costs = row
-    parsed = tuple((str(cur), str(model), Decimal(cost), int(uses)) for cur, model, cost, uses in json.loads(costs))
-    return ActorDay(str(kind), str(actor), *_seven([int(c) for c in counts]), parsed)
+    """An actor row as `claude_code_days` reads it (the driver gives str and int as stored)."""
+    _, kind, actor, sessions, added, removed, commits, pulls, accepted, rejected, costs = row
+    parsed = tuple([(cur, model, Decimal(cost), uses) for cur, model, cost, uses in json.loads(costs)])
+    return ActorDay(kind, actor, sessions, added, removed, commits, pulls, accepted, rejected, parsed)
 
 
 def stored_days(deps: Deps, days: Iterable[date]) -> dict[date, DayTotals]:
