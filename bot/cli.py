@@ -49,13 +49,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.deps import build_deps
     from bot.jobs.scheduler import start_scheduler
     from bot.registry import JOBS
-    from storage.migrate import upgrade
+    from storage.migrate import upgrade_if_behind
 
     configure_logging(settings.log_level, settings.log_format)
     deps = build_deps(settings)
     deps.work_inline = False  # worker processes claim every stored item
     try:
-        upgrade(deps.engine)
+        upgrade_if_behind(deps.engine)
     except Exception as exc:
         logger.error("database migration failed (%s); check DATABASE_URL", type(exc).__name__)
         return 1

@@ -12,9 +12,10 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
+from storage import migrate
 from storage import repositories as repo
 from storage.db import make_engine, normalize_url, session_scope
-from storage.migrate import current_revision, downgrade, head_revision, upgrade
+from storage.migrate import HEAD, current_revision, downgrade, head_revision, is_current, upgrade, upgrade_if_behind
 from storage.models import AccessRequest, AuditEvent, RequestState
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -38,6 +39,27 @@ def test_migrations_create_every_table_and_match_the_models(empty_database_url: 
     upgrade(engine)  # idempotent
     downgrade(engine, "base")
     assert not set(SQLModel.metadata.tables) & set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_head_names_the_newest_migration() -> None:
+    assert head_revision() == HEAD
+
+
+def test_a_start_on_a_current_database_does_not_run_alembic(empty_database_url: str, mocker) -> None:
+    engine = make_engine(empty_database_url)
+    assert not is_current(engine)
+    assert upgrade_if_behind(engine) is True  # a fresh database is migrated
+    assert current_revision(engine) == HEAD
+    assert is_current(engine)
+    ran = mocker.patch.object(migrate, "upgrade")
+    assert upgrade_if_behind(engine) is False
+    ran.assert_not_called()
+    downgrade(engine, "0013")
+    assert not is_current(engine)
+    mocker.stopall()
+    assert upgrade_if_behind(engine) is True  # one revision behind: migrated again
+    assert current_revision(engine) == HEAD
     engine.dispose()
 
 
