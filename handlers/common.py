@@ -8,12 +8,12 @@ then fails, the person is told through the response_url."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
+from bot.core.waiting import settled_within
 from bot.deps import Worker
 from bot.slack.reply import Reply
 from handlers.answers import Work, compute, failed
@@ -51,28 +51,6 @@ async def _ack(ack: AsyncAck | None, working: str | None) -> None:
         await ack(text=working, response_type="ephemeral")
 
 
-async def _settled_within(future: asyncio.Future[int], seconds: float) -> bool:
-    """Whether `future` is done within `seconds` (it is left running either way): `asyncio.wait` with one timer
-    and one callback, and no set or task to build."""
-    if future.done():
-        return True
-    loop = asyncio.get_running_loop()
-    waiter: asyncio.Future[None] = loop.create_future()
-
-    def wake(*_: object) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
-
-    future.add_done_callback(wake)
-    timer = loop.call_later(seconds, wake)
-    try:
-        await waiter
-    finally:
-        timer.cancel()
-        future.remove_done_callback(wake)
-    return future.done()
-
-
 async def _store(
     worker: Worker,
     task: Task,
@@ -96,7 +74,7 @@ async def _store(
             response_url=response_url,
             replace_original=replace_original,
         )
-        if await _settled_within(stored, STORE_WAIT):
+        if await settled_within(stored, STORE_WAIT):
             item_id = stored.result()
             await _ack(ack, working)
             return item_id

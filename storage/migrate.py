@@ -60,8 +60,9 @@ def current_revision(engine: Engine) -> str | None:
     return ",".join(heads) or None
 
 
-def _at_head(engine: Engine) -> bool:
-    """Whether `alembic_version` holds HEAD and nothing else, by one query (False when there is no such table)."""
+def is_current(engine: Engine) -> bool:
+    """True when the database is at this version's newest revision: `alembic_version` holds HEAD and nothing else,
+    read with one query (False when there is no such table)."""
     try:
         with engine.connect() as connection:
             stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
@@ -70,14 +71,9 @@ def _at_head(engine: Engine) -> bool:
     return stored == {HEAD}
 
 
-def is_current(engine: Engine) -> bool:
-    """True when the database is at this version's newest revision(s)."""
-    return _at_head(engine) or current_revision(engine) == head_revision()
-
-
 def upgrade_if_behind(engine: Engine) -> bool:
     """`upgrade` unless the database is at HEAD already (then Alembic is not even imported); whether it ran."""
-    if _at_head(engine):
+    if is_current(engine):
         return False
     upgrade(engine)
     return True

@@ -23,6 +23,8 @@ from slack_bolt.logger.messages import warning_did_not_call_ack
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.core.waiting import settled_within
+
 
 class ResumingAck(AsyncAck):
     """An `AsyncAck` whose `response`, once set, resolves `acked` on the running loop."""
@@ -76,22 +78,16 @@ class AckResumedRunner(AsyncioListenerRunner):
         starting_time: float | None = None,
     ) -> BoltResponse | None:
         ack = request.context.ack
-        if self.process_before_response or request.lazy_only or listener.lazy_functions:
-            return await super().run(request, response, listener_name, listener, starting_time)
-        if not isinstance(ack, ResumingAck) or ack.response is not None:
+        bolts_own = self.process_before_response or request.lazy_only or listener.lazy_functions
+        if bolts_own or not isinstance(ack, ResumingAck) or ack.response is not None:
             return await super().run(request, response, listener_name, listener, starting_time)
         started = starting_time if starting_time is not None else time.time()
         if listener.auto_acknowledgement:
             await ack()
         task = asyncio.ensure_future(self._run_listener(ack, request, response, listener))
         if ack.response is None:
-            task.add_done_callback(lambda _: _resolve(ack.acked))
-            remaining = max(0.0, listener.ack_timeout - (time.time() - started))
-            timer = asyncio.get_running_loop().call_later(remaining, _resolve, ack.acked)
-            try:
-                await ack.acked
-            finally:
-                timer.cancel()
+            task.add_done_callback(lambda _: _resolve(ack.acked))  # a listener that ends without acking
+            await settled_within(ack.acked, max(0.0, listener.ack_timeout - (time.time() - started)))
         if ack.response is None:
             self.logger.warning(warning_did_not_call_ack(listener_name))
             return None
