@@ -11,7 +11,8 @@ client CPU shows more of the servers' own latency on a small box.
 
 `--mode sustained`: commands that start real work (`keys`, `usage`, `request …` from two users) under load
 from wrk (a C load generator: `apt-get install wrk`), `-c N` connections for `--duration` seconds per target
-and level, bot and baseline alternately in the same run. Each connection sends its next request as soon as the
+and level and round (`--rounds`), bot and baseline alternately in the same run; a level's p50 and p99 are those
+of all its rounds' requests together. Each connection sends its next request as soon as the
 previous one is acked, so the "bursts" of 50 and 200 follow each other back to back while earlier work is still
 running (Admin API 2 s a call). wrk keeps its connections alive (Slack opens fresh ones: this mode measures
 the servers' request handling, not connection set-up). A generated Lua script cycles through requests signed
@@ -25,8 +26,8 @@ to /healthz 200 over `--starts` starts. `--workers N` sets WORKERS for the bot; 
 database on PostgreSQL (a fresh schema, dropped after).
 
     .venv/bin/python bench/ack_latency.py [--concurrency 50,200] [--rounds 10] [--check]
-    .venv/bin/python bench/ack_latency.py --mode sustained [--duration 15] [--workers N] [--database-url URL] \
-        [--check]
+    .venv/bin/python bench/ack_latency.py --mode sustained [--duration 5] [--rounds 3] [--workers N] \
+        [--database-url URL] [--check]
 
 Prints a table, writes bench/results/ack_latency.json (sustained: ack_latency_sustained.json). Exit status: 0 ok;
 1 a request failed, a server died or logged an error, or (with --check) a bar was missed — burst: bot p99 >
@@ -356,7 +357,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rounds",
         type=int,
         default=None,
-        help="measured bursts per target per level (default 10); sustained: wrk runs per target per level (1)",
+        help="measured bursts per target per level (default 10); sustained: wrk runs per target per level (3)",
     )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured bursts per target per level (default 2)")
     parser.add_argument("--pause", type=float, default=0.5, help="seconds between bursts (default 0.5)")
@@ -380,7 +381,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"exit 1 unless bot p99 <= {TARGET_RATIO} x baseline p99 at {TARGET_CONCURRENCY}",
     )
     sustained = parser.add_argument_group("sustained mode")
-    sustained.add_argument("--duration", type=float, default=15.0, help="seconds per wrk run (default 15)")
+    sustained.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run (default 5)")
     sustained.add_argument(
         "--warmup-seconds", type=float, default=2.0, help="one unmeasured wrk run per target first (default 2)"
     )
@@ -411,7 +412,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     is_sustained = args.mode == "sustained"
     args.texts = args.texts or list(SUSTAINED_TEXTS if is_sustained else TEXTS)
     if args.rounds is None:
-        args.rounds = 1 if is_sustained else 10
+        args.rounds = 3 if is_sustained else 10
     if args.output is None:
         name = "ack_latency_sustained.json" if is_sustained else "ack_latency.json"
         args.output = ROOT / "bench" / "results" / name

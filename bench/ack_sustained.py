@@ -119,13 +119,24 @@ function done(summary, latency, requests)
     non200 = non200 + t:get("non200")
   end
   local e = summary.errors
+  -- The latency distribution's upper part, for pooling rounds: p50, p75, p90, p95 to p99.95 in 0.05 steps, max.
+  local cdf = {}
+  for _, p in ipairs({50, 75, 90}) do
+    cdf[#cdf + 1] = string.format("[%g, %.0f]", p, latency:percentile(p))
+  end
+  for k = 0, 99 do
+    local p = 95 + k * 0.05
+    cdf[#cdf + 1] = string.format("[%.2f, %.0f]", p, latency:percentile(p))
+  end
+  cdf[#cdf + 1] = string.format("[100, %.0f]", latency.max)  -- wrk's percentile(100) can read past its data
   io.write(string.format(
     '$mark{"requests": %.0f, "duration_us": %.0f, "responses": %.0f, "non200": %.0f, '
     .. '"connect": %.0f, "read": %.0f, "write": %.0f, "status": %.0f, "timeout": %.0f, '
-    .. '"p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f, "max_us": %.0f, "mean_us": %.1f}\n',
+    .. '"p50_us": %.0f, "p90_us": %.0f, "p99_us": %.0f, "max_us": %.0f, "mean_us": %.1f, "cdf_us": [%s]}\n',
     summary.requests, summary.duration, responses, non200,
     e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean,
+    table.concat(cdf, ", ")))
 end
 """
 )
@@ -463,17 +474,52 @@ async def run_sustained(
     return 1 if failed else 0
 
 
+def _monotonic(cdf: list[list[float]]) -> list[tuple[float, float]]:
+    """A run's (percentile, latency) pairs in order, each latency at least the one before it."""
+    out: list[tuple[float, float]] = []
+    for pct, value in sorted(cdf):
+        out.append((pct, max(value, out[-1][1]) if out else value))
+    return out
+
+
+def pooled_percentile(runs: list[WrkRun], pct: float) -> float | None:
+    """The `pct` percentile (ms) of every request of `runs` together, from each run's distribution (wrk's
+    percentiles from p95 up in 0.05 steps, weighted by the run's requests): the smallest latency at or under which
+    `pct`% of all of them fall. Each run's share under a latency is read off its nearest percentile at or below
+    it, so the pooled figure errs high, never low."""
+    tables = [(r.result["requests"], _monotonic(r.result["cdf_us"])) for r in runs if r.result.get("requests")]
+    total = sum(count for count, _ in tables)
+    if not total:
+        return None
+
+    def share_at_or_under(latency: float) -> float:
+        share = 0.0
+        for count, table in tables:
+            under = max((p for p, value in table if value <= latency), default=0.0)
+            share += count * under / 100
+        return share / total
+
+    for latency in sorted({value for _, table in tables for _, value in table}):
+        if share_at_or_under(latency) >= pct / 100:
+            return round(latency / 1000, 1)
+    return None
+
+
 def level_summary(n: int, runs: list[WrkRun], work: dict[str, Any]) -> dict[str, Any]:
-    """Per target, the worst p99 and max over the level's rounds; the ratio of the worst p99s."""
+    """Per target: p50 and p99 of all its requests at this level, its rounds pooled (`pooled_percentile`), the
+    worst round's p99 and the max; the ratio of the pooled p99s. Rounds alternate bot and baseline, so a box
+    that slows down for a while slows both; pooling keeps one slow round from deciding the ratio."""
     out: dict[str, Any] = {"concurrency": n, "work": work}
     for name in ("bot", "baseline"):
-        mine = [r.summary() for r in runs if r.target == name]
+        own = [r for r in runs if r.target == name]
+        mine = [r.summary() for r in own]
         out[name] = {
             "rounds": len(mine),
             "requests": sum(s["requests"] for s in mine),
             "requests_per_s": round(sum(s["requests_per_s"] or 0 for s in mine) / len(mine), 1) if mine else None,
-            "p50_ms": max((s["p50_ms"] for s in mine), default=None),
-            "p99_ms": max((s["p99_ms"] for s in mine), default=None),
+            "p50_ms": pooled_percentile(own, 50),
+            "p99_ms": pooled_percentile(own, 99),
+            "p99_rounds_ms": [s["p99_ms"] for s in mine],
             "max_ms": max((s["max_ms"] for s in mine), default=None),
             "errors": sum(s["errors"] for s in mine),
             "wrk_cpu_s": round(sum(s["wrk_cpu_s"] for s in mine), 2),
@@ -596,7 +642,12 @@ def print_sustained(report: dict[str, Any]) -> None:
         )
     for level in report["levels"]:
         ratio = "-" if level["p99_ratio"] is None else f"{level['p99_ratio']:.2f}x"
-        print(f"  p99 bot / baseline at {level['concurrency']}: {ratio}")
+        bot, base = level["bot"], level["baseline"]
+        print(
+            f"  p99 bot / baseline at {level['concurrency']}, rounds pooled: {fmt(bot['p99_ms'])} / "
+            f"{fmt(base['p99_ms'])} ms = {ratio} (rounds: bot {bot['p99_rounds_ms']}, baseline "
+            f"{base['p99_rounds_ms']}; p50 {fmt(bot['p50_ms'])} / {fmt(base['p50_ms'])} ms)"
+        )
     print("work items stored by the bot (s; queue = claimed - created, total = finished - created):")
     for label, work in [(f"N={lv['concurrency']}", lv["work"]) for lv in report["levels"]] + [
         ("whole run", report["work_at_end"])
