@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Start the bot: migrate, start WORKERS worker processes, schedule jobs (handed on to the workers), then
     serve Socket Mode or HTTP. This process only acks and stores the work."""
     # No collections while start-up imports build its ~250k long-lived objects (a fifth of the import time);
-    # `_freeze_startup_objects` collects once, freezes them and turns collection back on (as does any way out).
+    # `_freeze_startup_objects` freezes them and turns collection back on (as does any way out).
     gc.disable()
     try:
         return _run(args)
@@ -106,9 +106,9 @@ def _freeze_startup_objects() -> None:
     """Exclude everything built at start-up from garbage collection (and collect again from here on).
 
     The SDKs leave ~250k long-lived objects; every full collection walked them all and paused acks for
-    200-400 ms (bench/ack_latency.py). Frozen, they are never scanned again.
+    200-400 ms (bench/ack_latency.py). Frozen, they are never scanned again. No collection first: it would
+    walk them all once more (about 0.1 s of start-up) to free a few thousand objects of import garbage.
     """
-    gc.collect()
     gc.freeze()
     gc.enable()
     # Work after acks runs on worker threads; a shorter GIL switch interval lets the event loop (the acks) in

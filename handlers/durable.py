@@ -89,6 +89,9 @@ _WRITERS_LOCK = threading.Lock()
 
 def _writer(deps: Deps) -> StoreWriter:
     """The store writer of `deps` (made on first use; closed, storing what it holds, when `deps` closes)."""
+    found = _WRITERS.get(id(deps))  # every ack asks: read without the lock, which only making one needs
+    if found is not None and found.engine is deps.engine:
+        return found
     with _WRITERS_LOCK:
         found = _WRITERS.get(id(deps))
         if found is None or found.engine is not deps.engine:

@@ -71,11 +71,40 @@ def is_current(engine: Engine) -> bool:
     return stored == {HEAD}
 
 
+def create_if_empty(engine: Engine) -> bool:
+    """On a database without a single table: the models' tables and indexes and `alembic_version` at HEAD, in
+    one transaction, as Alembic's `stamp` leaves it; the same schema as migrating from empty
+    (tests/test_storage.py compares the two), without importing Alembic or running 14 scripts. False, and
+    nothing done, when the database has any table: then it is migrated."""
+    from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, inspect
+    from sqlmodel import SQLModel
+
+    import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # replicas starting together: one creates, the rest see it
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+        if inspect(connection).get_table_names():
+            return False
+        SQLModel.metadata.create_all(connection)
+        version.create(connection)
+        connection.execute(version.insert().values(version_num=HEAD))
+    return True
+
+
 def upgrade_if_behind(engine: Engine) -> bool:
-    """`upgrade` unless the database is at HEAD already (then Alembic is not even imported); whether it ran."""
+    """`upgrade` unless the database is at HEAD already (then Alembic is not even imported); whether it ran. An
+    empty database is created at HEAD (`create_if_empty`) rather than migrated."""
     if is_current(engine):
         return False
-    upgrade(engine)
+    if not create_if_empty(engine):
+        upgrade(engine)
     return True
 
 

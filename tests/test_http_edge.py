@@ -363,6 +363,28 @@ def test_a_body_that_stops_arriving_gets_408(monkeypatch: pytest.MonkeyPatch, se
         server.stop()
 
 
+def test_a_body_that_came_with_its_headers_is_taken_in_one_receive(
+    monkeypatch: pytest.MonkeyPatch, settings, deps
+) -> None:
+    seen: list[bool] = []
+
+    def spy(request):
+        seen.append(edge_body_is_in(request))
+        return seen[-1]
+
+    edge_body_is_in = edge._body_is_in
+    monkeypatch.setattr(edge, "_body_is_in", spy)
+    server = _serve(settings, deps)
+    try:
+        body = command_body("help")
+        with httpx.Client(trust_env=False, timeout=10) as http:
+            response = http.post(f"{server.url}/slack/events", content=body, headers=signed_headers(body))
+        assert response.status_code == 200
+        assert seen == [True]  # uvicorn's cycle had the whole body: no deadline was set for it
+    finally:
+        server.stop()
+
+
 def test_failed_accepts_are_logged_once_not_once_each(caplog: pytest.LogCaptureFixture) -> None:
     for _ in range(50):
         logging.getLogger("asyncio").error("socket.accept() out of system resource", exc_info=OSError(24, "Too many"))

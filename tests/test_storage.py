@@ -42,6 +42,31 @@ def test_migrations_create_every_table_and_match_the_models(empty_database_url: 
     engine.dispose()
 
 
+def test_an_empty_database_is_created_at_head_with_the_migrated_schema(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    assert migrate.create_if_empty(engine) is True
+    assert current_revision(engine) == HEAD
+    assert is_current(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []  # what migrating from empty gives (the test above)
+    assert migrate.create_if_empty(engine) is False  # it has tables now: left alone
+    upgrade(engine)  # nothing to do at head
+    downgrade(engine, "base")  # the migrations' own downgrades undo it, table by table
+    assert not set(SQLModel.metadata.tables) & set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_a_database_with_tables_is_migrated_not_created(empty_database_url: str, mocker) -> None:
+    engine = make_engine(empty_database_url)
+    upgrade(engine, "0013")
+    created = mocker.spy(migrate, "create_if_empty")
+    assert upgrade_if_behind(engine) is True
+    assert created.spy_return is False
+    assert current_revision(engine) == HEAD
+    engine.dispose()
+
+
 def test_head_names_the_newest_migration() -> None:
     assert head_revision() == HEAD
 
