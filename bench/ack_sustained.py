@@ -47,7 +47,7 @@ from bench.ack_common import (  # noqa: E402
     start_standins,
     wait_signed,
 )
-from bench.procstat import process_memory, tree_cpu_seconds  # noqa: E402
+from bench.procstat import postgres_cpu_seconds, process_cpu_seconds, process_memory, tree_cpu_seconds  # noqa: E402
 from bench.workitems import BenchDatabase, WorkWatch  # noqa: E402
 
 SUSTAINED_TEXTS = ("keys", "usage", "request ml-platform for 7d need it")
@@ -198,6 +198,8 @@ class WrkRun:
     server_cpu_s: float | None
     exit_code: int
     response_urls: frozenset[str] = frozenset()  # the bot's: its work items name them
+    own_cpu_s: float | None = None  # the target process itself (for the bot: the acking process, no workers)
+    database_cpu_s: float | None = None  # the PostgreSQL server's processes, when the bot's database is there
 
     @property
     def acked(self) -> int:
@@ -233,6 +235,8 @@ class WrkRun:
             "wrk_cpu_s": round(self.wrk_cpu_s, 2),
             "wrk_cpu_share": round(self.wrk_cpu_s / self.span_s, 3) if self.span_s else None,
             "server_cpu_s": None if self.server_cpu_s is None else round(self.server_cpu_s, 2),
+            "own_cpu_s": None if self.own_cpu_s is None else round(self.own_cpu_s, 2),
+            "database_cpu_s": None if self.database_cpu_s is None else round(self.database_cpu_s, 2),
             "wrk_exit_code": self.exit_code,
         }
 
@@ -392,6 +396,8 @@ async def run_sustained(
             flush=True,
         )
 
+        on_postgres = database.kind != "sqlite"
+
         async def one_run(name: str, n: int, round_no: int, duration: float, measured: bool) -> WrkRun:
             target = targets[name]
             # Enough distinct requests for the run at the target's last rate (each response_url takes 5 answers).
@@ -410,6 +416,7 @@ async def run_sustained(
             script = workdir / f"wrk-{name}-{n}-{round_no}.lua"
             write_wrk_script(script, requests, args.wrk_threads)
             used = frozenset(urls) if name == "bot" else frozenset()
+            own0, db0 = process_cpu_seconds(pids[name]), postgres_cpu_seconds() if on_postgres else None
             result, span, cpu, server_cpu, code = await run_wrk(
                 wrk,
                 target,
@@ -423,7 +430,10 @@ async def run_sustained(
             dead = [c.name for c in (slack, admin, bot, baseline) if not c.alive()]
             if dead:
                 raise SetupError(f"died during the run: {', '.join(dead)}")
+            own1, db1 = process_cpu_seconds(pids[name]), postgres_cpu_seconds() if on_postgres else None
             run = WrkRun(name, n, round_no, measured, pool, result, span, cpu, server_cpu, code, used)
+            run.own_cpu_s = None if own0 is None or own1 is None else own1 - own0
+            run.database_cpu_s = None if db0 is None or db1 is None else db1 - db0
             rates[name] = run.result["requests"] / max(run.span_s, 0.001)
             s = run.summary()
             print(
@@ -627,7 +637,7 @@ def print_sustained(report: dict[str, Any]) -> None:
     )
     header = (
         f"{'N':>5} | {'target':<8} | {'req/s':>7} | {'p50':>6} {'p99':>6} {'max':>6} | {'errors':>6} | "
-        f"{'wrk CPU/span':>14} | {'server CPU':>10}"
+        f"{'wrk CPU/span':>14} | {'server CPU':>10} | {'own':>5} | {'PG':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -636,9 +646,12 @@ def print_sustained(report: dict[str, Any]) -> None:
             continue
         cpu = f"{run['wrk_cpu_s']:.1f}/{run['span_s']:.1f} s"
         server = "-" if run["server_cpu_s"] is None else f"{run['server_cpu_s']:.1f} s"
+        own = "-" if run["own_cpu_s"] is None else f"{run['own_cpu_s']:.1f}"
+        pg = "-" if run["database_cpu_s"] is None else f"{run['database_cpu_s']:.1f}"
         print(
             f"{run['concurrency']:>5} | {run['target']:<8} | {fmt(run['requests_per_s']):>7} | {fmt(run['p50_ms']):>6} "
-            f"{fmt(run['p99_ms']):>6} {fmt(run['max_ms']):>6} | {run['errors']:>6} | {cpu:>14} | {server:>10}"
+            f"{fmt(run['p99_ms']):>6} {fmt(run['max_ms']):>6} | {run['errors']:>6} | {cpu:>14} | {server:>10} | "
+            f"{own:>5} | {pg:>5}"
         )
     for level in report["levels"]:
         ratio = "-" if level["p99_ratio"] is None else f"{level['p99_ratio']:.2f}x"

@@ -54,6 +54,23 @@ def tree_cpu_seconds(pid: int) -> float | None:
     return total / ticks if any_alive else None
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of the process itself (its children not counted)."""
+    fields = _stat_fields(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of every PostgreSQL server process on this machine (backends, autovacuum, WAL writer):
+    the database the bot's requests and workers make work for, on the same cores."""
+    total = 0.0
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() in ("postgres", "postmaster"):
+                total += process_cpu_seconds(int(comm.parent.name)) or 0.0
+    return total
+
+
 def rss_mb(pid: int) -> float | None:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
