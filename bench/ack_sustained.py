@@ -385,7 +385,9 @@ async def run_sustained(
             if response.status_code != 200:
                 raise SetupError(f"the bot answered a warm-up command with HTTP {response.status_code}")
         idle_deadline = time.monotonic() + 4 * args.admin_latency * 3 + 30
-        if not await asyncio.to_thread(watch.wait_idle, first_id, idle_deadline):
+        if args.workers == 0:  # nothing claims work here: the bot only acks and stores (its work stays queued)
+            print("  --workers 0: no worker runs the warm-up commands' work; not waiting for it", file=sys.stderr)
+        elif not await asyncio.to_thread(watch.wait_idle, first_id, idle_deadline):
             raise SetupError("the warm-up commands' work did not finish")
         await asyncio.sleep(2.0)
         idle = {name: process_memory(pid) for name, pid in pids.items()}
