@@ -71,6 +71,12 @@ def is_current(engine: Engine) -> bool:
     return stored == {HEAD}
 
 
+def _take_turns(connection: Connection) -> None:
+    """On PostgreSQL, hold the schema lock until this transaction ends, so replicas change the schema in turn."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+
+
 def create_if_empty(engine: Engine) -> bool:
     """On a database without a single table: the models' tables and indexes and `alembic_version` at HEAD, in
     one transaction, as Alembic's `stamp` leaves it; the same schema as migrating from empty
@@ -88,8 +94,7 @@ def create_if_empty(engine: Engine) -> bool:
         PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
     )
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":  # replicas starting together: one creates, the rest see it
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+        _take_turns(connection)  # replicas starting together: one creates, the rest see it
         if inspect(connection).get_table_names():
             return False
         SQLModel.metadata.create_all(connection)
@@ -113,8 +118,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     from alembic import command
 
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
+        _take_turns(connection)
         command.upgrade(_config(connection), revision)
 
 
