@@ -4,8 +4,8 @@ What is counted and where:
 - interactions (commands, clicks, modal submissions) by name and outcome: handlers/common.py's answer path;
 - Admin API attempts by endpoint and status: AdminGateway's `on_call` hook (bot/deps.py);
 - Slack notices sent by jobs, job runs and durations: bot/jobs.py `run_job`;
-- ack latency: bot/http.py, around Bolt's handling of each POST /slack/events (it answers when ack() is called);
-- requests refused before Bolt (signature, timestamp, size, shape, team): bot/http.py, by reason.
+- ack latency: `bot.http.SlackEvents`, around Bolt handling each POST /slack/events (it answers at ack());
+- requests refused before Bolt (signature, timestamp, size, shape, team): bot/http/gates.py, by reason.
 
 Labels come from closed sets (subcommands, our action/callback ids, job names, documented endpoints) so a forged
 or unusual payload cannot grow the registry.

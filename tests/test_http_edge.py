@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from bot import http as edge
-from bot.http import BotTokenError, create_web_app
+from bot.http import BotTokenError, create_web_app, gates
+from bot.http import server as http_server
 from tests.botserver import BotServer, command_body, signed_headers
 from tests.conftest import make_settings
 
@@ -33,7 +34,7 @@ def client() -> Iterator[httpx.Client]:
 
 @pytest.fixture(autouse=True)
 def fresh_refusal_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(edge, "REFUSALS", edge.RefusalLog())
+    monkeypatch.setattr(gates, "REFUSALS", gates.RefusalLog())
 
 
 def _serve(settings, deps) -> BotServer:
@@ -320,13 +321,28 @@ def test_a_signed_event_without_an_event_gets_400(bot_url: str, client: httpx.Cl
     assert client.post(f"{bot_url}/slack/events", content=body, headers=headers).status_code == 400
 
 
+def test_only_a_post_takes_the_fast_path_other_methods_and_paths_answer_as_routes_do(
+    bot_url: str, client: httpx.Client
+) -> None:
+    body = command_body("help")
+    acked = client.post(f"{bot_url}/slack/events", content=body, headers=signed_headers(body))
+    assert acked.status_code == 200 and acked.headers["content-type"].startswith("application/json")
+    assert int(acked.headers["content-length"]) == len(acked.content)
+    assert client.get(f"{bot_url}/slack/events").status_code == 405
+    assert client.put(f"{bot_url}/slack/events", content=body, headers=signed_headers(body)).status_code == 405
+    assert client.post(f"{bot_url}/slack/other", content=body, headers=signed_headers(body)).status_code == 404
+    assert client.post(f"{bot_url}/slack/events?x=1", content=body, headers=signed_headers(body)).status_code == 200
+    refused = client.post(f"{bot_url}/slack/events", content=body, headers=signed_headers(body, secret="wrong"))
+    assert (refused.status_code, refused.json()) == (401, {"error": "bad_signature"})
+
+
 # --- 8: slow clients ----------------------------------------------------------------------------------------
 
 
 def test_300_half_sent_requests_do_not_stop_healthz(
     monkeypatch: pytest.MonkeyPatch, settings, deps, client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(edge, "HEADER_READ_SECONDS", 2.0)
+    monkeypatch.setattr(http_server, "HEADER_READ_SECONDS", 2.0)
     server = _serve(settings, deps)
     host, port = server.url.removeprefix("http://").split(":")
     held: list[socket.socket] = []
@@ -351,7 +367,7 @@ def test_300_half_sent_requests_do_not_stop_healthz(
 
 
 def test_a_body_that_stops_arriving_gets_408(monkeypatch: pytest.MonkeyPatch, settings, deps) -> None:
-    monkeypatch.setattr(edge, "BODY_READ_SECONDS", 1.0)
+    monkeypatch.setattr(gates, "BODY_READ_SECONDS", 1.0)
     server = _serve(settings, deps)
     try:
         head = (
@@ -368,18 +384,24 @@ def test_a_body_that_came_with_its_headers_is_taken_in_one_receive(
 ) -> None:
     seen: list[bool] = []
 
-    def spy(request):
-        seen.append(edge_body_is_in(request))
+    def spy(receive):
+        seen.append(edge_body_is_in(receive))
         return seen[-1]
 
-    edge_body_is_in = edge._body_is_in
-    monkeypatch.setattr(edge, "_body_is_in", spy)
+    edge_body_is_in = gates._body_is_in
+    monkeypatch.setattr(gates, "_body_is_in", spy)
     server = _serve(settings, deps)
     try:
         body = command_body("help")
-        with httpx.Client(trust_env=False, timeout=10) as http:
-            response = http.post(f"{server.url}/slack/events", content=body, headers=signed_headers(body))
-        assert response.status_code == 200
+        headers = signed_headers(body)
+        head = (
+            "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body.encode())}\r\n"
+            f"X-Slack-Request-Timestamp: {headers['X-Slack-Request-Timestamp']}\r\n"
+            f"X-Slack-Signature: {headers['X-Slack-Signature']}\r\n\r\n"
+        ).encode()
+        answer = _raw_request(server.url, head + body.encode(), iter(()))  # one write, as Slack sends a request
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         assert seen == [True]  # uvicorn's cycle had the whole body: no deadline was set for it
     finally:
         server.stop()

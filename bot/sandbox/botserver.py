@@ -7,7 +7,7 @@ import threading
 import time
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from bot.http import uvicorn_options
 
@@ -15,7 +15,7 @@ from bot.http import uvicorn_options
 class BotServer:
     """uvicorn serving an ASGI app on 127.0.0.1 in a background thread, configured as `run --http` is."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
