@@ -1,8 +1,8 @@
 """Acked work is stored before it runs: a bot process stopped with commands acked and their work waiting on a
 slow Admin API leaves them in `work_item`, and the restarted process answers every one exactly once through its
-response_url. SIGKILL on SQLite with 20 commands (none answered before the kill); SIGTERM on PostgreSQL with 45,
-more than the worker threads, so the running ones finish before the exit and the queued ones wait for the
-restart (before, those 13 were left at "Working on it…" for ever)."""
+response_url. SIGKILL with 20 commands (none answered before the kill); SIGTERM with 45, more than the worker
+threads, so the running ones finish before the exit and the queued ones wait for the restart (before, those 13
+were left at "Working on it…" for ever). Each on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def _poll(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> No
 
 
 @pytest.mark.parametrize(
-    ("empty_database_url", "how"), [("sqlite", "kill"), ("postgres", "term")], indirect=["empty_database_url"]
+    ("empty_database_url", "how"),
+    [("sqlite", "kill"), ("sqlite", "term"), ("postgres", "kill"), ("postgres", "term")],
+    indirect=["empty_database_url"],
 )
 def test_work_acked_before_a_stop_is_answered_once_after_the_restart(
     tmp_path: Path, database_url: str, slack_standin, anthropic_standin, how: str

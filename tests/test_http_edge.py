@@ -328,6 +328,7 @@ def test_only_a_post_takes_the_fast_path_other_methods_and_paths_answer_as_route
     acked = client.post(f"{bot_url}/slack/events", content=body, headers=signed_headers(body))
     assert acked.status_code == 200 and acked.headers["content-type"].startswith("application/json")
     assert int(acked.headers["content-length"]) == len(acked.content)
+    assert "server" not in acked.headers  # the server software is not advertised
     assert client.get(f"{bot_url}/slack/events").status_code == 405
     assert client.put(f"{bot_url}/slack/events", content=body, headers=signed_headers(body)).status_code == 405
     assert client.post(f"{bot_url}/slack/other", content=body, headers=signed_headers(body)).status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,9 @@ from bot.sandbox.anthropic.vocab import (
 
 # Each handler runs under the state lock and returns a JSON-ready object or raises ApiError.
 
-INDEXED_DIMS = ("workspace_id", "model")  # the filters an index of the rows serves (see _candidates)
+# The filters an index of the rows serves (see _candidates); `api_key_id` and `actor` are the `api_key_ids` and
+# `actor_ids` filters.
+INDEXED_DIMS = ("workspace_id", "model", "api_key_id", "actor")
 MEMO_ENTRIES = 64  # computed answers kept (each query's buckets; its pages and other orders are cut from them)
 
 
@@ -137,9 +140,12 @@ def _answer(
     """Every item of one query's answer, by time and group (`_ordered` orders them as asked)."""
     width = BUCKET_WIDTHS[width_name] if width_name else None
     filters = _filters(req)
-    api_key_ids, actor_ids = req.many("api_key_ids"), req.many("actor_ids")
-    candidates, served = _candidates(org, kind, source, filters)
+    wanted_keys, wanted_actors = req.many("api_key_ids") or [], req.many("actor_ids") or []
+    indexed = {**filters, "api_key_id": wanted_keys, "actor": wanted_actors}
+    candidates, served = _candidates(org, kind, source, indexed)
     rest = {dim: wanted for dim, wanted in filters.items() if dim != served}  # what the index did not filter
+    api_key_ids = None if served == "api_key_id" else _set_of(wanted_keys)
+    actor_ids = None if served == "actor" else _set_of(wanted_actors)
     if rest or api_key_ids or actor_ids:
         rows = [r for r in candidates if start <= r.starting_at < end and _matches(r, rest, api_key_ids, actor_ids)]
     else:
@@ -184,11 +190,15 @@ def _ordered(items: list[dict[str, Any]], kind: str, order_by: str, order: str) 
     return sorted(items, key=metric, reverse=(order == "desc"))
 
 
+def _set_of(values: list[str] | None) -> frozenset[str] | None:
+    return frozenset(values) if values else None
+
+
 def _candidates(
-    org: AdminState, kind: str, source: list[Any], filters: dict[str, list[str]]
+    org: AdminState, kind: str, source: list[Any], filters: Mapping[str, Collection[str]]
 ) -> tuple[list[Any], str | None]:
-    """The rows a query's list filters can match, from an index of the rows by workspace and by model, and the
-    dimension whose filter they already passed (None: every row).
+    """The rows a query's list filters can match, from an index of the rows by workspace, model, API key and actor,
+    and the dimension whose filter they already passed (None: every row).
 
     Rows are only ever appended, so the index grows with them; the other filters still apply (`_matches`)."""
     index = org._analytics_index.get(kind)
@@ -197,7 +207,7 @@ def _candidates(
     _, count, by_dim = index
     for row in source[count:]:
         for dim in INDEXED_DIMS:
-            by_dim[dim].setdefault(row.dims.get(dim), []).append(row)
+            by_dim[dim].setdefault(dim_key(row, dim), []).append(row)
     org._analytics_index[kind] = (source, len(source), by_dim)
     best: tuple[list[Any], str | None] = (source, None)
     for dim in INDEXED_DIMS:
@@ -217,11 +227,11 @@ def _filters(req: Req) -> dict[str, list[str]]:
 def row_matches(org: AdminState, req: Req, row: Any, filters: dict[str, list[str]] | None = None) -> bool:
     """Whether a seeded row passes the query's list filters."""
     wanted = filters if filters is not None else _filters(req)
-    return _matches(row, wanted, req.many("api_key_ids"), req.many("actor_ids"))
+    return _matches(row, wanted, _set_of(req.many("api_key_ids")), _set_of(req.many("actor_ids")))
 
 
 def _matches(
-    row: Any, filters: dict[str, list[str]], api_key_ids: list[str] | None, actor_ids: list[str] | None
+    row: Any, filters: dict[str, list[str]], api_key_ids: frozenset[str] | None, actor_ids: frozenset[str] | None
 ) -> bool:
     """`row_matches` with the query's filters read once."""
     for dim, wanted in filters.items():

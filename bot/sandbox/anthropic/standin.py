@@ -33,6 +33,7 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed, RateLimitSeed):
         self.admin_key = admin_key
         self._port = port
         self.latency = latency  # seconds slept (outside the lock) before every response; settable at runtime
+        self.busy_seconds = 0.0  # time spent computing answers, on top of `latency` (benchmarks report it)
         self._req_seq = itertools.count(1)
         self._requests: deque[AdminRequest] = deque(maxlen=200_000)
         self._faults: list[Fault] = []
@@ -245,8 +246,12 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed, RateLimitSeed):
                 raise bad("Request body is not valid JSON")
             handler, params = route(method, path)
             req = Req(method, path, query, headers, body)
+            started = time.perf_counter()
             with self._lock:
                 result = handler(self, req, **params)
-            return 200, json.dumps(result).encode()
+            answer = json.dumps(result).encode()
+            with self._lock:
+                self.busy_seconds += time.perf_counter() - started
+            return 200, answer
         except ApiError as err:
             return err.status, error_payload(err, request_id)
