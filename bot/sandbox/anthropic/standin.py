@@ -246,12 +246,15 @@ class AnthropicStandIn(AdminSeed, AnalyticsSeed, RateLimitSeed):
                 raise bad("Request body is not valid JSON")
             handler, params = route(method, path)
             req = Req(method, path, query, headers, body)
-            started = time.perf_counter()
             with self._lock:
+                started = time.perf_counter()  # the lock taken: its waits are other requests' busy time
                 result = handler(self, req, **params)
+                busy = time.perf_counter() - started
+            started = time.perf_counter()
             answer = json.dumps(result).encode()
+            busy += time.perf_counter() - started
             with self._lock:
-                self.busy_seconds += time.perf_counter() - started
+                self.busy_seconds += busy
             return 200, answer
         except ApiError as err:
             return err.status, error_payload(err, request_id)
