@@ -33,6 +33,7 @@ longer than 1.5 s or failed; 2 when setup failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -188,6 +189,23 @@ def timed_command(
         "ok": ok,
         "answer": answer.body.get("text", "")[:120],
     }
+
+
+def pickup_ms(database: Path) -> dict[str, Any]:
+    """How long the bot's work items waited for a worker: first claim (started_at) minus stored (created_at)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        query = "SELECT created_at, started_at FROM work_item WHERE started_at IS NOT NULL"
+        rows = connection.execute(query).fetchall()
+    waits = sorted(
+        (datetime.fromisoformat(started) - datetime.fromisoformat(created)).total_seconds() * 1000
+        for created, started in rows
+    )
+    if not waits:
+        return {"n": 0, "p50": None, "p99": None, "max": None}
+    p50, p99 = (round(waits[min(len(waits) - 1, int(q * len(waits)))], 1) for q in (0.5, 0.99))
+    return {"n": len(waits), "p50": p50, "p99": p99, "max": round(waits[-1], 1)}
 
 
 def summarize(samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -361,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "charts_uploaded": uploads,
         "charts_expected": expected,
+        "work_item_pickup_ms": pickup_ms(workdir / "bot.db"),
         "cold_means": (
             "claude-code: empty in-memory cache (bot restarted), the claude_code_day table as the first run left it;"
             " cc first-ever: empty database and memory"
@@ -380,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
         cells = (row["n"], row["p50_ms"], row["max_ms"], row["ack_max_ms"], row["failed"], row["standin_busy_max_ms"])
         print(f"{name:<14} {cells[0]:>3} {cells[1]:>8} {cells[2]:>8} {cells[3]:>8} {cells[4]:>6} {cells[5]:>9}")
     print("stand-in: the Admin API stand-in's own compute time during a command (max, ms), on top of its latency")
+    pickup = report["work_item_pickup_ms"]
+    print(
+        f"work items: {pickup['n']} stored, picked up by a worker (first claim - stored) p50 {pickup['p50']} ms, "
+        f"p99 {pickup['p99']} ms, max {pickup['max']} ms"
+    )
     print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
     held = [s for s in report["samples"] if s not in cc_first]  # a database's first-ever run happens once
     worst = max(s["answer_s"] for s in held)

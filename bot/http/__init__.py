@@ -103,7 +103,9 @@ def _seed_authorization(bolt_app: AsyncApp, auth_test_result: Any) -> None:
 
 
 def _latin1(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    """Bolt's response headers for ASGI, but its Content-Length: `_answer` counts the bytes it sends."""
+    encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    return [(name, value) for name, value in encoded if name != b"content-length"]
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
