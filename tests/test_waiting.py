@@ -49,6 +49,20 @@ def test_a_thousand_waits_with_one_deadline_share_a_timer_or_two() -> None:
     assert results == [True] * 1000
 
 
+def test_a_wait_that_ends_first_leaves_nothing_behind_on_its_tick() -> None:
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[None]] = [loop.create_future() for _ in range(100)]
+        waits = [asyncio.ensure_future(settled_within(f, 5.0)) for f in futures]
+        await asyncio.sleep(0)
+        for f in futures:
+            f.set_result(None)
+        await asyncio.gather(*waits)
+        return sum(len(callbacks) for callbacks in waiting._ticks(loop).due.values())
+
+    assert asyncio.run(main()) == 0  # kept until the tick, finished waits would fill the collector's old generation
+
+
 def test_waits_on_different_loops_keep_their_own_deadlines() -> None:
     async def main() -> bool:
         return await settled_within(asyncio.get_running_loop().create_future(), waiting.TICK)

@@ -99,6 +99,21 @@ def test_an_item_older_than_its_response_url_is_answered_by_dm(wdeps: Deps, runn
     assert slack_standin.responses == []
 
 
+def test_an_item_whose_response_url_was_used_five_times_is_answered_by_dm(wdeps: Deps, runner, slack_standin) -> None:
+    from slack_sdk.webhook import WebhookClient
+
+    url = slack_standin.new_response_url()
+    for n in range(5):  # Slack takes a response_url five times: the sixth is refused ("used_url")
+        assert WebhookClient(url).send(text=f"earlier answer {n}").status_code == 200
+    wakeup = Wakeup(wdeps.engine)
+    enqueue(wdeps.engine, wakeup, "test.echo", {"n": 6}, user_id="U0DEV", response_url=url)
+    runner(Runs(), wakeup=wakeup)
+    _poll(lambda: bool(slack_standin.dms_to("U0DEV")), "a DM")
+    assert 'done {"n": 6}' in (slack_standin.dms_to("U0DEV")[-1].text or "")
+    refused = [r for r in slack_standin.responses if r.status != 200]
+    assert len(refused) == 1 and len(slack_standin.responses) == 6  # tried once, refused, then the DM
+
+
 def test_a_transient_failure_is_retried_with_backoff_and_answered_once(wdeps: Deps, runner, slack_standin) -> None:
     wakeup = Wakeup(wdeps.engine)
     runs = Runs(fail=2)

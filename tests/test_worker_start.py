@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import sys
 import threading
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -13,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.anthropic_admin.lazy import lazy_gateway
-from bot.cli import _when_serving, cmd_run
+from bot.cli import YOUNG_COLLECTION_THRESHOLD, _freeze_startup_objects, _when_serving, cmd_run
 from bot.worker import WorkerPool, _warm_up
 
 
@@ -73,3 +74,15 @@ def test_run_turns_garbage_collection_back_on_however_it_ends(tmp_path, monkeypa
     with pytest.raises(SystemExit):
         cmd_run(argparse.Namespace(http=True, host="127.0.0.1"))
     assert gc.isenabled()
+
+
+def test_the_acking_process_collects_its_young_generation_less_often_once_started() -> None:
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
+    try:
+        _freeze_startup_objects()
+        assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)

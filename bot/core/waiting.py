@@ -5,7 +5,9 @@ Every ack waits like this twice (for its work item to be stored, and for the lis
 wait ends long before its deadline. One `call_later` per wait would put thousands of cancelled timers on the
 loop's heap at a few thousand acks a second, each push costing a dozen Python-level comparisons. Instead the
 deadlines share timers: a deadline is rounded up to the next TICK, and each tick has one timer that wakes every
-wait due then (those already woken ignore it).
+wait still due then. A wait that ends first takes itself off its tick at once, so nothing of it outlives it (kept
+until the tick, thousands of finished waits would be promoted to the collector's oldest generation and make
+each full collection several times longer).
 """
 
 from __future__ import annotations
@@ -24,16 +26,23 @@ class _Ticks:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.due: dict[int, list[Callable[[], None]]] = {}
+        self.due: dict[int, set[Callable[[], None]]] = {}
 
-    def call_after(self, seconds: float, callback: Callable[[], None]) -> None:
-        """Call `callback` at least `seconds` from now, and at most TICK later than that."""
+    def call_after(self, seconds: float, callback: Callable[[], None]) -> int:
+        """Call `callback` at least `seconds` from now, and at most TICK later than that; the tick, for `cancel`."""
         tick = math.ceil((self.loop.time() + seconds) / TICK)
         waiting = self.due.get(tick)
         if waiting is None:
-            waiting = self.due[tick] = []
+            waiting = self.due[tick] = set()
             self.loop.call_at(tick * TICK, self._fire, tick)
-        waiting.append(callback)
+        waiting.add(callback)
+        return tick
+
+    def cancel(self, tick: int, callback: Callable[[], None]) -> None:
+        """Forget `callback` (a wait that ended first: nothing of it is kept until its tick)."""
+        waiting = self.due.get(tick)
+        if waiting is not None:
+            waiting.discard(callback)
 
     def _fire(self, tick: int) -> None:
         for callback in self.due.pop(tick, ()):
@@ -61,10 +70,12 @@ async def settled_within(future: asyncio.Future[Any], seconds: float) -> bool:
         if not waiter.done():
             waiter.set_result(None)
 
+    ticks = _ticks(loop)
     future.add_done_callback(wake)
-    _ticks(loop).call_after(seconds, wake)
+    tick = ticks.call_after(seconds, wake)
     try:
         await waiter
     finally:
         future.remove_done_callback(wake)
+        ticks.cancel(tick, wake)
     return future.done()
