@@ -196,16 +196,16 @@ def pickup_ms(database: Path) -> dict[str, Any]:
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(database)) as connection:
-        query = "SELECT created_at, started_at FROM work_item WHERE started_at IS NOT NULL"
+        query = "SELECT created_at, started_at, task FROM work_item WHERE started_at IS NOT NULL"
         rows = connection.execute(query).fetchall()
     waits = sorted(
-        (datetime.fromisoformat(started) - datetime.fromisoformat(created)).total_seconds() * 1000
-        for created, started in rows
+        ((datetime.fromisoformat(started) - datetime.fromisoformat(created)).total_seconds() * 1000, task)
+        for created, started, task in rows
     )
     if not waits:
-        return {"n": 0, "p50": None, "p99": None, "max": None}
-    p50, p99 = (round(waits[min(len(waits) - 1, int(q * len(waits)))], 1) for q in (0.5, 0.99))
-    return {"n": len(waits), "p50": p50, "p99": p99, "max": round(waits[-1], 1)}
+        return {"n": 0, "p50": None, "p99": None, "max": None, "slowest_task": None}
+    p50, p99 = (round(waits[min(len(waits) - 1, int(q * len(waits)))][0], 1) for q in (0.5, 0.99))
+    return {"n": len(waits), "p50": p50, "p99": p99, "max": round(waits[-1][0], 1), "slowest_task": waits[-1][1]}
 
 
 def summarize(samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     pickup = report["work_item_pickup_ms"]
     print(
         f"work items: {pickup['n']} stored, picked up by a worker (first claim - stored) p50 {pickup['p50']} ms, "
-        f"p99 {pickup['p99']} ms, max {pickup['max']} ms"
+        f"p99 {pickup['p99']} ms, max {pickup['max']} ms ({pickup['slowest_task']})"
     )
     print(f"charts uploaded: {uploads} of {expected}; budget {BUDGET_S * 1000:.0f} ms; details in {out.name}")
     held = [s for s in report["samples"] if s not in cc_first]  # a database's first-ever run happens once
