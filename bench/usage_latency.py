@@ -39,6 +39,7 @@ import os
 import platform
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -55,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.ack_common import percentile  # noqa: E402
 from bot.sandbox.anthropic import AnthropicStandIn  # noqa: E402
 from bot.sandbox.slack import SlackStandIn, seed_default_directory  # noqa: E402
 from tests.botserver import command_body, signed_headers  # noqa: E402
@@ -193,8 +195,6 @@ def timed_command(
 
 def pickup_ms(database: Path) -> dict[str, Any]:
     """How long the bot's work items waited for a worker: first claim (started_at) minus stored (created_at)."""
-    import sqlite3
-
     with contextlib.closing(sqlite3.connect(database)) as connection:
         query = "SELECT created_at, started_at, task FROM work_item WHERE started_at IS NOT NULL"
         rows = connection.execute(query).fetchall()
@@ -204,7 +204,8 @@ def pickup_ms(database: Path) -> dict[str, Any]:
     )
     if not waits:
         return {"n": 0, "p50": None, "p99": None, "max": None, "slowest_task": None}
-    p50, p99 = (round(waits[min(len(waits) - 1, int(q * len(waits)))][0], 1) for q in (0.5, 0.99))
+    ms = [wait for wait, _ in waits]
+    p50, p99 = (round(percentile(ms, q), 1) for q in (50, 99))
     return {"n": len(waits), "p50": p50, "p99": p99, "max": round(waits[-1][0], 1), "slowest_task": waits[-1][1]}
 
 

@@ -60,7 +60,7 @@ def _ticks(loop: asyncio.AbstractEventLoop) -> _Ticks:
 
 
 async def settled_within(future: asyncio.Future[Any], seconds: float) -> bool:
-    """Whether `future` is done within `seconds` (give or take TICK; it is left running either way)."""
+    """Whether `future` is done within `seconds` (never sooner, at most TICK later; it is left running either way)."""
     if future.done():
         return True
     loop = asyncio.get_running_loop()

@@ -39,13 +39,12 @@ from bot.http.gates import (
     read_body,
     verify_signature,
 )
-from bot.http.server import HEADER_READ_SECONDS, LIMIT_CONCURRENCY, DeadlineH11Protocol, uvicorn_options
+from bot.http.server import LIMIT_CONCURRENCY, DeadlineH11Protocol, uvicorn_options
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.slack.client import make_web_client
 from storage.db import ping
 
 __all__ = [
-    "HEADER_READ_SECONDS",
     "LIMIT_CONCURRENCY",
     "MAX_BODY_BYTES",
     "BotIdentity",
